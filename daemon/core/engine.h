@@ -1,0 +1,71 @@
+/*
+ * engine: evaluates a ruleset over a stream of events in event time.
+ *
+ * For each event every detection rule is matched; a match raises an alert
+ * (when the rule generates alerts) and is fed to the correlations that use
+ * the rule.  Correlation windows slide in event time: a correlation fires at
+ * the first event at which its condition holds over (t - timespan, t].  The
+ * engine never reads the clock; time advances only with event timestamps,
+ * so replaying a log yields exactly the alerts the live run did.
+ *
+ * All state is bounded by struct engine_limits; hitting a limit is counted in
+ * struct engine_stats, never silent.  The engine borrows the ruleset (which
+ * must outlive it) and the events (only during engine_process()).
+ */
+#ifndef CUSTOS_ENGINE_H
+#define CUSTOS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "event.h"
+#include "rules.h"
+
+struct engine_limits {
+	size_t max_groups;          /* per correlation rule */
+	size_t max_window_events;   /* entries kept per group window */
+	size_t max_distinct;        /* distinct values per group window */
+	size_t evidence_sample;     /* events kept as evidence per group */
+	int64_t max_lateness_ms;    /* events older than the newest seen by more
+	                               than this are counted and skipped by
+	                               correlations */
+};
+
+/* Defaults used when a config says nothing. */
+void engine_limits_default(struct engine_limits *lim);
+
+struct engine_stats {
+	uint64_t n_events;
+	uint64_t n_detection_matches;
+	uint64_t n_alerts;
+	uint64_t n_late_events;
+	uint64_t n_groups_evicted;      /* max_groups reached */
+	uint64_t n_window_overflow;     /* max_window_events reached */
+	uint64_t n_distinct_overflow;   /* max_distinct reached */
+	size_t n_groups;                /* live groups, all correlations */
+};
+
+/* Called for every alert.  The alert is valid only during the call; the
+ * callee copies what it keeps. */
+typedef void (*engine_alert_fn)(const struct alert *a, void *arg);
+
+struct engine *engine_new(const struct ruleset *rs,
+                          const struct engine_limits *lim,
+                          engine_alert_fn on_alert, void *arg);
+void engine_free(struct engine *e);
+
+/* Evaluates one event.  Returns 0, or -1 on allocation failure (the event
+ * is then only partly evaluated, which is counted). */
+int engine_process(struct engine *e, const struct event *ev);
+
+/* End of input: closes every open window, firing the correlations whose
+ * lt/lte condition holds at window close. */
+void engine_finish(struct engine *e);
+
+void engine_get_stats(const struct engine *e, struct engine_stats *out);
+
+/* Hits per rule (indexed like ruleset.rules); n entries. */
+const uint64_t *engine_rule_hits(const struct engine *e, size_t *n);
+
+#endif
