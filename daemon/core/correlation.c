@@ -21,12 +21,9 @@
  *     group-by and name only referenced rules (by `name` or `id`).  For a
  *     referenced rule an alias does not list, the field read is the alias
  *     name itself.
- *   - `generate` (a top-level key, parsed into struct rule by rules.c): a
- *     referenced rule that does not say `generate:` itself emits its own
- *     alerts only if a correlation that uses it says `generate: true`
- *     (Sigma: "the rules referred ... converted as stand-alone rules").
- *     A rule's own explicit `generate:` always wins.  Applied in
- *     correlation_resolve().
+ *   - `generate` is a top-level key: rules.c reads it and applies it after
+ *     resolving (a referenced rule raises its own alerts only if a
+ *     correlation using it says `generate: true`).
  *   - a rule may be listed once per correlation; a correlation may not use
  *     itself (cycles across rules are rejected by rules.c).
  *
@@ -482,16 +479,13 @@ static bool rule_is(const struct rule *r, const char *name)
 	       (r->id && strcmp(r->id, name) == 0);
 }
 
-static int add_consumer(struct rule *r, struct rule *self, bool gen_inputs)
+static int add_consumer(struct rule *r, struct rule *self)
 {
 	struct rule **nc = realloc(r->consumers,
 	                           (r->n_consumers + 1) * sizeof(*nc));
 
 	if (nc == NULL)
 		return -1;
-	if (!r->generate_explicit)
-		r->generate = r->n_consumers == 0 ? gen_inputs
-		                                  : (r->generate || gen_inputs);
 	r->consumers = nc;
 	r->consumers[r->n_consumers++] = self;
 	return 0;
@@ -500,7 +494,6 @@ static int add_consumer(struct rule *r, struct rule *self, bool gen_inputs)
 static int resolve_refs(struct rule *self, struct ruleset *rs, struct diag *d)
 {
 	struct correlation *c = self->correlation;
-	bool gen_inputs = self->generate_explicit && self->generate;
 	int rc = 0;
 
 	for (size_t i = 0; i < c->n_refs; i++) {
@@ -522,7 +515,7 @@ static int resolve_refs(struct rule *self, struct ruleset *rs, struct diag *d)
 				rc = -1;
 			}
 		c->inputs[i] = r;
-		if (rc == 0 && add_consumer(r, self, gen_inputs) < 0)
+		if (rc == 0 && add_consumer(r, self) < 0)
 			return -1;
 	}
 	return rc;
