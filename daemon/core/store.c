@@ -96,16 +96,15 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_RELEASE] = "RELEASE add_alert",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO add_alert",
 	[ST_INSERT_ALERT] =
-		"INSERT INTO alerts (id, rule_id, rule_title, level, level_num,"
+		("INSERT INTO alerts (id, rule_id, rule_title, level, level_num,"
 		" ts_ms, ts, group_json, value, event_json, source_input,"
 		" source_path, source_line, source_offset, tags_json,"
 		" evidence_count, created_ms, agent, customer)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 		" ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-		" ON CONFLICT(id) DO NOTHING",
-	[ST_INSERT_EVIDENCE] =
-		"INSERT INTO evidence (alert_id, seq, event_json)"
-		" VALUES (?1, ?2, ?3)",
+		" ON CONFLICT(id) DO NOTHING"),
+	[ST_INSERT_EVIDENCE] = ("INSERT INTO evidence (alert_id, seq, event_json)"
+	                        " VALUES (?1, ?2, ?3)"),
 	[ST_COUNT] = "SELECT count(*) FROM alerts",
 };
 
