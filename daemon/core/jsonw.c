@@ -17,10 +17,29 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* Printable ASCII that JSON copies as is. */
+/* 1 for printable ASCII that JSON copies as is (not '"', '\\', DEL). */
+static const unsigned char plain_tab[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static inline bool is_plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return plain_tab[c] != 0;
 }
 
 void jsonw_init(struct jsonw *w, size_t max_size)
@@ -278,22 +297,54 @@ static size_t put_high(struct jsonw *w, const unsigned char *s, size_t avail)
 	return n;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* True if none of the 8 bytes in x needs escaping: no byte < 0x20, none
+ * >= 0x7f, no '"' or '\\' (word-at-a-time zero-byte tests). */
+static inline bool plain8(uint64_t x)
+{
+	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+	uint64_t del = x ^ (ONES * 0x7f);
+	uint64_t special = ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
+	                   ((b - ONES) & ~b) | ((del - ONES) & ~del) | x;
+
+	return (special & HIGHS) == 0;
+}
+
+/* Length of the run of plain bytes at the start of s. */
+static size_t plain_run(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	while (i + 8 <= len) {
+		memcpy(&x, s + i, 8);
+		if (!plain8(x))
+			break;
+		i += 8;
+	}
+	while (i < len && is_plain(s[i]))
+		i++;
+	return i;
+}
+
 void jsonw_escape(struct jsonw *w, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 
-	if (ensure(w, len) < 0) /* the common case: no escapes at all */
-		return;
-	while (i < len && w->error == JSONW_OK) {
-		size_t run = i;
-		while (run < len && is_plain(s[run]))
-			run++;
-		if (run > i) {
-			put(w, (const char *)s + i, run - i);
-			i = run;
-			continue;
-		}
+	while (i < len) {
+		/* room for the rest unescaped: the common case is one pass */
+		if (ensure(w, len - i) < 0)
+			return;
+		size_t run = plain_run(s + i, len - i);
+		memcpy(w->buf + w->len, s + i, run);
+		w->len += run;
+		w->buf[w->len] = '\0';
+		i += run;
+		if (i == len)
+			break;
 		if (s[i] < 0x80)
 			put_ascii_escape(w, s[i++]);
 		else

@@ -68,6 +68,51 @@ static void test_escape_utf8(void)
 	CHECK(parses(esc("\xff\xfe\xc3", 3)));
 }
 
+/* Decodes a JSON string literal with jansson into out; its length. */
+static size_t decode(const char *text, char *out, size_t size)
+{
+	json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	size_t n = 0;
+
+	if (json_is_string(j) && json_string_length(j) <= size) {
+		n = json_string_length(j);
+		memcpy(out, json_string_value(j), n);
+	}
+	json_decref(j);
+	return n;
+}
+
+/* Every special byte at every position of a string longer than a word:
+ * the word-at-a-time scan must find it, and the text must read back. */
+static void test_escape_positions(void)
+{
+	static const unsigned char specials[] = {'"', '\\', 0, 0x01, '\n',
+	                                         0x1f, 0x7f, ' ', '~'};
+	char in[24], back[64];
+	int bad = 0;
+
+	for (size_t k = 0; k < sizeof(specials); k++) {
+		for (size_t p = 0; p < sizeof(in); p++) {
+			memset(in, 'a', sizeof(in));
+			in[p] = (char)specials[k];
+			size_t n = decode(esc(in, sizeof(in)), back, sizeof(back));
+			if (n != sizeof(in) || memcmp(in, back, n) != 0)
+				bad++;
+		}
+	}
+	CHECK_INT(bad, 0);
+	/* a lone high byte anywhere becomes U+FFFD in place */
+	for (size_t p = 0; p < sizeof(in); p++) {
+		memset(in, 'a', sizeof(in));
+		in[p] = (char)0x80;
+		size_t n = decode(esc(in, sizeof(in)), back, sizeof(back));
+		if (n != sizeof(in) + 2 || memcmp(back + p, "\xef\xbf\xbd", 3) ||
+		    (p + 3 < n && back[p + 3] != 'a') || (p > 0 && back[p - 1] != 'a'))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+}
+
 static void test_structure(void)
 {
 	struct jsonw w;
@@ -195,6 +240,7 @@ int main(void)
 {
 	test_escape_ascii();
 	test_escape_utf8();
+	test_escape_positions();
 	test_structure();
 	test_numbers();
 	test_limits_and_errors();
