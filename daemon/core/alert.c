@@ -26,7 +26,7 @@
 
 /* Same names as Sigma (and rule_level_name()). */
 static const char *const level_names[] = {
-	"informational", "low", "medium", "high", "critical",
+    "informational", "low", "medium", "high", "critical",
 };
 
 const char *alert_level_name(const struct alert *a)
@@ -81,9 +81,11 @@ void alert_format_ts(int64_t ts_ms, char *buf, size_t size)
 
 	if (size == 0)
 		return;
-	ts_ms = ts_ms < TS_MIN_MS ? TS_MIN_MS : ts_ms > TS_MAX_MS ? TS_MAX_MS
-	                                                          : ts_ms;
-	days = ts_ms >= 0 ? ts_ms / 86400000 : -((-ts_ms + 86399999) / 86400000);
+	ts_ms = ts_ms < TS_MIN_MS   ? TS_MIN_MS
+		: ts_ms > TS_MAX_MS ? TS_MAX_MS
+				    : ts_ms;
+	days =
+	    ts_ms >= 0 ? ts_ms / 86400000 : -((-ts_ms + 86399999) / 86400000);
 	ms = ts_ms - days * 86400000;
 	civil_from_days(days, &y, &mo, &d);
 	put_digits(t, (unsigned)y, 4);
@@ -151,7 +153,8 @@ static void write_field(struct jsonw *w, const struct event *ev, size_t i)
 	for (;;) {
 		write_value(w, &ev->fields[i]);
 		int32_t next = ev->fields[i].next_same;
-		if (next < 0 || (size_t)next <= i || (size_t)next >= ev->n_fields)
+		if (next < 0 || (size_t)next <= i ||
+		    (size_t)next >= ev->n_fields)
 			break;
 		i = (size_t)next;
 	}
@@ -164,8 +167,10 @@ static void mark_followers(const struct event *ev, uint64_t *follower)
 {
 	for (size_t i = 0; i < ev->n_fields; i++) {
 		int32_t next = ev->fields[i].next_same;
-		if (next >= 0 && (size_t)next > i && (size_t)next < ev->n_fields)
-			follower[(size_t)next / 64] |= 1ull << ((size_t)next % 64);
+		if (next >= 0 && (size_t)next > i &&
+		    (size_t)next < ev->n_fields)
+			follower[(size_t)next / 64] |= 1ull
+						       << ((size_t)next % 64);
 	}
 }
 
@@ -179,7 +184,7 @@ static size_t event_size_hint(const struct event *ev)
 }
 
 static void write_event(struct jsonw *w, const struct event *ev,
-                        const uint64_t *follower)
+			const uint64_t *follower)
 {
 	int32_t first[N_CANONICAL_FIELDS];
 	int8_t canon[ALERT_STACK_FIELDS];
@@ -191,7 +196,8 @@ static void write_event(struct jsonw *w, const struct event *ev,
 		int c = canonical_index(&ev->fields[i]);
 		if (i < ALERT_STACK_FIELDS)
 			canon[i] = (int8_t)c;
-		if (c >= 0 && first[c] < 0 && !(follower[i / 64] >> (i % 64) & 1))
+		if (c >= 0 && first[c] < 0 &&
+		    !(follower[i / 64] >> (i % 64) & 1))
 			first[c] = (int32_t)i;
 	}
 	alert_format_ts(ev->ts_ms, ts, sizeof(ts));
@@ -202,8 +208,9 @@ static void write_event(struct jsonw *w, const struct event *ev,
 		if (first[c] >= 0)
 			write_field(w, ev, (size_t)first[c]);
 	for (size_t i = 0; i < ev->n_fields; i++) {
-		int c = i < ALERT_STACK_FIELDS ? canon[i]
-		                               : canonical_index(&ev->fields[i]);
+		int c = i < ALERT_STACK_FIELDS
+			    ? canon[i]
+			    : canonical_index(&ev->fields[i]);
 		if (c < 0 && !(follower[i / 64] >> (i % 64) & 1))
 			write_field(w, ev, i);
 	}
@@ -290,7 +297,8 @@ void alert_compute_id(struct alert *a)
 	hash_str(c, 'e', a->event_json);
 	hash_u64(c, 'l', a->source_line);
 	hash_u64(c, 'o', a->source_offset);
-	if (EVP_DigestFinal_ex(c, md, &md_len) != 1 || md_len < ALERT_ID_LEN / 2)
+	if (EVP_DigestFinal_ex(c, md, &md_len) != 1 ||
+	    md_len < ALERT_ID_LEN / 2)
 		goto done;
 	for (int i = 0; i < ALERT_ID_LEN / 2; i++) {
 		a->id[2 * i] = hex[md[i] >> 4];

@@ -19,22 +19,17 @@ static const char hex_digits[] = "0123456789abcdef";
 
 /* 1 for printable ASCII that JSON copies as is (not '"', '\\', DEL). */
 static const unsigned char plain_tab[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
 static inline bool is_plain(unsigned char c)
@@ -239,13 +234,13 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 	if (n > avail)
 		return 0;
 	if (c == 0xe0)
-		lo = 0xa0;      /* overlong */
+		lo = 0xa0; /* overlong */
 	else if (c == 0xed)
-		hi = 0x9f;      /* surrogates */
+		hi = 0x9f; /* surrogates */
 	else if (c == 0xf0)
-		lo = 0x90;      /* overlong */
+		lo = 0x90; /* overlong */
 	else if (c == 0xf4)
-		hi = 0x8f;      /* > U+10FFFF */
+		hi = 0x8f; /* > U+10FFFF */
 	if (s[1] < lo || s[1] > hi)
 		return 0;
 	for (size_t i = 2; i < n; i++)
@@ -256,9 +251,12 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 
 static void put_u_escape(struct jsonw *w, unsigned cp)
 {
-	char e[6] = {'\\', 'u', hex_digits[(cp >> 12) & 0xf],
-	             hex_digits[(cp >> 8) & 0xf], hex_digits[(cp >> 4) & 0xf],
-	             hex_digits[cp & 0xf]};
+	char e[6] = {'\\',
+		     'u',
+		     hex_digits[(cp >> 12) & 0xf],
+		     hex_digits[(cp >> 8) & 0xf],
+		     hex_digits[(cp >> 4) & 0xf],
+		     hex_digits[cp & 0xf]};
 
 	put(w, e, sizeof(e));
 }
@@ -268,14 +266,30 @@ static void put_ascii_escape(struct jsonw *w, unsigned char c)
 	char e[2] = {'\\', 0};
 
 	switch (c) {
-	case '"': e[1] = '"'; break;
-	case '\\': e[1] = '\\'; break;
-	case '\b': e[1] = 'b'; break;
-	case '\f': e[1] = 'f'; break;
-	case '\n': e[1] = 'n'; break;
-	case '\r': e[1] = 'r'; break;
-	case '\t': e[1] = 't'; break;
-	default: put_u_escape(w, c); return;
+	case '"':
+		e[1] = '"';
+		break;
+	case '\\':
+		e[1] = '\\';
+		break;
+	case '\b':
+		e[1] = 'b';
+		break;
+	case '\f':
+		e[1] = 'f';
+		break;
+	case '\n':
+		e[1] = 'n';
+		break;
+	case '\r':
+		e[1] = 'r';
+		break;
+	case '\t':
+		e[1] = 't';
+		break;
+	default:
+		put_u_escape(w, c);
+		return;
 	}
 	put(w, e, 2);
 }
@@ -307,7 +321,7 @@ static inline bool plain8(uint64_t x)
 	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
 	uint64_t del = x ^ (ONES * 0x7f);
 	uint64_t special = ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
-	                   ((b - ONES) & ~b) | ((del - ONES) & ~del) | x;
+			   ((b - ONES) & ~b) | ((del - ONES) & ~del) | x;
 
 	return (special & HIGHS) == 0;
 }

@@ -32,22 +32,22 @@
 
 enum jsonw_error {
 	JSONW_OK,
-	JSONW_ENOMEM,   /* allocation failed */
-	JSONW_ETOOBIG,  /* the output would pass max_size */
-	JSONW_EDEPTH,   /* nesting deeper than JSONW_MAX_DEPTH */
-	JSONW_ESTATE,   /* misuse: unbalanced end, key outside an object */
+	JSONW_ENOMEM,  /* allocation failed */
+	JSONW_ETOOBIG, /* the output would pass max_size */
+	JSONW_EDEPTH,  /* nesting deeper than JSONW_MAX_DEPTH */
+	JSONW_ESTATE,  /* misuse: unbalanced end, key outside an object */
 };
 
 struct jsonw {
-	char *buf;              /* NUL-terminated while error == JSONW_OK */
-	size_t len;             /* bytes written, without the NUL */
-	size_t cap;             /* allocated bytes */
-	size_t max_size;        /* bound on len + 1 */
-	int error;              /* enum jsonw_error, sticky */
+	char *buf;	 /* NUL-terminated while error == JSONW_OK */
+	size_t len;	 /* bytes written, without the NUL */
+	size_t cap;	 /* allocated bytes */
+	size_t max_size; /* bound on len + 1 */
+	int error;	 /* enum jsonw_error, sticky */
 	int depth;
-	bool after_key;         /* a key was written, its value comes next */
+	bool after_key; /* a key was written, its value comes next */
 	uint32_t n_items[JSONW_MAX_DEPTH + 1]; /* items written per level */
-	char kind[JSONW_MAX_DEPTH + 1];        /* '{' or '[' per level */
+	char kind[JSONW_MAX_DEPTH + 1];	       /* '{' or '[' per level */
 };
 
 /* Starts an empty writer whose output may not exceed max_size bytes
@@ -86,7 +86,7 @@ void jsonw_key(struct jsonw *w, const char *key);
 void jsonw_keyn(struct jsonw *w, const char *key, size_t len);
 
 /* Values. */
-void jsonw_string(struct jsonw *w, const char *s);     /* NULL -> null */
+void jsonw_string(struct jsonw *w, const char *s); /* NULL -> null */
 void jsonw_stringn(struct jsonw *w, const char *s, size_t len);
 void jsonw_int(struct jsonw *w, int64_t v);
 void jsonw_uint(struct jsonw *w, uint64_t v);

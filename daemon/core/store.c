@@ -36,39 +36,43 @@ struct migration {
 	const char *sql;
 };
 
+/* Version 1: see store.h for the meaning of every column. */
+static const char schema_v1[] =
+    "PRAGMA application_id = 1668641652;"
+    "CREATE TABLE alerts ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " rule_id TEXT,"
+    " rule_title TEXT,"
+    " level TEXT NOT NULL,"
+    " level_num INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL,"
+    " ts TEXT NOT NULL,"
+    " group_json TEXT NOT NULL,"
+    " value REAL,"
+    " event_json TEXT,"
+    " source_input TEXT,"
+    " source_path TEXT,"
+    " source_line INTEGER,"
+    " source_offset INTEGER,"
+    " tags_json TEXT NOT NULL,"
+    " evidence_count INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " agent TEXT,"
+    " customer TEXT,"
+    " status TEXT NOT NULL DEFAULT 'open');"
+    "CREATE INDEX alerts_ts ON alerts(ts_ms);"
+    "CREATE INDEX alerts_rule ON alerts(rule_id, ts_ms);"
+    "CREATE INDEX alerts_agent ON alerts(agent, ts_ms);"
+    "CREATE INDEX alerts_level ON alerts(level_num, ts_ms);"
+    "CREATE INDEX alerts_status ON alerts(status, ts_ms);"
+    "CREATE TABLE evidence ("
+    " alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " event_json TEXT NOT NULL,"
+    " PRIMARY KEY (alert_id, seq));";
+
 static const struct migration migrations[] = {
-	{1, "PRAGMA application_id = 1668641652;" /* 0x63757374 */
-	    "CREATE TABLE alerts ("
-	    " id TEXT PRIMARY KEY NOT NULL,"
-	    " rule_id TEXT,"
-	    " rule_title TEXT,"
-	    " level TEXT NOT NULL,"
-	    " level_num INTEGER NOT NULL,"
-	    " ts_ms INTEGER NOT NULL,"
-	    " ts TEXT NOT NULL,"
-	    " group_json TEXT NOT NULL,"
-	    " value REAL,"
-	    " event_json TEXT,"
-	    " source_input TEXT,"
-	    " source_path TEXT,"
-	    " source_line INTEGER,"
-	    " source_offset INTEGER,"
-	    " tags_json TEXT NOT NULL,"
-	    " evidence_count INTEGER NOT NULL,"
-	    " created_ms INTEGER NOT NULL,"
-	    " agent TEXT,"
-	    " customer TEXT,"
-	    " status TEXT NOT NULL DEFAULT 'open');"
-	    "CREATE INDEX alerts_ts ON alerts(ts_ms);"
-	    "CREATE INDEX alerts_rule ON alerts(rule_id, ts_ms);"
-	    "CREATE INDEX alerts_agent ON alerts(agent, ts_ms);"
-	    "CREATE INDEX alerts_level ON alerts(level_num, ts_ms);"
-	    "CREATE INDEX alerts_status ON alerts(status, ts_ms);"
-	    "CREATE TABLE evidence ("
-	    " alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
-	    " seq INTEGER NOT NULL,"
-	    " event_json TEXT NOT NULL,"
-	    " PRIMARY KEY (alert_id, seq));"},
+    {1, schema_v1},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -89,36 +93,36 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[N_STMTS] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_SAVEPOINT] = "SAVEPOINT add_alert",
-	[ST_RELEASE] = "RELEASE add_alert",
-	[ST_ROLLBACK_TO] = "ROLLBACK TO add_alert",
-	[ST_INSERT_ALERT] =
-		("INSERT INTO alerts (id, rule_id, rule_title, level, level_num,"
-		" ts_ms, ts, group_json, value, event_json, source_input,"
-		" source_path, source_line, source_offset, tags_json,"
-		" evidence_count, created_ms, agent, customer)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-		" ON CONFLICT(id) DO NOTHING"),
-	[ST_INSERT_EVIDENCE] = ("INSERT INTO evidence (alert_id, seq, event_json)"
-	                        " VALUES (?1, ?2, ?3)"),
-	[ST_COUNT] = "SELECT count(*) FROM alerts",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT add_alert",
+    [ST_RELEASE] = "RELEASE add_alert",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO add_alert",
+    [ST_INSERT_ALERT] =
+	("INSERT INTO alerts (id, rule_id, rule_title, level, level_num,"
+	 " ts_ms, ts, group_json, value, event_json, source_input,"
+	 " source_path, source_line, source_offset, tags_json,"
+	 " evidence_count, created_ms, agent, customer)"
+	 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	 " ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+	 " ON CONFLICT(id) DO NOTHING"),
+    [ST_INSERT_EVIDENCE] = ("INSERT INTO evidence (alert_id, seq, event_json)"
+			    " VALUES (?1, ?2, ?3)"),
+    [ST_COUNT] = "SELECT count(*) FROM alerts",
 };
 
 struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[N_STMTS];
-	int found_version;      /* user_version when opened */
+	int found_version; /* user_version when opened */
 	int n_migrated;
 	char err[512];
 };
 
 static void set_err(char *err, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t size, const char *fmt, ...)
 {
@@ -135,7 +139,7 @@ static void set_err(char *err, size_t size, const char *fmt, ...)
 static int db_fail(struct store *s, const char *what)
 {
 	set_err(s->err, sizeof(s->err), "store %s: %s: %s", s->path, what,
-	        sqlite3_errmsg(s->db));
+		sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -158,19 +162,19 @@ static int run(struct store *s, enum stmt_id id)
 static int create_file(const char *path, char *err, size_t err_size)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	              0640);
+		      0640);
 
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
 		set_err(err, err_size, "cannot create store %s: %s", path,
-		        strerror(errno));
+			strerror(errno));
 		return -1;
 	}
 	/* the umask may have removed bits; the mode is exactly 0640 */
 	if (fchmod(fd, 0640) < 0) {
 		set_err(err, err_size, "cannot chmod store %s: %s", path,
-		        strerror(errno));
+			strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
@@ -211,11 +215,11 @@ static int set_pragmas(struct store *s)
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
-	                       NULL) == SQLITE_OK &&
+			       NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		const char *mode = (const char *)sqlite3_column_text(st, 0);
-		ok = mode != NULL && (strcmp(mode, "wal") == 0 ||
-		                      strcmp(mode, "memory") == 0);
+		ok = mode != NULL &&
+		     (strcmp(mode, "wal") == 0 || strcmp(mode, "memory") == 0);
 	}
 	if (!ok) {
 		db_fail(s, "cannot use WAL journal mode");
@@ -224,7 +228,7 @@ static int set_pragmas(struct store *s)
 	}
 	sqlite3_finalize(st);
 	return exec_sql(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
-	                "pragmas");
+			"pragmas");
 }
 
 /* Refuses files that are SQLite but not (or not yet understood as) a
@@ -238,21 +242,22 @@ static int check_identity(struct store *s, int64_t version)
 		return -1;
 	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
 		set_err(s->err, sizeof(s->err),
-		        "store %s: not a custos store (application_id %lld)",
-		        s->path, (long long)app_id);
+			"store %s: not a custos store (application_id %lld)",
+			s->path, (long long)app_id);
 		return -1;
 	}
 	if (version == 0 && n_tables > 0) {
 		set_err(s->err, sizeof(s->err),
-		        "store %s: not a custos store (tables but no schema "
-		        "version)", s->path);
+			"store %s: not a custos store (tables but no schema "
+			"version)",
+			s->path);
 		return -1;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
 		set_err(s->err, sizeof(s->err),
-		        "store %s: schema version %lld is newer than this "
-		        "custos supports (%d); upgrade custos", s->path,
-		        (long long)version, STORE_SCHEMA_VERSION);
+			"store %s: schema version %lld is newer than this "
+			"custos supports (%d); upgrade custos",
+			s->path, (long long)version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	return 0;
@@ -301,8 +306,8 @@ static int prepare_all(struct store *s)
 {
 	for (int i = 0; i < N_STMTS; i++)
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-		                       SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
-		                       NULL) != SQLITE_OK)
+				       SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+				       NULL) != SQLITE_OK)
 			return db_fail(s, "prepare");
 	return 0;
 }
@@ -320,13 +325,13 @@ struct store *store_open(const char *path, char *err, size_t err_size)
 		set_err(err, err_size, "store %s: out of memory", path);
 		goto fail;
 	}
-	int rc = sqlite3_open_v2(path, &s->db,
-	                         SQLITE_OPEN_READWRITE |
-	                                 (memory ? SQLITE_OPEN_CREATE : 0),
-	                         NULL);
+	int rc = sqlite3_open_v2(
+	    path, &s->db,
+	    SQLITE_OPEN_READWRITE | (memory ? SQLITE_OPEN_CREATE : 0), NULL);
 	if (rc != SQLITE_OK) {
 		set_err(s->err, sizeof(s->err), "store %s: cannot open: %s",
-		        path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+			path,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail_msg;
 	}
 	if (set_pragmas(s) < 0 || migrate(s) < 0 || prepare_all(s) < 0)
@@ -382,8 +387,7 @@ static char *scalar_text(json_t *v)
 }
 
 /* The event's agent and customer, for the indexed columns. */
-static void extract_keys(const char *event_json, char **agent,
-                         char **customer)
+static void extract_keys(const char *event_json, char **agent, char **customer)
 {
 	json_t *ev = NULL;
 
@@ -434,15 +438,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Binds everything but the derived strings (group, tags, agent, ...). */
-static void bind_alert(sqlite3_stmt *st, const struct alert *a,
-                       const char *ts, int64_t created_ms)
+static void bind_alert(sqlite3_stmt *st, const struct alert *a, const char *ts,
+		       int64_t created_ms)
 {
 	bind_text(st, 1, a->id);
 	bind_text(st, 2, alert_rule_id(a));
 	bind_text(st, 3, a->rule != NULL ? a->rule->title : NULL);
 	bind_text(st, 4, alert_level_name(a));
-	sqlite3_bind_int(st, 5, a->rule != NULL ? (int)a->rule->level
-	                                         : (int)LEVEL_MEDIUM);
+	sqlite3_bind_int(
+	    st, 5, a->rule != NULL ? (int)a->rule->level : (int)LEVEL_MEDIUM);
 	sqlite3_bind_int64(st, 6, a->ts_ms);
 	bind_text(st, 7, ts);
 	if (isnan(a->value))
@@ -460,7 +464,7 @@ static void bind_alert(sqlite3_stmt *st, const struct alert *a,
 
 /* Inserts the alert row; 1 inserted, 0 duplicate, -1 error. */
 static int insert_row(struct store *s, const struct alert *a,
-                      int64_t created_ms)
+		      int64_t created_ms)
 {
 	sqlite3_stmt *st = s->stmt[ST_INSERT_ALERT];
 	char ts[32], *agent, *customer;
@@ -471,7 +475,7 @@ static int insert_row(struct store *s, const struct alert *a,
 	extract_keys(a->event_json, &agent, &customer);
 	if (group == NULL || tags == NULL) {
 		set_err(s->err, sizeof(s->err), "store %s: out of memory",
-		        s->path);
+			s->path);
 		goto done;
 	}
 	bind_alert(st, a, ts, created_ms);
@@ -512,15 +516,14 @@ static int insert_evidence(struct store *s, const struct alert *a)
 	return 0;
 }
 
-int store_add_alert(struct store *s, const struct alert *a,
-                    int64_t created_ms)
+int store_add_alert(struct store *s, const struct alert *a, int64_t created_ms)
 {
 	int ret;
 
 	s->err[0] = '\0';
 	if (a->id[0] == '\0') {
 		set_err(s->err, sizeof(s->err), "store %s: alert has no id",
-		        s->path);
+			s->path);
 		return -1;
 	}
 	if (run(s, ST_SAVEPOINT) < 0)

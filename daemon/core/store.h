@@ -91,8 +91,7 @@ int store_rollback(struct store *s);
  * transaction).  Returns 1 if it was inserted, 0 if an alert with the same
  * id was already stored (nothing is changed), -1 on error (store_errmsg();
  * also for an alert without an id). */
-int store_add_alert(struct store *s, const struct alert *a,
-                    int64_t created_ms);
+int store_add_alert(struct store *s, const struct alert *a, int64_t created_ms);
 
 /* Number of alerts stored, or -1 on error. */
 int64_t store_count_alerts(struct store *s);

@@ -10,8 +10,8 @@
 #include "alert.h"
 #include "check.h"
 
-static struct event_field fld(const char *name, const char *value,
-                              uint32_t len, int kind, int32_t id)
+static struct event_field fld(const char *name, const char *value, uint32_t len,
+			      int kind, int32_t id)
 {
 	struct event_field f = {name, value, len, (uint8_t)kind, id, -1};
 	return f;
@@ -41,10 +41,10 @@ static void test_event_json(void)
 
 	char *j = alert_event_to_json(&ev);
 	CHECK_STR(j, "{\"ts\":\"2025-05-01T12:00:00.123Z\",\"agent\":\"a1\","
-	             "\"action\":\"view\",\"customer\":\"c\\u0000d\","
-	             "\"rows\":2500,\"actor.name\":\"Bob \\\"B\\\"\","
-	             "\"tag\":[\"x\",\"y\"],\"ok\":true,\"note\":null,"
-	             "\"amount\":\"1,5\"}");
+		     "\"action\":\"view\",\"customer\":\"c\\u0000d\","
+		     "\"rows\":2500,\"actor.name\":\"Bob \\\"B\\\"\","
+		     "\"tag\":[\"x\",\"y\"],\"ok\":true,\"note\":null,"
+		     "\"amount\":\"1,5\"}");
 	/* deterministic: the same event gives the same bytes */
 	char *j2 = alert_event_to_json(&ev);
 	CHECK_STR(j2, j);
@@ -73,7 +73,7 @@ static void test_event_json_empty_and_large(void)
 	/* more fields than the on-stack bitmap holds */
 	enum { N = 1500 };
 	struct event_field *f = calloc(N, sizeof(*f));
-	char (*names)[16] = calloc(N, 16);
+	char(*names)[16] = calloc(N, 16);
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], 16, "f%d", i % 1000);
 		f[i] = fld(names[i], "v", 1, VALUE_STRING, -1);
@@ -161,15 +161,16 @@ static void test_alert_json(void)
 	char want[1024];
 
 	make_alert(&a, &r);
-	snprintf(want, sizeof(want),
-	         "{\"id\":\"%s\",\"rule_id\":\"r-1\",\"rule_title\":"
-	         "\"Bulk \\\"view\\\"\",\"level\":\"high\",\"ts\":"
-	         "\"2025-05-01T12:00:00.123Z\",\"group\":{\"agent\":\"a1\"},"
-	         "\"value\":201,\"event\":{\"agent\":\"a1\"},\"source\":"
-	         "{\"input\":\"replay\",\"path\":null,\"line\":7,\"offset\":"
-	         "512},\"tags\":[\"attack.collection\",\"custos.insider\"],"
-	         "\"evidence\":{\"count\":201,\"sample\":[{\"n\":1},{\"n\":2}]}}",
-	         a.id);
+	snprintf(
+	    want, sizeof(want),
+	    "{\"id\":\"%s\",\"rule_id\":\"r-1\",\"rule_title\":"
+	    "\"Bulk \\\"view\\\"\",\"level\":\"high\",\"ts\":"
+	    "\"2025-05-01T12:00:00.123Z\",\"group\":{\"agent\":\"a1\"},"
+	    "\"value\":201,\"event\":{\"agent\":\"a1\"},\"source\":"
+	    "{\"input\":\"replay\",\"path\":null,\"line\":7,\"offset\":"
+	    "512},\"tags\":[\"attack.collection\",\"custos.insider\"],"
+	    "\"evidence\":{\"count\":201,\"sample\":[{\"n\":1},{\"n\":2}]}}",
+	    a.id);
 	char *j = alert_to_json(&a);
 	CHECK_STR(j, want);
 	free(j);

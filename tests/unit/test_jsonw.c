@@ -21,7 +21,7 @@ static const char *esc(const char *s, size_t len)
 	jsonw_init(&w, 4096);
 	jsonw_stringn(&w, s, len);
 	snprintf(out, sizeof(out), "%s",
-	         jsonw_error(&w) ? "(error)" : jsonw_str(&w));
+		 jsonw_error(&w) ? "(error)" : jsonw_str(&w));
 	jsonw_clear(&w);
 	return out;
 }
@@ -51,18 +51,20 @@ static void test_escape_utf8(void)
 {
 	/* valid multi-byte text is copied: é, €, 😀 */
 	CHECK_STR(esc("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9),
-	          "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+		  "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 	/* line/paragraph separators are escaped */
-	CHECK_STR(esc("a\xe2\x80\xa8" "b\xe2\x80\xa9", 8),
-	          "\"a\\u2028b\\u2029\"");
+	CHECK_STR(esc("a\xe2\x80\xa8"
+		      "b\xe2\x80\xa9",
+		      8),
+		  "\"a\\u2028b\\u2029\"");
 	/* stray continuation, bad lead, truncated sequence at the end */
 	CHECK_STR(esc("\x80x\xffy\xe2\x82", 6),
-	          "\"\\ufffdx\\ufffdy\\ufffd\\ufffd\"");
+		  "\"\\ufffdx\\ufffdy\\ufffd\\ufffd\"");
 	/* overlong '/', encoded surrogate U+D800, beyond U+10FFFF */
 	CHECK_STR(esc("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"");
 	CHECK_STR(esc("\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"");
 	CHECK_STR(esc("\xf4\x90\x80\x80", 4),
-	          "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+		  "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	/* the largest scalar value is fine */
 	CHECK_STR(esc("\xf4\x8f\xbf\xbf", 4), "\"\xf4\x8f\xbf\xbf\"");
 	CHECK(parses(esc("\xff\xfe\xc3", 3)));
@@ -86,8 +88,8 @@ static size_t decode(const char *text, char *out, size_t size)
  * the word-at-a-time scan must find it, and the text must read back. */
 static void test_escape_positions(void)
 {
-	static const unsigned char specials[] = {'"', '\\', 0, 0x01, '\n',
-	                                         0x1f, 0x7f, ' ', '~'};
+	static const unsigned char specials[] = {'"',  '\\', 0,	  0x01, '\n',
+						 0x1f, 0x7f, ' ', '~'};
 	char in[24], back[64];
 	int bad = 0;
 
@@ -95,7 +97,8 @@ static void test_escape_positions(void)
 		for (size_t p = 0; p < sizeof(in); p++) {
 			memset(in, 'a', sizeof(in));
 			in[p] = (char)specials[k];
-			size_t n = decode(esc(in, sizeof(in)), back, sizeof(back));
+			size_t n =
+			    decode(esc(in, sizeof(in)), back, sizeof(back));
 			if (n != sizeof(in) || memcmp(in, back, n) != 0)
 				bad++;
 		}
@@ -106,8 +109,10 @@ static void test_escape_positions(void)
 		memset(in, 'a', sizeof(in));
 		in[p] = (char)0x80;
 		size_t n = decode(esc(in, sizeof(in)), back, sizeof(back));
-		if (n != sizeof(in) + 2 || memcmp(back + p, "\xef\xbf\xbd", 3) ||
-		    (p + 3 < n && back[p + 3] != 'a') || (p > 0 && back[p - 1] != 'a'))
+		if (n != sizeof(in) + 2 ||
+		    memcmp(back + p, "\xef\xbf\xbd", 3) ||
+		    (p + 3 < n && back[p + 3] != 'a') ||
+		    (p > 0 && back[p - 1] != 'a'))
 			bad++;
 	}
 	CHECK_INT(bad, 0);
@@ -140,8 +145,8 @@ static void test_structure(void)
 	jsonw_object_end(&w);
 	CHECK_INT(jsonw_error(&w), JSONW_OK);
 	CHECK_STR(jsonw_str(&w),
-	          "{\"a\":-5,\"b\\\"\":[4294967296,true,false,null,"
-	          "{},[],null],\"r\":{\"x\":1},\"m\":-9223372036854775808}");
+		  "{\"a\":-5,\"b\\\"\":[4294967296,true,false,null,"
+		  "{},[],null],\"r\":{\"x\":1},\"m\":-9223372036854775808}");
 	CHECK(parses(jsonw_str(&w)));
 	char *s = jsonw_take(&w);
 	CHECK(s != NULL && s[0] == '{');
@@ -184,8 +189,7 @@ static void test_numbers(void)
 	jsonw_double(&w, NAN);
 	jsonw_double(&w, INFINITY);
 	jsonw_array_end(&w);
-	CHECK_STR(jsonw_str(&w),
-	          "[2500,\"1,5\",3,-0.5,0.1,1e+300,null,null]");
+	CHECK_STR(jsonw_str(&w), "[2500,\"1,5\",3,-0.5,0.1,1e+300,null,null]");
 	CHECK(parses(jsonw_str(&w)));
 	jsonw_clear(&w);
 }

@@ -54,7 +54,7 @@ static struct alert test_alert(const struct rule *r, uint64_t line)
 	a.n_group = 1;
 	a.value = 201;
 	a.event_json = "{\"ts\":\"2025-05-01T12:00:00.123Z\",\"agent\":\"a1\","
-	               "\"customer\":[\"c9\",\"c10\"]}";
+		       "\"customer\":[\"c9\",\"c10\"]}";
 	a.source_input = "replay";
 	a.source_line = line;
 	a.source_offset = 100 * line;
@@ -132,17 +132,18 @@ static void test_create_insert_reopen(void)
 	/* the columns as written */
 	char q[256];
 	snprintf(q, sizeof(q),
-	         "SELECT rule_id||'|'||level||'|'||level_num||'|'||ts||'|'||"
-	         "group_json||'|'||value||'|'||tags_json||'|'||agent||'|'||"
-	         "customer||'|'||status||'|'||created_ms||'|'||source_line "
-	         "FROM alerts WHERE id='%s'", a.id);
+		 "SELECT rule_id||'|'||level||'|'||level_num||'|'||ts||'|'||"
+		 "group_json||'|'||value||'|'||tags_json||'|'||agent||'|'||"
+		 "customer||'|'||status||'|'||created_ms||'|'||source_line "
+		 "FROM alerts WHERE id='%s'",
+		 a.id);
 	CHECK_STR(peek(p, q), "r-1|high|3|2025-05-01T12:00:00.123Z|"
-	                      "{\"agent\":\"a1\"}|201.0|[\"custos.insider\"]|"
-	                      "a1|c9|open|1000|7");
+			      "{\"agent\":\"a1\"}|201.0|[\"custos.insider\"]|"
+			      "a1|c9|open|1000|7");
 	snprintf(q, sizeof(q),
-	         "SELECT group_concat(seq||':'||event_json, ' ') FROM "
-	         "(SELECT * FROM evidence WHERE alert_id='%s' ORDER BY seq)",
-	         a.id);
+		 "SELECT group_concat(seq||':'||event_json, ' ') FROM "
+		 "(SELECT * FROM evidence WHERE alert_id='%s' ORDER BY seq)",
+		 a.id);
 	CHECK_STR(peek(p, q), "0:{\"n\":1} 1:{\"n\":2}");
 	CHECK_STR(peek(p, "PRAGMA journal_mode"), "wal");
 
@@ -260,9 +261,9 @@ static void test_bad_alert(void)
 static void cleanup(void)
 {
 	static const char *names[] = {
-		"alerts.db", "alerts.db-wal", "alerts.db-shm", "kept.db",
-		"kept.db-wal", "kept.db-shm", "future.db", "future.db-wal",
-		"future.db-shm", "other.db", "text.db",
+	    "alerts.db",     "alerts.db-wal", "alerts.db-shm", "kept.db",
+	    "kept.db-wal",   "kept.db-shm",   "future.db",     "future.db-wal",
+	    "future.db-shm", "other.db",      "text.db",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
