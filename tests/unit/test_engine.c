@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TEMPORARY: detection.c and alert.c are not on main yet.  These fakes
- * (field equality on the first selection; a plain JSON dump; a dummy id)
- * go away as soon as the real modules are merged. */
+/* TEMPORARY: detection.c is not on main yet.  This fake (field equality
+ * on the first selection) goes away as soon as the real module is
+ * merged. */
 #include "detection.h"
 #include "yamltree.h"
 
@@ -64,24 +64,6 @@ bool detection_match(const struct detection *det, const struct event *ev)
 	return true;
 }
 
-char *alert_event_to_json(const struct event *ev)
-{
-	char buf[1024];
-	size_t at = (size_t)snprintf(buf, sizeof(buf), "{\"ts\":%lld",
-	                             (long long)ev->ts_ms);
-	for (size_t i = 0; i < ev->n_fields && at < sizeof(buf); i++)
-		at += (size_t)snprintf(buf + at, sizeof(buf) - at,
-		                       ",\"%s\":\"%s\"", ev->fields[i].name,
-		                       ev->fields[i].value);
-	if (at < sizeof(buf) - 1)
-		strcat(buf, "}");
-	return strdup(buf);
-}
-
-void alert_compute_id(struct alert *a)
-{
-	snprintf(a->id, sizeof(a->id), "%032lld", (long long)a->ts_ms);
-}
 /* END TEMPORARY */
 
 /* ---- collecting alerts ---- */
@@ -93,6 +75,9 @@ struct got {
 	double value;
 	size_t n_evidence;
 	uint64_t n_evidence_total;
+	char event[256];
+	char evidence0[256];
+	size_t id_len;
 };
 
 static struct got alerts[30000];
@@ -115,6 +100,10 @@ static void on_alert(const struct alert *a, void *arg)
 	g->value = a->value;
 	g->n_evidence = a->n_evidence;
 	g->n_evidence_total = a->n_evidence_total;
+	snprintf(g->event, sizeof(g->event), "%s", a->event_json);
+	snprintf(g->evidence0, sizeof(g->evidence0), "%s",
+	         a->n_evidence ? a->evidence_json[0] : "");
+	g->id_len = strlen(a->id);
 }
 
 /* ---- hand-built events ---- */
@@ -251,6 +240,11 @@ static void test_sliding(void)
 	CHECK_ALERT(2, "Three", 1260, "agent=a", 3);
 	CHECK_INT(alerts[0].n_evidence_total, 3);
 	CHECK_INT(alerts[0].n_evidence, 3);
+	CHECK(strstr(alerts[0].event, "\"ts\":\"1970-01-01T00:09:59.000Z\"") !=
+	      NULL);
+	CHECK(strstr(alerts[0].event, "\"agent\":\"a\"") != NULL);
+	CHECK(strstr(alerts[0].evidence0, "00:00:00.000Z") != NULL);
+	CHECK_INT(alerts[0].id_len, 32);
 	/* the detection does not alert: a correlation uses it */
 	size_t n;
 	const uint64_t *hits = engine_rule_hits(e, &n);
