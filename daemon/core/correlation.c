@@ -40,16 +40,15 @@
 #include <string.h>
 
 static const char *const type_names[] = {
-	"event_count", "value_count", "value_sum",
-	"value_avg",   "temporal",    "temporal_ordered",
+    "event_count", "value_count", "value_sum",
+    "value_avg",   "temporal",	  "temporal_ordered",
 };
 
 static const char *const op_names[N_CORRELATION_OPS] = {"gt", "gte", "lt",
-                                                        "lte", "eq"};
+							"lte", "eq"};
 
-static const char *const corr_keys[] = {"type",      "rules",    "aliases",
-                                        "group-by",  "timespan", "condition",
-                                        NULL};
+static const char *const corr_keys[] = {
+    "type", "rules", "aliases", "group-by", "timespan", "condition", NULL};
 
 const char *correlation_type_name(enum correlation_type t)
 {
@@ -67,9 +66,9 @@ static bool is_temporal(enum correlation_type t)
 	return t == CORRELATION_TEMPORAL || t == CORRELATION_TEMPORAL_ORDERED;
 }
 
-#define ERR(d, c, n, ...)                                                    \
-	diag_add((d), (c)->file, (n) ? (n)->line : (c)->line,                \
-	         (n) ? (n)->column : (c)->column, __VA_ARGS__)
+#define ERR(d, c, n, ...)                                                      \
+	diag_add((d), (c)->file, (n) ? (n)->line : (c)->line,                  \
+		 (n) ? (n)->column : (c)->column, __VA_ARGS__)
 
 static char *dup_str(const char *s)
 {
@@ -103,7 +102,7 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 static void check_keys(const struct yaml_node *map, struct correlation *c,
-                       struct diag *d)
+		       struct diag *d)
 {
 	for (size_t i = 0; i < map->n_pairs; i++) {
 		const struct yaml_node *k = map->pairs[i].key;
@@ -125,13 +124,12 @@ static void check_keys(const struct yaml_node *map, struct correlation *c,
 			    "unknown correlation key '%s' (did you mean '%s'?)",
 			    k->scalar, best);
 		else
-			ERR(d, c, k, "unknown correlation key '%s'",
-			    k->scalar);
+			ERR(d, c, k, "unknown correlation key '%s'", k->scalar);
 	}
 }
 
 static int parse_type(const struct yaml_node *n, struct correlation *c,
-                      struct diag *d)
+		      struct diag *d)
 {
 	if (n == NULL) {
 		ERR(d, c, n, "correlation: 'type' is required");
@@ -152,7 +150,7 @@ static int parse_type(const struct yaml_node *n, struct correlation *c,
 
 /* Parses "<digits><s|m|h|d>" into milliseconds. */
 static int parse_timespan(const struct yaml_node *n, struct correlation *c,
-                          struct diag *d)
+			  struct diag *d)
 {
 	if (n == NULL) {
 		ERR(d, c, n, "correlation: 'timespan' is required");
@@ -166,11 +164,20 @@ static int parse_timespan(const struct yaml_node *n, struct correlation *c,
 		v = v * 10 + (s[i++] - '0');
 	if (i + 1 == len && i > 0) {
 		switch (s[i]) {
-		case 's': unit = 1000; break;
-		case 'm': unit = 60000; break;
-		case 'h': unit = 3600000; break;
-		case 'd': unit = 86400000; break;
-		default: break;
+		case 's':
+			unit = 1000;
+			break;
+		case 'm':
+			unit = 60000;
+			break;
+		case 'h':
+			unit = 3600000;
+			break;
+		case 'd':
+			unit = 86400000;
+			break;
+		default:
+			break;
 		}
 	}
 	if (unit == 0 || v <= 0 || v > INT64_C(1) << 32) {
@@ -183,9 +190,8 @@ static int parse_timespan(const struct yaml_node *n, struct correlation *c,
 	return 0;
 }
 
-static int parse_names(const struct yaml_node *n, const char *what,
-                       char ***out, size_t *n_out, struct correlation *c,
-                       struct diag *d)
+static int parse_names(const struct yaml_node *n, const char *what, char ***out,
+		       size_t *n_out, struct correlation *c, struct diag *d)
 {
 	const struct yaml_node *const *items = &n;
 	size_t count = 1;
@@ -219,14 +225,15 @@ static int parse_names(const struct yaml_node *n, const char *what,
 }
 
 static int parse_rules(const struct yaml_node *n, struct correlation *c,
-                       struct diag *d)
+		       struct diag *d)
 {
 	char **names = NULL;
 	size_t n_names = 0;
 
 	if (n == NULL || (n->kind != YAML_SEQUENCE && n->kind != YAML_SCALAR) ||
 	    (n->kind == YAML_SEQUENCE && n->n_items == 0)) {
-		ERR(d, c, n, "correlation: 'rules' must list rule names or ids");
+		ERR(d, c, n,
+		    "correlation: 'rules' must list rule names or ids");
 		return -1;
 	}
 	int rc = parse_names(n, "rules", &names, &n_names, c, d);
@@ -235,10 +242,10 @@ static int parse_rules(const struct yaml_node *n, struct correlation *c,
 		rc = -1;
 	for (size_t i = 0; i < n_names; i++) {
 		const struct yaml_node *it =
-			n->kind == YAML_SEQUENCE ? n->items[i] : n;
+		    n->kind == YAML_SEQUENCE ? n->items[i] : n;
 		if (c->refs)
 			c->refs[c->n_refs++] = (struct correlation_ref){
-				names[i], it->line, it->column};
+			    names[i], it->line, it->column};
 		else
 			free(names[i]);
 	}
@@ -247,7 +254,7 @@ static int parse_rules(const struct yaml_node *n, struct correlation *c,
 }
 
 static int parse_group_by(const struct yaml_node *n, struct correlation *c,
-                          const struct rule_ctx *ctx, struct diag *d)
+			  const struct rule_ctx *ctx, struct diag *d)
 {
 	if (n == NULL || yamltree_is_null(n))
 		return 0;
@@ -262,7 +269,7 @@ static int parse_group_by(const struct yaml_node *n, struct correlation *c,
 		return -1;
 	for (size_t i = 0; i < c->n_group_by; i++)
 		c->group_ids[i] = fieldtab_intern(ctx->fields, c->group_by[i],
-		                                  strlen(c->group_by[i]));
+						  strlen(c->group_by[i]));
 	return 0;
 }
 
@@ -278,7 +285,7 @@ static int parse_number(const struct yaml_node *n, double *out)
 }
 
 static int parse_cond_pair(const struct yaml_pair *p, struct correlation *c,
-                           const struct rule_ctx *ctx, struct diag *d)
+			   const struct rule_ctx *ctx, struct diag *d)
 {
 	const char *k = p->key->scalar;
 
@@ -291,8 +298,8 @@ static int parse_cond_pair(const struct yaml_pair *p, struct correlation *c,
 		c->field = strdup(p->value->scalar);
 		if (c->field == NULL)
 			return -1;
-		c->field_id = fieldtab_intern(ctx->fields, c->field,
-		                              strlen(c->field));
+		c->field_id =
+		    fieldtab_intern(ctx->fields, c->field, strlen(c->field));
 		return 0;
 	}
 	for (int op = 0; op < N_CORRELATION_OPS; op++) {
@@ -319,7 +326,7 @@ static bool any_op(const struct correlation *c)
 }
 
 static int parse_condition(const struct yaml_node *n, struct correlation *c,
-                           const struct rule_ctx *ctx, struct diag *d)
+			   const struct rule_ctx *ctx, struct diag *d)
 {
 	int rc = 0;
 
@@ -335,7 +342,8 @@ static int parse_condition(const struct yaml_node *n, struct correlation *c,
 	}
 	if (c->type == CORRELATION_TEMPORAL_ORDERED) {
 		ERR(d, c, n,
-		    "temporal_ordered takes no condition (all rules, in order)");
+		    "temporal_ordered takes no condition (all rules, in "
+		    "order)");
 		return -1;
 	}
 	if (n->kind != YAML_MAPPING) {
@@ -372,8 +380,8 @@ static bool in_group_by(const struct correlation *c, const char *name)
 }
 
 static int parse_alias(const struct yaml_pair *p, struct correlation_alias *a,
-                       struct correlation *c, const struct rule_ctx *ctx,
-                       struct diag *d)
+		       struct correlation *c, const struct rule_ctx *ctx,
+		       struct diag *d)
 {
 	const struct yaml_node *m = p->value;
 
@@ -409,13 +417,13 @@ static int parse_alias(const struct yaml_pair *p, struct correlation_alias *a,
 		if (!a->rule_names[i] || !a->fields[i])
 			return -1;
 		a->field_ids[i] = fieldtab_intern(ctx->fields, a->fields[i],
-		                                  strlen(a->fields[i]));
+						  strlen(a->fields[i]));
 	}
 	return 0;
 }
 
 static int parse_aliases(const struct yaml_node *n, struct correlation *c,
-                         const struct rule_ctx *ctx, struct diag *d)
+			 const struct rule_ctx *ctx, struct diag *d)
 {
 	int rc = 0;
 
@@ -437,8 +445,8 @@ static int parse_aliases(const struct yaml_node *n, struct correlation *c,
 }
 
 struct correlation *correlation_compile(const struct yaml_node *corr_node,
-                                        const struct rule_ctx *ctx,
-                                        struct diag *d)
+					const struct rule_ctx *ctx,
+					struct diag *d)
 {
 	struct correlation *c = calloc(1, sizeof(*c));
 	size_t n_diag = diag_count(d);
@@ -461,7 +469,7 @@ struct correlation *correlation_compile(const struct yaml_node *corr_node,
 	rc |= parse_timespan(yamltree_get(corr_node, "timespan"), c, d);
 	if (rc == 0)
 		rc |= parse_condition(yamltree_get(corr_node, "condition"), c,
-		                      ctx, d);
+				      ctx, d);
 	rc |= parse_aliases(yamltree_get(corr_node, "aliases"), c, ctx, d);
 	if (rc != 0 || diag_count(d) > n_diag)
 		goto fail;
@@ -481,8 +489,8 @@ static bool rule_is(const struct rule *r, const char *name)
 
 static int add_consumer(struct rule *r, struct rule *self)
 {
-	struct rule **nc = realloc(r->consumers,
-	                           (r->n_consumers + 1) * sizeof(*nc));
+	struct rule **nc =
+	    realloc(r->consumers, (r->n_consumers + 1) * sizeof(*nc));
 
 	if (nc == NULL)
 		return -1;
@@ -501,17 +509,18 @@ static int resolve_refs(struct rule *self, struct ruleset *rs, struct diag *d)
 		struct rule *r = ruleset_find(rs, ref->name);
 		if (r == NULL || r == self) {
 			diag_add(d, c->file, ref->line, ref->column,
-			         r ? "correlation uses itself ('%s')"
-			           : "unknown rule '%s' (no rule has this name "
-			             "or id)",
-			         ref->name);
+				 r ? "correlation uses itself ('%s')"
+				   : "unknown rule '%s' (no rule has this name "
+				     "or id)",
+				 ref->name);
 			rc = -1;
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (c->inputs[j] == r) {
 				diag_add(d, c->file, ref->line, ref->column,
-				         "rule '%s' is listed twice", ref->name);
+					 "rule '%s' is listed twice",
+					 ref->name);
 				rc = -1;
 			}
 		c->inputs[i] = r;
@@ -549,13 +558,14 @@ static int resolve_aliases(struct correlation *c, struct diag *d)
 		for (size_t k = 0; k < al->n; k++) {
 			bool found = false;
 			for (size_t i = 0; i < c->n_refs; i++)
-				found |= rule_is(c->inputs[i],
-				                 al->rule_names[k]);
+				found |=
+				    rule_is(c->inputs[i], al->rule_names[k]);
 			if (!found) {
-				diag_add(d, c->file, al->line, al->column,
-				         "alias '%s' names rule '%s', which the "
-				         "correlation does not use",
-				         al->alias, al->rule_names[k]);
+				diag_add(
+				    d, c->file, al->line, al->column,
+				    "alias '%s' names rule '%s', which the "
+				    "correlation does not use",
+				    al->alias, al->rule_names[k]);
 				rc = -1;
 			}
 		}
@@ -654,8 +664,8 @@ void correlation_dump(const struct correlation *c, void *stdio_file)
 	FILE *f = stdio_file;
 
 	fprintf(f, "correlation %s timespan=%lldms%s\n", type_names[c->type],
-	        (long long)c->timespan_ms,
-	        correlation_closes(c) ? " (at window close)" : "");
+		(long long)c->timespan_ms,
+		correlation_closes(c) ? " (at window close)" : "");
 	fprintf(f, "  rules:");
 	for (size_t i = 0; i < c->n_refs; i++)
 		fprintf(f, " %s", c->refs[i].name);
@@ -673,7 +683,7 @@ void correlation_dump(const struct correlation *c, void *stdio_file)
 		fprintf(f, "  alias %s:", c->aliases[a].alias);
 		for (size_t k = 0; k < c->aliases[a].n; k++)
 			fprintf(f, " %s=%s", c->aliases[a].rule_names[k],
-			        c->aliases[a].fields[k]);
+				c->aliases[a].fields[k]);
 		fprintf(f, "\n");
 	}
 }

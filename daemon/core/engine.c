@@ -59,10 +59,10 @@
 struct corr_input {
 	const struct rule *rule;
 	int64_t ts_ms;
-	const struct event *ev;           /* triggering event, may be NULL */
-	const struct alert_kv *group;     /* upstream group values */
+	const struct event *ev;	      /* triggering event, may be NULL */
+	const struct alert_kv *group; /* upstream group values */
 	size_t n_group;
-	const char *json;                 /* NULL: the current event's */
+	const char *json; /* NULL: the current event's */
 	const char *src_input, *src_path;
 	uint64_t line, offset;
 };
@@ -81,16 +81,16 @@ struct engine {
 	engine_alert_fn on_alert;
 	void *arg;
 	uint64_t *hits;
-	struct corr_state *corr;          /* by rule index; NULL c for
-	                                     detections */
+	struct corr_state *corr; /* by rule index; NULL c for
+				    detections */
 	struct engine_stats stats;
 	bool has_watermark;
 	int64_t watermark;
-	const struct event *ev;           /* during engine_process() */
-	char *ev_json;                    /* its JSON, made on first use */
-	char *key;                        /* group key scratch */
+	const struct event *ev; /* during engine_process() */
+	char *ev_json;		/* its JSON, made on first use */
+	char *key;		/* group key scratch */
 	size_t key_size;
-	const char **vals;                /* group values scratch */
+	const char **vals; /* group values scratch */
 	size_t *lens;
 };
 
@@ -104,7 +104,7 @@ void engine_limits_default(struct engine_limits *lim)
 }
 
 static void corr_init(struct engine *e, struct corr_state *cs,
-                      const struct rule *r)
+		      const struct rule *r)
 {
 	const struct correlation *c = r->correlation;
 
@@ -112,21 +112,21 @@ static void corr_init(struct engine *e, struct corr_state *cs,
 	cs->c = c;
 	cs->closes = correlation_closes(c);
 	cs->wp = (struct window_params){
-		.timespan_ms = c->timespan_ms,
-		.max_events = e->lim.max_window_events ? e->lim.max_window_events
-		                                       : 1,
-		.max_distinct = e->lim.max_distinct,
-		.evidence_sample = e->lim.evidence_sample,
-		.max_lateness_ms = e->lim.max_lateness_ms,
-		.n_tags = (uint32_t)c->n_refs,
-		.sliding = !cs->closes,
+	    .timespan_ms = c->timespan_ms,
+	    .max_events =
+		e->lim.max_window_events ? e->lim.max_window_events : 1,
+	    .max_distinct = e->lim.max_distinct,
+	    .evidence_sample = e->lim.evidence_sample,
+	    .max_lateness_ms = e->lim.max_lateness_ms,
+	    .n_tags = (uint32_t)c->n_refs,
+	    .sliding = !cs->closes,
 	};
 	window_groups_init(&cs->groups, e->lim.max_groups);
 }
 
 struct engine *engine_new(const struct ruleset *rs,
-                          const struct engine_limits *lim,
-                          engine_alert_fn on_alert, void *arg)
+			  const struct engine_limits *lim,
+			  engine_alert_fn on_alert, void *arg)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	size_t n = rs->n_rules ? rs->n_rules : 1;
@@ -188,7 +188,7 @@ static const char *input_json(struct engine *e, const struct corr_input *in)
 /* The value of field `name` (id) for an input: upstream group values
  * first, then the triggering event.  NULL when absent or null. */
 static const char *input_value(const struct corr_input *in, const char *name,
-                               int32_t id, size_t *len)
+			       int32_t id, size_t *len)
 {
 	for (size_t i = 0; i < in->n_group; i++)
 		if (strcmp(in->group[i].key, name) == 0) {
@@ -237,7 +237,7 @@ struct trigger {
 };
 
 static int feed(struct engine *e, const struct rule *r,
-                const struct corr_input *in);
+		const struct corr_input *in);
 
 static void emit(struct engine *e, struct alert *a)
 {
@@ -250,8 +250,8 @@ static void emit(struct engine *e, struct alert *a)
 }
 
 /* Raises the alert of a correlation group and feeds it downstream. */
-static int fire(struct engine *e, struct corr_state *cs,
-                struct window_group *g, const struct trigger *tr, double v)
+static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
+		const struct trigger *tr, double v)
 {
 	const struct correlation *c = cs->c;
 	size_t n_ev = cs->wp.evidence_sample;
@@ -281,9 +281,9 @@ static int fire(struct engine *e, struct corr_state *cs,
 	a.n_evidence_total = window_count(&g->win);
 	e->hits[cs->rule->index]++;
 	emit(e, &a);
-	struct corr_input in = {cs->rule,     tr->ts_ms, tr->ev,   kv,
-	                        a.n_group,    tr->json,  tr->input, tr->path,
-	                        tr->line,     tr->offset};
+	struct corr_input in = {cs->rule,  tr->ts_ms, tr->ev,	 kv,
+				a.n_group, tr->json,  tr->input, tr->path,
+				tr->line,  tr->offset};
 	rc = feed(e, cs->rule, &in);
 done:
 	free(kv);
@@ -292,7 +292,7 @@ done:
 }
 
 static double group_value(const struct corr_state *cs,
-                          const struct window_group *g)
+			  const struct window_group *g)
 {
 	const struct window *w = &g->win;
 
@@ -305,7 +305,7 @@ static double group_value(const struct corr_state *cs,
 		return window_sum(w);
 	case CORRELATION_VALUE_AVG:
 		return window_count(w) ? window_sum(w) / (double)window_count(w)
-		                       : 0;
+				       : 0;
 	case CORRELATION_TEMPORAL:
 	case CORRELATION_TEMPORAL_ORDERED:
 		return (double)window_tags_present(w);
@@ -344,7 +344,7 @@ static bool parse_number(const char *s, size_t len, double *out)
 
 /* Fills the window item from the input; 0 = take part, 1 = skip. */
 static int make_item(struct engine *e, const struct corr_state *cs, int k,
-                     const struct corr_input *in, struct window_item *it)
+		     const struct corr_input *in, struct window_item *it)
 {
 	const struct correlation *c = cs->c;
 	size_t len = 0;
@@ -370,8 +370,8 @@ static int make_item(struct engine *e, const struct corr_state *cs, int k,
 
 /* Builds the group key; 1 when a group-by field is missing. */
 static int make_key(struct engine *e, const struct corr_state *cs, int k,
-                    const struct corr_input *in, const char **vals,
-                    size_t *lens, size_t *key_len)
+		    const struct corr_input *in, const char **vals,
+		    size_t *lens, size_t *key_len)
 {
 	const struct correlation *c = cs->c;
 	size_t at = 0;
@@ -379,7 +379,7 @@ static int make_key(struct engine *e, const struct corr_state *cs, int k,
 	for (size_t j = 0; j < c->n_group_by; j++) {
 		size_t idx = (size_t)k * c->n_group_by + j;
 		vals[j] = input_value(in, c->input_fields[idx],
-		                      c->input_field_ids[idx], &lens[j]);
+				      c->input_field_ids[idx], &lens[j]);
 		if (vals[j] == NULL)
 			return 1;
 		if (key_append(e, &at, vals[j], lens[j]) < 0)
@@ -412,7 +412,7 @@ static int count_status(struct engine *e, enum window_status st)
 /* Adds the input to its group; returns the group, or NULL with *rc = 0
  * (the input does not take part) or -1 (allocation failure). */
 static struct window_group *add_input(struct engine *e, struct corr_state *cs,
-                                      const struct corr_input *in, int *rc)
+				      const struct corr_input *in, int *rc)
 {
 	const struct correlation *c = cs->c;
 	int k = correlation_input_index(c, in->rule);
@@ -429,8 +429,8 @@ static struct window_group *add_input(struct engine *e, struct corr_state *cs,
 		return NULL;
 	}
 	struct window_group *g = window_groups_get(
-		&cs->groups, e->key ? e->key : "", key_len, e->vals, e->lens,
-		c->n_group_by, &created, &evicted);
+	    &cs->groups, e->key ? e->key : "", key_len, e->vals, e->lens,
+	    c->n_group_by, &created, &evicted);
 	if (g == NULL) {
 		*rc = -1;
 		return NULL;
@@ -438,8 +438,8 @@ static struct window_group *add_input(struct engine *e, struct corr_state *cs,
 	if (evicted)
 		e->stats.n_groups_evicted++;
 	if (created && cs->closes &&
-	    window_groups_schedule(&cs->groups, g,
-	                           in->ts_ms + c->timespan_ms) < 0) {
+	    window_groups_schedule(&cs->groups, g, in->ts_ms + c->timespan_ms) <
+		0) {
 		window_groups_remove(&cs->groups, g);
 		*rc = -1;
 		return NULL;
@@ -455,7 +455,7 @@ static struct window_group *add_input(struct engine *e, struct corr_state *cs,
 }
 
 static int corr_feed(struct engine *e, struct corr_state *cs,
-                     const struct corr_input *in)
+		     const struct corr_input *in)
 {
 	int rc;
 	struct window_group *g = add_input(e, cs, in, &rc);
@@ -473,16 +473,16 @@ static int corr_feed(struct engine *e, struct corr_state *cs,
 	}
 	if (cs->closes)
 		return window_trigger_set(&g->last, in->ts_ms, json,
-		                          in->src_input, in->src_path, in->line,
-		                          in->offset);
+					  in->src_input, in->src_path, in->line,
+					  in->offset);
 	double v = group_value(cs, g);
 	if (!correlation_condition_holds(cs->c, v))
 		return 0;
 	if (cs->c->type == CORRELATION_TEMPORAL_ORDERED &&
 	    !in_order(cs, &g->win))
 		return 0;
-	struct trigger tr = {in->ts_ms,    in->ev,      json,   in->src_input,
-	                     in->src_path, in->line,    in->offset};
+	struct trigger tr = {in->ts_ms,	   in->ev,   json,	in->src_input,
+			     in->src_path, in->line, in->offset};
 	rc = fire(e, cs, g, &tr, v);
 	window_groups_remove(&cs->groups, g);
 	return rc;
@@ -490,7 +490,7 @@ static int corr_feed(struct engine *e, struct corr_state *cs,
 
 /* Feeds a match or alert of rule r to every correlation that uses r. */
 static int feed(struct engine *e, const struct rule *r,
-                const struct corr_input *in)
+		const struct corr_input *in)
 {
 	int rc = 0;
 
@@ -519,9 +519,9 @@ static int close_due(struct engine *e, bool all)
 		       (all || g->close_ts <= e->watermark)) {
 			double v = group_value(cs, g);
 			struct trigger tr = {g->last.ts_ms, NULL,
-			                     g->last.json,  g->last.input,
-			                     g->last.path,  g->last.line,
-			                     g->last.offset};
+					     g->last.json,  g->last.input,
+					     g->last.path,  g->last.line,
+					     g->last.offset};
 			if (g->last.json &&
 			    correlation_condition_holds(cs->c, v) &&
 			    fire(e, cs, g, &tr, v) < 0)
@@ -546,15 +546,15 @@ static int match_detections(struct engine *e, const struct event *ev)
 		e->stats.n_detection_matches++;
 		e->hits[i]++;
 		struct corr_input in = {r,
-		                        ev->ts_ms,
-		                        ev,
-		                        NULL,
-		                        0,
-		                        NULL,
-		                        ev->source.input,
-		                        ev->source.path,
-		                        ev->source.line,
-		                        ev->source.offset};
+					ev->ts_ms,
+					ev,
+					NULL,
+					0,
+					NULL,
+					ev->source.input,
+					ev->source.path,
+					ev->source.line,
+					ev->source.offset};
 		if (r->generate) {
 			struct alert a = {0};
 			a.rule = r;

@@ -29,11 +29,11 @@ static uint32_t hash_bytes(const char *s, size_t len)
 /* ---- open-addressing index: buckets of (idx, hash) ---- */
 
 typedef bool (*key_eq_fn)(const void *ctx, uint32_t idx, const char *key,
-                          size_t len);
+			  size_t len);
 
 static uint32_t index_find(const struct window_bucket *b, size_t n_buckets,
-                           uint32_t hash, const char *key, size_t len,
-                           key_eq_fn eq, const void *ctx)
+			   uint32_t hash, const char *key, size_t len,
+			   key_eq_fn eq, const void *ctx)
 {
 	if (n_buckets == 0)
 		return WINDOW_NONE;
@@ -46,8 +46,8 @@ static uint32_t index_find(const struct window_bucket *b, size_t n_buckets,
 	}
 }
 
-static void index_put(struct window_bucket *b, size_t n_buckets,
-                      uint32_t hash, uint32_t idx)
+static void index_put(struct window_bucket *b, size_t n_buckets, uint32_t hash,
+		      uint32_t idx)
 {
 	size_t mask = n_buckets - 1;
 	size_t i = hash & mask;
@@ -60,7 +60,7 @@ static void index_put(struct window_bucket *b, size_t n_buckets,
 
 /* Makes room for one more entry when n_used + 1 would pass half full. */
 static int index_reserve(struct window_bucket **bp, size_t *n_buckets,
-                         size_t n_used)
+			 size_t n_used)
 {
 	if ((n_used + 1) * 2 <= *n_buckets)
 		return 0;
@@ -80,7 +80,7 @@ static int index_reserve(struct window_bucket **bp, size_t *n_buckets,
 }
 
 static void index_del(struct window_bucket *b, size_t n_buckets, uint32_t hash,
-                      uint32_t idx)
+		      uint32_t idx)
 {
 	size_t mask = n_buckets - 1;
 	size_t i = hash & mask;
@@ -92,7 +92,7 @@ static void index_del(struct window_bucket *b, size_t n_buckets, uint32_t hash,
 	     j = (j + 1) & mask) {
 		size_t home = b[j].hash & mask;
 		bool movable = (i <= j) ? (home <= i || home > j)
-		                        : (home <= i && home > j);
+					: (home <= i && home > j);
 		if (movable) {
 			b[i] = b[j];
 			i = j;
@@ -151,8 +151,7 @@ static int ring_grow(struct window *w)
 	return 0;
 }
 
-static bool value_eq(const void *ctx, uint32_t idx, const char *key,
-                     size_t len)
+static bool value_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
 {
 	const struct window_value *v = &((const struct window *)ctx)->vals[idx];
 
@@ -194,7 +193,7 @@ static void pop_oldest(struct window *w)
 }
 
 void window_expire(struct window *w, const struct window_params *p,
-                   int64_t now_ms)
+		   int64_t now_ms)
 {
 	if (!p->sliding)
 		return;
@@ -205,11 +204,11 @@ void window_expire(struct window *w, const struct window_params *p,
 /* Finds or creates the slot of a value; WINDOW_NONE on a full table
  * (*full set) or on allocation failure. */
 static uint32_t value_slot(struct window *w, const struct window_params *p,
-                           const char *s, size_t len, bool *full)
+			   const char *s, size_t len, bool *full)
 {
 	uint32_t h = hash_bytes(s, len);
-	uint32_t slot = index_find(w->buckets, w->n_buckets, h, s, len,
-	                           value_eq, w);
+	uint32_t slot =
+	    index_find(w->buckets, w->n_buckets, h, s, len, value_eq, w);
 	if (slot != WINDOW_NONE)
 		return slot;
 	if (w->n_distinct >= p->max_distinct) {
@@ -220,7 +219,7 @@ static uint32_t value_slot(struct window *w, const struct window_params *p,
 		return WINDOW_NONE;
 	if (w->free_head == WINDOW_NONE) {
 		struct window_value *nv =
-			realloc(w->vals, (w->n_vals + 1) * sizeof(*nv));
+		    realloc(w->vals, (w->n_vals + 1) * sizeof(*nv));
 		if (nv == NULL)
 			return WINDOW_NONE;
 		w->vals = nv;
@@ -234,15 +233,15 @@ static uint32_t value_slot(struct window *w, const struct window_params *p,
 	copy[len] = '\0';
 	slot = w->free_head;
 	w->free_head = w->vals[slot].next_free;
-	w->vals[slot] = (struct window_value){copy, (uint32_t)len, h, 0,
-	                                      WINDOW_NONE};
+	w->vals[slot] =
+	    (struct window_value){copy, (uint32_t)len, h, 0, WINDOW_NONE};
 	index_put(w->buckets, w->n_buckets, h, slot);
 	w->n_distinct++;
 	return slot;
 }
 
 static bool is_late(const struct window *w, const struct window_params *p,
-                    int64_t ts)
+		    int64_t ts)
 {
 	if (!w->has_events)
 		return false;
@@ -266,7 +265,7 @@ static void ring_insert(struct window *w, const struct window_entry *e)
 }
 
 static int tag_take(struct window *w, const struct window_params *p,
-                    uint32_t tag)
+		    uint32_t tag)
 {
 	if (tag == WINDOW_NONE || tag >= p->n_tags)
 		return 0;
@@ -281,7 +280,7 @@ static int tag_take(struct window *w, const struct window_params *p,
 }
 
 enum window_status window_add(struct window *w, const struct window_params *p,
-                              const struct window_item *it)
+			      const struct window_item *it)
 {
 	enum window_status st = WINDOW_ADDED;
 	bool full = false;
@@ -328,7 +327,7 @@ enum window_status window_add(struct window *w, const struct window_params *p,
 /* ---- evidence samples ---- */
 
 void window_add_sample(struct window *w, const struct window_params *p,
-                       int64_t ts_ms, char *json)
+		       int64_t ts_ms, char *json)
 {
 	size_t cap = p->evidence_sample;
 
@@ -355,13 +354,13 @@ void window_add_sample(struct window *w, const struct window_params *p,
 }
 
 size_t window_samples(const struct window *w, const struct window_params *p,
-                      char **out, size_t max)
+		      char **out, size_t max)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->n_samples && n < max; i++) {
 		const struct window_sample *s =
-			&w->samples[(w->sample_head + i) % p->evidence_sample];
+		    &w->samples[(w->sample_head + i) % p->evidence_sample];
 		if (p->sliding && s->ts_ms <= w->newest_ts - p->timespan_ms)
 			continue;
 		out[n++] = s->json;
@@ -406,11 +405,10 @@ void window_groups_clear(struct window_groups *t)
 	window_groups_init(t, t->max_groups);
 }
 
-static bool group_eq(const void *ctx, uint32_t idx, const char *key,
-                     size_t len)
+static bool group_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
 {
 	const struct window_group *g =
-		((const struct window_groups *)ctx)->slots[idx];
+	    ((const struct window_groups *)ctx)->slots[idx];
 
 	return g->key_len == len && memcmp(g->key, key, len) == 0;
 }
@@ -491,7 +489,7 @@ static void heap_remove(struct window_groups *t, struct window_group *g)
 }
 
 int window_groups_schedule(struct window_groups *t, struct window_group *g,
-                           int64_t close_ts)
+			   int64_t close_ts)
 {
 	heap_remove(t, g);
 	if (t->n_heap == t->cap_heap) {
@@ -526,7 +524,7 @@ void window_groups_remove(struct window_groups *t, struct window_group *g)
 }
 
 static int copy_values(struct window_group *g, const char *const *values,
-                       const size_t *lens, size_t n)
+		       const size_t *lens, size_t n)
 {
 	g->values = calloc(n ? n : 1, sizeof(*g->values));
 	if (g->values == NULL)
@@ -564,9 +562,9 @@ static uint32_t free_slot(struct window_groups *t)
 }
 
 static struct window_group *group_new(struct window_groups *t, const char *key,
-                                      size_t key_len, uint32_t hash,
-                                      const char *const *values,
-                                      const size_t *lens, size_t n_values)
+				      size_t key_len, uint32_t hash,
+				      const char *const *values,
+				      const size_t *lens, size_t n_values)
 {
 	struct window_group *g = calloc(1, sizeof(*g));
 
@@ -595,16 +593,14 @@ fail:
 	return NULL;
 }
 
-struct window_group *window_groups_get(struct window_groups *t,
-                                       const char *key, size_t key_len,
-                                       const char *const *values,
-                                       const size_t *value_lens,
-                                       size_t n_values, bool *created,
-                                       bool *evicted)
+struct window_group *
+window_groups_get(struct window_groups *t, const char *key, size_t key_len,
+		  const char *const *values, const size_t *value_lens,
+		  size_t n_values, bool *created, bool *evicted)
 {
 	uint32_t h = hash_bytes(key, key_len);
-	uint32_t idx = index_find(t->buckets, t->n_buckets, h, key, key_len,
-	                          group_eq, t);
+	uint32_t idx =
+	    index_find(t->buckets, t->n_buckets, h, key, key_len, group_eq, t);
 
 	*created = *evicted = false;
 	if (idx != WINDOW_NONE) {
@@ -618,15 +614,15 @@ struct window_group *window_groups_get(struct window_groups *t,
 		*evicted = true;
 	}
 	struct window_group *g =
-		group_new(t, key, key_len, h, values, value_lens, n_values);
+	    group_new(t, key, key_len, h, values, value_lens, n_values);
 	if (g != NULL)
 		*created = true;
 	return g;
 }
 
 int window_trigger_set(struct window_trigger *tr, int64_t ts_ms,
-                       const char *json, const char *input, const char *path,
-                       uint64_t line, uint64_t offset)
+		       const char *json, const char *input, const char *path,
+		       uint64_t line, uint64_t offset)
 {
 	char *j = json ? strdup(json) : NULL;
 	char *in = input ? strdup(input) : NULL;

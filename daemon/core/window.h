@@ -26,53 +26,53 @@
 
 struct window_params {
 	int64_t timespan_ms;
-	size_t max_events;        /* entries kept; the oldest is dropped */
-	size_t max_distinct;      /* distinct values kept */
-	size_t evidence_sample;   /* evidence strings kept (0: none) */
-	int64_t max_lateness_ms;  /* older than newest - this: refused */
-	uint32_t n_tags;          /* tags 0..n_tags-1 (referenced rules) */
-	bool sliding;             /* false: a closing window, see above */
+	size_t max_events;	 /* entries kept; the oldest is dropped */
+	size_t max_distinct;	 /* distinct values kept */
+	size_t evidence_sample;	 /* evidence strings kept (0: none) */
+	int64_t max_lateness_ms; /* older than newest - this: refused */
+	uint32_t n_tags;	 /* tags 0..n_tags-1 (referenced rules) */
+	bool sliding;		 /* false: a closing window, see above */
 };
 
 struct window_entry {
 	int64_t ts_ms;
-	double num;               /* added to the sum (0 when unused) */
-	uint32_t slot;            /* distinct value slot or WINDOW_NONE */
-	uint32_t tag;             /* tag or WINDOW_NONE */
+	double num;    /* added to the sum (0 when unused) */
+	uint32_t slot; /* distinct value slot or WINDOW_NONE */
+	uint32_t tag;  /* tag or WINDOW_NONE */
 };
 
 struct window_value {
-	char *str;                /* owned copy, NUL-terminated */
+	char *str; /* owned copy, NUL-terminated */
 	uint32_t len;
 	uint32_t hash;
-	uint64_t count;           /* entries in the window with this value;
-	                             0 = free slot */
+	uint64_t count; /* entries in the window with this value;
+			   0 = free slot */
 	uint32_t next_free;
 };
 
 struct window_bucket {
-	uint32_t idx;             /* WINDOW_NONE when empty */
+	uint32_t idx; /* WINDOW_NONE when empty */
 	uint32_t hash;
 };
 
 struct window_sample {
 	int64_t ts_ms;
-	char *json;               /* owned */
+	char *json; /* owned */
 };
 
 struct window {
 	struct window_entry *ring; /* capacity a power of two, time order */
 	size_t head, n, cap;
-	bool has_events;          /* newest/open are set */
+	bool has_events; /* newest/open are set */
 	int64_t newest_ts;
-	int64_t open_ts;          /* first event since the window (re)started */
+	int64_t open_ts; /* first event since the window (re)started */
 	double sum;
 	struct window_value *vals;
 	size_t n_vals, n_distinct;
 	uint32_t free_head;
 	struct window_bucket *buckets;
 	size_t n_buckets;
-	uint32_t *tag_count;      /* n_tags entries, allocated on first tag */
+	uint32_t *tag_count; /* n_tags entries, allocated on first tag */
 	uint32_t n_tags_present;
 	struct window_sample *samples; /* ring of evidence_sample entries */
 	size_t sample_head, n_samples;
@@ -81,10 +81,10 @@ struct window {
 /* What window_add() did. */
 enum window_status {
 	WINDOW_ADDED,
-	WINDOW_OVERFLOW,          /* added; the oldest entry was dropped */
-	WINDOW_LATE,              /* refused: too old (lateness, expired, or
-	                             before a closing window opened) */
-	WINDOW_DISTINCT_FULL,     /* refused: a new value past max_distinct */
+	WINDOW_OVERFLOW,      /* added; the oldest entry was dropped */
+	WINDOW_LATE,	      /* refused: too old (lateness, expired, or
+				 before a closing window opened) */
+	WINDOW_DISTINCT_FULL, /* refused: a new value past max_distinct */
 	WINDOW_NOMEM,
 };
 
@@ -105,22 +105,22 @@ void window_clear(struct window *w);
  * where it belongs), then, for a sliding window, drops the entries at or
  * before newest - timespan. */
 enum window_status window_add(struct window *w, const struct window_params *p,
-                              const struct window_item *it);
+			      const struct window_item *it);
 
 /* Sliding windows: drops entries with ts <= now_ms - timespan. */
 void window_expire(struct window *w, const struct window_params *p,
-                   int64_t now_ms);
+		   int64_t now_ms);
 
 /* Keeps `json` (takes ownership) as evidence; the oldest sample goes when
  * evidence_sample are kept.  Frees json when evidence_sample is 0. */
 void window_add_sample(struct window *w, const struct window_params *p,
-                       int64_t ts_ms, char *json);
+		       int64_t ts_ms, char *json);
 
 /* Fills out[] (up to max) with the kept samples that are still inside the
  * window, in insertion order; returns how many.  Borrowed pointers, valid
  * until the window changes. */
 size_t window_samples(const struct window *w, const struct window_params *p,
-                      char **out, size_t max);
+		      char **out, size_t max);
 
 static inline size_t window_count(const struct window *w)
 {
@@ -153,28 +153,28 @@ struct window_trigger {
 };
 
 struct window_group {
-	char *key;                /* length-prefixed values, see engine.c */
+	char *key; /* length-prefixed values, see engine.c */
 	size_t key_len;
 	uint32_t hash;
-	char **values;            /* group-by values, owned */
+	char **values; /* group-by values, owned */
 	size_t n_values;
 	struct window win;
 	struct window_trigger last;
-	int64_t close_ts;         /* closing windows: open + timespan */
-	size_t heap_pos;          /* SIZE_MAX when not scheduled */
+	int64_t close_ts; /* closing windows: open + timespan */
+	size_t heap_pos;  /* SIZE_MAX when not scheduled */
 	uint32_t lru_prev, lru_next;
-	uint32_t self;            /* index in the table */
+	uint32_t self; /* index in the table */
 };
 
 struct window_groups {
 	struct window_group **slots; /* NULL = free */
 	size_t n_slots, n_groups, max_groups;
-	uint32_t *free_ids;           /* stack of free slots (n_slots cap) */
+	uint32_t *free_ids; /* stack of free slots (n_slots cap) */
 	size_t n_free_ids;
 	struct window_bucket *buckets;
 	size_t n_buckets;
-	uint32_t lru_head, lru_tail;  /* head = least recently updated */
-	struct window_group **heap;   /* by close_ts */
+	uint32_t lru_head, lru_tail; /* head = least recently updated */
+	struct window_group **heap;  /* by close_ts */
 	size_t n_heap, cap_heap;
 };
 
@@ -186,26 +186,24 @@ void window_groups_clear(struct window_groups *t);
  * first (*evicted set).  The group becomes the most recently updated.
  * NULL on allocation failure.  Pointers stay valid until the group is
  * removed. */
-struct window_group *window_groups_get(struct window_groups *t,
-                                       const char *key, size_t key_len,
-                                       const char *const *values,
-                                       const size_t *value_lens,
-                                       size_t n_values, bool *created,
-                                       bool *evicted);
+struct window_group *
+window_groups_get(struct window_groups *t, const char *key, size_t key_len,
+		  const char *const *values, const size_t *value_lens,
+		  size_t n_values, bool *created, bool *evicted);
 
 /* Removes and frees a group. */
 void window_groups_remove(struct window_groups *t, struct window_group *g);
 
 /* Schedules g to close at close_ts.  -1 on allocation failure. */
 int window_groups_schedule(struct window_groups *t, struct window_group *g,
-                           int64_t close_ts);
+			   int64_t close_ts);
 
 /* The scheduled group with the smallest close_ts, or NULL. */
 struct window_group *window_groups_next_close(const struct window_groups *t);
 
 /* Keeps ownership of a trigger's strings: frees the old ones, copies. */
 int window_trigger_set(struct window_trigger *tr, int64_t ts_ms,
-                       const char *json, const char *input, const char *path,
-                       uint64_t line, uint64_t offset);
+		       const char *json, const char *input, const char *path,
+		       uint64_t line, uint64_t offset);
 
 #endif

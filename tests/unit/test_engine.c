@@ -27,8 +27,7 @@ struct detection {
 };
 
 struct detection *detection_compile(const struct yaml_node *node,
-                                    const struct rule_ctx *ctx,
-                                    struct diag *d)
+				    const struct rule_ctx *ctx, struct diag *d)
 {
 	struct detection *det = calloc(1, sizeof(*det));
 	(void)d;
@@ -39,8 +38,9 @@ struct detection *detection_compile(const struct yaml_node *node,
 		for (size_t j = 0; j < m->n_pairs && det->n < 4; j++) {
 			const char *k = m->pairs[j].key->scalar;
 			det->ids[det->n] =
-				fieldtab_intern(ctx->fields, k, strlen(k));
-			det->values[det->n++] = strdup(m->pairs[j].value->scalar);
+			    fieldtab_intern(ctx->fields, k, strlen(k));
+			det->values[det->n++] =
+			    strdup(m->pairs[j].value->scalar);
 		}
 		break;
 	}
@@ -95,14 +95,14 @@ static void on_alert(const struct alert *a, void *arg)
 	for (size_t i = 0; i < a->n_group; i++) {
 		size_t l = strlen(g->group);
 		snprintf(g->group + l, sizeof(g->group) - l, "%s%s=%s",
-		         i ? "," : "", a->group[i].key, a->group[i].value);
+			 i ? "," : "", a->group[i].key, a->group[i].value);
 	}
 	g->value = a->value;
 	g->n_evidence = a->n_evidence;
 	g->n_evidence_total = a->n_evidence_total;
 	snprintf(g->event, sizeof(g->event), "%s", a->event_json);
 	snprintf(g->evidence0, sizeof(g->evidence0), "%s",
-	         a->n_evidence ? a->evidence_json[0] : "");
+		 a->n_evidence ? a->evidence_json[0] : "");
 	g->id_len = strlen(a->id);
 }
 
@@ -118,7 +118,7 @@ struct evbuf {
 
 /* spec: "agent=a action=view customer=C1" (rows=<n> is a number) */
 static const struct event *mkev(struct evbuf *b, const struct ruleset *rs,
-                                int64_t ts, const char *spec)
+				int64_t ts, const char *spec)
 {
 	char tmp[256];
 	size_t n = 0;
@@ -143,8 +143,8 @@ static const struct event *mkev(struct evbuf *b, const struct ruleset *rs,
 		f->name = b->names[n];
 		f->value = b->values[n];
 		f->value_len = (uint32_t)strlen(b->values[n]);
-		f->kind = strcmp(tok, "rows") == 0 ? VALUE_NUMBER
-		                                   : VALUE_STRING;
+		f->kind =
+		    strcmp(tok, "rows") == 0 ? VALUE_NUMBER : VALUE_STRING;
 		f->id = fieldtab_find(rs->fields, tok, strlen(tok));
 		f->next_same = -1;
 		if (f->id >= 0 && (size_t)f->id < b->ev.n_slots)
@@ -172,46 +172,45 @@ static struct ruleset *load(const char *text)
 }
 
 static struct engine *start(const struct ruleset *rs,
-                            const struct engine_limits *lim)
+			    const struct engine_limits *lim)
 {
 	n_alerts = 0;
 	return engine_new(rs, lim, on_alert, NULL);
 }
 
 static void feed(struct engine *e, const struct ruleset *rs, int64_t ts_s,
-                 const char *spec)
+		 const char *spec)
 {
 	struct evbuf b;
 
 	CHECK_INT(engine_process(e, mkev(&b, rs, ts_s * 1000, spec)), 0);
 }
 
-#define CHECK_ALERT(i, title, ts_s, grp, val)                                \
-	do {                                                                 \
-		CHECK((i) < n_alerts);                                       \
-		if ((i) < n_alerts) {                                        \
-			CHECK_STR(alerts[i].rule, title);                    \
-			CHECK_INT(alerts[i].ts, (int64_t)(ts_s) * 1000);     \
-			CHECK_STR(alerts[i].group, grp);                     \
-			CHECK(alerts[i].value == (val));                     \
-		}                                                            \
+#define CHECK_ALERT(i, title, ts_s, grp, val)                                  \
+	do {                                                                   \
+		CHECK((i) < n_alerts);                                         \
+		if ((i) < n_alerts) {                                          \
+			CHECK_STR(alerts[i].rule, title);                      \
+			CHECK_INT(alerts[i].ts, (int64_t)(ts_s)*1000);         \
+			CHECK_STR(alerts[i].group, grp);                       \
+			CHECK(alerts[i].value == (val));                       \
+		}                                                              \
 	} while (0)
 
-#define VIEW_RULE                                                            \
-	"title: View\nname: view\ndetection:\n  sel:\n    action: view\n"    \
+#define VIEW_RULE                                                              \
+	"title: View\nname: view\ndetection:\n  sel:\n    action: view\n"      \
 	"  condition: sel\n"
 
-#define CORR(title, body)                                                    \
-	"---\ntitle: " title "\ncorrelation:\n" body
+#define CORR(title, body) "---\ntitle: " title "\ncorrelation:\n" body
 
 /* ---- the cases ---- */
 
 static void test_sliding(void)
 {
-	struct ruleset *rs = load(VIEW_RULE CORR(
-		"Three", "  type: event_count\n  rules: [view]\n"
-		         "  group-by: [agent]\n  timespan: 10m\n"
-		         "  condition:\n    gte: 3\n"));
+	struct ruleset *rs = load(
+	    VIEW_RULE CORR("Three", "  type: event_count\n  rules: [view]\n"
+				    "  group-by: [agent]\n  timespan: 10m\n"
+				    "  condition:\n    gte: 3\n"));
 	CHECK(rs != NULL);
 	if (!rs)
 		return;
@@ -223,13 +222,13 @@ static void test_sliding(void)
 	feed(e, rs, 120, "agent=b action=view");
 	feed(e, rs, 240, "agent=a action=view");
 	feed(e, rs, 300, "agent=c action=view");
-	feed(e, rs, 599, "agent=a action=view");  /* a fires */
-	feed(e, rs, 600, "agent=c action=view");  /* c: 2 in (0, 600] */
+	feed(e, rs, 599, "agent=a action=view"); /* a fires */
+	feed(e, rs, 600, "agent=c action=view"); /* c: 2 in (0, 600] */
 	feed(e, rs, 630, "agent=a action=view");
 	feed(e, rs, 720, "agent=b action=view");
 	feed(e, rs, 750, "agent=b action=view");
 	feed(e, rs, 760, "agent=b action=search");
-	feed(e, rs, 780, "agent=b action=view");  /* b: 720,750,780 */
+	feed(e, rs, 780, "agent=b action=view"); /* b: 720,750,780 */
 	feed(e, rs, 900, "agent=a action=view");
 	feed(e, rs, 1231, "agent=a action=view"); /* 630 slid out */
 	feed(e, rs, 1260, "agent=a action=view"); /* 900,1231,1260 */
@@ -262,10 +261,10 @@ static void test_sliding(void)
 
 static void test_restart_after_fire(void)
 {
-	struct ruleset *rs = load(VIEW_RULE CORR(
-		"Burst", "  type: event_count\n  rules: [view]\n"
-		         "  group-by: [agent]\n  timespan: 1h\n"
-		         "  condition:\n    gte: 3\n"));
+	struct ruleset *rs = load(
+	    VIEW_RULE CORR("Burst", "  type: event_count\n  rules: [view]\n"
+				    "  group-by: [agent]\n  timespan: 1h\n"
+				    "  condition:\n    gte: 3\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
@@ -281,10 +280,10 @@ static void test_restart_after_fire(void)
 
 static void test_lt_at_close(void)
 {
-	struct ruleset *rs = load(VIEW_RULE CORR(
-		"Few", "  type: event_count\n  rules: [view]\n"
-		       "  group-by: [agent]\n  timespan: 10m\n"
-		       "  condition:\n    lt: 3\n"));
+	struct ruleset *rs =
+	    load(VIEW_RULE CORR("Few", "  type: event_count\n  rules: [view]\n"
+				       "  group-by: [agent]\n  timespan: 10m\n"
+				       "  condition:\n    lt: 3\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
@@ -295,13 +294,13 @@ static void test_lt_at_close(void)
 	feed(e, rs, 400, "agent=b action=view");
 	CHECK_INT(n_alerts, 0);
 	feed(e, rs, 599, "agent=c action=view");
-	CHECK_INT(n_alerts, 0);   /* a closes at 600 */
+	CHECK_INT(n_alerts, 0); /* a closes at 600 */
 	feed(e, rs, 600, "agent=c action=view");
 	CHECK_INT(n_alerts, 1);
 	CHECK_ALERT(0, "Few", 100, "agent=a", 2);
 	feed(e, rs, 800, "agent=b action=search"); /* b closes: 3 events */
 	CHECK_INT(n_alerts, 1);
-	engine_finish(e);           /* c: 2 events, closed at the end */
+	engine_finish(e); /* c: 2 events, closed at the end */
 	CHECK_INT(n_alerts, 2);
 	CHECK_ALERT(1, "Few", 600, "agent=c", 2);
 	struct engine_stats st;
@@ -313,10 +312,10 @@ static void test_lt_at_close(void)
 
 static void test_range(void)
 {
-	struct ruleset *rs = load(VIEW_RULE CORR(
-		"Range", "  type: event_count\n  rules: [view]\n"
-		         "  group-by: [agent]\n  timespan: 10m\n"
-		         "  condition:\n    gt: 1\n    lte: 3\n"));
+	struct ruleset *rs = load(
+	    VIEW_RULE CORR("Range", "  type: event_count\n  rules: [view]\n"
+				    "  group-by: [agent]\n  timespan: 10m\n"
+				    "  condition:\n    gt: 1\n    lte: 3\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
@@ -334,18 +333,18 @@ static void test_range(void)
 
 static void test_value_count_many(void)
 {
-	struct ruleset *rs = load(VIEW_RULE CORR(
-		"Breadth", "  type: value_count\n  rules: [view]\n"
-		           "  group-by: [agent]\n  timespan: 1d\n"
-		           "  condition:\n    field: customer\n"
-		           "    gte: 15000\n"));
+	struct ruleset *rs = load(
+	    VIEW_RULE CORR("Breadth", "  type: value_count\n  rules: [view]\n"
+				      "  group-by: [agent]\n  timespan: 1d\n"
+				      "  condition:\n    field: customer\n"
+				      "    gte: 15000\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
 	char spec[64];
 	for (int i = 0; i < 20000; i++) {
 		snprintf(spec, sizeof(spec), "agent=a action=view customer=C%d",
-		         i);
+			 i);
 		feed(e, rs, i, spec);
 		feed(e, rs, i, "agent=b action=view customer=same");
 	}
@@ -357,19 +356,20 @@ static void test_value_count_many(void)
 	ruleset_free(rs);
 }
 
-#define EXPORT_RULE                                                          \
-	"title: Export\nname: export\ndetection:\n  sel:\n"                  \
+#define EXPORT_RULE                                                            \
+	"title: Export\nname: export\ndetection:\n  sel:\n"                    \
 	"    action: export\n  condition: sel\n"
 
 static void test_value_sum_avg(void)
 {
-	struct ruleset *rs = load(EXPORT_RULE CORR(
-		"Sum", "  type: value_sum\n  rules: [export]\n"
-		       "  group-by: [agent]\n  timespan: 1h\n"
-		       "  condition:\n    field: rows\n    gte: 1000\n")
+	struct ruleset *rs = load(
+	    EXPORT_RULE CORR("Sum",
+			     "  type: value_sum\n  rules: [export]\n"
+			     "  group-by: [agent]\n  timespan: 1h\n"
+			     "  condition:\n    field: rows\n    gte: 1000\n")
 		CORR("Avg", "  type: value_avg\n  rules: [export]\n"
-		            "  group-by: [agent]\n  timespan: 1h\n"
-		            "  condition:\n    field: rows\n    gt: 400\n"));
+			    "  group-by: [agent]\n  timespan: 1h\n"
+			    "  condition:\n    field: rows\n    gt: 400\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
@@ -397,25 +397,26 @@ static void test_value_sum_avg(void)
 	ruleset_free(rs);
 }
 
-#define AB_RULES                                                             \
-	"title: A\nname: rule_a\ndetection:\n  sel:\n    action: login\n"    \
-	"  condition: sel\n---\n"                                            \
-	"title: B\nname: rule_b\ndetection:\n  sel:\n    action: export\n"   \
+#define AB_RULES                                                               \
+	"title: A\nname: rule_a\ndetection:\n  sel:\n    action: login\n"      \
+	"  condition: sel\n---\n"                                              \
+	"title: B\nname: rule_b\ndetection:\n  sel:\n    action: export\n"     \
 	"  condition: sel\n"
 
 static void test_temporal(void)
 {
-	struct ruleset *rs = load(AB_RULES CORR(
-		"Unordered", "  type: temporal\n  rules: [rule_a, rule_b]\n"
-		             "  group-by: [agent]\n  timespan: 5m\n")
-		CORR("Ordered", "  type: temporal_ordered\n"
-		                "  rules: [rule_a, rule_b]\n"
-		                "  group-by: [agent]\n  timespan: 5m\n"));
+	struct ruleset *rs =
+	    load(AB_RULES CORR("Unordered",
+			       "  type: temporal\n  rules: [rule_a, rule_b]\n"
+			       "  group-by: [agent]\n  timespan: 5m\n")
+		     CORR("Ordered", "  type: temporal_ordered\n"
+				     "  rules: [rule_a, rule_b]\n"
+				     "  group-by: [agent]\n  timespan: 5m\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
 	feed(e, rs, 0, "agent=a action=export");
-	feed(e, rs, 60, "agent=a action=login");   /* B then A */
+	feed(e, rs, 60, "agent=a action=login"); /* B then A */
 	CHECK_INT(n_alerts, 1);
 	CHECK_ALERT(0, "Unordered", 60, "agent=a", 2);
 	feed(e, rs, 400, "agent=a action=export"); /* login 60 gone */
@@ -434,16 +435,16 @@ static void test_temporal(void)
 
 static void test_aliases(void)
 {
-	struct ruleset *rs = load(
-		"title: Assign\nname: assign\ndetection:\n  sel:\n"
-		"    action: ticket_assign\n  condition: sel\n---\n"
-		"title: Viewed\nname: viewed\ndetection:\n  sel:\n"
-		"    action: view\n  condition: sel\n" CORR(
-			"Assigned then viewed",
-			"  type: temporal_ordered\n  rules: [assign, viewed]\n"
-			"  group-by: [who]\n  timespan: 1h\n"
-			"  aliases:\n    who:\n      assign: assignee\n"
-			"      viewed: agent\n"));
+	struct ruleset *rs =
+	    load("title: Assign\nname: assign\ndetection:\n  sel:\n"
+		 "    action: ticket_assign\n  condition: sel\n---\n"
+		 "title: Viewed\nname: viewed\ndetection:\n  sel:\n"
+		 "    action: view\n  condition: sel\n" CORR(
+		     "Assigned then viewed",
+		     "  type: temporal_ordered\n  rules: [assign, viewed]\n"
+		     "  group-by: [who]\n  timespan: 1h\n"
+		     "  aliases:\n    who:\n      assign: assignee\n"
+		     "      viewed: agent\n"));
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
@@ -459,21 +460,21 @@ static void test_aliases(void)
 
 static void test_chained_and_generate(void)
 {
-	struct ruleset *rs = load(
-		"title: Brute force then success\ngenerate: true\n"
-		"correlation:\n  type: temporal_ordered\n"
-		"  rules: [multiple_failed_login, successful_login]\n"
-		"  group-by: [agent]\n  timespan: 10m\n---\n"
-		"title: Multiple failed logins\nname: multiple_failed_login\n"
-		"correlation:\n  type: event_count\n  rules: [failed_login]\n"
-		"  group-by: [agent]\n  timespan: 10m\n"
-		"  condition:\n    gte: 3\n---\n"
-		"title: Failed login\nname: failed_login\ndetection:\n"
-		"  sel:\n    action: login\n    outcome: denied\n"
-		"  condition: sel\n---\n"
-		"title: Successful login\nname: successful_login\n"
-		"detection:\n  sel:\n    action: login\n"
-		"    outcome: success\n  condition: sel\n");
+	struct ruleset *rs =
+	    load("title: Brute force then success\ngenerate: true\n"
+		 "correlation:\n  type: temporal_ordered\n"
+		 "  rules: [multiple_failed_login, successful_login]\n"
+		 "  group-by: [agent]\n  timespan: 10m\n---\n"
+		 "title: Multiple failed logins\nname: multiple_failed_login\n"
+		 "correlation:\n  type: event_count\n  rules: [failed_login]\n"
+		 "  group-by: [agent]\n  timespan: 10m\n"
+		 "  condition:\n    gte: 3\n---\n"
+		 "title: Failed login\nname: failed_login\ndetection:\n"
+		 "  sel:\n    action: login\n    outcome: denied\n"
+		 "  condition: sel\n---\n"
+		 "title: Successful login\nname: successful_login\n"
+		 "detection:\n  sel:\n    action: login\n"
+		 "    outcome: success\n  condition: sel\n");
 	if (!rs)
 		return;
 	struct engine *e = start(rs, NULL);
@@ -505,14 +506,14 @@ static void test_chained_and_generate(void)
 
 static void test_caps(void)
 {
-	struct ruleset *rs = load(VIEW_RULE CORR(
-		"Count", "  type: event_count\n  rules: [view]\n"
-		         "  group-by: [agent]\n  timespan: 1h\n"
-		         "  condition:\n    gte: 5\n")
+	struct ruleset *rs = load(
+	    VIEW_RULE CORR("Count", "  type: event_count\n  rules: [view]\n"
+				    "  group-by: [agent]\n  timespan: 1h\n"
+				    "  condition:\n    gte: 5\n")
 		CORR("Distinct", "  type: value_count\n  rules: [view]\n"
-		                 "  group-by: [agent]\n  timespan: 1h\n"
-		                 "  condition:\n    field: customer\n"
-		                 "    gte: 100\n"));
+				 "  group-by: [agent]\n  timespan: 1h\n"
+				 "  condition:\n    field: customer\n"
+				 "    gte: 100\n"));
 	if (!rs)
 		return;
 	struct engine_limits lim;
@@ -528,7 +529,7 @@ static void test_caps(void)
 	feed(e, rs, 101, "agent=b action=view customer=1");
 	feed(e, rs, 102, "agent=c action=view customer=1"); /* evicts a */
 	engine_get_stats(e, &st);
-	CHECK_INT(st.n_groups_evicted, 2);  /* one per correlation */
+	CHECK_INT(st.n_groups_evicted, 2); /* one per correlation */
 	CHECK_INT(st.n_groups, 4);
 	feed(e, rs, 103, "agent=c action=view customer=2");
 	feed(e, rs, 104, "agent=c action=view customer=3"); /* distinct cap */
@@ -538,7 +539,7 @@ static void test_caps(void)
 	CHECK(st.n_window_overflow >= 1);
 	feed(e, rs, 80, "agent=c action=view customer=1"); /* 25 s late */
 	engine_get_stats(e, &st);
-	CHECK_INT(st.n_late_events, 2);     /* one per correlation */
+	CHECK_INT(st.n_late_events, 2); /* one per correlation */
 	/* a window capped at 3 entries can never count 5 */
 	CHECK_INT(n_alerts, 0);
 	engine_free(e);
@@ -563,17 +564,17 @@ static void test_detection_alert(void)
 static void test_resolve_problems(void)
 {
 	static const char text[] =
-		VIEW_RULE CORR("Bad", "  type: temporal\n"
-		                      "  rules: [view, nosuch]\n"
-		                      "  group-by: [who]\n  timespan: 5m\n");
+	    VIEW_RULE CORR("Bad", "  type: temporal\n"
+				  "  rules: [view, nosuch]\n"
+				  "  group-by: [who]\n  timespan: 5m\n");
 	static const char text2[] =
-		VIEW_RULE CORR("Bad alias", "  type: event_count\n"
-		                            "  rules: [view]\n"
-		                            "  group-by: [who]\n"
-		                            "  timespan: 5m\n"
-		                            "  condition:\n    gte: 2\n"
-		                            "  aliases:\n    who:\n"
-		                            "      other: agent\n");
+	    VIEW_RULE CORR("Bad alias", "  type: event_count\n"
+					"  rules: [view]\n"
+					"  group-by: [who]\n"
+					"  timespan: 5m\n"
+					"  condition:\n    gte: 2\n"
+					"  aliases:\n    who:\n"
+					"      other: agent\n");
 	struct diag d;
 	diag_init(&d);
 	struct ruleset *rs = ruleset_new();

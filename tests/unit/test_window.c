@@ -17,7 +17,7 @@
 
 struct ref_entry {
 	int64_t ts;
-	int value;      /* -1: none */
+	int value; /* -1: none */
 	double num;
 	uint32_t tag;
 };
@@ -53,7 +53,7 @@ static void ref_add(struct ref *r, const struct ref_entry *e)
 
 /* Aggregates over (newest - span, newest], recomputed from scratch. */
 static void ref_eval(const struct ref *r, int64_t span, size_t *count,
-                     size_t *distinct, double *sum, uint32_t *tags)
+		     size_t *distinct, double *sum, uint32_t *tags)
 {
 	static char seen[4096];
 	uint32_t tag_seen = 0;
@@ -80,19 +80,19 @@ static void ref_eval(const struct ref *r, int64_t span, size_t *count,
 }
 
 static bool ref_late(const struct ref *r, const struct window_params *p,
-                     int64_t ts)
+		     int64_t ts)
 {
 	return r->has && (ts < r->newest - p->max_lateness_ms ||
-	                  ts <= r->newest - p->timespan_ms);
+			  ts <= r->newest - p->timespan_ms);
 }
 
 /* One random stream: mostly forward time, some late events, values from
  * an alphabet of `n_values`, integer numbers (exact in a double). */
 static void random_stream(int n_steps, int n_values, int64_t span,
-                          int64_t lateness)
+			  int64_t lateness)
 {
-	struct window_params p = {span, 1u << 20, 1u << 20, 0, lateness, 5,
-	                          true};
+	struct window_params p = {span,	    1u << 20, 1u << 20, 0,
+				  lateness, 5,	      true};
 	struct window w;
 	struct ref r = {0};
 	int64_t now = 1000000;
@@ -106,8 +106,8 @@ static void random_stream(int n_steps, int n_values, int64_t span,
 		if (rng() % 8 == 0)
 			ts -= (int64_t)(rng() % (uint64_t)(2 * lateness + 2));
 		struct ref_entry e = {ts, (int)(rng() % (uint64_t)n_values),
-		                      (double)(rng() % 1000) - 300,
-		                      (uint32_t)(rng() % 5)};
+				      (double)(rng() % 1000) - 300,
+				      (uint32_t)(rng() % 5)};
 		int len = snprintf(buf, sizeof(buf), "v%d", e.value);
 		struct window_item it = {ts, buf, (size_t)len, e.num, e.tag};
 		bool late = ref_late(&r, &p, ts);
@@ -244,7 +244,7 @@ static void test_samples(void)
 	window_init(&w);
 	for (int i = 0; i < 3; i++) {
 		struct window_item it = {1000 + i * 10, NULL, 0, 0,
-		                         WINDOW_NONE};
+					 WINDOW_NONE};
 		char js[16];
 		snprintf(js, sizeof(js), "{\"i\":%d}", i);
 		window_add(&w, &p, &it);
@@ -262,13 +262,13 @@ static void test_samples(void)
 }
 
 static struct window_group *get(struct window_groups *t, const char *k,
-                                bool *created, bool *evicted)
+				bool *created, bool *evicted)
 {
 	const char *vals[1] = {k};
 	size_t lens[1] = {strlen(k)};
 
 	return window_groups_get(t, k, strlen(k), vals, lens, 1, created,
-	                         evicted);
+				 evicted);
 }
 
 static void test_groups(void)
