@@ -43,6 +43,8 @@ struct yaml_node {
 	/* YAML_MAPPING, in source order */
 	struct yaml_pair *pairs;
 	size_t n_pairs;
+	/* nodes reachable from here, aliases expanded (for the node budget) */
+	size_t n_expanded;
 };
 
 struct yaml_pair {
