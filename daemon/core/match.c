@@ -301,8 +301,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 /* ISO 8601 week number of a day (days since the epoch). */
 static long iso_week(int64_t days)
 {
-	int64_t wday = floor_div(days + 3, 7) * 7; /* Monday of this week */
-	int64_t thursday = wday + 3;
+	/* 1970-01-01 was a Thursday: this is the Thursday of days' week */
+	int64_t thursday = floor_div(days + 3, 7) * 7;
 	long y;
 	int m, d;
 	civil_from_days(thursday, &y, &m, &d);
