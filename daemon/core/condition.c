@@ -16,12 +16,12 @@ enum cnode_kind { C_IDENT, C_NOT, C_AND, C_OR, C_ONE_OF, C_ALL_OF };
 
 struct cnode {
 	enum cnode_kind kind;
-	size_t ident;                   /* C_IDENT */
-	struct cnode **kids;            /* C_NOT (1), C_AND, C_OR */
+	size_t ident;	     /* C_IDENT */
+	struct cnode **kids; /* C_NOT (1), C_AND, C_OR */
 	size_t n_kids;
-	size_t *idents;                 /* C_ONE_OF, C_ALL_OF */
+	size_t *idents; /* C_ONE_OF, C_ALL_OF */
 	size_t n_idents;
-	char *pattern;                  /* C_ONE_OF, C_ALL_OF, for dumps */
+	char *pattern; /* C_ONE_OF, C_ALL_OF, for dumps */
 };
 
 struct cond {
@@ -55,7 +55,7 @@ static void node_free(struct cnode *n)
 }
 
 static void fail(struct parser *p, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fail(struct parser *p, size_t off, const char *fmt, ...)
 {
@@ -188,14 +188,14 @@ static int collect(struct parser *p, struct cnode *n)
 	}
 	for (size_t i = 0; i < p->n_names; i++) {
 		bool hit = them ? p->names[i][0] != '_'
-		                : pattern_match(pat, p->tok_len, p->names[i]);
+				: pattern_match(pat, p->tok_len, p->names[i]);
 		if (hit)
 			n->idents[n->n_idents++] = i;
 	}
 	if (n->n_idents == 0) {
 		fail(p, p->tok_start,
 		     them ? "'%s' matches no identifier"
-		          : "pattern '%s' matches no identifier",
+			  : "pattern '%s' matches no identifier",
 		     tok_text(p, buf, sizeof(buf)));
 		return -1;
 	}
@@ -244,7 +244,7 @@ static struct cnode *parse_ident(struct parser *p)
 {
 	char buf[128];
 	static const char *const reserved[] = {"and", "or", "not", "of",
-	                                       "them"};
+					       "them"};
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
 		if (is_word(p, reserved[i])) {
@@ -283,8 +283,9 @@ static struct cnode *parse_primary(struct parser *p)
 		if (p->tok != T_RPAREN) {
 			fail(p, p->tok == T_END ? open : p->tok_start,
 			     p->tok == T_END ? "unbalanced '%s'"
-			                     : "expected ')', got '%s'",
-			     p->tok == T_END ? "(" : tok_text(p, buf, sizeof(buf)));
+					     : "expected ')', got '%s'",
+			     p->tok == T_END ? "("
+					     : tok_text(p, buf, sizeof(buf)));
 			node_free(n);
 			return NULL;
 		}
@@ -327,8 +328,8 @@ static struct cnode *parse_not(struct parser *p)
 
 /* binary level: sub (op sub)*, folded into one n-ary node */
 static struct cnode *parse_level(struct parser *p, const char *op,
-                                 enum cnode_kind kind,
-                                 struct cnode *(*sub)(struct parser *))
+				 enum cnode_kind kind,
+				 struct cnode *(*sub)(struct parser *))
 {
 	struct cnode *first = sub(p);
 
@@ -368,12 +369,14 @@ static struct cnode *parse_or(struct parser *p)
 	return n;
 }
 
-struct cond *cond_parse(const char *text, size_t len,
-                        const char *const *names, size_t n_names,
-                        struct cond_error *err)
+struct cond *cond_parse(const char *text, size_t len, const char *const *names,
+			size_t n_names, struct cond_error *err)
 {
-	struct parser p = {.s = text, .len = len, .names = names,
-	                   .n_names = n_names, .err = err};
+	struct parser p = {.s = text,
+			   .len = len,
+			   .names = names,
+			   .n_names = n_names,
+			   .err = err};
 	char buf[128];
 
 	memset(err, 0, sizeof(*err));
@@ -388,8 +391,9 @@ struct cond *cond_parse(const char *text, size_t len,
 	}
 	struct cnode *root = parse_or(&p);
 	if (root != NULL && p.tok != T_END) {
-		fail(&p, p.tok_start, p.tok == T_BAD ? "unexpected character '%s'"
-		                                     : "unexpected '%s'",
+		fail(&p, p.tok_start,
+		     p.tok == T_BAD ? "unexpected character '%s'"
+				    : "unexpected '%s'",
 		     tok_text(&p, buf, sizeof(buf)));
 		node_free(root);
 		return NULL;
@@ -491,15 +495,14 @@ static bool eval_node(struct eval *e, const struct cnode *n)
 }
 
 bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
-               void *arg)
+	       void *arg)
 {
 	struct eval e = {.ident = ident, .arg = arg, .memo = true};
 
 	return eval_node(&e, c->root);
 }
 
-static void dump_node(const struct cnode *n, const char *const *names,
-                      FILE *f)
+static void dump_node(const struct cnode *n, const char *const *names, FILE *f)
 {
 	switch (n->kind) {
 	case C_IDENT:
@@ -522,7 +525,7 @@ static void dump_node(const struct cnode *n, const char *const *names,
 	case C_ONE_OF:
 	case C_ALL_OF:
 		fprintf(f, "%s(%s:", n->kind == C_ALL_OF ? "all_of" : "any_of",
-		        n->pattern);
+			n->pattern);
 		for (size_t i = 0; i < n->n_idents; i++)
 			fprintf(f, " %s", names[n->idents[i]]);
 		fputc(')', f);
@@ -530,8 +533,7 @@ static void dump_node(const struct cnode *n, const char *const *names,
 	}
 }
 
-void cond_dump(const struct cond *c, const char *const *names,
-               void *stdio_file)
+void cond_dump(const struct cond *c, const char *const *names, void *stdio_file)
 {
 	dump_node(c->root, names, stdio_file);
 }

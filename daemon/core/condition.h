@@ -33,15 +33,14 @@
 struct cond;
 
 struct cond_error {
-	size_t offset;          /* 0-based byte offset in the text */
+	size_t offset; /* 0-based byte offset in the text */
 	char message[256];
 };
 
 /* Parses `text` (len bytes) against the identifier names (n_names of
  * them).  Returns NULL and fills err on any error. */
-struct cond *cond_parse(const char *text, size_t len,
-                        const char *const *names, size_t n_names,
-                        struct cond_error *err);
+struct cond *cond_parse(const char *text, size_t len, const char *const *names,
+			size_t n_names, struct cond_error *err);
 
 /* Combines conditions with OR (a `condition:` list); takes ownership of
  * every element (and of the array's elements on failure too).  n >= 1. */
@@ -53,11 +52,11 @@ void cond_free(struct cond *c);
  * identifier is evaluated at most once per call when there are at most 64
  * identifiers. */
 bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
-               void *arg);
+	       void *arg);
 
 /* Writes a fully parenthesised, deterministic form, e.g.
  * "(sel and not any_of(filter_a, filter_b))". */
 void cond_dump(const struct cond *c, const char *const *names,
-               void *stdio_file);
+	       void *stdio_file);
 
 #endif

@@ -87,7 +87,7 @@ struct det_map {
 
 struct det_ident {
 	char *name;
-	struct det_map *maps;   /* ORed */
+	struct det_map *maps; /* ORed */
 	size_t n_maps;
 	bool keywords;
 };
@@ -95,25 +95,53 @@ struct det_ident {
 struct detection {
 	struct det_ident *idents;
 	size_t n_idents;
-	const char **names;     /* idents[i].name, for the condition */
+	const char **names; /* idents[i].name, for the condition */
 	struct cond *cond;
 };
 
 /* The modifier chain of one item. */
 enum mod {
-	MOD_CONTAINS, MOD_STARTSWITH, MOD_ENDSWITH, MOD_ALL, MOD_CASED,
-	MOD_NEQ, MOD_EXISTS, MOD_EXPAND, MOD_FIELDREF, MOD_RE, MOD_RE_I,
-	MOD_RE_M, MOD_RE_S, MOD_CIDR, MOD_LT, MOD_LTE, MOD_GT, MOD_GTE,
-	MOD_MINUTE, MOD_HOUR, MOD_DAY, MOD_WEEK, MOD_MONTH, MOD_YEAR,
-	MOD_BASE64, MOD_BASE64OFFSET, MOD_WINDASH, MOD_UTF16LE, MOD_UTF16BE,
-	MOD_UTF16, MOD_WIDE, N_MODS
+	MOD_CONTAINS,
+	MOD_STARTSWITH,
+	MOD_ENDSWITH,
+	MOD_ALL,
+	MOD_CASED,
+	MOD_NEQ,
+	MOD_EXISTS,
+	MOD_EXPAND,
+	MOD_FIELDREF,
+	MOD_RE,
+	MOD_RE_I,
+	MOD_RE_M,
+	MOD_RE_S,
+	MOD_CIDR,
+	MOD_LT,
+	MOD_LTE,
+	MOD_GT,
+	MOD_GTE,
+	MOD_MINUTE,
+	MOD_HOUR,
+	MOD_DAY,
+	MOD_WEEK,
+	MOD_MONTH,
+	MOD_YEAR,
+	MOD_BASE64,
+	MOD_BASE64OFFSET,
+	MOD_WINDASH,
+	MOD_UTF16LE,
+	MOD_UTF16BE,
+	MOD_UTF16,
+	MOD_WIDE,
+	N_MODS
 };
 
 static const char *const mod_names[N_MODS] = {
-	"contains", "startswith", "endswith", "all", "cased", "neq", "exists",
-	"expand", "fieldref", "re", "i", "m", "s", "cidr", "lt", "lte", "gt",
-	"gte", "minute", "hour", "day", "week", "month", "year", "base64",
-	"base64offset", "windash", "utf16le", "utf16be", "utf16", "wide",
+    "contains", "startswith",	"endswith", "all",     "cased",	  "neq",
+    "exists",	"expand",	"fieldref", "re",      "i",	  "m",
+    "s",	"cidr",		"lt",	    "lte",     "gt",	  "gte",
+    "minute",	"hour",		"day",	    "week",    "month",	  "year",
+    "base64",	"base64offset", "windash",  "utf16le", "utf16be", "utf16",
+    "wide",
 };
 
 #define MAX_CHAIN 16
@@ -121,7 +149,7 @@ static const char *const mod_names[N_MODS] = {
 struct chain {
 	enum mod mods[MAX_CHAIN];
 	size_t n;
-	uint64_t has;           /* bit per enum mod */
+	uint64_t has; /* bit per enum mod */
 	bool keyword;
 };
 
@@ -140,11 +168,11 @@ struct cctx {
 	int n_errors;
 };
 
-static void err_at(struct cctx *c, const struct yaml_node *n,
-                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err_at(struct cctx *c, const struct yaml_node *n, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
 
-static void err_at(struct cctx *c, const struct yaml_node *n,
-                   const char *fmt, ...)
+static void err_at(struct cctx *c, const struct yaml_node *n, const char *fmt,
+		   ...)
 {
 	char buf[768];
 	va_list ap;
@@ -153,7 +181,7 @@ static void err_at(struct cctx *c, const struct yaml_node *n,
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	diag_add(c->d, n && n->file ? n->file : c->rc->file, n ? n->line : 0,
-	         n ? n->column : 0, "%s", buf);
+		 n ? n->column : 0, "%s", buf);
 	c->n_errors++;
 }
 
@@ -186,13 +214,14 @@ static void vec_clear(struct strvec *v)
 static int parse_mod(const char *s, size_t len)
 {
 	for (int i = 0; i < N_MODS; i++)
-		if (strlen(mod_names[i]) == len && memcmp(mod_names[i], s, len) == 0)
+		if (strlen(mod_names[i]) == len &&
+		    memcmp(mod_names[i], s, len) == 0)
 			return i;
 	return -1;
 }
 
 static int chain_parse(struct cctx *c, const struct yaml_node *key,
-                       const char *mods, struct chain *ch)
+		       const char *mods, struct chain *ch)
 {
 	const char *p = mods;
 
@@ -201,11 +230,13 @@ static int chain_parse(struct cctx *c, const struct yaml_node *key,
 		size_t len = e ? (size_t)(e - p - 1) : strlen(p + 1);
 		int m = parse_mod(p + 1, len);
 		if (m < 0) {
-			err_at(c, key, "unknown modifier '%.*s'", (int)len, p + 1);
+			err_at(c, key, "unknown modifier '%.*s'", (int)len,
+			       p + 1);
 			return -1;
 		}
 		if (HAS(ch, m)) {
-			err_at(c, key, "modifier '%s' given twice", mod_names[m]);
+			err_at(c, key, "modifier '%s' given twice",
+			       mod_names[m]);
 			return -1;
 		}
 		if (ch->n == MAX_CHAIN) {
@@ -221,14 +252,13 @@ static int chain_parse(struct cctx *c, const struct yaml_node *key,
 
 #define POS_MODS (BIT(MOD_CONTAINS) | BIT(MOD_STARTSWITH) | BIT(MOD_ENDSWITH))
 #define NUM_MODS (BIT(MOD_LT) | BIT(MOD_LTE) | BIT(MOD_GT) | BIT(MOD_GTE))
-#define TIME_MODS                                                         \
-	(BIT(MOD_MINUTE) | BIT(MOD_HOUR) | BIT(MOD_DAY) | BIT(MOD_WEEK) | \
+#define TIME_MODS                                                              \
+	(BIT(MOD_MINUTE) | BIT(MOD_HOUR) | BIT(MOD_DAY) | BIT(MOD_WEEK) |      \
 	 BIT(MOD_MONTH) | BIT(MOD_YEAR))
 #define RE_SUBS (BIT(MOD_RE_I) | BIT(MOD_RE_M) | BIT(MOD_RE_S))
-#define XFORM_MODS                                                     \
-	(BIT(MOD_BASE64) | BIT(MOD_BASE64OFFSET) | BIT(MOD_WINDASH) |  \
-	 BIT(MOD_UTF16LE) | BIT(MOD_UTF16BE) | BIT(MOD_UTF16) |        \
-	 BIT(MOD_WIDE))
+#define XFORM_MODS                                                             \
+	(BIT(MOD_BASE64) | BIT(MOD_BASE64OFFSET) | BIT(MOD_WINDASH) |          \
+	 BIT(MOD_UTF16LE) | BIT(MOD_UTF16BE) | BIT(MOD_UTF16) | BIT(MOD_WIDE))
 
 static int popcount(uint64_t x)
 {
@@ -244,7 +274,7 @@ static const char *chain_check(const struct chain *ch)
 {
 	uint64_t h = ch->has;
 	uint64_t types = h & (BIT(MOD_RE) | BIT(MOD_CIDR) | BIT(MOD_EXISTS) |
-	                      BIT(MOD_FIELDREF));
+			      BIT(MOD_FIELDREF));
 
 	if (popcount(h & POS_MODS) > 1)
 		return "only one of contains, startswith, endswith is allowed";
@@ -267,12 +297,12 @@ static const char *chain_check(const struct chain *ch)
 		       "contains/startswith/endswith";
 	if ((h & BIT(MOD_CASED)) &&
 	    (h & (BIT(MOD_RE) | BIT(MOD_CIDR) | BIT(MOD_EXISTS) | NUM_MODS |
-	          TIME_MODS)))
+		  TIME_MODS)))
 		return "cased only applies to string and fieldref matching";
 	if ((h & BIT(MOD_EXISTS)) && (h & ~BIT(MOD_EXISTS)))
 		return "exists cannot be combined with other modifiers";
-	if (ch->keyword && (h & (BIT(MOD_EXISTS) | BIT(MOD_FIELDREF) |
-	                         TIME_MODS)))
+	if (ch->keyword &&
+	    (h & (BIT(MOD_EXISTS) | BIT(MOD_FIELDREF) | TIME_MODS)))
 		return "exists, fieldref and time modifiers need a field name";
 	return NULL;
 }
@@ -289,11 +319,10 @@ static int push_str(struct strvec *out, const struct match_str *s)
 	return d == NULL ? -1 : match_str_copy(d, s);
 }
 
-static int b64_encode(struct match_str *out, const unsigned char *p,
-                      size_t n)
+static int b64_encode(struct match_str *out, const unsigned char *p, size_t n)
 {
 	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char q[4];
 
 	for (size_t i = 0; i < n; i += 3) {
@@ -326,12 +355,13 @@ static int b64_offsets(struct strvec *out, const struct match_str *s)
 	for (size_t i = 0; i < 3; i++) {
 		struct match_str enc = {0}, part = {0};
 		memset(buf, ' ', i);
-		memcpy(buf + i, s->b, s->len);
+		if (s->len > 0)
+			memcpy(buf + i, s->b, s->len);
 		int rc = b64_encode(&enc, buf, s->len + i);
 		size_t end = enc.len - cut[(s->len + i) % 3];
 		if (rc == 0 && end > start[i])
 			rc = match_str_append(&part, enc.b + start[i],
-			                      end - start[i]);
+					      end - start[i]);
 		if (rc == 0)
 			rc = push_str(out, &part);
 		match_str_clear(&enc);
@@ -375,7 +405,7 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 static int push_unit(struct match_str *o, uint32_t u, bool be)
 {
 	unsigned char b[2] = {(unsigned char)(u & 0xff),
-	                      (unsigned char)(u >> 8)};
+			      (unsigned char)(u >> 8)};
 
 	if (be) {
 		b[0] = (unsigned char)(u >> 8);
@@ -384,8 +414,8 @@ static int push_unit(struct match_str *o, uint32_t u, bool be)
 	return match_str_append(o, b, 2);
 }
 
-static int utf16_encode(struct match_str *o, const struct match_str *s,
-                        bool be, bool bom)
+static int utf16_encode(struct match_str *o, const struct match_str *s, bool be,
+			bool bom)
 {
 	if (bom && match_str_append(o, "\xff\xfe", 2) < 0)
 		return -1;
@@ -431,10 +461,10 @@ static size_t dash_at(const struct match_str *s, size_t i)
 }
 
 static int windash_from(struct strvec *out, const struct match_str *s,
-                        size_t from, struct match_str *acc)
+			size_t from, struct match_str *acc)
 {
 	static const char *const dashes[5] = {"-", "/", "\xe2\x80\x93",
-	                                      "\xe2\x80\x94", "\xe2\x80\x95"};
+					      "\xe2\x80\x94", "\xe2\x80\x95"};
 	size_t i = from, l = 0;
 
 	while (i < s->len && (l = dash_at(s, i)) == 0)
@@ -486,8 +516,7 @@ static int add_star(struct match_str *s, bool front)
 /* Applies one chain step to one value, appending results to out.
  * Returns 0, -1 (memory), -2 (too many), -3 (invalid UTF-8), -4 (wildcard
  * cannot be encoded). */
-static int apply_one(enum mod m, const struct match_str *s,
-                     struct strvec *out)
+static int apply_one(enum mod m, const struct match_str *s, struct strvec *out)
 {
 	struct match_str t = {0};
 	int rc = 0;
@@ -567,7 +596,7 @@ static int apply_chain(const struct chain *ch, struct strvec *vals)
 /* ---- expand ---- */
 
 static const char *const *find_list(const struct rule_lists *l,
-                                    const char *name, size_t len)
+				    const char *name, size_t len)
 {
 	if (l == NULL)
 		return NULL;
@@ -597,7 +626,7 @@ static int vec_product(struct strvec *v, const char *const *vals)
 			rc = push_str(&next, &v->v[i]);
 			if (rc == 0)
 				rc = match_str_append(&next.v[next.n - 1],
-				                      vals[k], strlen(vals[k]));
+						      vals[k], strlen(vals[k]));
 		}
 	vec_clear(v);
 	*v = next;
@@ -608,7 +637,7 @@ static int vec_product(struct strvec *v, const char *const *vals)
  * match_str.b, wildcards not yet parsed).  Returns 0, -1, -2 (too many) or
  * -5 (unknown list, *bad_name/bad_len set). */
 static int expand_raw(const struct rule_lists *lists, const char *raw,
-                      struct strvec *out, const char **bad, size_t *bad_len)
+		      struct strvec *out, const char **bad, size_t *bad_len)
 {
 	int rc = vec_add(out) ? 0 : -1;
 
@@ -619,7 +648,7 @@ static int expand_raw(const struct rule_lists *lists, const char *raw,
 			p += 2;
 		} else if (end != NULL && end > p + 1) {
 			const char *const *vals =
-				find_list(lists, p + 1, (size_t)(end - p - 1));
+			    find_list(lists, p + 1, (size_t)(end - p - 1));
 			if (vals == NULL) {
 				*bad = p + 1;
 				*bad_len = (size_t)(end - p - 1);
@@ -677,8 +706,8 @@ static enum match_op num_op(const struct chain *ch)
 }
 
 static int add_string(struct cctx *c, struct match_field *mf,
-                      const struct chain *ch, const struct yaml_node *vn,
-                      const char *text, size_t len)
+		      const struct chain *ch, const struct yaml_node *vn,
+		      const char *text, size_t len)
 {
 	struct strvec vals = {0};
 	struct match_str *s = vec_add(&vals);
@@ -697,16 +726,16 @@ static int add_string(struct cctx *c, struct match_field *mf,
 }
 
 static int add_raw(struct cctx *c, struct match_field *mf,
-                   const struct chain *ch, const struct yaml_node *vn,
-                   const char *text, size_t len)
+		   const struct chain *ch, const struct yaml_node *vn,
+		   const char *text, size_t len)
 {
 	char err[512] = "out of memory";
 	int rc;
 
 	if (HAS(ch, MOD_RE)) {
 		uint32_t fl = (HAS(ch, MOD_RE_I) ? PCRE2_CASELESS : 0) |
-		              (HAS(ch, MOD_RE_M) ? PCRE2_MULTILINE : 0) |
-		              (HAS(ch, MOD_RE_S) ? PCRE2_DOTALL : 0);
+			      (HAS(ch, MOD_RE_M) ? PCRE2_MULTILINE : 0) |
+			      (HAS(ch, MOD_RE_S) ? PCRE2_DOTALL : 0);
 		rc = match_add_regex(mf, text, fl, err, sizeof(err));
 	} else if (HAS(ch, MOD_CIDR)) {
 		rc = match_add_cidr(mf, text, err, sizeof(err));
@@ -715,11 +744,11 @@ static int add_raw(struct cctx *c, struct match_field *mf,
 	} else if (HAS(ch, MOD_FIELDREF)) {
 		int32_t id = fieldtab_intern(c->rc->fields, text, len);
 		rc = id < 0 ? -1
-		            : match_add_fieldref(mf, id, text, pos_kind(ch),
-		                                 HAS(ch, MOD_CASED));
+			    : match_add_fieldref(mf, id, text, pos_kind(ch),
+						 HAS(ch, MOD_CASED));
 		if (id < 0)
 			snprintf(err, sizeof(err), "cannot add field '%s'",
-			         text);
+				 text);
 	} else {
 		return add_string(c, mf, ch, vn, text, len);
 	}
@@ -729,7 +758,7 @@ static int add_raw(struct cctx *c, struct match_field *mf,
 }
 
 static int add_value(struct cctx *c, struct match_field *mf,
-                     const struct chain *ch, const struct yaml_node *vn)
+		     const struct chain *ch, const struct yaml_node *vn)
 {
 	if (vn->kind != YAML_SCALAR) {
 		err_at(c, vn, "a value must be a scalar, not a %s",
@@ -738,8 +767,9 @@ static int add_value(struct cctx *c, struct match_field *mf,
 	}
 	if (yamltree_is_null(vn)) {
 		if (ch->keyword || (ch->has & ~BIT(MOD_NEQ))) {
-			err_at(c, vn, "null cannot be used here (only as a "
-			              "plain field value)");
+			err_at(c, vn,
+			       "null cannot be used here (only as a "
+			       "plain field value)");
 			return -1;
 		}
 		return match_add_null(mf);
@@ -764,12 +794,12 @@ static int add_value(struct cctx *c, struct match_field *mf,
 }
 
 static int compile_exists(struct cctx *c, struct match_field *mf,
-                          const struct yaml_node *vn)
+			  const struct yaml_node *vn)
 {
 	if (vn->kind == YAML_SCALAR && strcasecmp(vn->scalar, "true") == 0)
 		mf->exists_want = true;
 	else if (vn->kind == YAML_SCALAR &&
-	         strcasecmp(vn->scalar, "false") == 0)
+		 strcasecmp(vn->scalar, "false") == 0)
 		mf->exists_want = false;
 	else {
 		err_at(c, vn, "exists needs true or false");
@@ -780,7 +810,7 @@ static int compile_exists(struct cctx *c, struct match_field *mf,
 }
 
 static int item_setup(struct cctx *c, struct match_field *mf,
-                      const struct yaml_node *key, struct chain *ch)
+		      const struct yaml_node *key, struct chain *ch)
 {
 	const char *k = key->scalar, *bar = strchr(k, '|');
 	size_t flen = bar ? (size_t)(bar - k) : strlen(k);
@@ -796,7 +826,8 @@ static int item_setup(struct cctx *c, struct match_field *mf,
 	mf->name = strndup(k, flen);
 	mf->mods = strdup(k + flen);
 	mf->id = ch->keyword ? -1 : fieldtab_intern(c->rc->fields, k, flen);
-	if (mf->name == NULL || mf->mods == NULL || (!ch->keyword && mf->id < 0)) {
+	if (mf->name == NULL || mf->mods == NULL ||
+	    (!ch->keyword && mf->id < 0)) {
 		err_at(c, key, "cannot add field '%.*s'", (int)flen, k);
 		return -1;
 	}
@@ -804,13 +835,14 @@ static int item_setup(struct cctx *c, struct match_field *mf,
 	mf->neq = HAS(ch, MOD_NEQ);
 	for (int t = MOD_MINUTE; t <= MOD_YEAR; t++)
 		if (HAS(ch, t))
-			mf->time_part = (uint8_t)(MATCH_TIME_MINUTE + t - MOD_MINUTE);
+			mf->time_part =
+			    (uint8_t)(MATCH_TIME_MINUTE + t - MOD_MINUTE);
 	return 0;
 }
 
 static int compile_item(struct cctx *c, struct match_field *mf,
-                        const struct yaml_node *key,
-                        const struct yaml_node *val)
+			const struct yaml_node *key,
+			const struct yaml_node *val)
 {
 	struct chain ch = {0};
 
@@ -819,8 +851,9 @@ static int compile_item(struct cctx *c, struct match_field *mf,
 	if (HAS(&ch, MOD_EXISTS))
 		return compile_exists(c, mf, val);
 	if (val->kind == YAML_MAPPING) {
-		err_at(c, val, "a field value must be a scalar or a list of "
-		               "scalars, not a mapping");
+		err_at(c, val,
+		       "a field value must be a scalar or a list of "
+		       "scalars, not a mapping");
 		return -1;
 	}
 	size_t n = val->kind == YAML_SEQUENCE ? val->n_items : 1;
@@ -835,7 +868,7 @@ static int compile_item(struct cctx *c, struct match_field *mf,
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct yaml_node *vn =
-			val->kind == YAML_SEQUENCE ? val->items[i] : val;
+		    val->kind == YAML_SEQUENCE ? val->items[i] : val;
 		if (add_value(c, mf, &ch, vn) < 0)
 			rc = -1;
 	}
@@ -845,7 +878,7 @@ static int compile_item(struct cctx *c, struct match_field *mf,
 /* ---- identifiers ---- */
 
 static int compile_map(struct cctx *c, struct det_map *m,
-                       const struct yaml_node *map)
+		       const struct yaml_node *map)
 {
 	int rc = 0;
 
@@ -860,14 +893,14 @@ static int compile_map(struct cctx *c, struct det_map *m,
 	}
 	for (size_t i = 0; i < map->n_pairs; i++, m->n_items++)
 		if (compile_item(c, &m->items[i], map->pairs[i].key,
-		                 map->pairs[i].value) < 0)
+				 map->pairs[i].value) < 0)
 			rc = -1;
 	return rc;
 }
 
 /* A keyword list (or a single keyword scalar) as one map of one item. */
 static int compile_keywords(struct cctx *c, struct det_map *m,
-                            const struct yaml_node *val)
+			    const struct yaml_node *val)
 {
 	struct chain ch = {.keyword = true};
 	struct match_field *mf = calloc(1, sizeof(*mf));
@@ -889,7 +922,7 @@ static int compile_keywords(struct cctx *c, struct det_map *m,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct yaml_node *vn =
-			val->kind == YAML_SEQUENCE ? val->items[i] : val;
+		    val->kind == YAML_SEQUENCE ? val->items[i] : val;
 		if (add_value(c, mf, &ch, vn) < 0)
 			rc = -1;
 	}
@@ -897,15 +930,16 @@ static int compile_keywords(struct cctx *c, struct det_map *m,
 }
 
 static int compile_list(struct cctx *c, struct det_ident *id,
-                        const struct yaml_node *val)
+			const struct yaml_node *val)
 {
 	bool maps = val->items[0]->kind == YAML_MAPPING;
 	int rc = 0;
 
 	for (size_t i = 0; i < val->n_items; i++)
 		if ((val->items[i]->kind == YAML_MAPPING) != maps) {
-			err_at(c, val->items[i], "a list mixes maps and plain "
-			                         "values");
+			err_at(c, val->items[i],
+			       "a list mixes maps and plain "
+			       "values");
 			return -1;
 		}
 	id->keywords = !maps;
@@ -937,11 +971,11 @@ static bool ident_name_ok(const char *s)
 }
 
 static int compile_ident(struct cctx *c, struct det_ident *id,
-                         const struct yaml_node *key,
-                         const struct yaml_node *val)
+			 const struct yaml_node *key,
+			 const struct yaml_node *val)
 {
-	static const char *const reserved[] = {"and", "or", "not", "of",
-	                                       "them", "all", "any", "1"};
+	static const char *const reserved[] = {"and",  "or",  "not", "of",
+					       "them", "all", "any", "1"};
 
 	id->name = strdup(key->scalar);
 	if (id->name == NULL) {
@@ -970,23 +1004,27 @@ static int compile_ident(struct cctx *c, struct det_ident *id,
 		id->n_maps = 1;
 		return compile_keywords(c, &id->maps[0], val);
 	}
-	err_at(c, val, "search identifier '%s' must be a mapping or a "
-	               "non-empty list", key->scalar);
+	err_at(c, val,
+	       "search identifier '%s' must be a mapping or a "
+	       "non-empty list",
+	       key->scalar);
 	return -1;
 oom:
 	err_at(c, key, "out of memory");
 	return -1;
 bad_name:
-	err_at(c, key, "'%s' cannot be used as a search identifier (use "
-	               "letters, digits, '_', '.', '-'; not a condition "
-	               "keyword)", key->scalar);
+	err_at(c, key,
+	       "'%s' cannot be used as a search identifier (use "
+	       "letters, digits, '_', '.', '-'; not a condition "
+	       "keyword)",
+	       key->scalar);
 	return -1;
 }
 
 /* ---- condition ---- */
 
 static struct cond *compile_one_cond(struct cctx *c, struct detection *det,
-                                     const struct yaml_node *n)
+				     const struct yaml_node *n)
 {
 	struct cond_error e;
 	struct cond *cd;
@@ -995,8 +1033,8 @@ static struct cond *compile_one_cond(struct cctx *c, struct detection *det,
 		err_at(c, n, "condition must be a string or a list of strings");
 		return NULL;
 	}
-	cd = cond_parse(n->scalar, n->scalar_len, det->names, det->n_idents,
-	                &e);
+	cd =
+	    cond_parse(n->scalar, n->scalar_len, det->names, det->n_idents, &e);
 	if (cd == NULL) {
 		struct yaml_node at = *n;
 		at.column = n->column + (int)e.offset + (n->quoted ? 1 : 0);
@@ -1006,7 +1044,7 @@ static struct cond *compile_one_cond(struct cctx *c, struct detection *det,
 }
 
 static struct cond *compile_cond(struct cctx *c, struct detection *det,
-                                 const struct yaml_node *n)
+				 const struct yaml_node *n)
 {
 	if (n->kind != YAML_SEQUENCE)
 		return compile_one_cond(c, det, n);
@@ -1029,14 +1067,14 @@ static struct cond *compile_cond(struct cctx *c, struct detection *det,
 /* ---- public ---- */
 
 static int compile_idents(struct cctx *c, struct detection *det,
-                          const struct yaml_node *node,
-                          const struct yaml_node **cond_node)
+			  const struct yaml_node *node,
+			  const struct yaml_node **cond_node)
 {
 	int rc = 0;
 
 	det->idents = calloc(node->n_pairs, sizeof(*det->idents));
-	det->names = calloc(node->n_pairs ? node->n_pairs : 1,
-	                    sizeof(*det->names));
+	det->names =
+	    calloc(node->n_pairs ? node->n_pairs : 1, sizeof(*det->names));
 	if (det->idents == NULL || det->names == NULL) {
 		err_at(c, node, "out of memory");
 		return -1;
@@ -1048,8 +1086,9 @@ static int compile_idents(struct cctx *c, struct detection *det,
 			continue;
 		}
 		if (strcmp(p->key->scalar, "timeframe") == 0) {
-			err_at(c, p->key, "'timeframe' in detection is not "
-			                  "supported: use a correlation rule");
+			err_at(c, p->key,
+			       "'timeframe' in detection is not "
+			       "supported: use a correlation rule");
 			rc = -1;
 			continue;
 		}
@@ -1062,8 +1101,7 @@ static int compile_idents(struct cctx *c, struct detection *det,
 }
 
 struct detection *detection_compile(const struct yaml_node *detection_node,
-                                    const struct rule_ctx *ctx,
-                                    struct diag *d)
+				    const struct rule_ctx *ctx, struct diag *d)
 {
 	struct cctx c = {.rc = ctx, .d = d};
 	const struct yaml_node *cond_node = NULL;
@@ -1083,7 +1121,8 @@ struct detection *detection_compile(const struct yaml_node *detection_node,
 		err_at(&c, detection_node, "detection has no condition");
 		rc = -1;
 	} else if (rc == 0 && det->n_idents == 0) {
-		err_at(&c, detection_node, "detection has no search identifier");
+		err_at(&c, detection_node,
+		       "detection has no search identifier");
 		rc = -1;
 	} else if (det->names != NULL) {
 		det->cond = compile_cond(&c, det, cond_node);
@@ -1130,7 +1169,8 @@ static bool ident_match(void *arg, size_t i)
 	for (size_t m = 0; m < id->n_maps; m++) {
 		const struct det_map *map = &id->maps[m];
 		size_t k = 0;
-		while (k < map->n_items && match_field_eval(&map->items[k], a->ev))
+		while (k < map->n_items &&
+		       match_field_eval(&map->items[k], a->ev))
 			k++;
 		if (k == map->n_items)
 			return true;
@@ -1146,7 +1186,7 @@ bool detection_match(const struct detection *det, const struct event *ev)
 }
 
 void detection_dump(const struct detection *det, const struct fieldtab *t,
-                    void *stdio_file)
+		    void *stdio_file)
 {
 	FILE *f = stdio_file;
 
@@ -1154,10 +1194,10 @@ void detection_dump(const struct detection *det, const struct fieldtab *t,
 	for (size_t i = 0; i < det->n_idents; i++) {
 		const struct det_ident *id = &det->idents[i];
 		fprintf(f, "  %s: %s, %zu map(s) ORed\n", id->name,
-		        id->keywords ? "keywords" : "maps", id->n_maps);
+			id->keywords ? "keywords" : "maps", id->n_maps);
 		for (size_t m = 0; m < id->n_maps; m++) {
 			fprintf(f, "    map %zu: %zu item(s) ANDed\n", m,
-			        id->maps[m].n_items);
+				id->maps[m].n_items);
 			for (size_t k = 0; k < id->maps[m].n_items; k++)
 				match_field_dump(&id->maps[m].items[k], t, f);
 		}

@@ -57,10 +57,12 @@ int match_str_push(struct match_str *s, unsigned char c, enum match_wild w)
 
 int match_str_append(struct match_str *s, const void *p, size_t n)
 {
-	if (str_reserve(s, n) < 0)
+	if (str_reserve(s, n + 1) < 0)
 		return -1;
-	memcpy(s->b + s->len, p, n);
-	memset(s->w + s->len, MATCH_PLAIN, n);
+	if (n > 0) {
+		memcpy(s->b + s->len, p, n);
+		memset(s->w + s->len, MATCH_PLAIN, n);
+	}
 	s->len += n;
 	s->b[s->len] = '\0';
 	return 0;
@@ -71,8 +73,10 @@ int match_str_copy(struct match_str *dst, const struct match_str *src)
 	dst->len = 0;
 	if (str_reserve(dst, src->len + 1) < 0)
 		return -1;
-	memcpy(dst->b, src->b, src->len);
-	memcpy(dst->w, src->w, src->len);
+	if (src->len > 0) {
+		memcpy(dst->b, src->b, src->len);
+		memcpy(dst->w, src->w, src->len);
+	}
 	dst->len = src->len;
 	dst->b[dst->len] = '\0';
 	return 0;
@@ -127,7 +131,7 @@ static inline unsigned char fold(unsigned char c)
 
 /* a (event bytes) equals p (pattern, already folded unless cased) */
 static bool bytes_eq(const unsigned char *a, const unsigned char *p, size_t n,
-                     bool cased)
+		     bool cased)
 {
 	if (cased)
 		return memcmp(a, p, n) == 0;
@@ -138,8 +142,8 @@ static bool bytes_eq(const unsigned char *a, const unsigned char *p, size_t n,
 }
 
 /* both sides from the event: fold both unless cased */
-static bool bytes_eq2(const unsigned char *a, const unsigned char *b,
-                      size_t n, bool cased)
+static bool bytes_eq2(const unsigned char *a, const unsigned char *b, size_t n,
+		      bool cased)
 {
 	if (cased)
 		return memcmp(a, b, n) == 0;
@@ -150,7 +154,7 @@ static bool bytes_eq2(const unsigned char *a, const unsigned char *b,
 }
 
 static bool ci_contains(const unsigned char *h, size_t n,
-                        const unsigned char *p, size_t m, bool fold_p)
+			const unsigned char *p, size_t m, bool fold_p)
 {
 	if (m == 0)
 		return true;
@@ -160,7 +164,8 @@ static bool ci_contains(const unsigned char *h, size_t n,
 	bool letter = first >= 'a' && first <= 'z';
 	for (size_t i = 0; i + m <= n; i++) {
 		if (!letter) {
-			const unsigned char *q = memchr(h + i, first, n - m + 1 - i);
+			const unsigned char *q =
+			    memchr(h + i, first, n - m + 1 - i);
 			if (q == NULL)
 				return false;
 			i = (size_t)(q - h);
@@ -168,7 +173,7 @@ static bool ci_contains(const unsigned char *h, size_t n,
 			continue;
 		}
 		bool ok = fold_p ? bytes_eq2(h + i + 1, p + 1, m - 1, false)
-		                 : bytes_eq(h + i + 1, p + 1, m - 1, false);
+				 : bytes_eq(h + i + 1, p + 1, m - 1, false);
 		if (ok)
 			return true;
 	}
@@ -176,7 +181,7 @@ static bool ci_contains(const unsigned char *h, size_t n,
 }
 
 static bool contains(const unsigned char *h, size_t n, const unsigned char *p,
-                     size_t m, bool cased)
+		     size_t m, bool cased)
 {
 	if (cased)
 		return m == 0 || memmem(h, n, p, m) != NULL;
@@ -203,7 +208,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 /* Iterative wildcard match with backtracking to the last star: O(n*m). */
 static bool glob_match(const struct matcher *m, const unsigned char *v,
-                       size_t n)
+		       size_t n)
 {
 	const unsigned char *p = m->pat, *w = m->wild;
 	size_t plen = m->pat_len, pi = 0, si = 0;
@@ -217,7 +222,7 @@ static bool glob_match(const struct matcher *m, const unsigned char *v,
 			pi++;
 			si += utf8_len(v + si, n - si);
 		} else if (pi < plen &&
-		           (m->cased ? v[si] : fold(v[si])) == p[pi]) {
+			   (m->cased ? v[si] : fold(v[si])) == p[pi]) {
 			pi++;
 			si++;
 		} else if (star_p != (size_t)-1) {
@@ -428,8 +433,7 @@ static struct matcher *new_alt(struct match_field *mf)
 
 /* Printable rendering of a Sigma string for dumps: wildcards as * and ?,
  * literal * ? \ escaped, other non-printable bytes as \xNN. */
-static char *render(const unsigned char *b, const unsigned char *w,
-                    size_t len)
+static char *render(const unsigned char *b, const unsigned char *w, size_t len)
 {
 	char *out = malloc(len * 4 + 1), *o = out;
 
@@ -453,7 +457,7 @@ static char *render(const unsigned char *b, const unsigned char *w,
 /* Selects the cheapest kind for s: strips leading and trailing star runs
  * and looks at what is left. */
 static enum match_kind string_kind(const struct match_str *s, size_t *from,
-                                   size_t *to)
+				   size_t *to)
 {
 	size_t a = 0, z = s->len;
 
@@ -478,7 +482,7 @@ static enum match_kind string_kind(const struct match_str *s, size_t *from,
 }
 
 int match_add_string(struct match_field *mf, const struct match_str *s,
-                     bool cased)
+		     bool cased)
 {
 	struct matcher *m = new_alt(mf);
 	size_t from, to;
@@ -511,20 +515,21 @@ int match_add_string(struct match_field *mf, const struct match_str *s,
 	return 0;
 }
 
-int match_add_regex(struct match_field *mf, const char *pattern,
-                    uint32_t flags, char *err, size_t err_size)
+int match_add_regex(struct match_field *mf, const char *pattern, uint32_t flags,
+		    char *err, size_t err_size)
 {
 	int code;
 	PCRE2_SIZE off;
 	pcre2_code *re = pcre2_compile(
-		(PCRE2_SPTR)pattern, strlen(pattern),
-		flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	    (PCRE2_SPTR)pattern, strlen(pattern),
+	    flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
 
 	if (re == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(err, err_size, "bad regular expression at offset %zu: %s",
-		         (size_t)off, (const char *)msg);
+		snprintf(err, err_size,
+			 "bad regular expression at offset %zu: %s",
+			 (size_t)off, (const char *)msg);
 		return -1;
 	}
 	pcre2_match_context *mctx = pcre2_match_context_create(NULL);
@@ -551,11 +556,11 @@ int match_add_regex(struct match_field *mf, const char *pattern,
 
 /* Parses an address into 16 bytes; v4 (and v4-mapped v6) -> family 4. */
 static int parse_ip(const char *s, size_t len, unsigned char addr[16],
-                    uint8_t *family)
+		    uint8_t *family)
 {
 	char buf[MATCH_MAX_IP_TEXT];
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
-	                                         0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
 
 	if (len == 0 || len >= sizeof(buf))
 		return -1;
@@ -578,7 +583,7 @@ static int parse_ip(const char *s, size_t len, unsigned char addr[16],
 }
 
 static bool prefix_eq(const unsigned char *a, const unsigned char *b,
-                      unsigned bits)
+		      unsigned bits)
 {
 	unsigned full = bits / 8, rest = bits % 8;
 
@@ -591,7 +596,7 @@ static bool prefix_eq(const unsigned char *a, const unsigned char *b,
 }
 
 int match_add_cidr(struct match_field *mf, const char *text, char *err,
-                   size_t err_size)
+		   size_t err_size)
 {
 	const char *slash = strchr(text, '/');
 	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
@@ -601,7 +606,8 @@ int match_add_cidr(struct match_field *mf, const char *text, char *err,
 
 	if (parse_ip(text, alen, addr, &family) < 0 ||
 	    (strchr(text, ':') != NULL && family == 4)) {
-		snprintf(err, err_size, "bad CIDR '%s': not an IP address", text);
+		snprintf(err, err_size, "bad CIDR '%s': not an IP address",
+			 text);
 		return -1;
 	}
 	bits = family == 4 ? 32 : 128;
@@ -610,8 +616,8 @@ int match_add_cidr(struct match_field *mf, const char *text, char *err,
 		long b = strtol(slash + 1, &end, 10);
 		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || b < 0 ||
 		    b > bits) {
-			snprintf(err, err_size, "bad CIDR '%s': bad prefix length",
-			         text);
+			snprintf(err, err_size,
+				 "bad CIDR '%s': bad prefix length", text);
 			return -1;
 		}
 		bits = b;
@@ -629,8 +635,8 @@ int match_add_cidr(struct match_field *mf, const char *text, char *err,
 	return 0;
 }
 
-int match_add_number(struct match_field *mf, const char *text,
-                     enum match_op op, char *err, size_t err_size)
+int match_add_number(struct match_field *mf, const char *text, enum match_op op,
+		     char *err, size_t err_size)
 {
 	double v;
 
@@ -651,8 +657,7 @@ int match_add_number(struct match_field *mf, const char *text,
 }
 
 int match_add_fieldref(struct match_field *mf, int32_t ref_id,
-                       const char *ref_name, enum match_kind pos,
-                       bool cased)
+		       const char *ref_name, enum match_kind pos, bool cased)
 {
 	struct matcher *m = new_alt(mf);
 
@@ -704,7 +709,7 @@ void match_thread_release(void)
 /* ---- evaluation ---- */
 
 static const struct event_field *next_elem(const struct event *ev,
-                                           const struct event_field *f)
+					   const struct event_field *f)
 {
 	if (f->next_same < 0 || (size_t)f->next_same >= ev->n_fields)
 		return NULL;
@@ -712,8 +717,7 @@ static const struct event_field *next_elem(const struct event *ev,
 	return n > f ? n : NULL; /* elements only go forward: no cycles */
 }
 
-static bool re_match(const struct matcher *m, const unsigned char *v,
-                     size_t n)
+static bool re_match(const struct matcher *m, const unsigned char *v, size_t n)
 {
 	int rc;
 
@@ -724,7 +728,7 @@ static bool re_match(const struct matcher *m, const unsigned char *v,
 	}
 	if (m->jit)
 		rc = pcre2_jit_match(m->re, v, n, 0, 0, tl_match_data,
-		                     m->re_mctx);
+				     m->re_mctx);
 	else
 		rc = pcre2_match(m->re, v, n, 0, 0, tl_match_data, m->re_mctx);
 	return rc >= 0;
@@ -747,7 +751,7 @@ static bool num_cmp(double v, const struct matcher *m)
 }
 
 static bool cidr_match(const struct matcher *m, const unsigned char *v,
-                       size_t n)
+		       size_t n)
 {
 	unsigned char addr[16];
 	uint8_t family;
@@ -758,7 +762,7 @@ static bool cidr_match(const struct matcher *m, const unsigned char *v,
 }
 
 static bool pos_match(uint8_t pos, const unsigned char *v, size_t n,
-                      const unsigned char *p, size_t m, bool cased)
+		      const unsigned char *p, size_t m, bool cased)
 {
 	switch (pos) {
 	case MATCH_PREFIX:
@@ -774,9 +778,8 @@ static bool pos_match(uint8_t pos, const unsigned char *v, size_t n,
 	}
 }
 
-static bool fieldref_match(const struct matcher *m,
-                           const struct event_field *f,
-                           const struct event *ev)
+static bool fieldref_match(const struct matcher *m, const struct event_field *f,
+			   const struct event *ev)
 {
 	const struct event_field *r = event_get(ev, m->ref_id);
 
@@ -784,26 +787,25 @@ static bool fieldref_match(const struct matcher *m,
 		if (r->kind == VALUE_NULL)
 			continue;
 		if (pos_match(m->pos, (const unsigned char *)f->value,
-		              f->value_len, (const unsigned char *)r->value,
-		              r->value_len, m->cased))
+			      f->value_len, (const unsigned char *)r->value,
+			      r->value_len, m->cased))
 			return true;
 	}
 	return false;
 }
 
 static bool string_match(const struct matcher *m, const unsigned char *v,
-                         size_t n)
+			 size_t n)
 {
 	switch (m->kind) {
 	case MATCH_EXACT:
 		return n == m->pat_len && bytes_eq(v, m->pat, n, m->cased);
 	case MATCH_PREFIX:
-		return n >= m->pat_len && bytes_eq(v, m->pat, m->pat_len,
-		                                   m->cased);
-	case MATCH_SUFFIX:
 		return n >= m->pat_len &&
-		       bytes_eq(v + n - m->pat_len, m->pat, m->pat_len,
-		                m->cased);
+		       bytes_eq(v, m->pat, m->pat_len, m->cased);
+	case MATCH_SUFFIX:
+		return n >= m->pat_len && bytes_eq(v + n - m->pat_len, m->pat,
+						   m->pat_len, m->cased);
 	case MATCH_CONTAINS:
 		return contains(v, n, m->pat, m->pat_len, m->cased);
 	case MATCH_GLOB:
@@ -816,8 +818,8 @@ static bool string_match(const struct matcher *m, const unsigned char *v,
 }
 
 /* Time part of one element, or -1 when it carries no timestamp. */
-static long elem_time(const struct match_field *mf,
-                      const struct event_field *f, const struct event *ev)
+static long elem_time(const struct match_field *mf, const struct event_field *f,
+		      const struct event *ev)
 {
 	int64_t ms;
 
@@ -829,7 +831,7 @@ static long elem_time(const struct match_field *mf,
 }
 
 static bool value_match(const struct match_field *mf, const struct matcher *m,
-                        const struct event_field *f, const struct event *ev)
+			const struct event_field *f, const struct event *ev)
 {
 	const unsigned char *v = (const unsigned char *)f->value;
 	double num;
@@ -856,7 +858,7 @@ static bool value_match(const struct match_field *mf, const struct matcher *m,
 }
 
 static bool alt_match(const struct match_field *mf, const struct matcher *m,
-                      const struct event *ev)
+		      const struct event *ev)
 {
 	if (mf->id < 0) {
 		/* keyword: any string value of the event */
@@ -903,12 +905,12 @@ bool match_field_eval(const struct match_field *mf, const struct event *ev)
 /* ---- dump ---- */
 
 static const char *const kind_names[] = {
-	[MATCH_EXACT] = "exact",     [MATCH_PREFIX] = "prefix",
-	[MATCH_SUFFIX] = "suffix",   [MATCH_CONTAINS] = "contains",
-	[MATCH_GLOB] = "glob",       [MATCH_ANY] = "any",
-	[MATCH_NULL] = "null",       [MATCH_RE] = "re",
-	[MATCH_CIDR] = "cidr",       [MATCH_NUM] = "num",
-	[MATCH_FIELDREF] = "fieldref",
+    [MATCH_EXACT] = "exact",	   [MATCH_PREFIX] = "prefix",
+    [MATCH_SUFFIX] = "suffix",	   [MATCH_CONTAINS] = "contains",
+    [MATCH_GLOB] = "glob",	   [MATCH_ANY] = "any",
+    [MATCH_NULL] = "null",	   [MATCH_RE] = "re",
+    [MATCH_CIDR] = "cidr",	   [MATCH_NUM] = "num",
+    [MATCH_FIELDREF] = "fieldref",
 };
 
 static const char *const op_names[] = {"==", "<", "<=", ">", ">="};
@@ -925,16 +927,16 @@ static void dump_alt(const struct matcher *m, FILE *f)
 		break;
 	case MATCH_RE:
 		fprintf(f, " /%s/%s%s%s", m->src,
-		        ((uint32_t)m->num & PCRE2_CASELESS) ? "i" : "",
-		        ((uint32_t)m->num & PCRE2_MULTILINE) ? "m" : "",
-		        ((uint32_t)m->num & PCRE2_DOTALL) ? "s" : "");
+			((uint32_t)m->num & PCRE2_CASELESS) ? "i" : "",
+			((uint32_t)m->num & PCRE2_MULTILINE) ? "m" : "",
+			((uint32_t)m->num & PCRE2_DOTALL) ? "s" : "");
 		break;
 	case MATCH_CIDR:
 		fprintf(f, " %s", m->src);
 		break;
 	case MATCH_FIELDREF:
 		fprintf(f, " %s %s%s", kind_names[m->pos], m->src,
-		        m->cased ? " cased" : "");
+			m->cased ? " cased" : "");
 		break;
 	default:
 		fprintf(f, " \"%s\"%s", m->src, m->cased ? " cased" : "");
@@ -942,11 +944,11 @@ static void dump_alt(const struct matcher *m, FILE *f)
 	fputc('\n', f);
 }
 
-static const char *const time_names[] = {"", "minute", "hour", "day",
-                                         "week", "month", "year"};
+static const char *const time_names[] = {"",	 "minute", "hour", "day",
+					 "week", "month",  "year"};
 
 void match_field_dump(const struct match_field *mf, const struct fieldtab *t,
-                      void *stdio_file)
+		      void *stdio_file)
 {
 	FILE *f = stdio_file;
 
@@ -954,12 +956,12 @@ void match_field_dump(const struct match_field *mf, const struct fieldtab *t,
 		fprintf(f, "      keywords%s", mf->mods);
 	else
 		fprintf(f, "      field %s#%d%s", mf->name, (int)mf->id,
-		        mf->mods);
+			mf->mods);
 	if (mf->exists)
 		fprintf(f, " exists=%s", mf->exists_want ? "true" : "false");
 	fprintf(f, " [%s%s%s%s]\n", mf->all ? "all" : "any",
-	        mf->neq ? " neq" : "", mf->time_part ? " " : "",
-	        time_names[mf->time_part]);
+		mf->neq ? " neq" : "", mf->time_part ? " " : "",
+		time_names[mf->time_part]);
 	for (size_t i = 0; i < mf->n_alts; i++)
 		dump_alt(&mf->alts[i], f);
 	(void)t;

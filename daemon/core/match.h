@@ -63,16 +63,21 @@ enum match_kind {
 	MATCH_SUFFIX,
 	MATCH_CONTAINS,
 	MATCH_GLOB,
-	MATCH_ANY,      /* "*": any non-null value */
-	MATCH_NULL,     /* field absent or null */
+	MATCH_ANY,  /* "*": any non-null value */
+	MATCH_NULL, /* field absent or null */
 	MATCH_RE,
 	MATCH_CIDR,
-	MATCH_NUM,      /* numeric compare */
+	MATCH_NUM,	/* numeric compare */
 	MATCH_FIELDREF, /* equal to (or contains/...) another field's value */
 };
 
-enum match_op { MATCH_OP_EQ, MATCH_OP_LT, MATCH_OP_LTE, MATCH_OP_GT,
-	        MATCH_OP_GTE };
+enum match_op {
+	MATCH_OP_EQ,
+	MATCH_OP_LT,
+	MATCH_OP_LTE,
+	MATCH_OP_GT,
+	MATCH_OP_GTE
+};
 
 /* Part of a timestamp extracted by the time modifiers. */
 enum match_time {
@@ -86,33 +91,33 @@ enum match_time {
 };
 
 struct matcher {
-	uint8_t kind;           /* enum match_kind */
-	uint8_t op;             /* enum match_op, MATCH_NUM */
-	uint8_t pos;            /* MATCH_FIELDREF: EXACT/PREFIX/SUFFIX/CONTAINS */
+	uint8_t kind; /* enum match_kind */
+	uint8_t op;   /* enum match_op, MATCH_NUM */
+	uint8_t pos;  /* MATCH_FIELDREF: EXACT/PREFIX/SUFFIX/CONTAINS */
 	bool cased;
-	bool jit;               /* MATCH_RE: JIT-compiled */
-	unsigned char *pat;     /* literal part(s), lower-cased unless cased */
-	unsigned char *wild;    /* MATCH_GLOB: marks, like match_str.w */
+	bool jit;	     /* MATCH_RE: JIT-compiled */
+	unsigned char *pat;  /* literal part(s), lower-cased unless cased */
+	unsigned char *wild; /* MATCH_GLOB: marks, like match_str.w */
 	size_t pat_len;
-	void *re;               /* pcre2_code_8 * */
-	void *re_mctx;          /* pcre2_match_context_8 * */
-	char *src;              /* source text, for dumps */
+	void *re;      /* pcre2_code_8 * */
+	void *re_mctx; /* pcre2_match_context_8 * */
+	char *src;     /* source text, for dumps */
 	double num;
-	int32_t ref_id;         /* MATCH_FIELDREF */
-	uint8_t family;         /* MATCH_CIDR: 4 or 6 */
-	uint8_t prefix;         /* MATCH_CIDR */
+	int32_t ref_id;		/* MATCH_FIELDREF */
+	uint8_t family;		/* MATCH_CIDR: 4 or 6 */
+	uint8_t prefix;		/* MATCH_CIDR */
 	unsigned char addr[16]; /* MATCH_CIDR, masked */
 };
 
 struct match_field {
-	int32_t id;             /* field id; -1 = keyword search */
-	char *name;             /* field name ("" for keywords) */
-	char *mods;             /* "|contains|all" as written, for dumps */
-	bool all;               /* every alternative must match */
-	bool neq;               /* negate the field's result */
-	bool exists;            /* an `exists` check: ... */
-	bool exists_want;       /* ... that the field is (not) present */
-	uint8_t time_part;      /* enum match_time */
+	int32_t id;	   /* field id; -1 = keyword search */
+	char *name;	   /* field name ("" for keywords) */
+	char *mods;	   /* "|contains|all" as written, for dumps */
+	bool all;	   /* every alternative must match */
+	bool neq;	   /* negate the field's result */
+	bool exists;	   /* an `exists` check: ... */
+	bool exists_want;  /* ... that the field is (not) present */
+	uint8_t time_part; /* enum match_time */
 	struct matcher *alts;
 	size_t n_alts, cap_alts;
 };
@@ -120,28 +125,27 @@ struct match_field {
 /* Appends an alternative compiled from a Sigma string.  Picks the matcher
  * kind from the wildcard layout.  Returns 0 or -1 on allocation failure. */
 int match_add_string(struct match_field *mf, const struct match_str *s,
-                     bool cased);
+		     bool cased);
 
 /* Appends a regex alternative; flags are PCRE2 compile options.  Returns 0,
  * or -1 and writes a message (with the pattern offset) to err. */
-int match_add_regex(struct match_field *mf, const char *pattern,
-                    uint32_t flags, char *err, size_t err_size);
+int match_add_regex(struct match_field *mf, const char *pattern, uint32_t flags,
+		    char *err, size_t err_size);
 
 /* Appends a CIDR alternative ("10.0.0.0/8", "fe80::/10", a bare address
  * means /32 or /128).  Returns 0, or -1 and a message. */
 int match_add_cidr(struct match_field *mf, const char *text, char *err,
-                   size_t err_size);
+		   size_t err_size);
 
 /* Appends a numeric comparison.  Returns 0, or -1 and a message when text
  * is not a decimal number. */
-int match_add_number(struct match_field *mf, const char *text,
-                     enum match_op op, char *err, size_t err_size);
+int match_add_number(struct match_field *mf, const char *text, enum match_op op,
+		     char *err, size_t err_size);
 
 /* Appends a field reference: compares against field ref_id's value(s);
  * pos is MATCH_EXACT, MATCH_PREFIX, MATCH_SUFFIX or MATCH_CONTAINS. */
 int match_add_fieldref(struct match_field *mf, int32_t ref_id,
-                       const char *ref_name, enum match_kind pos,
-                       bool cased);
+		       const char *ref_name, enum match_kind pos, bool cased);
 
 /* Appends the null alternative (field absent or null). */
 int match_add_null(struct match_field *mf);
@@ -166,7 +170,7 @@ int match_parse_rfc3339(const char *s, size_t len, int64_t *ms);
 
 /* Writes one line per alternative, indented, deterministic. */
 void match_field_dump(const struct match_field *mf, const struct fieldtab *t,
-                      void *stdio_file);
+		      void *stdio_file);
 
 /* Frees this thread's PCRE2 match data (created on the thread's first
  * regex match).  Call before a matching thread exits; harmless if the

@@ -21,8 +21,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const names[] = {"sel",    "sel_a", "sel_b", "filter",
-                                    "_priv",  "kw-1",  "x.y",   "1x"};
+static const char *const names[] = {"sel",   "sel_a", "sel_b", "filter",
+				    "_priv", "kw-1",  "x.y",   "1x"};
 #define N_NAMES (sizeof(names) / sizeof(*names))
 
 static bool ident(void *arg, size_t i)
@@ -33,8 +33,8 @@ static bool ident(void *arg, size_t i)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cond_error err;
-	struct cond *c = cond_parse((const char *)data, size, names, N_NAMES,
-	                            &err);
+	struct cond *c =
+	    cond_parse((const char *)data, size, names, N_NAMES, &err);
 
 	if (c == NULL) {
 		if (err.offset > size || err.message[0] == '\0')

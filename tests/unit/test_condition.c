@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[] = {"a", "b", "c", "sel_x", "sel_y",
-                                    "_hid", "filter-1.v2"};
+static const char *const names[] = {"a",     "b",    "c",	   "sel_x",
+				    "sel_y", "_hid", "filter-1.v2"};
 #define N_NAMES (sizeof(names) / sizeof(*names))
 
 struct assign {
@@ -29,7 +29,6 @@ static bool ident(void *arg, size_t i)
 	return (a->bits >> i) & 1;
 }
 
-
 /* Evaluates text for every assignment and compares with ref(bits). */
 static void check_cond(const char *text, bool (*ref)(unsigned bits))
 {
@@ -40,7 +39,7 @@ static void check_cond(const char *text, bool (*ref)(unsigned bits))
 	CHECK(c != NULL);
 	if (c == NULL) {
 		fprintf(stderr, "  '%s': %s at %zu\n", text, e.message,
-		        e.offset);
+			e.offset);
 		return;
 	}
 	for (unsigned bits = 0; bits < (1u << N_NAMES); bits++) {
@@ -63,7 +62,10 @@ static bool bit(unsigned bits, int i)
 	return (bits >> i) & 1;
 }
 
-static bool r_a(unsigned b) { return bit(b, 0); }
+static bool r_a(unsigned b)
+{
+	return bit(b, 0);
+}
 static bool r_a_or_b_and_c(unsigned b)
 {
 	return bit(b, 0) || (bit(b, 1) && bit(b, 2));
@@ -72,11 +74,26 @@ static bool r_paren(unsigned b)
 {
 	return (bit(b, 0) || bit(b, 1)) && bit(b, 2);
 }
-static bool r_not_a_and_b(unsigned b) { return !bit(b, 0) && bit(b, 1); }
-static bool r_not_paren(unsigned b) { return !(bit(b, 0) && bit(b, 1)); }
-static bool r_not_not(unsigned b) { return bit(b, 0); }
-static bool r_one_sel(unsigned b) { return bit(b, 3) || bit(b, 4); }
-static bool r_all_sel(unsigned b) { return bit(b, 3) && bit(b, 4); }
+static bool r_not_a_and_b(unsigned b)
+{
+	return !bit(b, 0) && bit(b, 1);
+}
+static bool r_not_paren(unsigned b)
+{
+	return !(bit(b, 0) && bit(b, 1));
+}
+static bool r_not_not(unsigned b)
+{
+	return bit(b, 0);
+}
+static bool r_one_sel(unsigned b)
+{
+	return bit(b, 3) || bit(b, 4);
+}
+static bool r_all_sel(unsigned b)
+{
+	return bit(b, 3) && bit(b, 4);
+}
 static bool r_one_them(unsigned b)
 {
 	return (b & ~(1u << 5)) != 0; /* _hid excluded */
@@ -89,7 +106,10 @@ static bool r_sel_not_filter(unsigned b)
 {
 	return (bit(b, 3) || bit(b, 4)) && !bit(b, 6);
 }
-static bool r_hid(unsigned b) { return bit(b, 5); }
+static bool r_hid(unsigned b)
+{
+	return bit(b, 5);
+}
 static bool r_not_one_of(unsigned b)
 {
 	return bit(b, 0) && !(bit(b, 3) || bit(b, 4));
@@ -98,7 +118,10 @@ static bool r_and_chain(unsigned b)
 {
 	return bit(b, 0) && bit(b, 1) && bit(b, 2);
 }
-static bool r_all_a(unsigned b) { return bit(b, 0); }
+static bool r_all_a(unsigned b)
+{
+	return bit(b, 0);
+}
 
 static void test_eval(void)
 {
@@ -136,7 +159,7 @@ static void check_err(const char *text, size_t offset, const char *what)
 	if (strstr(e.message, what) == NULL) {
 		CHECK(!"message mismatch");
 		fprintf(stderr, "  '%s': got '%s', want '%s'\n", text,
-		        e.message, what);
+			e.message, what);
 	}
 }
 

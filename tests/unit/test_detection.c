@@ -38,7 +38,7 @@ static void ev_init(struct tev *t)
 
 /* Appends a field; a repeated name becomes the next array element. */
 static void ev_add(struct tev *t, const char *name, const char *value,
-                   enum value_kind kind)
+		   enum value_kind kind)
 {
 	size_t i = t->ev.n_fields++;
 	struct event_field *f = &t->f[i];
@@ -82,8 +82,8 @@ static size_t n_docs;
 
 static struct detection *compile_d(const char *yaml, struct diag *d)
 {
-	struct yaml_docs *y = yamltree_load_buffer("t.yml", yaml, strlen(yaml),
-	                                           d);
+	struct yaml_docs *y =
+	    yamltree_load_buffer("t.yml", yaml, strlen(yaml), d);
 	struct rule_ctx ctx = {.fields = ft, .lists = &lists, .file = "t.yml"};
 
 	if (y == NULL)
@@ -107,8 +107,7 @@ static struct detection *compile(const char *yaml)
 }
 
 /* Compile must fail with a first message at line:col containing `what`. */
-static void check_error(const char *yaml, int line, int col,
-                        const char *what)
+static void check_error(const char *yaml, int line, int col, const char *what)
 {
 	struct diag d;
 
@@ -125,7 +124,7 @@ static void check_error(const char *yaml, int line, int col,
 		if (strstr(d.entries[0].message, what) == NULL) {
 			CHECK(!"message mismatch");
 			fprintf(stderr, "  got '%s', want '%s'\n",
-			        d.entries[0].message, what);
+				d.entries[0].message, what);
 		}
 	}
 	detection_free(det);
@@ -142,7 +141,7 @@ static struct tev tv;
 static void test_plain_and_wildcards(void)
 {
 	struct detection *det = compile("sel:\n  action: view\n"
-	                                "  object: 'id_*'\ncondition: sel\n");
+					"  object: 'id_*'\ncondition: sel\n");
 	CHECK(det != NULL);
 	if (!det)
 		return;
@@ -156,7 +155,9 @@ static void test_plain_and_wildcards(void)
 	det = compile("sel:\n  query: 'a?c*f'\ncondition: sel\n");
 	CHECK(M(det, "query", "abcdef"));
 	CHECK(M(det, "query", "aXcf"));
-	CHECK(M(det, "query", "a\xc3\xa9" "cf")); /* ? is one UTF-8 char */
+	CHECK(M(det, "query",
+		"a\xc3\xa9"
+		"cf")); /* ? is one UTF-8 char */
 	CHECK(!M(det, "query", "acf"));
 	CHECK(!M(det, "query", "abcdefg"));
 	detection_free(det);
@@ -170,8 +171,8 @@ static void test_plain_and_wildcards(void)
 
 static void test_escapes(void)
 {
-	struct detection *det = compile(
-		"sel:\n  query: 'a\\*b'\ncondition: sel\n");
+	struct detection *det =
+	    compile("sel:\n  query: 'a\\*b'\ncondition: sel\n");
 	CHECK(M(det, "query", "a*b"));
 	CHECK(!M(det, "query", "axb"));
 	detection_free(det);
@@ -189,7 +190,7 @@ static void test_escapes(void)
 
 	/* plain backslash not before a wildcard stays */
 	det = compile("sel:\n  query: 'C:\\Windows\\cmd.exe'\n"
-	              "condition: sel\n");
+		      "condition: sel\n");
 	CHECK(M(det, "query", "c:\\windows\\CMD.EXE"));
 	detection_free(det);
 
@@ -207,14 +208,14 @@ static void test_escapes(void)
 static void test_lists_and_maps(void)
 {
 	struct detection *det = compile("sel:\n  action:\n    - view\n"
-	                                "    - export\ncondition: sel\n");
+					"    - export\ncondition: sel\n");
 	CHECK(M(det, "action", "view"));
 	CHECK(M(det, "action", "export"));
 	CHECK(!M(det, "action", "search"));
 	detection_free(det);
 
 	det = compile("sel:\n  - action: export\n  - object: id_document\n"
-	              "condition: sel\n");
+		      "condition: sel\n");
 	CHECK(M(det, "action", "export", "object", "profile"));
 	CHECK(M(det, "action", "view", "object", "id_document"));
 	CHECK(!M(det, "action", "view", "object", "profile"));
@@ -246,7 +247,7 @@ static void test_arrays(void)
 	detection_free(det);
 
 	det = compile("sel:\n  tag|all:\n    - vip\n    - kyc\n"
-	              "condition: sel\n");
+		      "condition: sel\n");
 	ev_init(t);
 	ev_add(t, "tag", "kyc", VALUE_STRING);
 	ev_add(t, "tag", "vip", VALUE_STRING);
@@ -260,7 +261,7 @@ static void test_arrays(void)
 static void test_null_empty_exists(void)
 {
 	struct detection *det = compile("sel:\n  ticket: null\n"
-	                                "condition: sel\n");
+					"condition: sel\n");
 	struct tev *t = &tv;
 
 	CHECK(M(det, "agent", "a"));
@@ -295,7 +296,7 @@ static void test_null_empty_exists(void)
 
 	/* not null = a negated selection */
 	det = compile("sel:\n  action: view\nf:\n  ticket: null\n"
-	              "condition: sel and not f\n");
+		      "condition: sel and not f\n");
 	CHECK(M(det, "action", "view", "ticket", "T1"));
 	CHECK(!M(det, "action", "view"));
 	detection_free(det);
@@ -303,9 +304,9 @@ static void test_null_empty_exists(void)
 
 static void test_position_and_cased(void)
 {
-	struct detection *det = compile(
-		"a:\n  query|contains: SECRET\nb:\n  query|startswith: "
-		"sel\nc:\n  query|endswith: '.CSV'\ncondition: a\n");
+	struct detection *det =
+	    compile("a:\n  query|contains: SECRET\nb:\n  query|startswith: "
+		    "sel\nc:\n  query|endswith: '.CSV'\ncondition: a\n");
 	CHECK(M(det, "query", "my secret list"));
 	CHECK(!M(det, "query", "my secre list"));
 	detection_free(det);
@@ -331,7 +332,7 @@ static void test_position_and_cased(void)
 	detection_free(det);
 
 	det = compile("c:\n  query|contains|all:\n    - foo\n    - bar\n"
-	              "condition: c\n");
+		      "condition: c\n");
 	CHECK(M(det, "query", "bar and FOO"));
 	CHECK(!M(det, "query", "bar only"));
 	detection_free(det);
@@ -346,7 +347,7 @@ static void test_position_and_cased(void)
 static void test_keywords(void)
 {
 	struct detection *det = compile("kw:\n  - 'passport'\n  - 'dump*all'\n"
-	                                "condition: kw\n");
+					"condition: kw\n");
 	CHECK(M(det, "query", "find PASSPORT scans", "agent", "a1"));
 	CHECK(M(det, "raw_note", "please dump them all"));
 	CHECK(!M(det, "query", "find id scans"));
@@ -361,7 +362,7 @@ static void test_keywords(void)
 	detection_free(det);
 
 	det = compile("kw:\n  '|all':\n    - 'Oab'\n    - ' -ExternalUrl '\n"
-	              "condition: kw\n");
+		      "condition: kw\n");
 	CHECK(M(det, "a", "set-oab", "b", "x -externalurl y"));
 	CHECK(!M(det, "a", "set-oab"));
 	detection_free(det);
@@ -375,7 +376,7 @@ static void test_keywords(void)
 static void test_regex(void)
 {
 	struct detection *det = compile(
-		"s:\n  query|re: '^sel.*from\\s+customers$'\ncondition: s\n");
+	    "s:\n  query|re: '^sel.*from\\s+customers$'\ncondition: s\n");
 	CHECK(M(det, "query", "select * from  customers"));
 	CHECK(!M(det, "query", "SELECT * from customers"));
 	detection_free(det);
@@ -411,8 +412,8 @@ static void test_regex(void)
 static void test_cidr(void)
 {
 	struct detection *det = compile(
-		"s:\n  src_ip|cidr:\n    - 10.0.0.0/8\n    - '192.168.1.0/24'\n"
-		"    - 'fe80::/10'\n    - '2001:db8::1'\ncondition: s\n");
+	    "s:\n  src_ip|cidr:\n    - 10.0.0.0/8\n    - '192.168.1.0/24'\n"
+	    "    - 'fe80::/10'\n    - '2001:db8::1'\ncondition: s\n");
 	CHECK(M(det, "src_ip", "10.2.3.4"));
 	CHECK(M(det, "src_ip", "192.168.1.200"));
 	CHECK(!M(det, "src_ip", "192.168.2.1"));
@@ -466,7 +467,7 @@ static void test_numeric(void)
 static void test_neq(void)
 {
 	struct detection *det = compile(
-		"s:\n  outcome|neq:\n    - success\n    - ok\ncondition: s\n");
+	    "s:\n  outcome|neq:\n    - success\n    - ok\ncondition: s\n");
 	CHECK(M(det, "outcome", "denied"));
 	CHECK(!M(det, "outcome", "SUCCESS"));
 	CHECK(!M(det, "outcome", "ok"));
@@ -476,8 +477,8 @@ static void test_neq(void)
 
 static void test_fieldref(void)
 {
-	struct detection *det = compile(
-		"s:\n  agent|fieldref: customer\ncondition: s\n");
+	struct detection *det =
+	    compile("s:\n  agent|fieldref: customer\ncondition: s\n");
 	CHECK(M(det, "agent", "Bob", "customer", "bob"));
 	CHECK(!M(det, "agent", "bob", "customer", "alice"));
 	CHECK(!M(det, "agent", "bob"));
@@ -489,19 +490,19 @@ static void test_fieldref(void)
 	detection_free(det);
 
 	det = compile("s:\n  query|fieldref|contains: customer\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	CHECK(M(det, "query", "lookup C123 now", "customer", "c123"));
 	CHECK(!M(det, "query", "lookup C12 now", "customer", "c123"));
 	detection_free(det);
 
 	det = compile("s:\n  query|fieldref|startswith: customer\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	CHECK(M(det, "query", "c123 now", "customer", "C123"));
 	CHECK(!M(det, "query", "now c123", "customer", "C123"));
 	detection_free(det);
 
 	det = compile("s:\n  query|fieldref|endswith: customer\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	CHECK(M(det, "query", "now c123", "customer", "C123"));
 	CHECK(!M(det, "query", "c123 now", "customer", "C123"));
 	detection_free(det);
@@ -509,15 +510,15 @@ static void test_fieldref(void)
 
 static void test_expand(void)
 {
-	struct detection *det = compile(
-		"s:\n  agent|expand: '%vips%'\ncondition: s\n");
+	struct detection *det =
+	    compile("s:\n  agent|expand: '%vips%'\ncondition: s\n");
 	CHECK(M(det, "agent", "ceo"));
 	CHECK(M(det, "agent", "cfo-office"));
 	CHECK(!M(det, "agent", "intern"));
 	detection_free(det);
 
 	det = compile("s:\n  query|expand|contains: 'x\\%y%vips%'\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	CHECK(M(det, "query", "..x%yceo.."));
 	CHECK(!M(det, "query", "..x\\%yceo.."));
 	CHECK(!M(det, "query", "..xyceo.."));
@@ -539,15 +540,15 @@ static void test_expand(void)
 
 static void test_base64(void)
 {
-	struct detection *det = compile(
-		"s:\n  query|base64: 'secret'\ncondition: s\n");
+	struct detection *det =
+	    compile("s:\n  query|base64: 'secret'\ncondition: s\n");
 	CHECK(M(det, "query", "c2VjcmV0")); /* case-insensitive default */
 	CHECK(!M(det, "query", "secret"));
 	detection_free(det);
 
 	/* "xsecret" -> eHNlY3JldA==; "xxsecret" -> eHhzZWNyZXQ=; offsets */
 	det = compile("s:\n  query|base64offset|contains: 'secret'\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	CHECK(M(det, "query", "c2VjcmV0"));
 	CHECK(M(det, "query", "eHNlY3JldA=="));
 	CHECK(M(det, "query", "eHhzZWNyZXQ="));
@@ -555,7 +556,7 @@ static void test_base64(void)
 	detection_free(det);
 
 	det = compile("s:\n  query|wide|base64offset|contains: 'ab'\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	/* "ab" utf16le = 61 00 62 00 -> YQBiAA== */
 	CHECK(M(det, "query", "YQBiAA=="));
 	detection_free(det);
@@ -564,7 +565,7 @@ static void test_base64(void)
 static void test_utf16(void)
 {
 	struct detection *det = compile("s:\n  query|utf16le: 'cmd'\n"
-	                                "condition: s\n");
+					"condition: s\n");
 	ev_init(&tv);
 	ev_add(&tv, "query", "", VALUE_STRING);
 	tv.f[0].value = "c\0m\0d\0";
@@ -579,14 +580,15 @@ static void test_utf16(void)
 	detection_free(det);
 
 	det = compile("s:\n  query|utf16: 'cm'\ncondition: s\n");
-	tv.f[0].value = "\xff\xfe" "c\0m\0";
+	tv.f[0].value = "\xff\xfe"
+			"c\0m\0";
 	tv.f[0].value_len = 6;
 	CHECK(detection_match(det, &tv.ev));
 	detection_free(det);
 
 	/* non-ASCII and astral characters: UTF-16 code units */
 	det = compile("s:\n  query|utf16le: \"\\xe9\\U0001F600\"\n"
-	              "condition: s\n");
+		      "condition: s\n");
 	tv.f[0].value = "\xe9\0\x3d\xd8\x00\xde";
 	CHECK(detection_match(det, &tv.ev));
 	tv.f[0].value = "\xe9\0\x3d\xd8\x01\xde";
@@ -602,18 +604,26 @@ static void test_utf16(void)
 static void test_windash(void)
 {
 	struct detection *det = compile(
-		"s:\n  query|windash|contains: ' -export '\ncondition: s\n");
+	    "s:\n  query|windash|contains: ' -export '\ncondition: s\n");
 	CHECK(M(det, "query", "tool -export x"));
 	CHECK(M(det, "query", "tool /export x"));
-	CHECK(M(det, "query", "tool \xe2\x80\x93" "export x"));
-	CHECK(M(det, "query", "tool \xe2\x80\x94" "export x"));
-	CHECK(M(det, "query", "tool \xe2\x80\x95" "export x"));
+	CHECK(M(det, "query",
+		"tool \xe2\x80\x93"
+		"export x"));
+	CHECK(M(det, "query",
+		"tool \xe2\x80\x94"
+		"export x"));
+	CHECK(M(det, "query",
+		"tool \xe2\x80\x95"
+		"export x"));
 	CHECK(!M(det, "query", "tool export x"));
 	CHECK(!M(det, "query", "tool +export x"));
 	detection_free(det);
 
 	det = compile("s:\n  query|windash: '-a -b'\ncondition: s\n");
-	CHECK(M(det, "query", "/a \xe2\x80\x94" "b"));
+	CHECK(M(det, "query",
+		"/a \xe2\x80\x94"
+		"b"));
 	CHECK(M(det, "query", "-a /b"));
 	CHECK(!M(det, "query", "-a b"));
 	detection_free(det);
@@ -622,7 +632,7 @@ static void test_windash(void)
 static void test_time(void)
 {
 	struct detection *det = compile("s:\n  ts|hour|gte: 22\n"
-	                                "condition: s\n");
+					"condition: s\n");
 	ev_init(&tv);
 	ev_add(&tv, "ts", "2025-03-01T23:10:00Z", VALUE_STRING);
 	tv.ev.ts_ms = 1740870600000; /* 2025-03-01T23:10:00Z */
@@ -665,12 +675,12 @@ static void test_time(void)
 static void test_conditions(void)
 {
 	const char *sels = "sel_a:\n  a: 1\nsel_b:\n  b: 1\n_hidden:\n  c: 1\n"
-	                   "filter:\n  d: 1\n";
+			   "filter:\n  d: 1\n";
 	char buf[512];
 	struct detection *det;
 
 	snprintf(buf, sizeof(buf), "%scondition: 1 of sel_* and not filter\n",
-	         sels);
+		 sels);
 	det = compile(buf);
 	CHECK(M(det, "b", "1"));
 	CHECK(!M(det, "b", "1", "d", "1"));
@@ -695,15 +705,15 @@ static void test_conditions(void)
 	detection_free(det);
 
 	snprintf(buf, sizeof(buf),
-	         "%scondition:\n  - sel_a and sel_b\n  - filter\n", sels);
+		 "%scondition:\n  - sel_a and sel_b\n  - filter\n", sels);
 	det = compile(buf);
 	CHECK(M(det, "a", "1", "b", "1"));
 	CHECK(M(det, "d", "1"));
 	CHECK(!M(det, "a", "1"));
 	detection_free(det);
 
-	snprintf(buf, sizeof(buf),
-	         "%scondition: sel_a or sel_b and filter\n", sels);
+	snprintf(buf, sizeof(buf), "%scondition: sel_a or sel_b and filter\n",
+		 sels);
 	det = compile(buf);
 	CHECK(M(det, "a", "1"));
 	CHECK(!M(det, "b", "1"));
@@ -711,7 +721,7 @@ static void test_conditions(void)
 	detection_free(det);
 
 	snprintf(buf, sizeof(buf),
-	         "%scondition: (sel_a or sel_b) and not (filter)\n", sels);
+		 "%scondition: (sel_a or sel_b) and not (filter)\n", sels);
 	det = compile(buf);
 	CHECK(M(det, "b", "1"));
 	CHECK(!M(det, "a", "1", "d", "1"));
@@ -721,74 +731,110 @@ static void test_conditions(void)
 static void test_errors(void)
 {
 	check_error("sel:\n  action|contain: x\ncondition: sel\n", 2, 3,
-	            "unknown modifier 'contain'");
+		    "unknown modifier 'contain'");
 	check_error("sel:\n  action: x\ncondition: sel and nope\n", 3, 20,
-	            "unknown identifier 'nope'");
+		    "unknown identifier 'nope'");
 	check_error("sel:\n  action: x\ncondition: 'sel and nope'\n", 3, 21,
-	            "unknown identifier 'nope'");
+		    "unknown identifier 'nope'");
 	check_error("sel:\n  action: x\ncondition: 1 of foo*\n", 3, 17,
-	            "matches no identifier");
+		    "matches no identifier");
 	check_error("sel:\n  action: x\ncondition: (sel\n", 3, 12,
-	            "unbalanced");
+		    "unbalanced");
 	check_error("sel:\n  action: x\n", 1, 1, "no condition");
-	check_error("sel:\n  a|contains|startswith: x\ncondition: sel\n", 2,
-	            3, "only one of contains");
+	check_error("sel:\n  a|contains|startswith: x\ncondition: sel\n", 2, 3,
+		    "only one of contains");
 	check_error("sel:\n  a|re|cidr: x\ncondition: sel\n", 2, 3,
-	            "cannot be combined");
+		    "cannot be combined");
 	check_error("sel:\n  a|i: x\ncondition: sel\n", 2, 3,
-	            "only allowed with re");
+		    "only allowed with re");
 	check_error("sel:\n  a|contains|base64: x\ncondition: sel\n", 2, 22,
-	            "cannot be encoded");
+		    "cannot be encoded");
 	check_error("sel:\n  a|re: '(x'\ncondition: sel\n", 2, 9,
-	            "bad regular expression");
+		    "bad regular expression");
 	check_error("sel:\n  a|cidr: 10.0.0.0/33\ncondition: sel\n", 2, 11,
-	            "bad prefix length");
+		    "bad prefix length");
 	check_error("sel:\n  a|cidr: 10.0.0.300\ncondition: sel\n", 2, 11,
-	            "not an IP address");
+		    "not an IP address");
 	check_error("sel:\n  a|gt: many\ncondition: sel\n", 2, 9,
-	            "not a number");
+		    "not a number");
 	check_error("sel:\n  a|exists: maybe\ncondition: sel\n", 2, 13,
-	            "true or false");
+		    "true or false");
 	check_error("sel:\n  a|all: x\ncondition: sel\n", 2, 3,
-	            "at least two values");
+		    "at least two values");
 	check_error("sel:\n  a|expand: '%nolist%'\ncondition: sel\n", 2, 13,
-	            "unknown placeholder list '%nolist%'");
+		    "unknown placeholder list '%nolist%'");
 	check_error("sel:\n  a|cased|gt: 1\ncondition: sel\n", 2, 3,
-	            "cased only applies");
+		    "cased only applies");
 	check_error("sel:\n  a: x\n  b:\n    c: d\ncondition: sel\n", 4, 5,
-	            "not a mapping");
+		    "not a mapping");
 	check_error("sel:\n  - a: x\n  - y\ncondition: sel\n", 3, 5,
-	            "mixes maps");
+		    "mixes maps");
 	check_error("sel:\n  a: x\ntimeframe: 5m\ncondition: sel\n", 3, 1,
-	            "timeframe");
+		    "timeframe");
 	check_error("sel:\n  a|hour|contains: 3\ncondition: sel\n", 2, 3,
-	            "cannot be combined");
+		    "cannot be combined");
 	check_error("sel:\n  a: []\ncondition: sel\n", 2, 6, "empty value");
 	check_error("sel:\ncondition: sel\n", 1, 5, "must be a mapping");
 	check_error("sel:\n  a: x\ncondition: sel and\n", 3, 19,
-	            "expected an identifier");
+		    "expected an identifier");
 	check_error("sel:\n  a: x\ncondition: sel sel\n", 3, 16,
-	            "unexpected 'sel'");
+		    "unexpected 'sel'");
 	check_error("sel:\n  a: x\ncondition: 2 of sel\n", 3, 12,
-	            "unknown identifier '2'");
+		    "unknown identifier '2'");
 	check_error("sel:\n  a: x\ncondition: sel*\n", 3, 12,
-	            "only allowed after");
+		    "only allowed after");
 	check_error("sel:\n  a: x\ncondition: sel & sel\n", 3, 16,
-	            "unexpected character '&'");
+		    "unexpected character '&'");
 	check_error("sel:\n  a|windash|windash: x\ncondition: sel\n", 2, 3,
-	            "given twice");
+		    "given twice");
 	check_error("sel:\n  '|exists': true\ncondition: sel\n", 2, 3,
-	            "need a field name");
+		    "need a field name");
 	check_error("'not':\n  a: x\ncondition: sel\n", 1, 1,
-	            "cannot be used as a search identifier");
+		    "cannot be used as a search identifier");
+}
+
+static void test_edges(void)
+{
+	struct detection *det = compile("s:\n  query|contains: ''\n"
+					"condition: s\n");
+	CHECK(M(det, "query", "anything"));
+	CHECK(M(det, "query", ""));
+	CHECK(!M(det, "agent", "a"));
+	ev_init(&tv);
+	ev_add(&tv, "query", "", VALUE_NULL);
+	CHECK(!detection_match(det, &tv.ev));
+	detection_free(det);
+
+	det = compile("s:\n  agent|expand: ''\ncondition: s\n");
+	CHECK(M(det, "agent", ""));
+	CHECK(!M(det, "agent", "x"));
+	detection_free(det);
+
+	/* a null among values: absent field or one of the values */
+	det = compile("s:\n  ticket:\n    - null\n    - 'T-*'\n"
+		      "condition: s\n");
+	CHECK(M(det, "agent", "a"));
+	CHECK(M(det, "ticket", "T-9"));
+	CHECK(!M(det, "ticket", "X-9"));
+	detection_free(det);
+
+	/* every problem of a rule is reported in one run */
+	struct diag d;
+	diag_init(&d);
+	det = compile_d("a:\n  x|bogus: 1\nb:\n  y|re: '('\n"
+			"condition: a and c\n",
+			&d);
+	CHECK(det == NULL);
+	CHECK_INT(d.n_entries, 3);
+	diag_clear(&d);
 }
 
 static void test_dump(void)
 {
 	struct detection *det = compile(
-		"sel:\n  action|contains:\n    - exp\n    - 'a*b'\n"
-		"  src_ip|cidr: 10.0.0.0/8\n  query|re|i: '^x'\n"
-		"  rows|gte: 5\nkw:\n  - 'x?'\ncondition: sel and not kw\n");
+	    "sel:\n  action|contains:\n    - exp\n    - 'a*b'\n"
+	    "  src_ip|cidr: 10.0.0.0/8\n  query|re|i: '^x'\n"
+	    "  rows|gte: 5\nkw:\n  - 'x?'\ncondition: sel and not kw\n");
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -830,8 +876,8 @@ int main(void)
 	lists.n_lists = 2;
 	ft = fieldtab_new();
 	/* intern everything the events use, then compile rules */
-	const char *extra[] = {"tag", "flag", "raw_note", "a", "b", "c",
-	                       "d", "x", "seen"};
+	const char *extra[] = {"tag", "flag", "raw_note", "a",	 "b",
+			       "c",   "d",    "x",	  "seen"};
 	for (size_t i = 0; i < sizeof(extra) / sizeof(*extra); i++)
 		fieldtab_intern(ft, extra[i], strlen(extra[i]));
 
@@ -854,6 +900,7 @@ int main(void)
 	test_time();
 	test_conditions();
 	test_errors();
+	test_edges();
 	test_dump();
 
 	for (size_t i = 0; i < n_docs; i++)
