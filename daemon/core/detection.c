@@ -60,9 +60,10 @@
  * - Condition keywords are lower case; a `condition:` list is ORed; `them`
  *   excludes identifiers starting with `_`, patterns do not.
  * - `timeframe` inside detection (Sigma 1) is rejected: use a correlation.
- * - A condition error's column is the condition scalar's column plus the
- *   offset in the text (plus one for a quoted scalar); exact for one-line
- *   conditions, approximate for folded multi-line ones.
+ * - A condition error is reported at the condition scalar's line:column
+ *   (where lint users look); the message adds "(at column N)", the
+ *   scalar's column plus the offset in the text (plus one for a quoted
+ *   scalar): exact for one-line conditions, approximate for folded ones.
  */
 #include "detection.h"
 
@@ -1036,9 +1037,8 @@ static struct cond *compile_one_cond(struct cctx *c, struct detection *det,
 	cd =
 	    cond_parse(n->scalar, n->scalar_len, det->names, det->n_idents, &e);
 	if (cd == NULL) {
-		struct yaml_node at = *n;
-		at.column = n->column + (int)e.offset + (n->quoted ? 1 : 0);
-		err_at(c, &at, "condition: %s", e.message);
+		int col = n->column + (int)e.offset + (n->quoted ? 1 : 0);
+		err_at(c, n, "condition: %s (at column %d)", e.message, col);
 	}
 	return cd;
 }

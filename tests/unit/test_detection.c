@@ -732,14 +732,14 @@ static void test_errors(void)
 {
 	check_error("sel:\n  action|contain: x\ncondition: sel\n", 2, 3,
 		    "unknown modifier 'contain'");
-	check_error("sel:\n  action: x\ncondition: sel and nope\n", 3, 20,
-		    "unknown identifier 'nope'");
-	check_error("sel:\n  action: x\ncondition: 'sel and nope'\n", 3, 21,
-		    "unknown identifier 'nope'");
-	check_error("sel:\n  action: x\ncondition: 1 of foo*\n", 3, 17,
-		    "matches no identifier");
+	check_error("sel:\n  action: x\ncondition: sel and nope\n", 3, 12,
+		    "unknown identifier 'nope' (at column 20)");
+	check_error("sel:\n  action: x\ncondition: 'sel and nope'\n", 3, 12,
+		    "unknown identifier 'nope' (at column 21)");
+	check_error("sel:\n  action: x\ncondition: 1 of foo*\n", 3, 12,
+		    "matches no identifier (at column 17)");
 	check_error("sel:\n  action: x\ncondition: (sel\n", 3, 12,
-		    "unbalanced");
+		    "unbalanced '(' (at column 12)");
 	check_error("sel:\n  action: x\n", 1, 1, "no condition");
 	check_error("sel:\n  a|contains|startswith: x\ncondition: sel\n", 2, 3,
 		    "only one of contains");
@@ -775,16 +775,17 @@ static void test_errors(void)
 		    "cannot be combined");
 	check_error("sel:\n  a: []\ncondition: sel\n", 2, 6, "empty value");
 	check_error("sel:\ncondition: sel\n", 1, 5, "must be a mapping");
-	check_error("sel:\n  a: x\ncondition: sel and\n", 3, 19,
-		    "expected an identifier");
-	check_error("sel:\n  a: x\ncondition: sel sel\n", 3, 16,
-		    "unexpected 'sel'");
+	check_error(
+	    "sel:\n  a: x\ncondition: sel and\n", 3, 12,
+	    "expected an identifier, got 'end of condition' (at column 19)");
+	check_error("sel:\n  a: x\ncondition: sel sel\n", 3, 12,
+		    "unexpected 'sel' (at column 16)");
 	check_error("sel:\n  a: x\ncondition: 2 of sel\n", 3, 12,
 		    "unknown identifier '2'");
 	check_error("sel:\n  a: x\ncondition: sel*\n", 3, 12,
 		    "only allowed after");
-	check_error("sel:\n  a: x\ncondition: sel & sel\n", 3, 16,
-		    "unexpected character '&'");
+	check_error("sel:\n  a: x\ncondition: sel & sel\n", 3, 12,
+		    "unexpected character '&' (at column 16)");
 	check_error("sel:\n  a|windash|windash: x\ncondition: sel\n", 2, 3,
 		    "given twice");
 	check_error("sel:\n  '|exists': true\ncondition: sel\n", 2, 3,
