@@ -12,22 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TEMPORARY: rules.c (pulled in by correlation_resolve) needs detection.c,
- * which is not on main yet; these two stubs go when it lands. */
-#include "detection.h"
-struct detection *detection_compile(const struct yaml_node *n,
-				    const struct rule_ctx *ctx, struct diag *d)
-{
-	(void)n;
-	(void)ctx;
-	(void)d;
-	return NULL;
-}
-void detection_free(struct detection *det)
-{
-	(void)det;
-}
-/* END TEMPORARY */
 
 static struct fieldtab *fields;
 

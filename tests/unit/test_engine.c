@@ -14,57 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TEMPORARY: detection.c is not on main yet.  This fake (field equality
- * on the first selection) goes away as soon as the real module is
- * merged. */
-#include "detection.h"
-#include "yamltree.h"
-
-struct detection {
-	int32_t ids[4];
-	char *values[4];
-	size_t n;
-};
-
-struct detection *detection_compile(const struct yaml_node *node,
-				    const struct rule_ctx *ctx, struct diag *d)
-{
-	struct detection *det = calloc(1, sizeof(*det));
-	(void)d;
-	for (size_t i = 0; i < node->n_pairs; i++) {
-		const struct yaml_node *m = node->pairs[i].value;
-		if (m->kind != YAML_MAPPING)
-			continue;
-		for (size_t j = 0; j < m->n_pairs && det->n < 4; j++) {
-			const char *k = m->pairs[j].key->scalar;
-			det->ids[det->n] =
-			    fieldtab_intern(ctx->fields, k, strlen(k));
-			det->values[det->n++] =
-			    strdup(m->pairs[j].value->scalar);
-		}
-		break;
-	}
-	return det;
-}
-
-void detection_free(struct detection *det)
-{
-	for (size_t i = 0; det && i < det->n; i++)
-		free(det->values[i]);
-	free(det);
-}
-
-bool detection_match(const struct detection *det, const struct event *ev)
-{
-	for (size_t i = 0; i < det->n; i++) {
-		const struct event_field *f = event_get(ev, det->ids[i]);
-		if (f == NULL || strcmp(f->value, det->values[i]) != 0)
-			return false;
-	}
-	return true;
-}
-
-/* END TEMPORARY */
 
 /* ---- collecting alerts ---- */
 
