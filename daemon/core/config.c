@@ -51,7 +51,7 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 const char *config_suggest(const char *word, const char *const *candidates,
-                           size_t n)
+			   size_t n)
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1, len = strlen(word);
@@ -74,9 +74,10 @@ int config_parse_size(const char *s, unsigned long long *out)
 	static const struct {
 		const char *suffix;
 		unsigned long long mult;
-	} units[] = {{"", 1},           {"k", 1024},          {"K", 1024},
-	             {"KiB", 1024},     {"M", 1024 * 1024},   {"MiB", 1024 * 1024},
-	             {"G", 1ull << 30}, {"GiB", 1ull << 30}};
+	} units[] = {
+	    {"", 1},	       {"k", 1024},	   {"K", 1024},
+	    {"KiB", 1024},     {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
+	    {"G", 1ull << 30}, {"GiB", 1ull << 30}};
 	char *end;
 
 	if (!isdigit((unsigned char)s[0]))
@@ -101,8 +102,8 @@ int config_parse_duration(const char *s, int64_t *ms)
 	static const struct {
 		const char *suffix;
 		int64_t ms;
-	} units[] = {{"", 1000},      {"ms", 1},         {"s", 1000},
-	             {"m", 60000},    {"h", 3600000},    {"d", 86400000}};
+	} units[] = {{"", 1000},   {"ms", 1},	   {"s", 1000},
+		     {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
 	char *end;
 
 	if (!isdigit((unsigned char)s[0]))
@@ -128,13 +129,14 @@ static void format_duration(int64_t ms, char *out, size_t size)
 	static const struct {
 		const char *suffix;
 		int64_t ms;
-	} units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000},
-	             {"s", 1000}};
+	} units[] = {
+	    {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ms != 0 && ms % units[i].ms == 0) {
 			snprintf(out, size, "%lld%s",
-			         (long long)(ms / units[i].ms), units[i].suffix);
+				 (long long)(ms / units[i].ms),
+				 units[i].suffix);
 			return;
 		}
 	}
@@ -144,20 +146,19 @@ static void format_duration(int64_t ms, char *out, size_t size)
 /* ---- the key-table validator ---- */
 
 static bool want_scalar(const struct yaml_node *v, const char *name,
-                        const char *what_kind, struct diag *d)
+			const char *what_kind, struct diag *d)
 {
 	if (v->kind == YAML_SCALAR && !yamltree_is_null(v) && v->scalar_len)
 		return true;
 	diag_add(d, v->file, v->line, v->column, "'%s' must be %s, not %s",
-	         name, what_kind,
-	         v->kind == YAML_SCALAR ? "empty"
-	                                : yamltree_kind_name(v->kind));
+		 name, what_kind,
+		 v->kind == YAML_SCALAR ? "empty"
+					: yamltree_kind_name(v->kind));
 	return false;
 }
 
-static void apply_number(const struct config_key *k,
-                         const struct yaml_node *v, void *member,
-                         struct diag *d)
+static void apply_number(const struct config_key *k, const struct yaml_node *v,
+			 void *member, struct diag *d)
 {
 	unsigned long long u = 0;
 	int64_t ms = 0;
@@ -166,7 +167,7 @@ static void apply_number(const struct config_key *k,
 	if (!want_scalar(v, k->name, dur ? "a duration" : "an integer", d))
 		return;
 	int rc = dur ? config_parse_duration(v->scalar, &ms)
-	             : config_parse_size(v->scalar, &u);
+		     : config_parse_size(v->scalar, &u);
 	long long val = dur ? ms : (long long)u;
 	if (rc == 0 && u <= LLONG_MAX && val >= k->min && val <= k->max) {
 		if (dur)
@@ -180,17 +181,19 @@ static void apply_number(const struct config_key *k,
 		format_duration(k->min, lo, sizeof(lo));
 		format_duration(k->max, hi, sizeof(hi));
 		diag_add(d, v->file, v->line, v->column,
-		         "'%s' must be a duration between %s and %s (e.g. 30s, "
-		         "5m, 2h), not '%s'", k->name, lo, hi, v->scalar);
+			 "'%s' must be a duration between %s and %s (e.g. 30s, "
+			 "5m, 2h), not '%s'",
+			 k->name, lo, hi, v->scalar);
 	} else {
 		diag_add(d, v->file, v->line, v->column,
-		         "'%s' must be an integer between %lld and %lld, not "
-		         "'%s'", k->name, k->min, k->max, v->scalar);
+			 "'%s' must be an integer between %lld and %lld, not "
+			 "'%s'",
+			 k->name, k->min, k->max, v->scalar);
 	}
 }
 
 static void apply_enum(const struct config_key *k, const struct yaml_node *v,
-                       int *member, struct diag *d)
+		       int *member, struct diag *d)
 {
 	size_t n = 0;
 	char list[256] = "";
@@ -204,17 +207,17 @@ static void apply_enum(const struct config_key *k, const struct yaml_node *v,
 		}
 		size_t l = strlen(list);
 		snprintf(list + l, sizeof(list) - l, "%s%s", n ? ", " : "",
-		         k->values[n]);
+			 k->values[n]);
 	}
 	const char *s = config_suggest(v->scalar, k->values, n);
 	diag_add(d, v->file, v->line, v->column,
-	         "'%s' must be one of %s, not '%s'%s%s%s", k->name, list,
-	         v->scalar, s ? " (did you mean '" : "", s ? s : "",
-	         s ? "'?)" : "");
+		 "'%s' must be one of %s, not '%s'%s%s%s", k->name, list,
+		 v->scalar, s ? " (did you mean '" : "", s ? s : "",
+		 s ? "'?)" : "");
 }
 
 static void apply_one(const struct config_key *k, const struct yaml_node *v,
-                      void *target, struct diag *d)
+		      void *target, struct diag *d)
 {
 	void *member = (char *)target + k->offset;
 	size_t before = diag_count(d);
@@ -268,8 +271,8 @@ static void set_default(const struct config_key *k, void *target)
 }
 
 static void unknown_key(const struct yaml_node *key,
-                        const struct config_key *keys, size_t n_keys,
-                        const char *what, struct diag *d)
+			const struct config_key *keys, size_t n_keys,
+			const char *what, struct diag *d)
 {
 	const char *names[64];
 	size_t n = n_keys < 64 ? n_keys : 64;
@@ -279,16 +282,15 @@ static void unknown_key(const struct yaml_node *key,
 	const char *s = config_suggest(key->scalar, names, n);
 	if (s != NULL)
 		diag_add(d, key->file, key->line, key->column,
-		         "unknown key '%s' in %s (did you mean '%s'?)",
-		         key->scalar, what, s);
+			 "unknown key '%s' in %s (did you mean '%s'?)",
+			 key->scalar, what, s);
 	else
 		diag_add(d, key->file, key->line, key->column,
-		         "unknown key '%s' in %s", key->scalar, what);
+			 "unknown key '%s' in %s", key->scalar, what);
 }
 
 int config_apply(const struct yaml_node *map, const struct config_key *keys,
-                 size_t n_keys, void *target, const char *what,
-                 struct diag *d)
+		 size_t n_keys, void *target, const char *what, struct diag *d)
 {
 	size_t before = diag_count(d);
 
@@ -298,8 +300,8 @@ int config_apply(const struct yaml_node *map, const struct config_key *keys,
 		goto required;
 	if (map->kind != YAML_MAPPING) {
 		diag_add(d, map->file, map->line, map->column,
-		         "%s must be a mapping, not %s", what,
-		         map->kind == YAML_SCALAR ? "a scalar" : "a list");
+			 "%s must be a mapping, not %s", what,
+			 map->kind == YAML_SCALAR ? "a scalar" : "a list");
 		return (int)(diag_count(d) - before);
 	}
 	for (size_t p = 0; p < map->n_pairs; p++) {
@@ -316,9 +318,9 @@ required:
 	for (size_t i = 0; i < n_keys; i++) {
 		if (keys[i].required && yamltree_get(map, keys[i].name) == NULL)
 			diag_add(d, map ? map->file : NULL, map ? map->line : 0,
-			         map ? map->column : 0,
-			         "missing required key '%s' in %s", keys[i].name,
-			         what);
+				 map ? map->column : 0,
+				 "missing required key '%s' in %s",
+				 keys[i].name, what);
 	}
 	return (int)(diag_count(d) - before);
 }
@@ -328,7 +330,7 @@ required:
 static const char *const input_formats[] = {"json", "csv", "kv", NULL};
 
 static int parse_fieldmap(const struct yaml_node *v, void *member,
-                          struct diag *d)
+			  struct diag *d)
 {
 	struct fieldmap **m = member;
 
@@ -338,15 +340,23 @@ static int parse_fieldmap(const struct yaml_node *v, void *member,
 }
 
 static const struct config_key input_keys[] = {
-	{.name = "name", .type = CONFIG_STRING, .required = true,
-	 .offset = offsetof(struct config_input, name)},
-	{.name = "path", .type = CONFIG_STRING, .required = true,
-	 .offset = offsetof(struct config_input, path)},
-	{.name = "format", .type = CONFIG_ENUM, .def = INPUT_JSON,
-	 .values = input_formats,
-	 .offset = offsetof(struct config_input, format)},
-	{.name = "field_map", .type = CONFIG_CUSTOM, .parse = parse_fieldmap,
-	 .offset = offsetof(struct config_input, field_map)},
+    {.name = "name",
+     .type = CONFIG_STRING,
+     .required = true,
+     .offset = offsetof(struct config_input, name)},
+    {.name = "path",
+     .type = CONFIG_STRING,
+     .required = true,
+     .offset = offsetof(struct config_input, path)},
+    {.name = "format",
+     .type = CONFIG_ENUM,
+     .def = INPUT_JSON,
+     .values = input_formats,
+     .offset = offsetof(struct config_input, format)},
+    {.name = "field_map",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_fieldmap,
+     .offset = offsetof(struct config_input, field_map)},
 };
 
 static void check_unique_inputs(const struct config *c, struct diag *d)
@@ -355,10 +365,12 @@ static void check_unique_inputs(const struct config *c, struct diag *d)
 		for (size_t j = 0; j < i; j++) {
 			const struct config_input *a = &c->inputs[j];
 			const struct config_input *b = &c->inputs[i];
-			if (a->name && b->name && strcmp(a->name, b->name) == 0) {
+			if (a->name && b->name &&
+			    strcmp(a->name, b->name) == 0) {
 				diag_add(d, c->file, b->line, b->column,
-				         "duplicate input name '%s' (first at "
-				         "line %d)", b->name, a->line);
+					 "duplicate input name '%s' (first at "
+					 "line %d)",
+					 b->name, a->line);
 				break;
 			}
 		}
@@ -366,15 +378,14 @@ static void check_unique_inputs(const struct config *c, struct diag *d)
 }
 
 /* member: the struct config (offset 0). */
-static int parse_inputs(const struct yaml_node *v, void *member,
-                        struct diag *d)
+static int parse_inputs(const struct yaml_node *v, void *member, struct diag *d)
 {
 	struct config *c = member;
 
 	if (v->kind != YAML_SEQUENCE) {
 		diag_add(d, v->file, v->line, v->column,
-		         "'inputs' must be a list, not %s",
-		         yamltree_kind_name(v->kind));
+			 "'inputs' must be a list, not %s",
+			 yamltree_kind_name(v->kind));
 		return -1;
 	}
 	c->inputs = calloc(v->n_items ? v->n_items : 1, sizeof(*c->inputs));
@@ -388,16 +399,16 @@ static int parse_inputs(const struct yaml_node *v, void *member,
 		in->column = it->column;
 		snprintf(what, sizeof(what), "inputs[%zu]", i);
 		config_apply(it, input_keys,
-		             sizeof(input_keys) / sizeof(input_keys[0]), in, what,
-		             d);
+			     sizeof(input_keys) / sizeof(input_keys[0]), in,
+			     what, d);
 	}
 	check_unique_inputs(c, d);
 	return 0;
 }
 
 /* A list of non-empty strings (or one string); *out is NULL-terminated. */
-static int string_list(const struct yaml_node *v, const char *name,
-                       char ***out, size_t *n, struct diag *d)
+static int string_list(const struct yaml_node *v, const char *name, char ***out,
+		       size_t *n, struct diag *d)
 {
 	const struct yaml_node *one[1] = {v};
 	const struct yaml_node *const *items = one;
@@ -408,7 +419,7 @@ static int string_list(const struct yaml_node *v, const char *name,
 		count = v->n_items;
 	} else if (v->kind != YAML_SCALAR) {
 		diag_add(d, v->file, v->line, v->column,
-		         "'%s' must be a list of strings, not a mapping", name);
+			 "'%s' must be a list of strings, not a mapping", name);
 		return -1;
 	}
 	bool oom = (*out = calloc(count + 1, sizeof(**out))) == NULL;
@@ -426,23 +437,21 @@ static int string_list(const struct yaml_node *v, const char *name,
 	return oom ? -1 : 0;
 }
 
-static int parse_rules(const struct yaml_node *v, void *member,
-                       struct diag *d)
+static int parse_rules(const struct yaml_node *v, void *member, struct diag *d)
 {
 	struct config *c = member;
 
 	return string_list(v, "rules", &c->rules, &c->n_rules, d);
 }
 
-static int parse_lists(const struct yaml_node *v, void *member,
-                       struct diag *d)
+static int parse_lists(const struct yaml_node *v, void *member, struct diag *d)
 {
 	struct rule_lists *l = &((struct config *)member)->lists;
 
 	if (v->kind != YAML_MAPPING) {
 		diag_add(d, v->file, v->line, v->column,
-		         "'lists' must be a mapping of name: [values], not %s",
-		         yamltree_kind_name(v->kind));
+			 "'lists' must be a mapping of name: [values], not %s",
+			 yamltree_kind_name(v->kind));
 		return -1;
 	}
 	l->names = calloc(v->n_pairs + 1, sizeof(*l->names));
@@ -461,56 +470,75 @@ static int parse_lists(const struct yaml_node *v, void *member,
 }
 
 static const struct config_key limit_keys[] = {
-	{.name = "max_groups", .type = CONFIG_SIZE, .min = 1,
-	 .max = 100000000, .def = 100000,
-	 .offset = offsetof(struct config, limits.max_groups)},
-	{.name = "max_window_events", .type = CONFIG_SIZE, .min = 1,
-	 .max = 10000000, .def = 10000,
-	 .offset = offsetof(struct config, limits.max_window_events)},
-	{.name = "max_distinct", .type = CONFIG_SIZE, .min = 1,
-	 .max = 10000000, .def = 10000,
-	 .offset = offsetof(struct config, limits.max_distinct)},
-	{.name = "evidence_sample", .type = CONFIG_SIZE, .min = 0,
-	 .max = 1000, .def = 10,
-	 .offset = offsetof(struct config, limits.evidence_sample)},
-	{.name = "max_lateness", .type = CONFIG_DURATION, .min = 0,
-	 .max = 7LL * 86400000, .def = 5 * 60000,
-	 .offset = offsetof(struct config, limits.max_lateness_ms)},
-	{.name = "max_line_bytes", .type = CONFIG_SIZE, .min = 256,
-	 .max = 64LL * 1024 * 1024, .def = 1024 * 1024,
-	 .offset = offsetof(struct config, max_line_bytes)},
+    {.name = "max_groups",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 100000000,
+     .def = 100000,
+     .offset = offsetof(struct config, limits.max_groups)},
+    {.name = "max_window_events",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 10000,
+     .offset = offsetof(struct config, limits.max_window_events)},
+    {.name = "max_distinct",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 10000,
+     .offset = offsetof(struct config, limits.max_distinct)},
+    {.name = "evidence_sample",
+     .type = CONFIG_SIZE,
+     .min = 0,
+     .max = 1000,
+     .def = 10,
+     .offset = offsetof(struct config, limits.evidence_sample)},
+    {.name = "max_lateness",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 7LL * 86400000,
+     .def = 5 * 60000,
+     .offset = offsetof(struct config, limits.max_lateness_ms)},
+    {.name = "max_line_bytes",
+     .type = CONFIG_SIZE,
+     .min = 256,
+     .max = 64LL * 1024 * 1024,
+     .def = 1024 * 1024,
+     .offset = offsetof(struct config, max_line_bytes)},
 };
 
 static const struct config_key store_keys[] = {
-	{.name = "path", .type = CONFIG_STRING,
-	 .def_str = "/var/lib/custos/alerts.db",
-	 .offset = offsetof(struct config, store_path)},
+    {.name = "path",
+     .type = CONFIG_STRING,
+     .def_str = "/var/lib/custos/alerts.db",
+     .offset = offsetof(struct config, store_path)},
 };
 
 #define N_KEYS(k) (sizeof(k) / sizeof((k)[0]))
 
-static int parse_limits(const struct yaml_node *v, void *member,
-                        struct diag *d)
+static int parse_limits(const struct yaml_node *v, void *member, struct diag *d)
 {
 	config_apply(v, limit_keys, N_KEYS(limit_keys), member, "limits", d);
 	return 0;
 }
 
-static int parse_store(const struct yaml_node *v, void *member,
-                       struct diag *d)
+static int parse_store(const struct yaml_node *v, void *member, struct diag *d)
 {
 	config_apply(v, store_keys, N_KEYS(store_keys), member, "store", d);
 	return 0;
 }
 
 static const struct config_key top_keys[] = {
-	{.name = "field_map", .type = CONFIG_CUSTOM, .parse = parse_fieldmap,
-	 .offset = offsetof(struct config, field_map)},
-	{.name = "inputs", .type = CONFIG_CUSTOM, .parse = parse_inputs},
-	{.name = "rules", .type = CONFIG_CUSTOM, .parse = parse_rules},
-	{.name = "lists", .type = CONFIG_CUSTOM, .parse = parse_lists},
-	{.name = "limits", .type = CONFIG_CUSTOM, .parse = parse_limits},
-	{.name = "store", .type = CONFIG_CUSTOM, .parse = parse_store},
+    {.name = "field_map",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_fieldmap,
+     .offset = offsetof(struct config, field_map)},
+    {.name = "inputs", .type = CONFIG_CUSTOM, .parse = parse_inputs},
+    {.name = "rules", .type = CONFIG_CUSTOM, .parse = parse_rules},
+    {.name = "lists", .type = CONFIG_CUSTOM, .parse = parse_lists},
+    {.name = "limits", .type = CONFIG_CUSTOM, .parse = parse_limits},
+    {.name = "store", .type = CONFIG_CUSTOM, .parse = parse_store},
 };
 
 /* ---- loading ---- */
@@ -545,9 +573,8 @@ static int resolve_paths(struct config *c)
 	return rc;
 }
 
-static struct config *config_from_docs(const char *name,
-                                       const struct yaml_docs *docs,
-                                       struct diag *d)
+static struct config *
+config_from_docs(const char *name, const struct yaml_docs *docs, struct diag *d)
 {
 	struct config *c = calloc(1, sizeof(*c));
 	size_t before = diag_count(d);
@@ -559,12 +586,12 @@ static struct config *config_from_docs(const char *name,
 	}
 	if (docs->n_docs > 1)
 		diag_add(d, name, docs->docs[1]->line, docs->docs[1]->column,
-		         "a config file holds one YAML document, not %zu",
-		         docs->n_docs);
+			 "a config file holds one YAML document, not %zu",
+			 docs->n_docs);
 	config_apply(NULL, limit_keys, N_KEYS(limit_keys), c, "limits", d);
 	config_apply(NULL, store_keys, N_KEYS(store_keys), c, "store", d);
 	config_apply(docs->n_docs ? docs->docs[0] : NULL, top_keys,
-	             N_KEYS(top_keys), c, "config", d);
+		     N_KEYS(top_keys), c, "config", d);
 	if (c->field_map == NULL && diag_count(d) == before)
 		c->field_map = fieldmap_compile(NULL, name, d);
 	if (diag_count(d) == before && resolve_paths(c) < 0)
@@ -576,8 +603,8 @@ static struct config *config_from_docs(const char *name,
 	return c;
 }
 
-struct config *config_load_buffer(const char *name, const char *buf,
-                                  size_t len, struct diag *d)
+struct config *config_load_buffer(const char *name, const char *buf, size_t len,
+				  struct diag *d)
 {
 	struct yaml_docs *docs = yamltree_load_buffer(name, buf, len, d);
 
@@ -633,8 +660,7 @@ void config_free(struct config *c)
 	free(c);
 }
 
-const struct fieldmap *config_input_fieldmap(const struct config *c,
-                                             size_t i)
+const struct fieldmap *config_input_fieldmap(const struct config *c, size_t i)
 {
 	if (i < c->n_inputs && c->inputs[i].field_map != NULL)
 		return c->inputs[i].field_map;
@@ -649,7 +675,7 @@ static void dump_inputs(const struct config *c, FILE *f)
 	for (size_t i = 0; i < c->n_inputs; i++) {
 		const struct config_input *in = &c->inputs[i];
 		fprintf(f, "  - name: %s\n    path: %s\n    format: %s\n",
-		        in->name, in->path, input_formats[in->format]);
+			in->name, in->path, input_formats[in->format]);
 		if (in->field_map != NULL) {
 			fprintf(f, "    field_map:\n");
 			fieldmap_dump(in->field_map, f, 6);
@@ -666,7 +692,7 @@ static void dump_lists(const struct config *c, FILE *f)
 	for (size_t i = 0; i < c->lists.n_lists; i++) {
 		char **v = c->lists.values[i];
 		fprintf(f, "  %s:%s\n", c->lists.names[i],
-		        v && v[0] ? "" : " []");
+			v && v[0] ? "" : " []");
 		for (size_t j = 0; v != NULL && v[j] != NULL; j++)
 			fprintf(f, "    - %s\n", v[j]);
 	}
@@ -682,11 +708,11 @@ void config_dump(const struct config *c, FILE *f)
 	dump_lists(c, f);
 	format_duration(c->limits.max_lateness_ms, lateness, sizeof(lateness));
 	fprintf(f,
-	        "limits:\n  max_groups: %zu\n  max_window_events: %zu\n"
-	        "  max_distinct: %zu\n  evidence_sample: %zu\n"
-	        "  max_lateness: %s\n  max_line_bytes: %zu\n",
-	        c->limits.max_groups, c->limits.max_window_events,
-	        c->limits.max_distinct, c->limits.evidence_sample, lateness,
-	        c->max_line_bytes);
+		"limits:\n  max_groups: %zu\n  max_window_events: %zu\n"
+		"  max_distinct: %zu\n  evidence_sample: %zu\n"
+		"  max_lateness: %s\n  max_line_bytes: %zu\n",
+		c->limits.max_groups, c->limits.max_window_events,
+		c->limits.max_distinct, c->limits.evidence_sample, lateness,
+		c->max_line_bytes);
 	fprintf(f, "store:\n  path: %s\n", c->store_path);
 }

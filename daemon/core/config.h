@@ -54,17 +54,17 @@ enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
 struct config_input {
 	char *name;
 	char *path;
-	int format;                     /* enum input_format */
-	struct fieldmap *field_map;     /* owned; NULL = use config's */
-	int line, column;               /* where the entry starts */
+	int format;		    /* enum input_format */
+	struct fieldmap *field_map; /* owned; NULL = use config's */
+	int line, column;	    /* where the entry starts */
 };
 
 struct config {
 	char *file;
-	struct fieldmap *field_map;     /* never NULL after config_load */
+	struct fieldmap *field_map; /* never NULL after config_load */
 	struct config_input *inputs;
 	size_t n_inputs;
-	char **rules;                   /* paths */
+	char **rules; /* paths */
 	size_t n_rules;
 	struct rule_lists lists;
 	struct engine_limits limits;
@@ -78,14 +78,13 @@ struct config *config_load(const char *path, struct diag *d);
 
 /* Same, from memory (tests, fuzzing); name is the file name in messages
  * and the base of relative paths. */
-struct config *config_load_buffer(const char *name, const char *buf,
-                                  size_t len, struct diag *d);
+struct config *config_load_buffer(const char *name, const char *buf, size_t len,
+				  struct diag *d);
 
 void config_free(struct config *c);
 
 /* The field map for input i (its own, or the config's default). */
-const struct fieldmap *config_input_fieldmap(const struct config *c,
-                                             size_t i);
+const struct fieldmap *config_input_fieldmap(const struct config *c, size_t i);
 
 /* Writes the compiled config (defaults filled in) as YAML, for golden tests
  * and `check -v`. */
@@ -94,23 +93,23 @@ void config_dump(const struct config *c, FILE *f);
 /* ---- key tables ---- */
 
 enum config_type {
-	CONFIG_STRING,          /* non-empty scalar -> char * (malloc'd) */
-	CONFIG_SIZE,            /* integer (suffix k/M/G[iB]) -> size_t */
-	CONFIG_DURATION,        /* "5m", "30s", "250ms", "2h", "1d", bare
-	                           seconds -> int64_t ms */
-	CONFIG_ENUM,            /* one of values[] -> int (index) */
-	CONFIG_CUSTOM,          /* parse(value, target + offset, d) */
+	CONFIG_STRING,	 /* non-empty scalar -> char * (malloc'd) */
+	CONFIG_SIZE,	 /* integer (suffix k/M/G[iB]) -> size_t */
+	CONFIG_DURATION, /* "5m", "30s", "250ms", "2h", "1d", bare
+			    seconds -> int64_t ms */
+	CONFIG_ENUM,	 /* one of values[] -> int (index) */
+	CONFIG_CUSTOM,	 /* parse(value, target + offset, d) */
 };
 
 struct config_key {
 	const char *name;
 	enum config_type type;
-	size_t offset;          /* of the member filled, in the target */
-	long long min, max;     /* SIZE: value; DURATION: ms */
-	long long def;          /* SIZE, DURATION, ENUM default */
-	const char *def_str;    /* STRING default (NULL: none) */
+	size_t offset;	     /* of the member filled, in the target */
+	long long min, max;  /* SIZE: value; DURATION: ms */
+	long long def;	     /* SIZE, DURATION, ENUM default */
+	const char *def_str; /* STRING default (NULL: none) */
 	bool required;
-	const char *const *values;      /* ENUM, NULL-terminated */
+	const char *const *values; /* ENUM, NULL-terminated */
 	int (*parse)(const struct yaml_node *v, void *member, struct diag *d);
 };
 
@@ -119,13 +118,12 @@ struct config_key {
  * mapping in messages ("limits").  Returns the number of problems added to
  * d (0 = valid). */
 int config_apply(const struct yaml_node *map, const struct config_key *keys,
-                 size_t n_keys, void *target, const char *what,
-                 struct diag *d);
+		 size_t n_keys, void *target, const char *what, struct diag *d);
 
 /* The candidate closest to word by edit distance (with transpositions),
  * when close enough to be a likely typo; NULL otherwise. */
 const char *config_suggest(const char *word, const char *const *candidates,
-                           size_t n);
+			   size_t n);
 
 /* Parses a duration ("5m") / size ("1MiB") text; 0 or -1. */
 int config_parse_duration(const char *s, int64_t *ms);

@@ -62,7 +62,7 @@ void event_buf_free(struct event_buf *b)
 }
 
 void event_buf_set_limits(struct event_buf *b, size_t max_fields,
-                          size_t max_bytes)
+			  size_t max_bytes)
 {
 	if (max_fields)
 		b->max_fields = max_fields;
@@ -137,8 +137,8 @@ static int grow_fields(struct event_buf *b)
 }
 
 int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
-                         const char *value, size_t value_len,
-                         enum value_kind kind, int32_t prev_same)
+			 const char *value, size_t value_len,
+			 enum value_kind kind, int32_t prev_same)
 {
 	if (b->n_fields >= b->max_fields || value_len > UINT32_MAX) {
 		b->n_field_overflow++;
@@ -167,15 +167,13 @@ int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
 }
 
 int32_t event_buf_add(struct event_buf *b, const char *name, const char *value,
-                      size_t value_len, enum value_kind kind,
-                      int32_t prev_same)
+		      size_t value_len, enum value_kind kind, int32_t prev_same)
 {
 	int32_t id = fieldtab_find(b->tab, name, strlen(name));
 
 	if (id >= (int32_t)b->n_slots)
 		id = -1; /* table grew after the buffer was made: not frozen */
-	return event_buf_add_id(b, name, id, value, value_len, kind,
-	                        prev_same);
+	return event_buf_add_id(b, name, id, value, value_len, kind, prev_same);
 }
 
 void event_buf_unbind(struct event_buf *b, int32_t id)

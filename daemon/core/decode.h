@@ -37,15 +37,15 @@
 struct arena_chunk;
 
 struct event_buf {
-	const struct fieldtab *tab;     /* borrowed, frozen */
+	const struct fieldtab *tab; /* borrowed, frozen */
 	struct event_field *fields;
 	size_t n_fields, cap_fields;
 	size_t max_fields;
-	int32_t *slot;                  /* n_slots entries */
-	int32_t *last_same;             /* per id: last field with it, or -1 */
+	int32_t *slot;	    /* n_slots entries */
+	int32_t *last_same; /* per id: last field with it, or -1 */
 	size_t n_slots;
-	struct arena_chunk *chunks;     /* newest first */
-	size_t n_bytes;                 /* arena bytes handed out since reset */
+	struct arena_chunk *chunks; /* newest first */
+	size_t n_bytes;		    /* arena bytes handed out since reset */
 	size_t max_bytes;
 	/* counters (never reset by event_buf_reset) */
 	uint64_t n_field_overflow;
@@ -59,7 +59,7 @@ void event_buf_free(struct event_buf *b);
 
 /* Changes the limits (0 keeps the current value).  Call between events. */
 void event_buf_set_limits(struct event_buf *b, size_t max_fields,
-                          size_t max_bytes);
+			  size_t max_bytes);
 
 /* Forgets the current event; every pointer handed out before is invalid. */
 void event_buf_reset(struct event_buf *b);
@@ -77,14 +77,14 @@ char *event_buf_strdup(struct event_buf *b, const char *s, size_t len);
  * array elements).  Returns the new field's index, or -1 when max_fields is
  * reached (counted) or on allocation failure. */
 int32_t event_buf_add(struct event_buf *b, const char *name, const char *value,
-                      size_t value_len, enum value_kind kind,
-                      int32_t prev_same);
+		      size_t value_len, enum value_kind kind,
+		      int32_t prev_same);
 
 /* Same, with an explicit id (normalize adding canonical aliases); the name
  * is not looked up.  id must be < n_slots, or -1. */
 int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
-                         const char *value, size_t value_len,
-                         enum value_kind kind, int32_t prev_same);
+			 const char *value, size_t value_len,
+			 enum value_kind kind, int32_t prev_same);
 
 /* Detaches every field with id from it (their id becomes -1, slot[id] and
  * the chain are cleared), so that a later add with id takes the slot.  Used

@@ -25,7 +25,7 @@ struct walk {
 };
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
 {
@@ -51,7 +51,7 @@ static void format_real(double d, char *out, size_t size)
 
 /* The value's text and kind; text points into tmp or into jansson. */
 static const char *scalar_text(const json_t *v, char *tmp, size_t tmp_size,
-                               size_t *len, enum value_kind *kind)
+			       size_t *len, enum value_kind *kind)
 {
 	const char *s = tmp;
 
@@ -63,7 +63,7 @@ static const char *scalar_text(const json_t *v, char *tmp, size_t tmp_size,
 	case JSON_INTEGER:
 		*kind = VALUE_NUMBER;
 		snprintf(tmp, tmp_size, "%" JSON_INTEGER_FORMAT,
-		         json_integer_value(v));
+			 json_integer_value(v));
 		break;
 	case JSON_REAL:
 		*kind = VALUE_NUMBER;
@@ -85,7 +85,7 @@ static const char *scalar_text(const json_t *v, char *tmp, size_t tmp_size,
 
 /* Emits scalar v under name (an arena string); returns the field index. */
 static int32_t emit_scalar(struct walk *w, const char *name, const json_t *v,
-                           int32_t prev_same)
+			   int32_t prev_same)
 {
 	char tmp[64];
 	enum value_kind kind;
@@ -94,12 +94,12 @@ static int32_t emit_scalar(struct walk *w, const char *name, const json_t *v,
 	const char *value = event_buf_strdup(w->b, text, len);
 
 	if (value == NULL)
-		return fail(w->err, w->err_size, "event too large (max %zu bytes)",
-		            w->b->max_bytes);
+		return fail(w->err, w->err_size,
+			    "event too large (max %zu bytes)", w->b->max_bytes);
 	int32_t i = event_buf_add(w->b, name, value, len, kind, prev_same);
 	if (i < 0)
 		return fail(w->err, w->err_size, "too many fields (max %zu)",
-		            w->b->max_fields);
+			    w->b->max_fields);
 	return i;
 }
 
@@ -113,8 +113,8 @@ static int push(struct walk *w, size_t path_len, const char *seg, size_t n)
 
 	if (path_len + dot + n > DECODE_JSON_MAX_NAME)
 		return fail(w->err, w->err_size,
-		            "field name longer than %d bytes",
-		            DECODE_JSON_MAX_NAME);
+			    "field name longer than %d bytes",
+			    DECODE_JSON_MAX_NAME);
 	if (dot)
 		w->path[path_len] = '.';
 	memcpy(w->path + path_len + dot, seg, n);
@@ -123,12 +123,13 @@ static int push(struct walk *w, size_t path_len, const char *seg, size_t n)
 }
 
 static int walk_object(struct walk *w, const json_t *obj, size_t path_len,
-                       int depth)
+		       int depth)
 {
 	const char *key;
 	const json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		int n = push(w, path_len, key, strlen(key));
 		if (n < 0 || walk(w, v, (size_t)n, depth + 1) < 0)
 			return -1;
@@ -137,7 +138,7 @@ static int walk_object(struct walk *w, const json_t *obj, size_t path_len,
 }
 
 static int walk_array(struct walk *w, const json_t *arr, size_t path_len,
-                      int depth)
+		      int depth)
 {
 	const char *name = NULL;
 	int32_t prev = -1;
@@ -156,8 +157,8 @@ static int walk_array(struct walk *w, const json_t *arr, size_t path_len,
 		if (name == NULL &&
 		    (name = event_buf_strdup(w->b, w->path, path_len)) == NULL)
 			return fail(w->err, w->err_size,
-			            "event too large (max %zu bytes)",
-			            w->b->max_bytes);
+				    "event too large (max %zu bytes)",
+				    w->b->max_bytes);
 		if ((prev = emit_scalar(w, name, v, prev)) < 0)
 			return -1;
 	}
@@ -168,7 +169,7 @@ static int walk(struct walk *w, const json_t *v, size_t path_len, int depth)
 {
 	if (depth > DECODE_JSON_MAX_DEPTH)
 		return fail(w->err, w->err_size, "nesting deeper than %d",
-		            DECODE_JSON_MAX_DEPTH);
+			    DECODE_JSON_MAX_DEPTH);
 	if (json_is_object(v))
 		return walk_object(w, v, path_len, depth);
 	if (json_is_array(v))
@@ -176,7 +177,7 @@ static int walk(struct walk *w, const json_t *v, size_t path_len, int depth)
 	const char *name = event_buf_strdup(w->b, w->path, path_len);
 	if (name == NULL)
 		return fail(w->err, w->err_size,
-		            "event too large (max %zu bytes)", w->b->max_bytes);
+			    "event too large (max %zu bytes)", w->b->max_bytes);
 	return emit_scalar(w, name, v, -1) < 0 ? -1 : 0;
 }
 
@@ -189,8 +190,7 @@ static int error_column(const json_error_t *je)
 
 	if (near != NULL) {
 		size_t tok = strlen(near + 7);
-		if (tok > 0 && near[7 + tok - 1] == '\'' &&
-		    (int)tok - 1 < col)
+		if (tok > 0 && near[7 + tok - 1] == '\'' && (int)tok - 1 < col)
 			col -= (int)tok - 1 - 1;
 	}
 	return col;
@@ -198,7 +198,7 @@ static int error_column(const json_error_t *je)
 
 /* Parses the line; NULL with err filled when it is not a valid object. */
 static json_t *parse_line(const char *line, size_t len, char *err,
-                          size_t err_size)
+			  size_t err_size)
 {
 	size_t i = 0;
 	json_error_t je;
@@ -223,7 +223,7 @@ static json_t *parse_line(const char *line, size_t len, char *err,
 }
 
 int decode_json(struct event_buf *b, const char *line, size_t len,
-                struct event *ev, char *err, size_t err_size)
+		struct event *ev, char *err, size_t err_size)
 {
 	struct walk w = {.b = b, .err = err, .err_size = err_size};
 

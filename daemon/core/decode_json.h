@@ -44,6 +44,6 @@
  * short reason in err ("line is not a JSON object", "invalid JSON at column
  * 17: ...", "too many fields (max 1024)"); b then holds no event. */
 int decode_json(struct event_buf *b, const char *line, size_t len,
-                struct event *ev, char *err, size_t err_size);
+		struct event *ev, char *err, size_t err_size);
 
 #endif

@@ -23,7 +23,7 @@ struct line_reader {
 	size_t cap, max;
 	size_t start, scan, end;
 	uint64_t base;
-	bool skipping;          /* discarding the rest of a truncated line */
+	bool skipping; /* discarding the rest of a truncated line */
 	bool eof;
 	uint64_t n_truncated;
 };
@@ -91,8 +91,8 @@ static ssize_t fill(struct line_reader *r)
 
 /* Hands out buf[start, start + len) and moves start to next. */
 static int emit(struct line_reader *r, size_t len, size_t next, bool cut,
-                const char **line, size_t *out_len, bool *truncated,
-                uint64_t *offset)
+		const char **line, size_t *out_len, bool *truncated,
+		uint64_t *offset)
 {
 	if (!cut && len > 0 && r->buf[r->start + len - 1] == '\r')
 		len--;
@@ -126,27 +126,27 @@ static bool skip_rest(struct line_reader *r)
 }
 
 int line_reader_next(struct line_reader *r, const char **line, size_t *len,
-                     bool *truncated, uint64_t *offset)
+		     bool *truncated, uint64_t *offset)
 {
 	for (;;) {
 		if (!r->skipping || skip_rest(r)) {
-			char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+			char *nl =
+			    memchr(r->buf + r->scan, '\n', r->end - r->scan);
 			if (nl != NULL) {
 				size_t at = (size_t)(nl - r->buf);
-				return emit(r, at - r->start, at + 1, false, line,
-				            len,
-				            truncated, offset);
+				return emit(r, at - r->start, at + 1, false,
+					    line, len, truncated, offset);
 			}
 			r->scan = r->end;
 			if (r->end - r->start > r->max + 1) {
 				/* too long: hand out the head, skip the rest */
 				r->skipping = true;
 				return emit(r, r->max, r->end, true, line, len,
-				            truncated, offset);
+					    truncated, offset);
 			}
 			if (r->eof && r->end > r->start)
 				return emit(r, r->end - r->start, r->end, false,
-				            line, len, truncated, offset);
+					    line, len, truncated, offset);
 		}
 		if (r->eof)
 			return 0;

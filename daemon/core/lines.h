@@ -43,7 +43,7 @@ struct line_reader *line_reader_new_file(FILE *f, size_t max_line_bytes);
  * max_line_bytes; *offset is the byte offset of the line's first byte.
  * Any of truncated/offset may be NULL. */
 int line_reader_next(struct line_reader *r, const char **line, size_t *len,
-                     bool *truncated, uint64_t *offset);
+		     bool *truncated, uint64_t *offset);
 
 /* Number of lines returned truncated so far. */
 uint64_t line_reader_n_truncated(const struct line_reader *r);

@@ -24,7 +24,7 @@ struct fieldmap {
 };
 
 static const char *const ts_format_names[] = {"auto", "rfc3339", "epoch_s",
-                                              "epoch_ms", NULL};
+					      "epoch_ms", NULL};
 
 const char *ts_format_name(enum ts_format fmt)
 {
@@ -51,14 +51,17 @@ struct entry {
 
 /* A map value: "raw.name" or { field: raw.name[, format: F] }. */
 static int parse_entry(const struct yaml_node *v, char **raw, int *format,
-                       struct diag *d)
+		       struct diag *d)
 {
 	static const struct config_key keys[] = {
-		{.name = "field", .type = CONFIG_STRING, .required = true,
-		 .offset = offsetof(struct entry, field)},
-		{.name = "format", .type = CONFIG_ENUM,
-		 .offset = offsetof(struct entry, format),
-		 .values = ts_format_names},
+	    {.name = "field",
+	     .type = CONFIG_STRING,
+	     .required = true,
+	     .offset = offsetof(struct entry, field)},
+	    {.name = "format",
+	     .type = CONFIG_ENUM,
+	     .offset = offsetof(struct entry, format),
+	     .values = ts_format_names},
 	};
 	struct entry e = {0};
 
@@ -69,12 +72,12 @@ static int parse_entry(const struct yaml_node *v, char **raw, int *format,
 	}
 	if (v->kind != YAML_MAPPING) {
 		diag_add(d, v->file, v->line, v->column,
-		         "a field_map entry must be a field name or "
-		         "{ field: NAME%s }", format ? ", format: F" : "");
+			 "a field_map entry must be a field name or "
+			 "{ field: NAME%s }",
+			 format ? ", format: F" : "");
 		return -1;
 	}
-	int n = config_apply(v, keys, format ? 2 : 1, &e, "field_map entry",
-	                     d);
+	int n = config_apply(v, keys, format ? 2 : 1, &e, "field_map entry", d);
 	free(*raw);
 	*raw = e.field;
 	if (format)
@@ -83,7 +86,7 @@ static int parse_entry(const struct yaml_node *v, char **raw, int *format,
 }
 
 static int parse_ts_entry(const struct yaml_node *v, void *member,
-                          struct diag *d)
+			  struct diag *d)
 {
 	struct fieldmap *m = member; /* ts is at offset 0 */
 
@@ -91,13 +94,13 @@ static int parse_ts_entry(const struct yaml_node *v, void *member,
 }
 
 static int parse_field_entry(const struct yaml_node *v, void *member,
-                             struct diag *d)
+			     struct diag *d)
 {
 	return parse_entry(v, member, NULL, d);
 }
 
-struct fieldmap *fieldmap_compile(const struct yaml_node *map,
-                                  const char *file, struct diag *d)
+struct fieldmap *fieldmap_compile(const struct yaml_node *map, const char *file,
+				  struct diag *d)
 {
 	struct config_key keys[N_CANONICAL_FIELDS];
 	struct fieldmap *m = calloc(1, sizeof(*m));
@@ -108,11 +111,12 @@ struct fieldmap *fieldmap_compile(const struct yaml_node *map,
 	}
 	for (int i = 0; i < N_CANONICAL_FIELDS; i++) {
 		keys[i] = (struct config_key){
-			.name = canonical_field_names[i],
-			.type = CONFIG_CUSTOM,
-			.offset = i == FIELD_TS ? 0 : offsetof(struct fieldmap, raw) + (size_t)i * sizeof(char *),
-			.parse = i == FIELD_TS ? parse_ts_entry
-			                       : parse_field_entry,
+		    .name = canonical_field_names[i],
+		    .type = CONFIG_CUSTOM,
+		    .offset = i == FIELD_TS ? 0
+					    : offsetof(struct fieldmap, raw) +
+						  (size_t)i * sizeof(char *),
+		    .parse = i == FIELD_TS ? parse_ts_entry : parse_field_entry,
 		};
 	}
 	if (map != NULL &&
@@ -148,10 +152,10 @@ void fieldmap_dump(const struct fieldmap *m, FILE *f, int indent)
 {
 	for (int i = 0; i < N_CANONICAL_FIELDS; i++) {
 		fprintf(f, "%*s%s: %s", indent, "", canonical_field_names[i],
-		        fieldmap_source(m, (enum canonical_field)i));
+			fieldmap_source(m, (enum canonical_field)i));
 		if (i == FIELD_TS)
 			fprintf(f, " (format %s)",
-			        ts_format_name(fieldmap_ts_format(m)));
+				ts_format_name(fieldmap_ts_format(m)));
 		fputc('\n', f);
 	}
 }
@@ -172,7 +176,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 static int days_in_month(int y, int m)
 {
 	static const int dim[] = {31, 28, 31, 30, 31, 30,
-	                          31, 31, 30, 31, 30, 31};
+				  31, 31, 30, 31, 30, 31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	return m == 2 && leap ? 29 : dim[m - 1];
 }
@@ -246,14 +250,13 @@ static int parse_rfc3339(const char *s, size_t len, int64_t *ms)
 	if (parse_zone(s, len, i, &off) < 0)
 		return -1;
 	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	            sec - (int64_t)off * 60;
+		    sec - (int64_t)off * 60;
 	*ms = t * 1000 + frac;
 	return 0;
 }
 
 /* Non-negative decimal "123" or "123.456"; unit_ms = 1000 for seconds. */
-static int parse_epoch(const char *s, size_t len, int64_t unit_ms,
-                       int64_t *ms)
+static int parse_epoch(const char *s, size_t len, int64_t unit_ms, int64_t *ms)
 {
 	size_t i = 0;
 	int64_t whole = 0, frac = 0, scale = 1;
@@ -283,7 +286,7 @@ static int parse_epoch(const char *s, size_t len, int64_t unit_ms,
 }
 
 int normalize_parse_ts(const char *s, size_t len, enum ts_format fmt,
-                       int64_t *ms)
+		       int64_t *ms)
 {
 	switch (fmt) {
 	case TS_RFC3339:
@@ -307,7 +310,7 @@ int normalize_parse_ts(const char *s, size_t len, enum ts_format fmt,
 /* ---- the event ---- */
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
 {
@@ -358,15 +361,15 @@ static int32_t find_first(const struct event_buf *b, const char *name)
 /* Adds unbound copies of the chain starting at src; returns the first copy
  * (or -1 with nothing added), -2 when the buffer is full. */
 static int32_t add_aliases(struct event_buf *b, enum canonical_field c,
-                           int32_t src)
+			   int32_t src)
 {
 	int32_t first = -1, prev = -1;
 
 	for (int32_t i = src; i >= 0; i = b->fields[i].next_same) {
 		struct event_field f = b->fields[i];
 		prev = event_buf_add_id(b, canonical_field_names[c], -1,
-		                        f.value, f.value_len,
-		                        (enum value_kind)f.kind, prev);
+					f.value, f.value_len,
+					(enum value_kind)f.kind, prev);
 		if (prev < 0)
 			return -2;
 		if (first < 0)
@@ -377,7 +380,7 @@ static int32_t add_aliases(struct event_buf *b, enum canonical_field c,
 
 /* Binds the unbound chain at first to canonical id c (already unbound). */
 static void bind_chain(struct event_buf *b, enum canonical_field c,
-                       int32_t first)
+		       int32_t first)
 {
 	for (int32_t i = first; i >= 0;) {
 		int32_t next = b->fields[i].next_same;
@@ -404,8 +407,9 @@ static int apply_map(const struct fieldmap *m, struct event_buf *b)
 		alias[i] = mapped ? -1 : -3; /* -3: not mapped */
 	}
 	for (i = 0; i < N_CANONICAL_FIELDS; i++)
-		if (src[i] >= 0 && (alias[i] = add_aliases(
-		                            b, (enum canonical_field)i, src[i])) == -2)
+		if (src[i] >= 0 &&
+		    (alias[i] =
+			 add_aliases(b, (enum canonical_field)i, src[i])) == -2)
 			return -1;
 	for (i = 0; i < N_CANONICAL_FIELDS; i++) {
 		if (alias[i] == -3)
@@ -428,40 +432,41 @@ static bool is_uint(const char *s, size_t len)
 }
 
 static int check_types(const struct fieldmap *m, struct event_buf *b,
-                       struct event *ev, char *err, size_t err_size)
+		       struct event *ev, char *err, size_t err_size)
 {
 	char tmp[200];
 	int32_t i = b->slot[FIELD_TS];
 
 	if (i < 0)
 		return fail(err, err_size, "missing ts (field '%s')",
-		            fieldmap_source(m, FIELD_TS));
+			    fieldmap_source(m, FIELD_TS));
 	struct event_field *f = &b->fields[i];
 	if ((f->kind != VALUE_STRING && f->kind != VALUE_NUMBER) ||
 	    normalize_parse_ts(f->value, f->value_len, fieldmap_ts_format(m),
-	                       &ev->ts_ms) < 0)
+			       &ev->ts_ms) < 0)
 		return fail(err, err_size, "bad ts '%s'",
-		            shown(f, tmp, sizeof(tmp)));
+			    shown(f, tmp, sizeof(tmp)));
 	for (i = b->slot[FIELD_ROWS]; i >= 0; i = f->next_same) {
 		f = &b->fields[i];
 		if ((f->kind != VALUE_STRING && f->kind != VALUE_NUMBER) ||
 		    !is_uint(f->value, f->value_len))
 			return fail(err, err_size,
-			            "bad rows '%s' (want an integer >= 0)",
-			            shown(f, tmp, sizeof(tmp)));
+				    "bad rows '%s' (want an integer >= 0)",
+				    shown(f, tmp, sizeof(tmp)));
 		f->kind = VALUE_NUMBER;
 	}
 	return 0;
 }
 
 int normalize_event(const struct fieldmap *m, struct event_buf *b,
-                    struct event *ev, char *err, size_t err_size)
+		    struct event *ev, char *err, size_t err_size)
 {
 	if (b->n_slots < N_CANONICAL_FIELDS)
-		return fail(err, err_size, "field table lacks canonical fields");
+		return fail(err, err_size,
+			    "field table lacks canonical fields");
 	if (apply_map(m, b) < 0)
 		return fail(err, err_size, "too many fields (max %zu)",
-		            b->max_fields);
+			    b->max_fields);
 	event_buf_view(b, ev);
 	return check_types(m, b, ev, err, err_size);
 }

@@ -57,8 +57,8 @@ struct fieldmap;
 /* Compiles a `field_map:` mapping.  map may be NULL: the identity map (every
  * canonical field from the raw field of its name, ts format auto).  Returns
  * NULL with every problem added to d as file:line:column. */
-struct fieldmap *fieldmap_compile(const struct yaml_node *map,
-                                  const char *file, struct diag *d);
+struct fieldmap *fieldmap_compile(const struct yaml_node *map, const char *file,
+				  struct diag *d);
 void fieldmap_free(struct fieldmap *m);
 
 /* Raw field name a canonical field is taken from (its own name when not
@@ -77,7 +77,7 @@ int ts_format_parse(const char *name, enum ts_format *out);
 /* Parses a timestamp text (len bytes) in format fmt to ms since the epoch.
  * Returns 0, or -1 when it is not valid in that format. */
 int normalize_parse_ts(const char *s, size_t len, enum ts_format fmt,
-                       int64_t *ms);
+		       int64_t *ms);
 
 /* Adds the canonical aliases to the event decoded into b, parses ts into
  * ev->ts_ms, checks types, and refreshes ev's view of b (fields may have
@@ -85,6 +85,6 @@ int normalize_parse_ts(const char *s, size_t len, enum ts_format fmt,
  * "bad rows '...'", "too many fields") — the caller counts the line as
  * malformed.  m may be NULL (identity). */
 int normalize_event(const struct fieldmap *m, struct event_buf *b,
-                    struct event *ev, char *err, size_t err_size);
+		    struct event *ev, char *err, size_t err_size);
 
 #endif

@@ -14,7 +14,7 @@ static struct fieldtab *tab;
 static int32_t id_tags, id_items0;
 
 static int decode(struct event_buf *b, const char *line, struct event *ev,
-                  char *err)
+		  char *err)
 {
 	err[0] = '\0';
 	return decode_json(b, line, strlen(line), ev, err, 200);
@@ -36,8 +36,9 @@ static void test_nested(struct event_buf *b)
 {
 	struct event ev;
 	char err[200];
-	const char *line = "{\"ts\":\"2024-05-01T10:00:00Z\",\"actor\":{\"id\":"
-	                   "\"a1\",\"org\":{\"team\":\"t9\"}},\"action\":\"view\"}";
+	const char *line =
+	    "{\"ts\":\"2024-05-01T10:00:00Z\",\"actor\":{\"id\":"
+	    "\"a1\",\"org\":{\"team\":\"t9\"}},\"action\":\"view\"}";
 
 	CHECK_INT(decode(b, line, &ev, err), 0);
 	CHECK_INT(ev.n_fields, 4);
@@ -61,9 +62,12 @@ static void test_arrays(struct event_buf *b)
 	struct event ev;
 	char err[200];
 
-	CHECK_INT(decode(b, "{\"tags\":[\"x\",\"y\",3],\"items\":[{\"id\":1},"
-	                    "{\"id\":2}],\"m\":[[1,2],[]],\"e\":[],\"o\":{},"
-	                    "\"u\":[\"p\",\"q\"]}", &ev, err), 0);
+	CHECK_INT(decode(b,
+			 "{\"tags\":[\"x\",\"y\",3],\"items\":[{\"id\":1},"
+			 "{\"id\":2}],\"m\":[[1,2],[]],\"e\":[],\"o\":{},"
+			 "\"u\":[\"p\",\"q\"]}",
+			 &ev, err),
+		  0);
 	/* tags (interned): chained by id */
 	const struct event_field *t = event_get(&ev, id_tags);
 	CHECK(t != NULL && strcmp(t->value, "x") == 0);
@@ -99,11 +103,13 @@ static void test_scalars(struct event_buf *b)
 	struct event ev;
 	char err[200];
 
-	CHECK_INT(decode(b, "{\"s\":\"a\\\"b\\\\c\\n\\u00e9\\ud83d\\ude00\","
-	                    "\"i\":-42,\"big\":9007199254740993,\"r\":1.5,"
-	                    "\"tenth\":0.1,\"e\":1e3,\"t\":true,\"f\":false,"
-	                    "\"n\":null,\"utf\":\"\xc3\xa9t\xc3\xa9\"}",
-	                 &ev, err), 0);
+	CHECK_INT(decode(b,
+			 "{\"s\":\"a\\\"b\\\\c\\n\\u00e9\\ud83d\\ude00\","
+			 "\"i\":-42,\"big\":9007199254740993,\"r\":1.5,"
+			 "\"tenth\":0.1,\"e\":1e3,\"t\":true,\"f\":false,"
+			 "\"n\":null,\"utf\":\"\xc3\xa9t\xc3\xa9\"}",
+			 &ev, err),
+		  0);
 	CHECK_STR(val(&ev, "s"), "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80");
 	CHECK_INT(event_find(&ev, "s")->value_len, 12);
 	CHECK_STR(val(&ev, "i"), "-42");
@@ -123,7 +129,7 @@ static void test_scalars(struct event_buf *b)
 }
 
 static void expect_fail(struct event_buf *b, const char *line, size_t len,
-                        const char *want_prefix)
+			const char *want_prefix)
 {
 	struct event ev;
 	char err[200] = "";
@@ -147,8 +153,7 @@ static void test_malformed(struct event_buf *b)
 	expect_fail(b, "{\"a\":1,\"a\":2}", 13, "invalid JSON at column ");
 	expect_fail(b, "{\"a\":\"x\\u0000y\"}", 16, "invalid JSON");
 	expect_fail(b, "{\"a\":\"\xff\"}", 8, "invalid JSON");
-	expect_fail(b, "{\"a\":123456789012345678901234}", 30,
-	            "invalid JSON");
+	expect_fail(b, "{\"a\":123456789012345678901234}", 30, "invalid JSON");
 	/* the column points into the line */
 	struct event ev;
 	char err[200];
@@ -156,10 +161,10 @@ static void test_malformed(struct event_buf *b)
 	CHECK_STR(err, "invalid JSON at column 8: invalid token near 'tru'");
 	CHECK_INT(decode(b, "{\"a\":1, \"a\":2}", &ev, err), -1);
 	CHECK_STR(err, "invalid JSON at column 9: duplicate object key near "
-	               "'\"a\"'");
+		       "'\"a\"'");
 	CHECK_INT(decode(b, "{\"a\":1}  garbage", &ev, err), -1);
 	CHECK_STR(err, "invalid JSON at column 10: end of file expected near "
-	               "'garbage'");
+		       "'garbage'");
 
 	/* a line is not NUL-terminated: bytes past len are not read */
 	char buf[16] = "{\"a\":1}XXXX";
@@ -185,7 +190,7 @@ static void test_limits(struct event_buf *b)
 	n = (size_t)sprintf(many, "{");
 	for (int i = 0; i < 2000; i++)
 		n += (size_t)sprintf(many + n, "%s\"k%d\":%d", i ? "," : "", i,
-		                     i);
+				     i);
 	many[n++] = '}';
 	expect_fail(b, many, n, "too many fields (max 1024)");
 

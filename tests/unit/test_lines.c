@@ -14,8 +14,8 @@
 #include "lines.h"
 
 /* A reader over a temporary file holding data. */
-static struct line_reader *reader_over(const char *data, size_t len,
-                                       size_t max, int *fd)
+static struct line_reader *reader_over(const char *data, size_t len, size_t max,
+				       int *fd)
 {
 	char path[] = "/tmp/custos_test_lines_XXXXXX";
 
@@ -34,7 +34,7 @@ struct want {
 };
 
 static void expect_lines(const char *data, size_t len, size_t max,
-                         const struct want *w, size_t n)
+			 const struct want *w, size_t n)
 {
 	int fd;
 	struct line_reader *r = reader_over(data, len, max, &fd);
@@ -63,9 +63,10 @@ static void expect_lines(const char *data, size_t len, size_t max,
 static void test_basic(void)
 {
 	const char *d = "ab\r\ncd\n\nlast";
-	struct want w[] = {
-		{"ab", false, 0}, {"cd", false, 4}, {"", false, 7},
-		{"last", false, 8}};
+	struct want w[] = {{"ab", false, 0},
+			   {"cd", false, 4},
+			   {"", false, 7},
+			   {"last", false, 8}};
 	expect_lines(d, strlen(d), 100, w, 4);
 
 	const char *d2 = "x\ny\n";
@@ -84,10 +85,10 @@ static void test_truncation(void)
 	/* max 4: exactly 4 fits, with CRLF too; 5 is cut */
 	const char *d = "abcd\nabcd\r\nabcdefgh\nxy\nabcde";
 	struct want w[] = {{"abcd", false, 0},
-	                   {"abcd", false, 5},
-	                   {"abcd", true, 11},
-	                   {"xy", false, 20},
-	                   {"abcd", true, 23}};
+			   {"abcd", false, 5},
+			   {"abcd", true, 11},
+			   {"xy", false, 20},
+			   {"abcd", true, 23}};
 	expect_lines(d, strlen(d), 4, w, 5);
 
 	/* a line far longer than the buffer (max + 64 KiB) is cut and the rest
@@ -128,7 +129,8 @@ static void test_pipe_small_writes(void)
 	uint64_t want_off[] = {0, 12, 19};
 	for (int i = 0; i < 3; i++) {
 		CHECK_INT(line_reader_next(r, &line, &len, &trunc, &off), 1);
-		CHECK(len == strlen(want[i]) && memcmp(line, want[i], len) == 0);
+		CHECK(len == strlen(want[i]) &&
+		      memcmp(line, want[i], len) == 0);
 		CHECK_INT(off, want_off[i]);
 	}
 	CHECK_INT(line_reader_next(r, &line, &len, NULL, NULL), 0);

@@ -30,17 +30,15 @@ static void test_parse_ts(void)
 	/* 2024-05-01T10:00:00Z = 1714557600 */
 	CHECK_INT(ts_of("2024-05-01T10:00:00Z", TS_RFC3339), 1714557600000);
 	CHECK_INT(ts_of("2024-05-01T12:00:00+02:00", TS_RFC3339),
-	          1714557600000);
+		  1714557600000);
 	CHECK_INT(ts_of("2024-05-01T05:30:00-04:30", TS_RFC3339),
-	          1714557600000);
-	CHECK_INT(ts_of("2024-05-01T10:00:00.123Z", TS_RFC3339),
-	          1714557600123);
+		  1714557600000);
+	CHECK_INT(ts_of("2024-05-01T10:00:00.123Z", TS_RFC3339), 1714557600123);
 	CHECK_INT(ts_of("2024-05-01T10:00:00.1Z", TS_RFC3339), 1714557600100);
 	CHECK_INT(ts_of("2024-05-01T10:00:00.123456789+00:00", TS_RFC3339),
-	          1714557600123);
+		  1714557600123);
 	CHECK_INT(ts_of("2024-05-01 10:00:00z", TS_RFC3339), 1714557600000);
-	CHECK_INT(ts_of("2024-05-01T12:00:00+0200", TS_RFC3339),
-	          1714557600000);
+	CHECK_INT(ts_of("2024-05-01T12:00:00+0200", TS_RFC3339), 1714557600000);
 	CHECK_INT(ts_of("1970-01-01T00:00:00Z", TS_RFC3339), 0);
 	CHECK_INT(ts_of("2000-02-29T00:00:00Z", TS_RFC3339), 951782400000);
 	/* invalid */
@@ -70,18 +68,18 @@ static void test_parse_ts(void)
 
 static struct fieldmap *compile(const char *yaml, struct diag *d)
 {
-	struct yaml_docs *docs = yamltree_load_buffer("map.yml", yaml,
-	                                              strlen(yaml), d);
+	struct yaml_docs *docs =
+	    yamltree_load_buffer("map.yml", yaml, strlen(yaml), d);
 	if (docs == NULL)
 		return NULL;
 	struct fieldmap *m = fieldmap_compile(
-		yamltree_get(docs->docs[0], "field_map"), "map.yml", d);
+	    yamltree_get(docs->docs[0], "field_map"), "map.yml", d);
 	yamltree_free(docs);
 	return m;
 }
 
-static int run(const struct fieldmap *m, struct event_buf *b,
-               const char *line, struct event *ev, char *err)
+static int run(const struct fieldmap *m, struct event_buf *b, const char *line,
+	       struct event *ev, char *err)
 {
 	err[0] = '\0';
 	if (decode_json(b, line, strlen(line), ev, err, 200) < 0)
@@ -99,14 +97,13 @@ static void test_mapped_event(struct event_buf *b)
 {
 	struct diag d;
 	diag_init(&d);
-	struct fieldmap *m = compile(
-		"field_map:\n"
-		"  ts: { field: time, format: epoch_ms }\n"
-		"  agent: actor.id\n"
-		"  customer: target.customer_id\n"
-		"  action: event.type\n"
-		"  object: { field: target.kind }\n",
-		&d);
+	struct fieldmap *m = compile("field_map:\n"
+				     "  ts: { field: time, format: epoch_ms }\n"
+				     "  agent: actor.id\n"
+				     "  customer: target.customer_id\n"
+				     "  action: event.type\n"
+				     "  object: { field: target.kind }\n",
+				     &d);
 	CHECK(m != NULL);
 	CHECK_INT(diag_count(&d), 0);
 	CHECK_INT(fieldmap_ts_format(m), TS_EPOCH_MS);
@@ -115,13 +112,14 @@ static void test_mapped_event(struct event_buf *b)
 
 	struct event ev;
 	char err[200];
-	CHECK_INT(run(m, b,
-	              "{\"time\":1714557600123,\"actor\":{\"id\":\"a7\"},"
-	              "\"agent\":\"raw-agent\",\"team\":\"blue\","
-	              "\"target\":{\"customer_id\":\"c-1\",\"kind\":[\"profile\","
-	              "\"balance\"]},\"event\":{\"type\":\"view\"},\"rows\":\"3\"}",
-	              &ev, err),
-	          0);
+	CHECK_INT(
+	    run(m, b,
+		"{\"time\":1714557600123,\"actor\":{\"id\":\"a7\"},"
+		"\"agent\":\"raw-agent\",\"team\":\"blue\","
+		"\"target\":{\"customer_id\":\"c-1\",\"kind\":[\"profile\","
+		"\"balance\"]},\"event\":{\"type\":\"view\"},\"rows\":\"3\"}",
+		&ev, err),
+	    0);
 	CHECK_STR(err, "");
 	CHECK_INT(ev.ts_ms, 1714557600123);
 	CHECK_STR(canon(&ev, FIELD_AGENT), "a7");
@@ -157,7 +155,7 @@ static void test_mapped_event(struct event_buf *b)
 	CHECK_INT(run(m, b, "{\"ts\":5}", &ev, err), -1);
 	CHECK_STR(err, "missing ts (field 'time')");
 	CHECK_INT(run(m, b, "{\"time\":\"2024-05-01T10:00:00Z\"}", &ev, err),
-	          -1);
+		  -1);
 	CHECK_STR(err, "bad ts '2024-05-01T10:00:00Z'");
 	fieldmap_free(m);
 	diag_clear(&d);
@@ -168,11 +166,12 @@ static void test_identity(struct event_buf *b)
 	struct event ev;
 	char err[200];
 
-	CHECK_INT(run(NULL, b,
-	              "{\"ts\":\"2024-05-01T12:00:00.250+02:00\",\"agent\":\"a\","
-	              "\"rows\":250}",
-	              &ev, err),
-	          0);
+	CHECK_INT(
+	    run(NULL, b,
+		"{\"ts\":\"2024-05-01T12:00:00.250+02:00\",\"agent\":\"a\","
+		"\"rows\":250}",
+		&ev, err),
+	    0);
 	CHECK_INT(ev.ts_ms, 1714557600250);
 	CHECK_STR(canon(&ev, FIELD_AGENT), "a");
 	CHECK_INT(ev.n_fields, 3); /* nothing added */
@@ -206,14 +205,14 @@ static void test_cross_mapping(struct event_buf *b)
 	struct diag d;
 	diag_init(&d);
 	struct fieldmap *m = compile("field_map:\n  agent: user\n"
-	                             "  customer: agent\n",
-	                             &d);
+				     "  customer: agent\n",
+				     &d);
 	CHECK(m != NULL);
 	struct event ev;
 	char err[200];
-	CHECK_INT(run(m, b, "{\"ts\":1,\"user\":\"u1\",\"agent\":\"c9\"}", &ev,
-	              err),
-	          0);
+	CHECK_INT(
+	    run(m, b, "{\"ts\":1,\"user\":\"u1\",\"agent\":\"c9\"}", &ev, err),
+	    0);
 	CHECK_STR(canon(&ev, FIELD_AGENT), "u1");
 	CHECK_STR(canon(&ev, FIELD_CUSTOMER), "c9");
 	fieldmap_free(m);
@@ -225,28 +224,28 @@ static void test_map_errors(void)
 	struct diag d;
 	diag_init(&d);
 	struct fieldmap *m = compile("field_map:\n"
-	                             "  agnet: actor.id\n"
-	                             "  ts: { field: time, format: epoch_us }\n"
-	                             "  action: { format: rfc3339 }\n"
-	                             "  rows: [a, b]\n",
-	                             &d);
+				     "  agnet: actor.id\n"
+				     "  ts: { field: time, format: epoch_us }\n"
+				     "  action: { format: rfc3339 }\n"
+				     "  rows: [a, b]\n",
+				     &d);
 	CHECK(m == NULL);
 	CHECK_INT(diag_count(&d), 5);
 	if (d.n_entries == 5) {
 		CHECK_INT(d.entries[0].line, 2);
 		CHECK_INT(d.entries[0].column, 3);
 		CHECK_STR(d.entries[0].message,
-		          "unknown key 'agnet' in field_map (did you mean "
-		          "'agent'?)");
+			  "unknown key 'agnet' in field_map (did you mean "
+			  "'agent'?)");
 		CHECK_INT(d.entries[1].line, 3);
 		CHECK_INT(d.entries[1].column, 30);
 		CHECK_STR(d.entries[1].message,
-		          "'format' must be one of auto, rfc3339, epoch_s, "
-		          "epoch_ms, not 'epoch_us' (did you mean 'epoch_s'?)");
+			  "'format' must be one of auto, rfc3339, epoch_s, "
+			  "epoch_ms, not 'epoch_us' (did you mean 'epoch_s'?)");
 		CHECK_STR(d.entries[2].message,
-		          "unknown key 'format' in field_map entry");
+			  "unknown key 'format' in field_map entry");
 		CHECK_STR(d.entries[3].message,
-		          "missing required key 'field' in field_map entry");
+			  "missing required key 'field' in field_map entry");
 		CHECK_INT(d.entries[3].line, 4);
 		CHECK_INT(d.entries[3].column, 11);
 		CHECK_INT(d.entries[4].line, 5);
