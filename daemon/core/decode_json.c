@@ -200,9 +200,12 @@ static int error_column(const json_error_t *je)
 static json_t *parse_line(const char *line, size_t len, char *err,
 			  size_t err_size)
 {
-	size_t i = 0;
+	size_t i = 0, bom = 0;
 	json_error_t je;
 
+	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+		i = bom =
+		    3; /* a UTF-8 byte-order mark (first line of a file) */
 	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
 	if (i == len) {
@@ -213,10 +216,11 @@ static json_t *parse_line(const char *line, size_t len, char *err,
 		fail(err, err_size, "line is not a JSON object");
 		return NULL;
 	}
-	json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *root =
+	    json_loadb(line + bom, len - bom, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		fail(err, err_size, "invalid JSON at column %d: %s",
-		     error_column(&je), je.text);
+		     error_column(&je) + (int)bom, je.text);
 		return NULL;
 	}
 	return root;

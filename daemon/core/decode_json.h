@@ -12,10 +12,10 @@
  *   - a key that itself contains '.' is used as is, so {"a.b":1} and
  *     {"a":{"b":2}} both give the name a.b (then two fields of that name).
  * Values: strings are unescaped UTF-8 (\u0000 is rejected, so no value holds
- * a NUL); numbers are VALUE_NUMBER with their text — integers as %lld,
- * reals in the shortest form that reads back to the same double (so "1.0"
- * becomes "1" and "1e3" becomes "1000"); true/false are VALUE_BOOL
- * "true"/"false"; null is VALUE_NULL "".
+ * a NUL; a leading UTF-8 BOM is skipped); numbers are VALUE_NUMBER with
+ * their text — integers as %lld, reals in the shortest form that reads back
+ * to the same double (so "1.0" becomes "1" and "1e3" becomes "1000");
+ * true/false are VALUE_BOOL "true"/"false"; null is VALUE_NULL "".
  * Rejected lines: not a JSON object, invalid JSON, duplicate keys in one
  * object (different consumers would pick different values: an evasion
  * vector), integers beyond 64 bits, nesting deeper than

@@ -166,6 +166,12 @@ static void test_malformed(struct event_buf *b)
 	CHECK_STR(err, "invalid JSON at column 10: end of file expected near "
 		       "'garbage'");
 
+	/* a UTF-8 byte-order mark is skipped */
+	CHECK_INT(decode(b, "\xef\xbb\xbf {\"bom\":1}", &ev, err), 0);
+	CHECK_STR(val(&ev, "bom"), "1");
+	CHECK_INT(decode(b, "\xef\xbb\xbf{\"a\":x}", &ev, err), -1);
+	CHECK_STR(err, "invalid JSON at column 9: invalid token near 'x'");
+
 	/* a line is not NUL-terminated: bytes past len are not read */
 	char buf[16] = "{\"a\":1}XXXX";
 	CHECK_INT(decode_json(b, buf, 7, &ev, err, sizeof(err)), 0);
