@@ -79,11 +79,11 @@ int ts_format_parse(const char *name, enum ts_format *out);
 int normalize_parse_ts(const char *s, size_t len, enum ts_format fmt,
 		       int64_t *ms);
 
-/* Adds the canonical aliases to the event decoded into b, parses ts into
- * ev->ts_ms, checks types, and refreshes ev's view of b (fields may have
- * moved).  Returns 0, or -1 with err ("missing ts", "bad ts '...'",
- * "bad rows '...'", "too many fields") — the caller counts the line as
- * malformed.  m may be NULL (identity). */
+/* Call once per decode.  Adds the canonical aliases to the event decoded
+ * into b, parses ts into ev->ts_ms, checks types, and refreshes ev's view of
+ * b (fields may have moved).  Returns 0, or -1 with err ("missing ts",
+ * "bad ts '...'", "bad rows '...'", "too many fields") — the caller counts
+ * the line as malformed.  m may be NULL (identity). */
 int normalize_event(const struct fieldmap *m, struct event_buf *b,
 		    struct event *ev, char *err, size_t err_size);
 
