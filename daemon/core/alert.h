@@ -50,8 +50,17 @@ struct alert {
  * or NULL on allocation failure. */
 char *alert_event_to_json(const struct event *ev);
 
-/* Fills a->id from the alert's identifying fields (see above). */
+/* Fills a->id from the alert's identifying fields (see above).  On
+ * allocation failure a->id is left empty (""), which sinks refuse. */
 void alert_compute_id(struct alert *a);
+
+/* The rule's Sigma id, else its name, else NULL (also for no rule): the
+ * `rule_id` of the JSON and of the store. */
+const char *alert_rule_id(const struct alert *a);
+
+/* The rule's level as its Sigma name ("informational" ... "critical");
+ * "medium" (the Sigma default) when the alert has no rule. */
+const char *alert_level_name(const struct alert *a);
 
 /* One JSON line (no newline) with: id, rule_id, rule_title, level, ts,
  * group, value, event, source, tags, evidence.  Malloc'd; NULL on failure. */

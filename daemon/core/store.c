@@ -1,0 +1,574 @@
+/*
+ * store: the SQLite alert store.  See store.h for the schema and contracts.
+ *
+ * Migrations are an ordered table of (version, SQL) steps.  store_open()
+ * applies each step whose version is above the file's user_version, in its
+ * own BEGIN IMMEDIATE transaction that re-reads the version first (so two
+ * processes opening a new store at once apply each step exactly once), and
+ * sets user_version in the same transaction.  To change the schema, append
+ * a step; never edit a shipped one.
+ *
+ * Inserts use `ON CONFLICT(id) DO NOTHING` rather than INSERT OR IGNORE:
+ * only a repeated id is ignored, a NOT NULL or other constraint failure is
+ * still an error.  All statements are prepared once in store_open().
+ * The store never reads the clock.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jsonw.h"
+
+#define STORE_JSON_MAX_BYTES ((size_t)1 << 20) /* group_json, tags_json */
+
+struct migration {
+	int version;
+	const char *sql;
+};
+
+/* Version 1: see store.h for the meaning of every column. */
+static const char schema_v1[] =
+    "PRAGMA application_id = 1668641652;"
+    "CREATE TABLE alerts ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " rule_id TEXT,"
+    " rule_title TEXT,"
+    " level TEXT NOT NULL,"
+    " level_num INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL,"
+    " ts TEXT NOT NULL,"
+    " group_json TEXT NOT NULL,"
+    " value REAL,"
+    " event_json TEXT,"
+    " source_input TEXT,"
+    " source_path TEXT,"
+    " source_line INTEGER,"
+    " source_offset INTEGER,"
+    " tags_json TEXT NOT NULL,"
+    " evidence_count INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " agent TEXT,"
+    " customer TEXT,"
+    " status TEXT NOT NULL DEFAULT 'open');"
+    "CREATE INDEX alerts_ts ON alerts(ts_ms);"
+    "CREATE INDEX alerts_rule ON alerts(rule_id, ts_ms);"
+    "CREATE INDEX alerts_agent ON alerts(agent, ts_ms);"
+    "CREATE INDEX alerts_level ON alerts(level_num, ts_ms);"
+    "CREATE INDEX alerts_status ON alerts(status, ts_ms);"
+    "CREATE TABLE evidence ("
+    " alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " event_json TEXT NOT NULL,"
+    " PRIMARY KEY (alert_id, seq));";
+
+static const struct migration migrations[] = {
+    {1, schema_v1},
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+_Static_assert(STORE_APPLICATION_ID == 1668641652, "application_id in SQL");
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_INSERT_ALERT,
+	ST_INSERT_EVIDENCE,
+	ST_COUNT,
+	N_STMTS
+};
+
+static const char *const stmt_sql[N_STMTS] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT add_alert",
+    [ST_RELEASE] = "RELEASE add_alert",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO add_alert",
+    [ST_INSERT_ALERT] =
+	("INSERT INTO alerts (id, rule_id, rule_title, level, level_num,"
+	 " ts_ms, ts, group_json, value, event_json, source_input,"
+	 " source_path, source_line, source_offset, tags_json,"
+	 " evidence_count, created_ms, agent, customer)"
+	 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	 " ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+	 " ON CONFLICT(id) DO NOTHING"),
+    [ST_INSERT_EVIDENCE] = ("INSERT INTO evidence (alert_id, seq, event_json)"
+			    " VALUES (?1, ?2, ?3)"),
+    [ST_COUNT] = "SELECT count(*) FROM alerts",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[N_STMTS];
+	int found_version; /* user_version when opened */
+	int n_migrated;
+	char err[512];
+};
+
+static void set_err(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || size == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+}
+
+/* Records the database's last error, prefixed by what was being done. */
+static int db_fail(struct store *s, const char *what)
+{
+	set_err(s->err, sizeof(s->err), "store %s: %s: %s", s->path, what,
+		sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* Runs a prepared statement that returns no rows. */
+static int run(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, stmt_sql[id]);
+	return 0;
+}
+
+/* ---- opening, schema ---- */
+
+/* Creates the file with mode 0640 unless it exists; SQLite then opens it
+ * (an empty file is an empty database). */
+static int create_file(const char *path, char *err, size_t err_size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		      0640);
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0;
+		set_err(err, err_size, "cannot create store %s: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	/* the umask may have removed bits; the mode is exactly 0640 */
+	if (fchmod(fd, 0640) < 0) {
+		set_err(err, err_size, "cannot chmod store %s: %s", path,
+			strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int exec_sql(struct store *s, const char *sql, const char *what)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, what);
+	return 0;
+}
+
+/* Runs a one-row, one-integer query into *out. */
+static int query_int(struct store *s, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*out = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, sql);
+	return 0;
+}
+
+static int set_pragmas(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(st, 0);
+		ok = mode != NULL &&
+		     (strcmp(mode, "wal") == 0 || strcmp(mode, "memory") == 0);
+	}
+	if (!ok) {
+		db_fail(s, "cannot use WAL journal mode");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return exec_sql(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+			"pragmas");
+}
+
+/* Refuses files that are SQLite but not (or not yet understood as) a
+ * custos store. */
+static int check_identity(struct store *s, int64_t version)
+{
+	int64_t app_id = 0, n_tables = 0;
+
+	if (query_int(s, "PRAGMA application_id", &app_id) < 0 ||
+	    query_int(s, "SELECT count(*) FROM sqlite_master", &n_tables) < 0)
+		return -1;
+	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
+		set_err(s->err, sizeof(s->err),
+			"store %s: not a custos store (application_id %lld)",
+			s->path, (long long)app_id);
+		return -1;
+	}
+	if (version == 0 && n_tables > 0) {
+		set_err(s->err, sizeof(s->err),
+			"store %s: not a custos store (tables but no schema "
+			"version)",
+			s->path);
+		return -1;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		set_err(s->err, sizeof(s->err),
+			"store %s: schema version %lld is newer than this "
+			"custos supports (%d); upgrade custos",
+			s->path, (long long)version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies one step if the store (read under the write lock) needs it. */
+static int apply_step(struct store *s, const struct migration *m)
+{
+	char sql[64];
+	int64_t version = 0;
+
+	if (exec_sql(s, "BEGIN IMMEDIATE", "begin migration") < 0)
+		return -1;
+	if (query_int(s, "PRAGMA user_version", &version) < 0)
+		goto fail;
+	if (version >= m->version)
+		return exec_sql(s, "COMMIT", "commit migration");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
+	if (exec_sql(s, m->sql, "migration") < 0 ||
+	    exec_sql(s, sql, "set schema version") < 0 ||
+	    exec_sql(s, "COMMIT", "commit migration") < 0)
+		goto fail;
+	s->n_migrated++;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int migrate(struct store *s)
+{
+	int64_t version = 0;
+
+	if (query_int(s, "PRAGMA user_version", &version) < 0 ||
+	    check_identity(s, version) < 0)
+		return -1;
+	s->found_version = (int)version;
+	for (size_t i = 0; i < N_MIGRATIONS; i++)
+		if (migrations[i].version > version &&
+		    apply_step(s, &migrations[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int prepare_all(struct store *s)
+{
+	for (int i = 0; i < N_STMTS; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+				       NULL) != SQLITE_OK)
+			return db_fail(s, "prepare");
+	return 0;
+}
+
+struct store *store_open(const char *path, char *err, size_t err_size)
+{
+	struct store *s = NULL;
+	int memory = strcmp(path, ":memory:") == 0;
+
+	set_err(err, err_size, "%s", "");
+	if (!memory && create_file(path, err, err_size) < 0)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		set_err(err, err_size, "store %s: out of memory", path);
+		goto fail;
+	}
+	int rc = sqlite3_open_v2(
+	    path, &s->db,
+	    SQLITE_OPEN_READWRITE | (memory ? SQLITE_OPEN_CREATE : 0), NULL);
+	if (rc != SQLITE_OK) {
+		set_err(s->err, sizeof(s->err), "store %s: cannot open: %s",
+			path,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail_msg;
+	}
+	if (set_pragmas(s) < 0 || migrate(s) < 0 || prepare_all(s) < 0)
+		goto fail_msg;
+	return s;
+fail_msg:
+	set_err(err, err_size, "%s", s->err);
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < N_STMTS; i++)
+		sqlite3_finalize(s->stmt[i]);
+	/* an open transaction is rolled back by sqlite3_close */
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int store_begin(struct store *s)
+{
+	return run(s, ST_BEGIN);
+}
+
+int store_commit(struct store *s)
+{
+	return run(s, ST_COMMIT);
+}
+
+int store_rollback(struct store *s)
+{
+	return run(s, ST_ROLLBACK);
+}
+
+/* ---- inserting ---- */
+
+/* The text of a scalar JSON value (the first element of an array), or
+ * NULL: a malloc'd string. */
+static char *scalar_text(json_t *v)
+{
+	if (json_is_array(v))
+		v = json_array_get(v, 0);
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_number(v))
+		return json_dumps(v, JSON_ENCODE_ANY);
+	return NULL;
+}
+
+/* The event's agent and customer, for the indexed columns. */
+static void extract_keys(const char *event_json, char **agent, char **customer)
+{
+	json_t *ev = NULL;
+
+	*agent = *customer = NULL;
+	if (event_json != NULL)
+		ev = json_loads(event_json, 0, NULL);
+	if (!json_is_object(ev)) {
+		json_decref(ev);
+		return;
+	}
+	*agent = scalar_text(json_object_get(ev, "agent"));
+	*customer = scalar_text(json_object_get(ev, "customer"));
+	json_decref(ev);
+}
+
+static char *group_json(const struct alert *a)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, STORE_JSON_MAX_BYTES);
+	jsonw_object_begin(&w);
+	for (size_t i = 0; i < a->n_group; i++) {
+		jsonw_key(&w, a->group[i].key != NULL ? a->group[i].key : "");
+		jsonw_string(&w, a->group[i].value);
+	}
+	jsonw_object_end(&w);
+	return jsonw_take(&w);
+}
+
+static char *tags_json(const struct alert *a)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, STORE_JSON_MAX_BYTES);
+	jsonw_array_begin(&w);
+	for (size_t i = 0; a->rule != NULL && i < a->rule->n_tags; i++)
+		jsonw_string(&w, a->rule->tags[i]);
+	jsonw_array_end(&w);
+	return jsonw_take(&w);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* Binds everything but the derived strings (group, tags, agent, ...). */
+static void bind_alert(sqlite3_stmt *st, const struct alert *a, const char *ts,
+		       int64_t created_ms)
+{
+	bind_text(st, 1, a->id);
+	bind_text(st, 2, alert_rule_id(a));
+	bind_text(st, 3, a->rule != NULL ? a->rule->title : NULL);
+	bind_text(st, 4, alert_level_name(a));
+	sqlite3_bind_int(
+	    st, 5, a->rule != NULL ? (int)a->rule->level : (int)LEVEL_MEDIUM);
+	sqlite3_bind_int64(st, 6, a->ts_ms);
+	bind_text(st, 7, ts);
+	if (isnan(a->value))
+		sqlite3_bind_null(st, 9);
+	else
+		sqlite3_bind_double(st, 9, a->value);
+	bind_text(st, 10, a->event_json);
+	bind_text(st, 11, a->source_input);
+	bind_text(st, 12, a->source_path);
+	sqlite3_bind_int64(st, 13, (int64_t)a->source_line);
+	sqlite3_bind_int64(st, 14, (int64_t)a->source_offset);
+	sqlite3_bind_int64(st, 16, (int64_t)a->n_evidence_total);
+	sqlite3_bind_int64(st, 17, created_ms);
+}
+
+/* Inserts the alert row; 1 inserted, 0 duplicate, -1 error. */
+static int insert_row(struct store *s, const struct alert *a,
+		      int64_t created_ms)
+{
+	sqlite3_stmt *st = s->stmt[ST_INSERT_ALERT];
+	char ts[32], *agent, *customer;
+	char *group = group_json(a), *tags = tags_json(a);
+	int ret = -1;
+
+	alert_format_ts(a->ts_ms, ts, sizeof(ts));
+	extract_keys(a->event_json, &agent, &customer);
+	if (group == NULL || tags == NULL) {
+		set_err(s->err, sizeof(s->err), "store %s: out of memory",
+			s->path);
+		goto done;
+	}
+	bind_alert(st, a, ts, created_ms);
+	bind_text(st, 8, group);
+	bind_text(st, 15, tags);
+	bind_text(st, 18, agent);
+	bind_text(st, 19, customer);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		db_fail(s, "insert alert");
+	else
+		ret = sqlite3_changes(s->db) > 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+done:
+	free(group);
+	free(tags);
+	free(agent);
+	free(customer);
+	return ret;
+}
+
+static int insert_evidence(struct store *s, const struct alert *a)
+{
+	sqlite3_stmt *st = s->stmt[ST_INSERT_EVIDENCE];
+
+	for (size_t i = 0; i < a->n_evidence; i++) {
+		if (a->evidence_json[i] == NULL)
+			continue;
+		bind_text(st, 1, a->id);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		bind_text(st, 3, a->evidence_json[i]);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE)
+			return db_fail(s, "insert evidence");
+	}
+	return 0;
+}
+
+int store_add_alert(struct store *s, const struct alert *a, int64_t created_ms)
+{
+	int ret;
+
+	s->err[0] = '\0';
+	if (a->id[0] == '\0') {
+		set_err(s->err, sizeof(s->err), "store %s: alert has no id",
+			s->path);
+		return -1;
+	}
+	if (run(s, ST_SAVEPOINT) < 0)
+		return -1;
+	ret = insert_row(s, a, created_ms);
+	if (ret == 1 && insert_evidence(s, a) < 0)
+		ret = -1;
+	if (ret < 0) {
+		/* keep the message of the first failure */
+		char saved[sizeof(s->err)];
+		memcpy(saved, s->err, sizeof(saved));
+		run(s, ST_ROLLBACK_TO);
+		run(s, ST_RELEASE);
+		memcpy(s->err, saved, sizeof(saved));
+		return -1;
+	}
+	if (run(s, ST_RELEASE) < 0)
+		return -1;
+	return ret;
+}
+
+int64_t store_count_alerts(struct store *s)
+{
+	sqlite3_stmt *st = s->stmt[ST_COUNT];
+	int64_t n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		db_fail(s, "count alerts");
+	sqlite3_reset(st);
+	return n;
+}
+
+int store_schema_version(const struct store *s)
+{
+	return s->found_version;
+}
+
+int store_n_migrated(const struct store *s)
+{
+	return s->n_migrated;
+}
+
+const char *store_errmsg(const struct store *s)
+{
+	return s->err;
+}

@@ -1,0 +1,364 @@
+/*
+ * custos replay [--rules PATH]... [--config FILE] [--db FILE] FILE...
+ *
+ * Evaluates the rules over JSON-lines access logs in event time, with no
+ * daemon: prints one JSON alert per line on stdout and, with --db, stores
+ * the alerts (idempotently: replaying the same input twice stores nothing
+ * new).  Files are read one after another in the order given; "-" is
+ * standard input.  A malformed line is counted and reported on stderr as
+ * file:line: reason (the first REPORT_MAX per file), never fatal.
+ * The wall clock is read only for the store's created_ms column.
+ */
+#include "custos.h"
+
+#include "config.h"
+#include "decode.h"
+#include "decode_json.h"
+#include "engine.h"
+#include "lines.h"
+#include "normalize.h"
+#include "rules.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RULE_PATHS 64
+#define REPORT_MAX 20           /* malformed lines reported per file */
+#define STORE_BATCH 1000        /* alerts per store transaction */
+
+struct replay {
+	const char *rule_paths[MAX_RULE_PATHS];
+	size_t n_rule_paths;
+	const char *config_path;
+	const char *db_path;
+	int quiet;
+	struct config *config;
+	struct ruleset *rules;
+	struct fieldmap *field_map;
+	struct engine *engine;
+	struct store *store;
+	size_t n_in_batch;
+	int64_t now_ms;
+	uint64_t n_lines, n_malformed, n_alerts, n_stored, n_truncated;
+	int failed;
+};
+
+static void replay_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: custos replay [--rules PATH]... [--config FILE] "
+	        "[--db FILE] [--quiet] FILE...\n"
+	        "  Evaluates rules over JSON-lines logs in event time and "
+	        "prints one JSON\n  alert per line.  FILE may be '-' for "
+	        "standard input.\n"
+	        "  --rules PATH   rule file or directory (repeatable; "
+	        "default: the config's)\n"
+	        "  --config FILE  field map, lists and limits\n"
+	        "  --db FILE      also store alerts in this SQLite file\n"
+	        "  --quiet        no summary on stderr\n");
+}
+
+static int parse_args(struct replay *rp, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"rules", required_argument, 0, 'r'},
+		{"config", required_argument, 0, 'c'},
+		{"db", required_argument, 0, 'd'},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "r:c:d:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (rp->n_rule_paths == MAX_RULE_PATHS) {
+				fprintf(stderr, "custos: too many --rules\n");
+				return EXIT_USAGE;
+			}
+			rp->rule_paths[rp->n_rule_paths++] = optarg;
+			break;
+		case 'c':
+			rp->config_path = optarg;
+			break;
+		case 'd':
+			rp->db_path = optarg;
+			break;
+		case 'q':
+			rp->quiet = 1;
+			break;
+		case 'h':
+			replay_usage(stdout);
+			return -1;
+		default:
+			replay_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		replay_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Loads config (optional) and rules; prints every problem.  Returns 0 or
+ * EXIT_USAGE. */
+static int load_setup(struct replay *rp)
+{
+	struct diag d;
+	int rc = 0;
+
+	diag_init(&d);
+	if (rp->config_path &&
+	    (rp->config = config_load(rp->config_path, &d)) == NULL)
+		goto fail;
+	rp->rules = ruleset_new();
+	if (rp->rules == NULL)
+		goto fail;
+	if (rp->config && ruleset_set_lists(rp->rules, &rp->config->lists) < 0)
+		goto fail;
+	for (size_t i = 0; i < rp->n_rule_paths; i++)
+		ruleset_load_path(rp->rules, rp->rule_paths[i], &d);
+	for (size_t i = 0; rp->n_rule_paths == 0 && rp->config &&
+	                   i < rp->config->n_rule_paths;
+	     i++)
+		ruleset_load_path(rp->rules, rp->config->rule_paths[i], &d);
+	if (rp->n_rule_paths == 0 &&
+	    (rp->config == NULL || rp->config->n_rule_paths == 0)) {
+		fprintf(stderr, "custos: no rules (use --rules PATH)\n");
+		goto fail;
+	}
+	if (diag_count(&d) == 0)
+		ruleset_finish(rp->rules, &d);
+	if (diag_count(&d))
+		goto fail;
+	diag_clear(&d);
+	return 0;
+fail:
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	rc = EXIT_USAGE;
+	return rc;
+}
+
+static void store_alert(struct replay *rp, const struct alert *a)
+{
+	int rc;
+
+	if (rp->n_in_batch == 0 && store_begin(rp->store) < 0)
+		goto fail;
+	rc = store_add_alert(rp->store, a, rp->now_ms);
+	if (rc < 0)
+		goto fail;
+	rp->n_stored += (uint64_t)rc;
+	if (++rp->n_in_batch == STORE_BATCH) {
+		if (store_commit(rp->store) < 0)
+			goto fail;
+		rp->n_in_batch = 0;
+	}
+	return;
+fail:
+	if (!rp->failed)
+		fprintf(stderr, "custos: %s: cannot store alert\n",
+		        rp->db_path);
+	rp->failed = 1;
+}
+
+static void on_alert(const struct alert *a, void *arg)
+{
+	struct replay *rp = arg;
+	char *json = alert_to_json(a);
+
+	rp->n_alerts++;
+	if (json == NULL) {
+		rp->failed = 1;
+		return;
+	}
+	fputs(json, stdout);
+	fputc('\n', stdout);
+	free(json);
+	if (rp->store && !rp->failed)
+		store_alert(rp, a);
+}
+
+static void report_malformed(struct replay *rp, const char *path,
+                             uint64_t line_no, const char *why,
+                             uint64_t *n_reported)
+{
+	rp->n_malformed++;
+	if ((*n_reported)++ < REPORT_MAX)
+		fprintf(stderr, "%s:%llu: malformed event: %s\n", path,
+		        (unsigned long long)line_no, why);
+}
+
+/* Decodes, normalizes and evaluates every line of one open file. */
+static int replay_fd(struct replay *rp, int fd, const char *path,
+                     struct event_buf *buf)
+{
+	struct line_reader *lr = line_reader_new(fd, rp->config ?
+	        rp->config->max_line_bytes : LINES_DEFAULT_MAX_BYTES);
+	uint64_t line_no = 0, n_reported = 0, offset;
+	const char *line;
+	size_t len;
+	bool truncated;
+	char err[256];
+	int rc;
+
+	if (lr == NULL)
+		return -1;
+	while ((rc = line_reader_next(lr, &line, &len, &truncated, &offset)) > 0) {
+		struct event ev;
+		line_no++;
+		rp->n_lines++;
+		if (len == 0)
+			continue;
+		if (truncated) {
+			rp->n_truncated++;
+			report_malformed(rp, path, line_no, "line too long",
+			                 &n_reported);
+			continue;
+		}
+		if (decode_json(buf, line, len, &ev, err, sizeof(err)) < 0 ||
+		    normalize_event(rp->field_map, buf, &ev, err,
+		                    sizeof(err)) < 0) {
+			report_malformed(rp, path, line_no, err, &n_reported);
+			continue;
+		}
+		ev.source = (struct event_source){"replay", path, line_no,
+		                                  offset};
+		if (engine_process(rp->engine, &ev) < 0)
+			rp->failed = 1;
+	}
+	if (rc < 0)
+		fprintf(stderr, "custos: %s: read error: %s\n", path,
+		        strerror(errno));
+	if (n_reported > REPORT_MAX)
+		fprintf(stderr, "%s: %llu more malformed lines not shown\n",
+		        path, (unsigned long long)(n_reported - REPORT_MAX));
+	line_reader_free(lr);
+	return rc < 0 ? -1 : 0;
+}
+
+static int replay_file(struct replay *rp, const char *path,
+                       struct event_buf *buf)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "custos: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = replay_fd(rp, fd, is_stdin ? "<stdin>" : path, buf);
+	if (!is_stdin)
+		close(fd);
+	return rc;
+}
+
+static int open_outputs(struct replay *rp)
+{
+	struct engine_limits lim;
+	char err[256];
+
+	if (rp->config)
+		lim = rp->config->limits;
+	else
+		engine_limits_default(&lim);
+	if (rp->config && rp->config->field_map) {
+		rp->field_map = rp->config->field_map; /* borrowed */
+	} else {
+		struct diag d;
+		diag_init(&d);
+		rp->field_map = fieldmap_compile(NULL, NULL, &d);
+		diag_clear(&d);
+		if (rp->field_map == NULL)
+			return -1;
+	}
+	rp->engine = engine_new(rp->rules, &lim, on_alert, rp);
+	if (rp->engine == NULL)
+		return -1;
+	if (rp->db_path &&
+	    (rp->store = store_open(rp->db_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "custos: %s: %s\n", rp->db_path, err);
+		return -1;
+	}
+	rp->now_ms = (int64_t)time(NULL) * 1000;
+	return 0;
+}
+
+static void print_summary(const struct replay *rp)
+{
+	struct engine_stats st;
+
+	engine_get_stats(rp->engine, &st);
+	fprintf(stderr,
+	        "custos: %llu lines, %llu events, %llu malformed, "
+	        "%llu alerts",
+	        (unsigned long long)rp->n_lines,
+	        (unsigned long long)st.n_events,
+	        (unsigned long long)rp->n_malformed,
+	        (unsigned long long)rp->n_alerts);
+	if (rp->store)
+		fprintf(stderr, " (%llu new in store)",
+		        (unsigned long long)rp->n_stored);
+	fprintf(stderr, "\n");
+	if (st.n_late_events || st.n_groups_evicted || st.n_window_overflow ||
+	    st.n_distinct_overflow)
+		fprintf(stderr,
+		        "custos: limits hit: %llu late events, %llu groups "
+		        "evicted, %llu window overflows, %llu distinct "
+		        "overflows\n",
+		        (unsigned long long)st.n_late_events,
+		        (unsigned long long)st.n_groups_evicted,
+		        (unsigned long long)st.n_window_overflow,
+		        (unsigned long long)st.n_distinct_overflow);
+}
+
+static void replay_clear(struct replay *rp)
+{
+	store_close(rp->store);
+	engine_free(rp->engine);
+	if (!(rp->config && rp->field_map == rp->config->field_map))
+		fieldmap_free(rp->field_map);
+	ruleset_free(rp->rules);
+	config_free(rp->config);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay rp = {0};
+	struct event_buf *buf = NULL;
+	int rc = parse_args(&rp, argc, argv);
+
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if ((rc = load_setup(&rp)) != 0)
+		goto out;
+	rc = EXIT_RUNTIME;
+	if (open_outputs(&rp) < 0 ||
+	    (buf = event_buf_new(rp.rules->fields)) == NULL)
+		goto out;
+	for (int i = optind; i < argc; i++)
+		if (replay_file(&rp, argv[i], buf) < 0)
+			rp.failed = 1;
+	engine_finish(rp.engine);
+	if (rp.store && rp.n_in_batch && store_commit(rp.store) < 0)
+		rp.failed = 1;
+	if (fflush(stdout) != 0)
+		rp.failed = 1;
+	if (!rp.quiet)
+		print_summary(&rp);
+	rc = rp.failed ? EXIT_RUNTIME : 0;
+out:
+	event_buf_free(buf);
+	replay_clear(&rp);
+	return rc;
+}
