@@ -12,6 +12,8 @@
  */
 #include "config.h"
 
+#include "lines.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -441,7 +443,7 @@ static int parse_rules(const struct yaml_node *v, void *member, struct diag *d)
 {
 	struct config *c = member;
 
-	return string_list(v, "rules", &c->rules, &c->n_rules, d);
+	return string_list(v, "rules", &c->rule_paths, &c->n_rule_paths, d);
 }
 
 static int parse_lists(const struct yaml_node *v, void *member, struct diag *d)
@@ -566,8 +568,8 @@ static int resolve_paths(struct config *c)
 {
 	int rc = resolve(c->file, &c->store_path);
 
-	for (size_t i = 0; i < c->n_rules; i++)
-		rc |= resolve(c->file, &c->rules[i]);
+	for (size_t i = 0; i < c->n_rule_paths; i++)
+		rc |= resolve(c->file, &c->rule_paths[i]);
 	for (size_t i = 0; i < c->n_inputs; i++)
 		rc |= resolve(c->file, &c->inputs[i].path);
 	return rc;
@@ -645,7 +647,7 @@ void config_free(struct config *c)
 		fieldmap_free(c->inputs[i].field_map);
 	}
 	free(c->inputs);
-	free_strings(c->rules, c->n_rules);
+	free_strings(c->rule_paths, c->n_rule_paths);
 	for (size_t i = 0; i < c->lists.n_lists; i++) {
 		char **v = c->lists.values[i];
 		for (size_t j = 0; v != NULL && v[j] != NULL; j++)
@@ -685,9 +687,9 @@ static void dump_inputs(const struct config *c, FILE *f)
 
 static void dump_lists(const struct config *c, FILE *f)
 {
-	fprintf(f, "rules:%s\n", c->n_rules ? "" : " []");
-	for (size_t i = 0; i < c->n_rules; i++)
-		fprintf(f, "  - %s\n", c->rules[i]);
+	fprintf(f, "rules:%s\n", c->n_rule_paths ? "" : " []");
+	for (size_t i = 0; i < c->n_rule_paths; i++)
+		fprintf(f, "  - %s\n", c->rule_paths[i]);
 	fprintf(f, "lists:%s\n", c->lists.n_lists ? "" : " {}");
 	for (size_t i = 0; i < c->lists.n_lists; i++) {
 		char **v = c->lists.values[i];

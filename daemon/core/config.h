@@ -64,8 +64,8 @@ struct config {
 	struct fieldmap *field_map; /* never NULL after config_load */
 	struct config_input *inputs;
 	size_t n_inputs;
-	char **rules; /* paths */
-	size_t n_rules;
+	char **rule_paths; /* `rules:` files or directories */
+	size_t n_rule_paths;
 	struct rule_lists lists;
 	struct engine_limits limits;
 	size_t max_line_bytes;

@@ -25,6 +25,8 @@
 #include <stdio.h>
 
 #define LINE_READER_MAX_LINE_BYTES (64u * 1024 * 1024)
+/* What a caller without a configured limit should use (config default). */
+#define LINES_DEFAULT_MAX_BYTES (1024u * 1024)
 
 struct line_reader;
 

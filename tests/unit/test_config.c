@@ -121,7 +121,7 @@ static void test_defaults(void)
 	if (c == NULL)
 		return;
 	CHECK_INT(c->n_inputs, 0);
-	CHECK_INT(c->n_rules, 0);
+	CHECK_INT(c->n_rule_paths, 0);
 	CHECK(c->field_map != NULL);
 	CHECK_INT(c->limits.max_groups, 100000);
 	CHECK_INT(c->limits.evidence_sample, 10);
@@ -136,8 +136,8 @@ static void test_defaults(void)
 	c = load("c.yml", "rules: r.yml\nstore: { path: a.db }\n", &d);
 	CHECK(c != NULL);
 	if (c != NULL) {
-		CHECK_INT(c->n_rules, 1);
-		CHECK_STR(c->rules[0], "r.yml");
+		CHECK_INT(c->n_rule_paths, 1);
+		CHECK_STR(c->rule_paths[0], "r.yml");
 		CHECK_STR(c->store_path, "a.db");
 	}
 	config_free(c);
