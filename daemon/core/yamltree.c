@@ -267,8 +267,9 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 	char msg[300];
 
 	if (p->context)
-		snprintf(msg, sizeof(msg), "YAML error: %s %s", p->problem,
-		         p->context);
+		snprintf(msg, sizeof(msg), "YAML error: %s %s (started at %zu:%zu)",
+		         p->problem, p->context, p->context_mark.line + 1,
+		         p->context_mark.column + 1);
 	else
 		snprintf(msg, sizeof(msg), "YAML error: %s",
 		         p->problem ? p->problem : "syntax error");
