@@ -48,6 +48,7 @@ struct engine_stats {
 	                                   missing or not a number: skipped */
 	uint64_t n_nomem;               /* allocation failures (an event then
 	                                   is only partly evaluated) */
+	uint64_t n_state_rejected;      /* saved state blobs refused */
 };
 
 /* Called for every alert.  The alert is valid only during the call; the
@@ -71,5 +72,43 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out);
 
 /* Hits per rule (indexed like ruleset.rules); n entries. */
 const uint64_t *engine_rule_hits(const struct engine *e, size_t *n);
+
+/* ---- persistent state (checkpoints) ----
+ *
+ * The daemon saves engine state in the same store transaction as the
+ * alerts and input offsets it corresponds to, so a restart resumes exactly.
+ * State is saved per (rule key, group key): only groups changed since the
+ * last save are written.  The rule key names the rule and a hash of its
+ * compiled definition, so state of a rule whose definition changed is
+ * never restored into the new definition.  The engine's own scalars (the
+ * event-time watermark, counters) travel under the rule key "" .
+ * Blobs are a versioned, self-checking binary encoding; a blob that does
+ * not decode is refused (counted), never trusted. */
+
+/* Called once per changed group: blob == NULL means the group is gone
+ * (delete it).  Return 0 to go on, -1 to stop (the save then fails and the
+ * changes stay marked for the next save). */
+typedef int (*engine_state_fn)(void *arg, const char *rule_key,
+                               const void *group_key, size_t group_key_len,
+                               const void *blob, size_t blob_len);
+
+/* Emits every group changed since the last successful save, then clears
+ * the change marks.  Returns 0, or -1 if fn failed or memory ran out. */
+int engine_save_changes(struct engine *e, engine_state_fn fn, void *arg);
+
+/* Emits every group (a full snapshot), e.g. after a reload. */
+int engine_save_all(struct engine *e, engine_state_fn fn, void *arg);
+
+/* Restores one saved group.  Returns 1 if restored, 0 if the rule key
+ * matches no rule of this engine (stale state: the caller deletes it), -1
+ * if the blob is invalid (counted in n_state_rejected). */
+int engine_restore_group(struct engine *e, const char *rule_key,
+                         const void *group_key, size_t group_key_len,
+                         const void *blob, size_t blob_len);
+
+/* Reload: moves the windows of every rule whose rule key is unchanged from
+ * `from` to `to` (same definition => same state); `from` is then empty.
+ * The watermark and counters move too. */
+int engine_transfer(struct engine *from, struct engine *to);
 
 #endif

@@ -105,4 +105,32 @@ int store_n_migrated(const struct store *s);
  * call on s. */
 const char *store_errmsg(const struct store *s);
 
+/* ---- checkpoints (schema v2) ----
+ * Daemon state written in the same transaction as the alerts it goes with:
+ * engine window state per (rule_key, group_key) and input positions per
+ * input name.  All take an open transaction (store_begin). */
+
+/* Upserts (blob != NULL) or deletes (blob == NULL) one engine group. */
+int store_state_put(struct store *s, const char *rule_key,
+                    const void *group_key, size_t group_key_len,
+                    const void *blob, size_t blob_len);
+
+/* Calls fn for every saved engine group (fn returns 0 to go on). */
+int store_state_load(struct store *s,
+                     int (*fn)(void *arg, const char *rule_key,
+                               const void *group_key, size_t group_key_len,
+                               const void *blob, size_t blob_len),
+                     void *arg);
+
+/* Deletes every saved group of rule_key. */
+int store_state_drop_rule(struct store *s, const char *rule_key);
+
+/* Input positions: an opaque blob per input name (the input encodes its
+ * files, inodes and offsets).  get returns 1 and a malloc'd copy, 0 if
+ * none, -1 on error. */
+int store_position_put(struct store *s, const char *input, const void *blob,
+                       size_t blob_len);
+int store_position_get(struct store *s, const char *input, void **blob,
+                       size_t *blob_len);
+
 #endif
