@@ -50,9 +50,14 @@
 #include "yamltree.h"
 
 enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
+enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG };
+enum syslog_protocol { SYSLOG_UDP, SYSLOG_TCP };
 
 struct config_input {
 	char *name;
+	int type;                   /* enum input_type (daemon) */
+	char *listen;               /* syslog: "host:port" (daemon) */
+	int protocol;               /* enum syslog_protocol (daemon) */
 	char *path;
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
