@@ -8,6 +8,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential cmake pkg-config clang clang-format \
-	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libssl-dev \
+	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libssl-dev libsystemd-dev \
 	sqlite3 python3 jq valgrind time >/dev/null
 echo "setup-debian: build dependencies installed"
