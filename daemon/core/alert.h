@@ -54,8 +54,8 @@ char *alert_event_to_json(const struct event *ev);
  * allocation failure a->id is left empty (""), which sinks refuse. */
 void alert_compute_id(struct alert *a);
 
-/* The rule's Sigma id, else its name, else NULL (also for no rule): the
- * `rule_id` of the JSON and of the store. */
+/* The rule's Sigma id, else its name, else its title (NULL without a
+ * rule): the `rule_id` of the JSON and of the store. */
 const char *alert_rule_id(const struct alert *a);
 
 /* The rule's level as its Sigma name ("informational" ... "critical");
