@@ -21,7 +21,8 @@
  * they were written, across rotations.  A rotated file is read until it is
  * at its end and rotate_wait_ms has passed (writers may still append to it
  * until they reopen); then its unterminated last line, if any, is emitted
- * and it is closed.
+ * and it is closed.  While a rotated file ends with an unfinished line, the
+ * other files wait (at most rotate_wait_ms), so that line keeps its place.
  *
  * Guarantees and their limits (rename rotation): no line lost or repeated,
  * provided each file generation is still at a matching path at one poll
@@ -414,8 +415,8 @@ static int read_one(struct input *in, size_t i, struct emitter *e,
 	if (!f->rotated)
 		return 0;
 	r = rotated_finish(in, f, e, tail, now);
-	if (r < 0)
-		return 1;
+	if (r < 0 || (r == 0 && tail > 0))
+		return 1; /* its last line, unfinished, goes before the rest */
 	if (r > 0) {
 		file_remove(in, i);
 		*removed = true;
