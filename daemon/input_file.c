@@ -163,6 +163,8 @@ static bool fp_matches(int fd, size_t fp_len, uint64_t fp_hash)
 	unsigned char p[INPUT_FILE_FINGERPRINT_BYTES];
 	ssize_t n = fp_read(fd, p);
 
+	if (fp_len == 0)
+		return true; /* was empty: anything may follow */
 	if (fp_len > INPUT_FILE_FINGERPRINT_BYTES)
 		return false;
 	return n >= (ssize_t)fp_len && fnv1a(p, fp_len, FNV_BASIS) == fp_hash;
@@ -258,6 +260,7 @@ static struct tail_file *file_add(struct input *in, int fd,
 	if (f->path == NULL)
 		goto fail;
 	f->fd = fd;
+	f->fp_hash = FNV_BASIS;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
 	in->n_files++;
@@ -488,7 +491,7 @@ static void restart(struct input *in, struct tail_file *f)
 	f->line_no = 0;
 	f->skipping = false;
 	f->fp_len = 0;
-	f->fp_hash = 0;
+	f->fp_hash = FNV_BASIS;
 	fp_update(f);
 	in->fst.n_truncations++;
 }
@@ -776,9 +779,9 @@ static void resume_entry(struct input *in, const struct pos_entry *pe,
 		f->skipping = pe->flags & POS_SKIPPING;
 	}
 	if (f && fnmatch(in->pattern, path, FNM_PATHNAME | FNM_PERIOD)) {
-		/* Rotated away: finish it, no need to wait for writers. */
+		/* Rotated away (maybe just now: writers may still append). */
 		f->rotated = true;
-		f->rotated_ms = now - in->rotate_wait_ms;
+		f->rotated_ms = now;
 	}
 	free(path);
 }

@@ -105,6 +105,32 @@ static void test_partial_line(void)
 	sink_clear(&s);
 }
 
+/* A file followed while empty, then written: no false truncation. */
+static void test_empty_start(void)
+{
+	char *p = path_in("empty.log");
+	struct sink s = {0};
+	struct input *in;
+	struct input_file_stats fs;
+
+	write_str(p, "", false);
+	in = open_input(p, 0, INPUT_START_BEGINNING, NULL, 0);
+	CHECK(in != NULL);
+	if (in == NULL)
+		return;
+	CHECK_INT(poll_once(in, &s, 100), 0);
+	write_str(p, "x\n", true);
+	CHECK(poll_until(in, &s, 1, 5000));
+	write_str(p, "y\n", true);
+	CHECK(poll_until(in, &s, 2, 5000));
+	CHECK_INT(poll_once(in, &s, 100), 0);
+	CHECK_INT(s.n, 2);
+	input_file_stats(in, &fs);
+	CHECK_INT(fs.n_truncations, 0);
+	input_file_ops.close(in);
+	sink_clear(&s);
+}
+
 static void test_long_line(void)
 {
 	char *p = path_in("long.log");
@@ -426,10 +452,16 @@ static void test_resume(void)
 		CHECK_INT(s.recs[80].line, 1);
 		CHECK_STR(s.recs[89].data, "n0090");
 	}
-	poll_once(in, &s, 100);
-	input_file_stats(in, &fs);
+	/* res.log.1 is closed once rotate_wait has passed. */
+	for (int i = 0; i < 1000; i++) {
+		poll_once(in, &s, 100);
+		input_file_stats(in, &fs);
+		if (fs.n_files == 1)
+			break;
+		util_sleep_ms(5);
+	}
 	CHECK_INT(fs.n_lost_positions, 0);
-	CHECK_INT(fs.n_files, 1); /* res.log.1 finished and closed */
+	CHECK_INT(fs.n_files, 1);
 	CHECK_INT(s.n, 90);
 	input_file_ops.close(in);
 	sink_clear(&s);
@@ -513,6 +545,7 @@ int main(void)
 	dir = make_tmpdir();
 	test_append_read();
 	test_partial_line();
+	test_empty_start();
 	test_long_line();
 	test_emit_refusal();
 	test_start_at_end();
