@@ -474,10 +474,11 @@ static void mark_rotated(struct input *in, struct tail_file *f, int64_t now)
 	/* Its new name, for the records' source (kept if deleted). */
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
 	n = readlink(link, target, sizeof(target) - 1);
-	if (n > 0 && target[0] == '/' && strstr(target, " (deleted)") == NULL) {
-		char *p;
-		target[n] = '\0';
-		p = strdup(target);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	if (target[0] == '/' && strstr(target, " (deleted)") == NULL) {
+		char *p = strdup(target);
 		if (p) {
 			free(f->path);
 			f->path = p;
@@ -755,11 +756,24 @@ static void resume_entry(struct input *in, const struct pos_entry *pe,
 {
 	struct stat st;
 	struct tail_file *f;
-	char *path = entry_locate(pe);
-	int fd = path ? open_regular(path, &st) : -1;
+	char *path = NULL;
+	int fd = -1;
 
-	if (fd < 0 || st.st_dev != pe->dev || st.st_ino != pe->ino ||
-	    file_find(in, st.st_dev, st.st_ino) ||
+	/* The name may change between locating and opening (a rotation
+	 * right then): locate again. */
+	for (int tries = 0; tries < 3; tries++) {
+		free(path);
+		path = entry_locate(pe);
+		if (path == NULL)
+			break;
+		fd = open_regular(path, &st);
+		if (fd >= 0 && st.st_dev == pe->dev && st.st_ino == pe->ino)
+			break;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	if (fd < 0 || file_find(in, st.st_dev, st.st_ino) ||
 	    !fp_matches(fd, pe->fp_len, pe->fp_hash)) {
 		if (fd >= 0)
 			close(fd);

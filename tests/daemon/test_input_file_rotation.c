@@ -107,12 +107,15 @@ struct check_state {
 static int check_emit(void *arg, const struct input_record *r)
 {
 	struct check_state *cs = arg;
-	int n;
+	char num[8] = "";
+	int n = 0;
 
 	if (cs->refuse_every && ++cs->n_emitted % cs->refuse_every == 0)
 		return -1;
-	if (r->len < 7 || sscanf(r->data, "%6d", &n) != 1 || n < 1 ||
-	    n > N_LINES || r->source.line == 0) {
+	if (r->len >= 7)
+		memcpy(num, r->data, 7); /* record bytes: not NUL-terminated */
+	if (r->len < 7 || num[6] != ' ' || sscanf(num, "%6d", &n) != 1 ||
+	    n < 1 || n > N_LINES || r->source.line == 0) {
 		cs->n_bad++;
 		return 0;
 	}
@@ -139,6 +142,16 @@ static struct input *restart(struct input *in)
 	input_file_ops.close(in);
 	out = open_input(log_path, 0, INPUT_START_BEGINNING, pos, len);
 	free(pos);
+	if (getenv("TAIL_DEBUG") && out) {
+		struct input_file_stats fs;
+		char cmd[600];
+		input_file_stats(out, &fs);
+		fprintf(stderr, "resumed: %zu files, %lu lost\n", fs.n_files,
+			(unsigned long)fs.n_lost_positions);
+		snprintf(cmd, sizeof(cmd), "ls -i %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "ls failed\n");
+	}
 	return out;
 }
 
