@@ -151,9 +151,9 @@ class GeneratorShape(unittest.TestCase):
         tzs = {r["tz"] for r in c.dir.values()}
         self.assertEqual(tzs, {"Asia/Manila", "Europe/Lisbon",
                                "America/Bogota"})
-        text = text(c.normal["lists"])
-        self.assertIn("lists:\n  vip_customers:\n    - C", text)
-        self.assertIn("\n  decoy_customers:\n    - C", text)
+        body = text(c.normal["lists"])
+        self.assertIn("lists:\n  vip_customers:\n    - C", body)
+        self.assertIn("\n  decoy_customers:\n    - C", body)
 
 
 def local_shift_ok(row, ms, slack_min=30):
@@ -292,9 +292,9 @@ class Scenarios(unittest.TestCase):
         self.assertGreater(sum(rows), 5000)
 
     def test_decoy_and_vip_from_the_lists(self):
-        text = text(Corpus.get().all["lists"])
-        decoys = text.split("decoy_customers:")[1]
-        vips = text.split("decoy_customers:")[0]
+        body = text(Corpus.get().all["lists"])
+        decoys = body.split("decoy_customers:")[1]
+        vips = body.split("decoy_customers:")[0]
         for c in self.lab("decoy")["customers"]:
             self.assertIn("- %s\n" % c, decoys)
         for c in self.lab("vip_no_ticket")["customers"]:
