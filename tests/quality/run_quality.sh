@@ -38,7 +38,8 @@ if ! python3 "$root/tools/custos-gen" --agents 300 --days 16 \
 	echo "FAIL: custos-gen"
 	exit 1
 fi
-echo "generated $(wc -l <"$tmp/access.jsonl") events in $(($(date +%s) - start)) s"
+n_events=$(wc -l <"$tmp/access.jsonl")
+echo "generated $n_events events in $(($(date +%s) - start)) s"
 
 bounds=()
 for b in "${FP_BOUNDS[@]}"; do bounds+=(--max-fp-rule "$b"); done
