@@ -18,16 +18,15 @@ trap 'rm -rf "$tmp"' EXIT
 # Patterns the shipped rules detect today (each must be detected).
 COVERED=bulk_export,breadth_burst,no_ticket,id_harvest,denied_burst
 
-# False positives per 1,000 agent-days allowed for the rules behind COVERED.
-# The ID-document rule fires all day on the verification queue (the rule
-# says to exempt that queue; the pack does not yet): its bound only stops
-# it from getting worse until the rule-pack step exempts the queue.
+# False positives per 1,000 agent-days allowed for the rules behind COVERED
+# (the goal: at most 1).  The ID-document rule exempts the verification
+# queue, whose work is viewing ID documents all day.
 FP_BOUNDS=(
 	"Bulk export of customer data=1"
 	"Agent opened many distinct customers within an hour=1"
 	"Agent opened five or more customers without a ticket in a day=1"
 	"Repeated denied accesses by one agent=1"
-	"Agent opened more than ten ID documents in a day=400"
+	"Agent opened more than ten ID documents in a day=1"
 )
 
 start=$(date +%s)
