@@ -24,16 +24,11 @@
 #define ALERT_JSON_MAX_BYTES ((size_t)16 << 20)
 #define ALERT_STACK_FIELDS 512 /* follower bitmap on the stack up to this */
 
-/* Same names as Sigma (and rule_level_name()). */
-static const char *const level_names[] = {
-    "informational", "low", "medium", "high", "critical",
-};
-
 const char *alert_level_name(const struct alert *a)
 {
-	if (a->rule == NULL || (unsigned)a->rule->level >= 5)
-		return "medium";
-	return level_names[a->rule->level];
+	if (a->rule == NULL)
+		return rule_level_name(LEVEL_MEDIUM);
+	return rule_level_name(a->rule->level);
 }
 
 const char *alert_rule_id(const struct alert *a)

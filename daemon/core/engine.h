@@ -44,6 +44,10 @@ struct engine_stats {
 	uint64_t n_window_overflow;     /* max_window_events reached */
 	uint64_t n_distinct_overflow;   /* max_distinct reached */
 	size_t n_groups;                /* live groups, all correlations */
+	uint64_t n_non_numeric;         /* value_sum/avg inputs whose field is
+	                                   missing or not a number: skipped */
+	uint64_t n_nomem;               /* allocation failures (an event then
+	                                   is only partly evaluated) */
 };
 
 /* Called for every alert.  The alert is valid only during the call; the

@@ -1,0 +1,62 @@
+/*
+ * condition: the Sigma `condition` expression — parser and evaluator.
+ *
+ * Grammar (Sigma rules specification, precedence from loosest to tightest:
+ * or, and, not, "x of", parentheses):
+ *
+ *     expr    := and_expr ("or" and_expr)*
+ *     and     := not_expr ("and" not_expr)*
+ *     not     := "not" not | primary
+ *     primary := "(" expr ")" | quant | IDENT
+ *     quant   := ("1" | "any" | "all") "of" (IDENT | PATTERN | "them")
+ *
+ * Keywords are lower case.  IDENT is [A-Za-z0-9_.-]+; a PATTERN may also
+ * hold `*` (any run of characters).  `them` means every identifier not
+ * starting with `_`.  Identifiers are resolved against the names given at
+ * parse time, so an undefined identifier or a pattern matching nothing is a
+ * parse error.  Nesting is bounded (COND_MAX_DEPTH) and so is the input
+ * (COND_MAX_LEN), which keeps the recursive parser and evaluator safe on
+ * hostile input.
+ *
+ * A parsed condition owns its nodes; it is read-only afterwards and may be
+ * shared by threads.  Evaluation does not allocate and short-circuits.
+ */
+#ifndef CUSTOS_CONDITION_H
+#define CUSTOS_CONDITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define COND_MAX_DEPTH 64
+#define COND_MAX_LEN 65536
+
+struct cond;
+
+struct cond_error {
+	size_t offset; /* 0-based byte offset in the text */
+	char message[256];
+};
+
+/* Parses `text` (len bytes) against the identifier names (n_names of
+ * them).  Returns NULL and fills err on any error. */
+struct cond *cond_parse(const char *text, size_t len, const char *const *names,
+			size_t n_names, struct cond_error *err);
+
+/* Combines conditions with OR (a `condition:` list); takes ownership of
+ * every element (and of the array's elements on failure too).  n >= 1. */
+struct cond *cond_any(struct cond **conds, size_t n);
+
+void cond_free(struct cond *c);
+
+/* Evaluates; ident(arg, i) gives the value of identifier i.  Each
+ * identifier is evaluated at most once per call when there are at most 64
+ * identifiers. */
+bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
+	       void *arg);
+
+/* Writes a fully parenthesised, deterministic form, e.g.
+ * "(sel and not any_of(filter_a, filter_b))". */
+void cond_dump(const struct cond *c, const char *const *names,
+	       void *stdio_file);
+
+#endif

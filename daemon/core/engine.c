@@ -1,0 +1,621 @@
+/*
+ * engine: evaluates a ruleset over events in event time (see engine.h).
+ *
+ * Per event: every detection rule is matched; a match is an "input" to the
+ * correlations that consume the rule (rule->consumers); a correlation that
+ * fires raises an alert and is in turn an input to its own consumers
+ * (chaining).  Inputs from a correlation carry the alert's group values and
+ * its triggering event; a consumer reads a field from the group values
+ * first, then from the triggering event.
+ *
+ * Semantics (decided here, where the Sigma specification is silent):
+ *   - Group key: the group-by values, each written as "<length>:<bytes>",
+ *     so no value can forge another key.  An input lacking a group-by field
+ *     (absent or null) does not take part (as a SIEM's "by" clause drops
+ *     it).  The first value of an array field is used.
+ *   - Lower-bound conditions (gt/gte only) slide: after each input the
+ *     group's window is (newest - timespan, newest] and the rule fires at
+ *     the first input at which the condition holds.  The alert's ts and
+ *     event are that input's.  Then the group's state is dropped: the
+ *     window restarts empty, so a sustained burst gives about one alert
+ *     per `threshold` events, not one per event.
+ *   - Upper-bound conditions (any lt/lte/eq) close: a group's window opens
+ *     at its first input and holds [open, open + timespan); it closes when
+ *     the watermark (the largest event ts seen) reaches open + timespan, or
+ *     at engine_finish(); the condition is tested then, and the alert's ts
+ *     and event are those of the last input added.  A group that never
+ *     had an input cannot fire ("fewer than N" means 1..N-1).  Closing
+ *     uses a heap by close time per correlation, not a scan.
+ *   - value_count counts distinct values of `field` (an input without it
+ *     does not take part); value_sum/value_avg skip inputs whose field is
+ *     missing or not a number (counted in n_non_numeric).
+ *   - temporal: the count of distinct referenced rules with an input in
+ *     the window (default: all).  temporal_ordered: all rules, the first
+ *     of each in the listed order, within the window; value = n rules.
+ *   - Late inputs (older than the group's newest by more than
+ *     max_lateness_ms, or already outside its window) are counted and
+ *     dropped; others are inserted in time order and the condition is
+ *     evaluated over the window ending at the group's newest input.
+ *   - Alerts of a closing window raised while an event is processed are
+ *     raised before that event's own alerts.
+ *
+ * Ownership: alerts passed to the callback borrow everything (the rule,
+ * the cached event JSON, window strings); they are valid during the call.
+ * The engine never reads the clock.
+ */
+#include "engine.h"
+
+#include "correlation.h"
+#include "detection.h"
+#include "window.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a correlation consumes: a detection match or an upstream alert. */
+struct corr_input {
+	const struct rule *rule;
+	int64_t ts_ms;
+	const struct event *ev;	      /* triggering event, may be NULL */
+	const struct alert_kv *group; /* upstream group values */
+	size_t n_group;
+	const char *json; /* NULL: the current event's */
+	const char *src_input, *src_path;
+	uint64_t line, offset;
+};
+
+struct corr_state {
+	const struct rule *rule;
+	const struct correlation *c;
+	struct window_params wp;
+	struct window_groups groups;
+	bool closes;
+};
+
+struct engine {
+	const struct ruleset *rs;
+	struct engine_limits lim;
+	engine_alert_fn on_alert;
+	void *arg;
+	uint64_t *hits;
+	struct corr_state *corr; /* by rule index; NULL c for
+				    detections */
+	struct engine_stats stats;
+	bool has_watermark;
+	int64_t watermark;
+	const struct event *ev; /* during engine_process() */
+	char *ev_json;		/* its JSON, made on first use */
+	char *key;		/* group key scratch */
+	size_t key_size;
+	const char **vals; /* group values scratch */
+	size_t *lens;
+};
+
+void engine_limits_default(struct engine_limits *lim)
+{
+	lim->max_groups = 100000;
+	lim->max_window_events = 100000;
+	lim->max_distinct = 100000;
+	lim->evidence_sample = 10;
+	lim->max_lateness_ms = 60000;
+}
+
+static void corr_init(struct engine *e, struct corr_state *cs,
+		      const struct rule *r)
+{
+	const struct correlation *c = r->correlation;
+
+	cs->rule = r;
+	cs->c = c;
+	cs->closes = correlation_closes(c);
+	cs->wp = (struct window_params){
+	    .timespan_ms = c->timespan_ms,
+	    .max_events =
+		e->lim.max_window_events ? e->lim.max_window_events : 1,
+	    .max_distinct = e->lim.max_distinct,
+	    .evidence_sample = e->lim.evidence_sample,
+	    .max_lateness_ms = e->lim.max_lateness_ms,
+	    .n_tags = (uint32_t)c->n_refs,
+	    .sliding = !cs->closes,
+	};
+	window_groups_init(&cs->groups, e->lim.max_groups);
+}
+
+struct engine *engine_new(const struct ruleset *rs,
+			  const struct engine_limits *lim,
+			  engine_alert_fn on_alert, void *arg)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	size_t n = rs->n_rules ? rs->n_rules : 1;
+
+	if (e == NULL)
+		return NULL;
+	e->rs = rs;
+	if (lim)
+		e->lim = *lim;
+	else
+		engine_limits_default(&e->lim);
+	e->on_alert = on_alert;
+	e->arg = arg;
+	size_t max_gb = 1;
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i]->kind == RULE_CORRELATION &&
+		    rs->rules[i]->correlation->n_group_by > max_gb)
+			max_gb = rs->rules[i]->correlation->n_group_by;
+	e->hits = calloc(n, sizeof(*e->hits));
+	e->corr = calloc(n, sizeof(*e->corr));
+	e->vals = calloc(max_gb, sizeof(*e->vals));
+	e->lens = calloc(max_gb, sizeof(*e->lens));
+	if (!e->hits || !e->corr || !e->vals || !e->lens) {
+		engine_free(e);
+		return NULL;
+	}
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i]->kind == RULE_CORRELATION)
+			corr_init(e, &e->corr[i], rs->rules[i]);
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; e->corr && i < e->rs->n_rules; i++)
+		if (e->corr[i].c)
+			window_groups_clear(&e->corr[i].groups);
+	free(e->corr);
+	free(e->hits);
+	free(e->key);
+	free(e->vals);
+	free(e->lens);
+	free(e);
+}
+
+/* ---- inputs ---- */
+
+static const char *input_json(struct engine *e, const struct corr_input *in)
+{
+	if (in->json)
+		return in->json;
+	if (e->ev_json == NULL && e->ev)
+		e->ev_json = alert_event_to_json(e->ev);
+	return e->ev_json;
+}
+
+/* The value of field `name` (id) for an input: upstream group values
+ * first, then the triggering event.  NULL when absent or null. */
+static const char *input_value(const struct corr_input *in, const char *name,
+			       int32_t id, size_t *len)
+{
+	for (size_t i = 0; i < in->n_group; i++)
+		if (strcmp(in->group[i].key, name) == 0) {
+			*len = strlen(in->group[i].value);
+			return in->group[i].value;
+		}
+	if (in->ev == NULL)
+		return NULL;
+	const struct event_field *f = event_get(in->ev, id);
+	if (f == NULL && id < 0)
+		f = event_find(in->ev, name);
+	if (f == NULL || f->kind == VALUE_NULL)
+		return NULL;
+	*len = f->value_len;
+	return f->value;
+}
+
+static int key_append(struct engine *e, size_t *at, const char *v, size_t len)
+{
+	char head[24];
+	int hl = snprintf(head, sizeof(head), "%zu:", len);
+	size_t need = *at + (size_t)hl + len;
+
+	if (need > e->key_size) {
+		size_t ns = need * 2;
+		char *k = realloc(e->key, ns);
+		if (k == NULL)
+			return -1;
+		e->key = k;
+		e->key_size = ns;
+	}
+	memcpy(e->key + *at, head, (size_t)hl);
+	memcpy(e->key + *at + hl, v, len);
+	*at = need;
+	return 0;
+}
+
+/* ---- alerts ---- */
+
+struct trigger {
+	int64_t ts_ms;
+	const struct event *ev;
+	const char *json;
+	const char *input, *path;
+	uint64_t line, offset;
+};
+
+static int feed(struct engine *e, const struct rule *r,
+		const struct corr_input *in);
+
+static void emit(struct engine *e, struct alert *a)
+{
+	if (!a->rule->generate)
+		return;
+	alert_compute_id(a);
+	e->stats.n_alerts++;
+	if (e->on_alert)
+		e->on_alert(a, e->arg);
+}
+
+/* Raises the alert of a correlation group and feeds it downstream. */
+static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
+		const struct trigger *tr, double v)
+{
+	const struct correlation *c = cs->c;
+	size_t n_ev = cs->wp.evidence_sample;
+	struct alert_kv *kv = calloc(c->n_group_by + 1, sizeof(*kv));
+	char **evidence = calloc(n_ev + 1, sizeof(*evidence));
+	struct alert a = {0};
+	int rc = 0;
+
+	if (kv == NULL || evidence == NULL) {
+		rc = -1;
+		goto done;
+	}
+	for (size_t j = 0; j < c->n_group_by; j++)
+		kv[j] = (struct alert_kv){c->group_by[j], g->values[j]};
+	a.rule = cs->rule;
+	a.ts_ms = tr->ts_ms;
+	a.group = kv;
+	a.n_group = c->n_group_by;
+	a.value = v;
+	a.event_json = (char *)tr->json;
+	a.source_input = (char *)tr->input;
+	a.source_path = (char *)tr->path;
+	a.source_line = tr->line;
+	a.source_offset = tr->offset;
+	a.evidence_json = evidence;
+	a.n_evidence = window_samples(&g->win, &cs->wp, evidence, n_ev);
+	a.n_evidence_total = window_count(&g->win);
+	e->hits[cs->rule->index]++;
+	emit(e, &a);
+	struct corr_input in = {cs->rule,  tr->ts_ms, tr->ev,	 kv,
+				a.n_group, tr->json,  tr->input, tr->path,
+				tr->line,  tr->offset};
+	rc = feed(e, cs->rule, &in);
+done:
+	free(kv);
+	free(evidence);
+	return rc;
+}
+
+static double group_value(const struct corr_state *cs,
+			  const struct window_group *g)
+{
+	const struct window *w = &g->win;
+
+	switch (cs->c->type) {
+	case CORRELATION_EVENT_COUNT:
+		return (double)window_count(w);
+	case CORRELATION_VALUE_COUNT:
+		return (double)window_distinct(w);
+	case CORRELATION_VALUE_SUM:
+		return window_sum(w);
+	case CORRELATION_VALUE_AVG:
+		return window_count(w) ? window_sum(w) / (double)window_count(w)
+				       : 0;
+	case CORRELATION_TEMPORAL:
+	case CORRELATION_TEMPORAL_ORDERED:
+		return (double)window_tags_present(w);
+	}
+	return 0;
+}
+
+/* temporal_ordered: do the window's inputs contain rule 0, then rule 1,
+ * ... in time order?  Scanned only once every rule is present. */
+static bool in_order(const struct corr_state *cs, const struct window *w)
+{
+	uint32_t need = 0, n = (uint32_t)cs->c->n_refs;
+
+	if (window_tags_present(w) < n)
+		return false;
+	for (size_t i = 0; i < window_count(w) && need < n; i++)
+		if (window_entry_at(w, i)->tag == need)
+			need++;
+	return need == n;
+}
+
+/* ---- feeding a correlation ---- */
+
+static bool parse_number(const char *s, size_t len, double *out)
+{
+	char buf[64], *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	return *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+/* Fills the window item from the input; 0 = take part, 1 = skip. */
+static int make_item(struct engine *e, const struct corr_state *cs, int k,
+		     const struct corr_input *in, struct window_item *it)
+{
+	const struct correlation *c = cs->c;
+	size_t len = 0;
+
+	*it = (struct window_item){in->ts_ms, NULL, 0, 0, WINDOW_NONE};
+	if (c->type == CORRELATION_TEMPORAL ||
+	    c->type == CORRELATION_TEMPORAL_ORDERED)
+		it->tag = (uint32_t)k;
+	if (c->type == CORRELATION_EVENT_COUNT || c->field == NULL)
+		return 0;
+	const char *v = input_value(in, c->field, c->field_id, &len);
+	if (c->type == CORRELATION_VALUE_COUNT) {
+		it->value = v;
+		it->value_len = len;
+		return v ? 0 : 1;
+	}
+	if (v == NULL || !parse_number(v, len, &it->num)) {
+		e->stats.n_non_numeric++;
+		return 1;
+	}
+	return 0;
+}
+
+/* Builds the group key; 1 when a group-by field is missing. */
+static int make_key(struct engine *e, const struct corr_state *cs, int k,
+		    const struct corr_input *in, const char **vals,
+		    size_t *lens, size_t *key_len)
+{
+	const struct correlation *c = cs->c;
+	size_t at = 0;
+
+	for (size_t j = 0; j < c->n_group_by; j++) {
+		size_t idx = (size_t)k * c->n_group_by + j;
+		vals[j] = input_value(in, c->input_fields[idx],
+				      c->input_field_ids[idx], &lens[j]);
+		if (vals[j] == NULL)
+			return 1;
+		if (key_append(e, &at, vals[j], lens[j]) < 0)
+			return -1;
+	}
+	*key_len = at;
+	return 0;
+}
+
+static int count_status(struct engine *e, enum window_status st)
+{
+	switch (st) {
+	case WINDOW_ADDED:
+		return 0;
+	case WINDOW_OVERFLOW:
+		e->stats.n_window_overflow++;
+		return 0;
+	case WINDOW_LATE:
+		e->stats.n_late_events++;
+		return 1;
+	case WINDOW_DISTINCT_FULL:
+		e->stats.n_distinct_overflow++;
+		return 1;
+	case WINDOW_NOMEM:
+		break;
+	}
+	return -1;
+}
+
+/* Adds the input to its group; returns the group, or NULL with *rc = 0
+ * (the input does not take part) or -1 (allocation failure). */
+static struct window_group *add_input(struct engine *e, struct corr_state *cs,
+				      const struct corr_input *in, int *rc)
+{
+	const struct correlation *c = cs->c;
+	int k = correlation_input_index(c, in->rule);
+	size_t key_len = 0;
+	struct window_item it;
+	bool created, evicted;
+
+	*rc = 0;
+	if (k < 0 || make_item(e, cs, k, in, &it) != 0)
+		return NULL;
+	*rc = make_key(e, cs, k, in, e->vals, e->lens, &key_len);
+	if (*rc != 0) {
+		*rc = *rc < 0 ? -1 : 0;
+		return NULL;
+	}
+	struct window_group *g = window_groups_get(
+	    &cs->groups, e->key ? e->key : "", key_len, e->vals, e->lens,
+	    c->n_group_by, &created, &evicted);
+	if (g == NULL) {
+		*rc = -1;
+		return NULL;
+	}
+	if (evicted)
+		e->stats.n_groups_evicted++;
+	if (created && cs->closes &&
+	    window_groups_schedule(&cs->groups, g, in->ts_ms + c->timespan_ms) <
+		0) {
+		window_groups_remove(&cs->groups, g);
+		*rc = -1;
+		return NULL;
+	}
+	*rc = count_status(e, window_add(&g->win, &cs->wp, &it));
+	if (*rc != 0) {
+		if (created)
+			window_groups_remove(&cs->groups, g);
+		*rc = *rc < 0 ? -1 : 0;
+		return NULL;
+	}
+	return g;
+}
+
+static int corr_feed(struct engine *e, struct corr_state *cs,
+		     const struct corr_input *in)
+{
+	int rc;
+	struct window_group *g = add_input(e, cs, in, &rc);
+
+	if (g == NULL)
+		return rc;
+	const char *json = input_json(e, in);
+	if (json == NULL)
+		return -1;
+	if (cs->wp.evidence_sample > 0) {
+		char *copy = strdup(json);
+		if (copy == NULL)
+			return -1;
+		window_add_sample(&g->win, &cs->wp, in->ts_ms, copy);
+	}
+	if (cs->closes)
+		return window_trigger_set(&g->last, in->ts_ms, json,
+					  in->src_input, in->src_path, in->line,
+					  in->offset);
+	double v = group_value(cs, g);
+	if (!correlation_condition_holds(cs->c, v))
+		return 0;
+	if (cs->c->type == CORRELATION_TEMPORAL_ORDERED &&
+	    !in_order(cs, &g->win))
+		return 0;
+	struct trigger tr = {in->ts_ms,	   in->ev,   json,	in->src_input,
+			     in->src_path, in->line, in->offset};
+	rc = fire(e, cs, g, &tr, v);
+	window_groups_remove(&cs->groups, g);
+	return rc;
+}
+
+/* Feeds a match or alert of rule r to every correlation that uses r. */
+static int feed(struct engine *e, const struct rule *r,
+		const struct corr_input *in)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n_consumers; i++) {
+		struct corr_state *cs = &e->corr[r->consumers[i]->index];
+		if (cs->c && corr_feed(e, cs, in) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* ---- closing windows ---- */
+
+/* Closes the windows due at the watermark (all of them if `all`), in rule
+ * order so that an upstream closing alert reaches its consumers first. */
+static int close_due(struct engine *e, bool all)
+{
+	int rc = 0;
+
+	for (size_t i = e->rs->n_detections; i < e->rs->n_rules; i++) {
+		struct corr_state *cs = &e->corr[i];
+		struct window_group *g;
+		if (cs->c == NULL || !cs->closes)
+			continue;
+		while ((g = window_groups_next_close(&cs->groups)) != NULL &&
+		       (all || g->close_ts <= e->watermark)) {
+			double v = group_value(cs, g);
+			struct trigger tr = {g->last.ts_ms, NULL,
+					     g->last.json,  g->last.input,
+					     g->last.path,  g->last.line,
+					     g->last.offset};
+			if (g->last.json &&
+			    correlation_condition_holds(cs->c, v) &&
+			    fire(e, cs, g, &tr, v) < 0)
+				rc = -1;
+			window_groups_remove(&cs->groups, g);
+		}
+	}
+	return rc;
+}
+
+/* ---- the public entry points ---- */
+
+static int match_detections(struct engine *e, const struct event *ev)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < e->rs->n_detections; i++) {
+		const struct rule *r = e->rs->rules[i];
+		if (r->kind != RULE_DETECTION ||
+		    !detection_match(r->detection, ev))
+			continue;
+		e->stats.n_detection_matches++;
+		e->hits[i]++;
+		struct corr_input in = {r,
+					ev->ts_ms,
+					ev,
+					NULL,
+					0,
+					NULL,
+					ev->source.input,
+					ev->source.path,
+					ev->source.line,
+					ev->source.offset};
+		if (r->generate) {
+			struct alert a = {0};
+			a.rule = r;
+			a.ts_ms = ev->ts_ms;
+			a.value = 1;
+			a.event_json = (char *)input_json(e, &in);
+			a.source_input = (char *)ev->source.input;
+			a.source_path = (char *)ev->source.path;
+			a.source_line = ev->source.line;
+			a.source_offset = ev->source.offset;
+			if (a.event_json == NULL)
+				rc = -1;
+			else
+				emit(e, &a);
+		}
+		if (feed(e, r, &in) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int engine_process(struct engine *e, const struct event *ev)
+{
+	int rc = 0;
+
+	e->stats.n_events++;
+	if (!e->has_watermark || ev->ts_ms > e->watermark) {
+		e->watermark = ev->ts_ms;
+		e->has_watermark = true;
+	}
+	if (close_due(e, false) < 0)
+		rc = -1;
+	e->ev = ev;
+	e->ev_json = NULL;
+	if (match_detections(e, ev) < 0)
+		rc = -1;
+	free(e->ev_json);
+	e->ev_json = NULL;
+	e->ev = NULL;
+	if (rc < 0)
+		e->stats.n_nomem++;
+	return rc;
+}
+
+void engine_finish(struct engine *e)
+{
+	if (close_due(e, true) < 0)
+		e->stats.n_nomem++;
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *out)
+{
+	*out = e->stats;
+	out->n_groups = 0;
+	for (size_t i = 0; i < e->rs->n_rules; i++)
+		if (e->corr[i].c)
+			out->n_groups += e->corr[i].groups.n_groups;
+}
+
+const uint64_t *engine_rule_hits(const struct engine *e, size_t *n)
+{
+	*n = e->rs->n_rules;
+	return e->hits;
+}

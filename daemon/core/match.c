@@ -1,0 +1,968 @@
+/*
+ * match: compiled Sigma value matchers and their evaluation.  See match.h
+ * for the contract.
+ *
+ * Invariants: a case-insensitive matcher's pattern is already lower-cased
+ * (ASCII), so matching folds only the event's bytes.  `?` matches one UTF-8
+ * character (one byte when the byte is not a valid lead byte).  String
+ * matchers never match a null event value; only MATCH_NULL does.  No clock
+ * is read; the time modifiers use the event's own timestamp.
+ */
+#include "match.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MATCH_MAX_NUM_TEXT 64
+#define MATCH_MAX_IP_TEXT 64
+
+static _Thread_local pcre2_match_data *tl_match_data;
+
+/* ---- Sigma strings ---- */
+
+static int str_reserve(struct match_str *s, size_t extra)
+{
+	if (s->len + extra <= s->cap)
+		return 0;
+	size_t cap = s->cap ? s->cap : 32;
+	while (cap < s->len + extra)
+		cap *= 2;
+	unsigned char *b = realloc(s->b, cap + 1);
+	if (b == NULL)
+		return -1;
+	s->b = b;
+	unsigned char *w = realloc(s->w, cap + 1);
+	if (w == NULL)
+		return -1;
+	s->w = w;
+	s->cap = cap;
+	return 0;
+}
+
+int match_str_push(struct match_str *s, unsigned char c, enum match_wild w)
+{
+	if (str_reserve(s, 1) < 0)
+		return -1;
+	s->b[s->len] = c;
+	s->w[s->len] = (unsigned char)w;
+	s->len++;
+	s->b[s->len] = '\0';
+	return 0;
+}
+
+int match_str_append(struct match_str *s, const void *p, size_t n)
+{
+	if (str_reserve(s, n + 1) < 0)
+		return -1;
+	if (n > 0) {
+		memcpy(s->b + s->len, p, n);
+		memset(s->w + s->len, MATCH_PLAIN, n);
+	}
+	s->len += n;
+	s->b[s->len] = '\0';
+	return 0;
+}
+
+int match_str_copy(struct match_str *dst, const struct match_str *src)
+{
+	dst->len = 0;
+	if (str_reserve(dst, src->len + 1) < 0)
+		return -1;
+	if (src->len > 0) {
+		memcpy(dst->b, src->b, src->len);
+		memcpy(dst->w, src->w, src->len);
+	}
+	dst->len = src->len;
+	dst->b[dst->len] = '\0';
+	return 0;
+}
+
+void match_str_clear(struct match_str *s)
+{
+	free(s->b);
+	free(s->w);
+	memset(s, 0, sizeof(*s));
+}
+
+bool match_str_has_wild(const struct match_str *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		if (s->w[i] != MATCH_PLAIN)
+			return true;
+	return false;
+}
+
+int match_str_parse(struct match_str *out, const char *text, size_t len)
+{
+	out->len = 0;
+	if (str_reserve(out, len + 1) < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		char n = i + 1 < len ? text[i + 1] : '\0';
+		int rc;
+		if (c == '\\' && (n == '*' || n == '?' || n == '\\')) {
+			rc = match_str_push(out, (unsigned char)n, MATCH_PLAIN);
+			i++;
+		} else if (c == '*') {
+			rc = match_str_push(out, '*', MATCH_STAR);
+		} else if (c == '?') {
+			rc = match_str_push(out, '?', MATCH_QMARK);
+		} else {
+			rc = match_str_push(out, (unsigned char)c, MATCH_PLAIN);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static inline unsigned char fold(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* a (event bytes) equals p (pattern, already folded unless cased) */
+static bool bytes_eq(const unsigned char *a, const unsigned char *p, size_t n,
+		     bool cased)
+{
+	if (cased)
+		return memcmp(a, p, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (fold(a[i]) != p[i])
+			return false;
+	return true;
+}
+
+/* both sides from the event: fold both unless cased */
+static bool bytes_eq2(const unsigned char *a, const unsigned char *b, size_t n,
+		      bool cased)
+{
+	if (cased)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (fold(a[i]) != fold(b[i]))
+			return false;
+	return true;
+}
+
+static bool ci_contains(const unsigned char *h, size_t n,
+			const unsigned char *p, size_t m, bool fold_p)
+{
+	if (m == 0)
+		return true;
+	if (m > n)
+		return false;
+	unsigned char first = fold_p ? fold(p[0]) : p[0];
+	bool letter = first >= 'a' && first <= 'z';
+	for (size_t i = 0; i + m <= n; i++) {
+		if (!letter) {
+			const unsigned char *q =
+			    memchr(h + i, first, n - m + 1 - i);
+			if (q == NULL)
+				return false;
+			i = (size_t)(q - h);
+		} else if (fold(h[i]) != first) {
+			continue;
+		}
+		bool ok = fold_p ? bytes_eq2(h + i + 1, p + 1, m - 1, false)
+				 : bytes_eq(h + i + 1, p + 1, m - 1, false);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static bool contains(const unsigned char *h, size_t n, const unsigned char *p,
+		     size_t m, bool cased)
+{
+	if (cased)
+		return m == 0 || memmem(h, n, p, m) != NULL;
+	return ci_contains(h, n, p, m, false);
+}
+
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t l = 1;
+
+	if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		l = 4;
+	else if (s[0] >= 0xe0)
+		l = 3;
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		l = 2;
+	if (l > n)
+		return 1;
+	for (size_t i = 1; i < l; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 1;
+	return l;
+}
+
+/* Iterative wildcard match with backtracking to the last star: O(n*m). */
+static bool glob_match(const struct matcher *m, const unsigned char *v,
+		       size_t n)
+{
+	const unsigned char *p = m->pat, *w = m->wild;
+	size_t plen = m->pat_len, pi = 0, si = 0;
+	size_t star_p = (size_t)-1, star_s = 0;
+
+	while (si < n) {
+		if (pi < plen && w[pi] == MATCH_STAR) {
+			star_p = ++pi;
+			star_s = si;
+		} else if (pi < plen && w[pi] == MATCH_QMARK) {
+			pi++;
+			si += utf8_len(v + si, n - si);
+		} else if (pi < plen &&
+			   (m->cased ? v[si] : fold(v[si])) == p[pi]) {
+			pi++;
+			si++;
+		} else if (star_p != (size_t)-1) {
+			pi = star_p;
+			star_s += utf8_len(v + star_s, n - star_s);
+			si = star_s;
+		} else {
+			return false;
+		}
+	}
+	while (pi < plen && w[pi] == MATCH_STAR)
+		pi++;
+	return pi == plen;
+}
+
+bool match_parse_number(const char *s, size_t len, double *out)
+{
+	char buf[MATCH_MAX_NUM_TEXT];
+	size_t i = 0, digits = 0;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	if (s[i] == '-' || s[i] == '+')
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	if (digits == 0)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e0;
+		i++;
+		if (i < len && (s[i] == '-' || s[i] == '+'))
+			i++;
+		for (e0 = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == e0)
+			return false;
+	}
+	if (i != len)
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	*out = strtod(buf, NULL);
+	return true;
+}
+
+/* ---- time ---- */
+
+/* days since 1970-01-01 -> civil date (H. Hinnant's algorithm) */
+static void civil_from_days(int64_t z, long *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (long)(yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t days_from_civil(long y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
+/* ISO 8601 week number of a day (days since the epoch). */
+static long iso_week(int64_t days)
+{
+	/* 1970-01-01 was a Thursday: this is the Thursday of days' week */
+	int64_t thursday = floor_div(days + 3, 7) * 7;
+	long y;
+	int m, d;
+	civil_from_days(thursday, &y, &m, &d);
+	int64_t jan1 = days_from_civil(y, 1, 1);
+	return (long)((thursday - jan1) / 7 + 1);
+}
+
+long match_time_part(int64_t ms, enum match_time part)
+{
+	int64_t secs = floor_div(ms, 1000);
+	int64_t days = floor_div(secs, 86400);
+	int64_t sod = secs - days * 86400;
+	long y;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	switch (part) {
+	case MATCH_TIME_MINUTE:
+		return (long)(sod / 60 % 60);
+	case MATCH_TIME_HOUR:
+		return (long)(sod / 3600);
+	case MATCH_TIME_DAY:
+		return d;
+	case MATCH_TIME_WEEK:
+		return iso_week(days);
+	case MATCH_TIME_MONTH:
+		return m;
+	case MATCH_TIME_YEAR:
+		return y;
+	default:
+		return 0;
+	}
+}
+
+static bool take_digits(const char *s, size_t len, size_t *i, int n, long *v)
+{
+	*v = 0;
+	for (int k = 0; k < n; k++, (*i)++) {
+		if (*i >= len || s[*i] < '0' || s[*i] > '9')
+			return false;
+		*v = *v * 10 + (s[*i] - '0');
+	}
+	return true;
+}
+
+static bool take_char(const char *s, size_t len, size_t *i, const char *set)
+{
+	if (*i >= len || strchr(set, s[*i]) == NULL || s[*i] == '\0')
+		return false;
+	(*i)++;
+	return true;
+}
+
+static int parse_offset(const char *s, size_t len, size_t i, long *off_s)
+{
+	long oh, om;
+	int sign;
+
+	*off_s = 0;
+	if (i == len)
+		return 0; /* no zone: taken as UTC */
+	if (s[i] == 'Z' || s[i] == 'z')
+		return i + 1 == len ? 0 : -1;
+	if (s[i] != '+' && s[i] != '-')
+		return -1;
+	sign = s[i++] == '-' ? -1 : 1;
+	if (!take_digits(s, len, &i, 2, &oh) || !take_char(s, len, &i, ":") ||
+	    !take_digits(s, len, &i, 2, &om) || i != len)
+		return -1;
+	*off_s = sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+int match_parse_rfc3339(const char *s, size_t len, int64_t *ms)
+{
+	long y, mo, d, h, mi, se, frac = 0, off;
+	size_t i = 0;
+
+	if (!take_digits(s, len, &i, 4, &y) || !take_char(s, len, &i, "-") ||
+	    !take_digits(s, len, &i, 2, &mo) || !take_char(s, len, &i, "-") ||
+	    !take_digits(s, len, &i, 2, &d) || !take_char(s, len, &i, "Tt ") ||
+	    !take_digits(s, len, &i, 2, &h) || !take_char(s, len, &i, ":") ||
+	    !take_digits(s, len, &i, 2, &mi) || !take_char(s, len, &i, ":") ||
+	    !take_digits(s, len, &i, 2, &se))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    se > 60)
+		return -1;
+	if (i < len && s[i] == '.') {
+		int nd = 0;
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+			if (nd < 3)
+				frac = frac * 10 + (s[i] - '0');
+		if (nd == 0)
+			return -1;
+		for (; nd < 3; nd++)
+			frac *= 10;
+	}
+	if (parse_offset(s, len, i, &off) < 0)
+		return -1;
+	int64_t days = days_from_civil(y, (int)mo, (int)d);
+	*ms = ((days * 86400 + h * 3600 + mi * 60 + se) - off) * 1000 + frac;
+	return 0;
+}
+
+/* ---- compilation ---- */
+
+static struct matcher *new_alt(struct match_field *mf)
+{
+	if (mf->n_alts == mf->cap_alts) {
+		size_t cap = mf->cap_alts ? mf->cap_alts * 2 : 4;
+		struct matcher *a = realloc(mf->alts, cap * sizeof(*a));
+		if (a == NULL)
+			return NULL;
+		mf->alts = a;
+		mf->cap_alts = cap;
+	}
+	struct matcher *m = &mf->alts[mf->n_alts];
+	memset(m, 0, sizeof(*m));
+	m->ref_id = -1;
+	return m;
+}
+
+/* Printable rendering of a Sigma string for dumps: wildcards as * and ?,
+ * literal * ? \ escaped, other non-printable bytes as \xNN. */
+static char *render(const unsigned char *b, const unsigned char *w, size_t len)
+{
+	char *out = malloc(len * 4 + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		bool plain = w == NULL || w[i] == MATCH_PLAIN;
+		if (plain && (b[i] == '*' || b[i] == '?' || b[i] == '\\')) {
+			*o++ = '\\';
+			*o++ = (char)b[i];
+		} else if (b[i] < 0x20 || b[i] == 0x7f || b[i] == '"') {
+			o += sprintf(o, "\\x%02x", b[i]);
+		} else {
+			*o++ = (char)b[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Selects the cheapest kind for s: strips leading and trailing star runs
+ * and looks at what is left. */
+static enum match_kind string_kind(const struct match_str *s, size_t *from,
+				   size_t *to)
+{
+	size_t a = 0, z = s->len;
+
+	while (a < z && s->w[a] == MATCH_STAR)
+		a++;
+	while (z > a && s->w[z - 1] == MATCH_STAR)
+		z--;
+	*from = a;
+	*to = z;
+	for (size_t i = a; i < z; i++)
+		if (s->w[i] != MATCH_PLAIN)
+			return MATCH_GLOB;
+	if (a == z)
+		return s->len == 0 ? MATCH_EXACT : MATCH_ANY;
+	if (a > 0 && z < s->len)
+		return MATCH_CONTAINS;
+	if (a > 0)
+		return MATCH_SUFFIX;
+	if (z < s->len)
+		return MATCH_PREFIX;
+	return MATCH_EXACT;
+}
+
+int match_add_string(struct match_field *mf, const struct match_str *s,
+		     bool cased)
+{
+	struct matcher *m = new_alt(mf);
+	size_t from, to;
+
+	if (m == NULL)
+		return -1;
+	m->kind = (uint8_t)string_kind(s, &from, &to);
+	m->cased = cased;
+	if (m->kind == MATCH_GLOB) {
+		from = 0;
+		to = s->len;
+		m->wild = malloc(to + 1);
+		if (m->wild == NULL)
+			return -1;
+		memcpy(m->wild, s->w, to);
+	}
+	m->pat_len = to - from;
+	m->pat = malloc(m->pat_len + 1);
+	m->src = render(s->b, s->w, s->len);
+	if (m->pat == NULL || m->src == NULL) {
+		free(m->wild);
+		free(m->pat);
+		free(m->src);
+		return -1;
+	}
+	for (size_t i = 0; i < m->pat_len; i++)
+		m->pat[i] = cased ? s->b[from + i] : fold(s->b[from + i]);
+	m->pat[m->pat_len] = '\0';
+	mf->n_alts++;
+	return 0;
+}
+
+int match_add_regex(struct match_field *mf, const char *pattern, uint32_t flags,
+		    char *err, size_t err_size)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile(
+	    (PCRE2_SPTR)pattern, strlen(pattern),
+	    flags | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+
+	if (re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(err, err_size,
+			 "bad regular expression at offset %zu: %s",
+			 (size_t)off, (const char *)msg);
+		return -1;
+	}
+	pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+	struct matcher *m = mctx ? new_alt(mf) : NULL;
+	char *src = strdup(pattern);
+	if (m == NULL || src == NULL) {
+		pcre2_code_free(re);
+		pcre2_match_context_free(mctx);
+		free(src);
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	pcre2_set_match_limit(mctx, MATCH_RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(mctx, MATCH_RE_DEPTH_LIMIT);
+	m->kind = MATCH_RE;
+	m->re = re;
+	m->re_mctx = mctx;
+	m->src = src;
+	m->num = flags;
+	m->jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+	mf->n_alts++;
+	return 0;
+}
+
+/* Parses an address into 16 bytes; v4 (and v4-mapped v6) -> family 4. */
+static int parse_ip(const char *s, size_t len, unsigned char addr[16],
+		    uint8_t *family)
+{
+	char buf[MATCH_MAX_IP_TEXT];
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		*family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return -1;
+	*family = 6;
+	if (memcmp(addr, mapped, 12) == 0) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		*family = 4;
+	}
+	return 0;
+}
+
+static bool prefix_eq(const unsigned char *a, const unsigned char *b,
+		      unsigned bits)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	unsigned char mask = (unsigned char)(0xff << (8 - rest));
+	return (a[full] & mask) == (b[full] & mask);
+}
+
+int match_add_cidr(struct match_field *mf, const char *text, char *err,
+		   size_t err_size)
+{
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned char addr[16];
+	uint8_t family;
+	long bits;
+
+	if (parse_ip(text, alen, addr, &family) < 0 ||
+	    (strchr(text, ':') != NULL && family == 4)) {
+		snprintf(err, err_size, "bad CIDR '%s': not an IP address",
+			 text);
+		return -1;
+	}
+	bits = family == 4 ? 32 : 128;
+	if (slash != NULL) {
+		char *end;
+		long b = strtol(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || b < 0 ||
+		    b > bits) {
+			snprintf(err, err_size,
+				 "bad CIDR '%s': bad prefix length", text);
+			return -1;
+		}
+		bits = b;
+	}
+	struct matcher *m = new_alt(mf);
+	if (m == NULL || (m->src = strdup(text)) == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	m->kind = MATCH_CIDR;
+	m->family = family;
+	m->prefix = (uint8_t)bits;
+	memcpy(m->addr, addr, 16);
+	mf->n_alts++;
+	return 0;
+}
+
+int match_add_number(struct match_field *mf, const char *text, enum match_op op,
+		     char *err, size_t err_size)
+{
+	double v;
+
+	if (!match_parse_number(text, strlen(text), &v)) {
+		snprintf(err, err_size, "'%s' is not a number", text);
+		return -1;
+	}
+	struct matcher *m = new_alt(mf);
+	if (m == NULL || (m->src = strdup(text)) == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	m->kind = MATCH_NUM;
+	m->op = (uint8_t)op;
+	m->num = v;
+	mf->n_alts++;
+	return 0;
+}
+
+int match_add_fieldref(struct match_field *mf, int32_t ref_id,
+		       const char *ref_name, enum match_kind pos, bool cased)
+{
+	struct matcher *m = new_alt(mf);
+
+	if (m == NULL || (m->src = strdup(ref_name)) == NULL)
+		return -1;
+	m->kind = MATCH_FIELDREF;
+	m->ref_id = ref_id;
+	m->pos = (uint8_t)pos;
+	m->cased = cased;
+	mf->n_alts++;
+	return 0;
+}
+
+int match_add_null(struct match_field *mf)
+{
+	struct matcher *m = new_alt(mf);
+
+	if (m == NULL)
+		return -1;
+	m->kind = MATCH_NULL;
+	mf->n_alts++;
+	return 0;
+}
+
+void match_field_clear(struct match_field *mf)
+{
+	if (mf == NULL)
+		return;
+	for (size_t i = 0; i < mf->n_alts; i++) {
+		struct matcher *m = &mf->alts[i];
+		free(m->pat);
+		free(m->wild);
+		free(m->src);
+		pcre2_code_free(m->re);
+		pcre2_match_context_free(m->re_mctx);
+	}
+	free(mf->alts);
+	free(mf->name);
+	free(mf->mods);
+	memset(mf, 0, sizeof(*mf));
+}
+
+void match_thread_release(void)
+{
+	pcre2_match_data_free(tl_match_data);
+	tl_match_data = NULL;
+}
+
+/* ---- evaluation ---- */
+
+static const struct event_field *next_elem(const struct event *ev,
+					   const struct event_field *f)
+{
+	if (f->next_same < 0 || (size_t)f->next_same >= ev->n_fields)
+		return NULL;
+	const struct event_field *n = &ev->fields[f->next_same];
+	return n > f ? n : NULL; /* elements only go forward: no cycles */
+}
+
+static bool re_match(const struct matcher *m, const unsigned char *v, size_t n)
+{
+	int rc;
+
+	if (tl_match_data == NULL) {
+		tl_match_data = pcre2_match_data_create(1, NULL);
+		if (tl_match_data == NULL)
+			return false;
+	}
+	if (m->jit)
+		rc = pcre2_jit_match(m->re, v, n, 0, 0, tl_match_data,
+				     m->re_mctx);
+	else
+		rc = pcre2_match(m->re, v, n, 0, 0, tl_match_data, m->re_mctx);
+	return rc >= 0;
+}
+
+static bool num_cmp(double v, const struct matcher *m)
+{
+	switch (m->op) {
+	case MATCH_OP_LT:
+		return v < m->num;
+	case MATCH_OP_LTE:
+		return v <= m->num;
+	case MATCH_OP_GT:
+		return v > m->num;
+	case MATCH_OP_GTE:
+		return v >= m->num;
+	default:
+		return v == m->num;
+	}
+}
+
+static bool cidr_match(const struct matcher *m, const unsigned char *v,
+		       size_t n)
+{
+	unsigned char addr[16];
+	uint8_t family;
+
+	if (parse_ip((const char *)v, n, addr, &family) < 0)
+		return false;
+	return family == m->family && prefix_eq(addr, m->addr, m->prefix);
+}
+
+static bool pos_match(uint8_t pos, const unsigned char *v, size_t n,
+		      const unsigned char *p, size_t m, bool cased)
+{
+	switch (pos) {
+	case MATCH_PREFIX:
+		return n >= m && bytes_eq2(v, p, m, cased);
+	case MATCH_SUFFIX:
+		return n >= m && bytes_eq2(v + n - m, p, m, cased);
+	case MATCH_CONTAINS:
+		if (cased)
+			return m == 0 || memmem(v, n, p, m) != NULL;
+		return ci_contains(v, n, p, m, true);
+	default:
+		return n == m && bytes_eq2(v, p, m, cased);
+	}
+}
+
+static bool fieldref_match(const struct matcher *m, const struct event_field *f,
+			   const struct event *ev)
+{
+	const struct event_field *r = event_get(ev, m->ref_id);
+
+	for (; r != NULL; r = next_elem(ev, r)) {
+		if (r->kind == VALUE_NULL)
+			continue;
+		if (pos_match(m->pos, (const unsigned char *)f->value,
+			      f->value_len, (const unsigned char *)r->value,
+			      r->value_len, m->cased))
+			return true;
+	}
+	return false;
+}
+
+static bool string_match(const struct matcher *m, const unsigned char *v,
+			 size_t n)
+{
+	switch (m->kind) {
+	case MATCH_EXACT:
+		return n == m->pat_len && bytes_eq(v, m->pat, n, m->cased);
+	case MATCH_PREFIX:
+		return n >= m->pat_len &&
+		       bytes_eq(v, m->pat, m->pat_len, m->cased);
+	case MATCH_SUFFIX:
+		return n >= m->pat_len && bytes_eq(v + n - m->pat_len, m->pat,
+						   m->pat_len, m->cased);
+	case MATCH_CONTAINS:
+		return contains(v, n, m->pat, m->pat_len, m->cased);
+	case MATCH_GLOB:
+		return glob_match(m, v, n);
+	case MATCH_ANY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Time part of one element, or -1 when it carries no timestamp. */
+static long elem_time(const struct match_field *mf, const struct event_field *f,
+		      const struct event *ev)
+{
+	int64_t ms;
+
+	if (mf->id == FIELD_TS)
+		ms = ev->ts_ms;
+	else if (match_parse_rfc3339(f->value, f->value_len, &ms) < 0)
+		return -1;
+	return match_time_part(ms, (enum match_time)mf->time_part);
+}
+
+static bool value_match(const struct match_field *mf, const struct matcher *m,
+			const struct event_field *f, const struct event *ev)
+{
+	const unsigned char *v = (const unsigned char *)f->value;
+	double num;
+
+	if (f->kind == VALUE_NULL)
+		return false;
+	if (mf->time_part != MATCH_TIME_NONE) {
+		long t = elem_time(mf, f, ev);
+		return t >= 0 && m->kind == MATCH_NUM && num_cmp((double)t, m);
+	}
+	switch (m->kind) {
+	case MATCH_RE:
+		return re_match(m, v, f->value_len);
+	case MATCH_CIDR:
+		return cidr_match(m, v, f->value_len);
+	case MATCH_NUM:
+		return match_parse_number(f->value, f->value_len, &num) &&
+		       num_cmp(num, m);
+	case MATCH_FIELDREF:
+		return fieldref_match(m, f, ev);
+	default:
+		return string_match(m, v, f->value_len);
+	}
+}
+
+static bool alt_match(const struct match_field *mf, const struct matcher *m,
+		      const struct event *ev)
+{
+	if (mf->id < 0) {
+		/* keyword: any string value of the event */
+		for (size_t i = 0; i < ev->n_fields; i++)
+			if (ev->fields[i].kind == VALUE_STRING &&
+			    value_match(mf, m, &ev->fields[i], ev))
+				return true;
+		return false;
+	}
+	const struct event_field *f = event_get(ev, mf->id);
+	if (m->kind == MATCH_NULL) {
+		if (f == NULL)
+			return true;
+		for (; f != NULL; f = next_elem(ev, f))
+			if (f->kind == VALUE_NULL)
+				return true;
+		return false;
+	}
+	for (; f != NULL; f = next_elem(ev, f))
+		if (value_match(mf, m, f, ev))
+			return true;
+	return false;
+}
+
+bool match_field_eval(const struct match_field *mf, const struct event *ev)
+{
+	bool r;
+
+	if (mf->exists)
+		return (event_get(ev, mf->id) != NULL) == mf->exists_want;
+	r = mf->all;
+	for (size_t i = 0; i < mf->n_alts; i++) {
+		bool hit = alt_match(mf, &mf->alts[i], ev);
+		if (hit != mf->all) {
+			r = hit;
+			break;
+		}
+	}
+	if (mf->n_alts == 0)
+		r = false;
+	return mf->neq ? !r : r;
+}
+
+/* ---- dump ---- */
+
+static const char *const kind_names[] = {
+    [MATCH_EXACT] = "exact",	   [MATCH_PREFIX] = "prefix",
+    [MATCH_SUFFIX] = "suffix",	   [MATCH_CONTAINS] = "contains",
+    [MATCH_GLOB] = "glob",	   [MATCH_ANY] = "any",
+    [MATCH_NULL] = "null",	   [MATCH_RE] = "re",
+    [MATCH_CIDR] = "cidr",	   [MATCH_NUM] = "num",
+    [MATCH_FIELDREF] = "fieldref",
+};
+
+static const char *const op_names[] = {"==", "<", "<=", ">", ">="};
+
+static void dump_alt(const struct matcher *m, FILE *f)
+{
+	fprintf(f, "        %s", kind_names[m->kind]);
+	switch (m->kind) {
+	case MATCH_NULL:
+	case MATCH_ANY:
+		break;
+	case MATCH_NUM:
+		fprintf(f, " %s %s", op_names[m->op], m->src);
+		break;
+	case MATCH_RE:
+		fprintf(f, " /%s/%s%s%s", m->src,
+			((uint32_t)m->num & PCRE2_CASELESS) ? "i" : "",
+			((uint32_t)m->num & PCRE2_MULTILINE) ? "m" : "",
+			((uint32_t)m->num & PCRE2_DOTALL) ? "s" : "");
+		break;
+	case MATCH_CIDR:
+		fprintf(f, " %s", m->src);
+		break;
+	case MATCH_FIELDREF:
+		fprintf(f, " %s %s%s", kind_names[m->pos], m->src,
+			m->cased ? " cased" : "");
+		break;
+	default:
+		fprintf(f, " \"%s\"%s", m->src, m->cased ? " cased" : "");
+	}
+	fputc('\n', f);
+}
+
+static const char *const time_names[] = {"",	 "minute", "hour", "day",
+					 "week", "month",  "year"};
+
+void match_field_dump(const struct match_field *mf, const struct fieldtab *t,
+		      void *stdio_file)
+{
+	FILE *f = stdio_file;
+
+	if (mf->id < 0)
+		fprintf(f, "      keywords%s", mf->mods);
+	else
+		fprintf(f, "      field %s#%d%s", mf->name, (int)mf->id,
+			mf->mods);
+	if (mf->exists)
+		fprintf(f, " exists=%s", mf->exists_want ? "true" : "false");
+	fprintf(f, " [%s%s%s%s]\n", mf->all ? "all" : "any",
+		mf->neq ? " neq" : "", mf->time_part ? " " : "",
+		time_names[mf->time_part]);
+	for (size_t i = 0; i < mf->n_alts; i++)
+		dump_alt(&mf->alts[i], f);
+	(void)t;
+}

@@ -1,0 +1,642 @@
+/*
+ * window: per-group correlation state.  See window.h.
+ *
+ * Invariants of a window:
+ *   - ring[head .. head+n) is sorted by ts_ms (ties keep arrival order);
+ *   - sum is the sum of the entries' num (reset to exactly 0 when empty);
+ *   - vals[s].count is the number of entries with slot s, n_distinct the
+ *     number of slots with count > 0; a slot whose count drops to 0 is freed
+ *     and removed from the hash at once, so distinct counting is O(1) per
+ *     added or evicted entry, whatever the number of values;
+ *   - tag_count[t] likewise, n_tags_present the tags with count > 0.
+ * Hash tables are open addressing with linear probing and backward-shift
+ * deletion (no tombstones), kept at most half full.
+ */
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* ---- open-addressing index: buckets of (idx, hash) ---- */
+
+typedef bool (*key_eq_fn)(const void *ctx, uint32_t idx, const char *key,
+			  size_t len);
+
+static uint32_t index_find(const struct window_bucket *b, size_t n_buckets,
+			   uint32_t hash, const char *key, size_t len,
+			   key_eq_fn eq, const void *ctx)
+{
+	if (n_buckets == 0)
+		return WINDOW_NONE;
+	size_t mask = n_buckets - 1;
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		if (b[i].idx == WINDOW_NONE)
+			return WINDOW_NONE;
+		if (b[i].hash == hash && eq(ctx, b[i].idx, key, len))
+			return b[i].idx;
+	}
+}
+
+static void index_put(struct window_bucket *b, size_t n_buckets, uint32_t hash,
+		      uint32_t idx)
+{
+	size_t mask = n_buckets - 1;
+	size_t i = hash & mask;
+
+	while (b[i].idx != WINDOW_NONE)
+		i = (i + 1) & mask;
+	b[i].idx = idx;
+	b[i].hash = hash;
+}
+
+/* Makes room for one more entry when n_used + 1 would pass half full. */
+static int index_reserve(struct window_bucket **bp, size_t *n_buckets,
+			 size_t n_used)
+{
+	if ((n_used + 1) * 2 <= *n_buckets)
+		return 0;
+	size_t nb = *n_buckets ? *n_buckets * 2 : 16;
+	struct window_bucket *nbk = malloc(nb * sizeof(*nbk));
+	if (nbk == NULL)
+		return -1;
+	for (size_t i = 0; i < nb; i++)
+		nbk[i].idx = WINDOW_NONE;
+	for (size_t i = 0; i < *n_buckets; i++)
+		if ((*bp)[i].idx != WINDOW_NONE)
+			index_put(nbk, nb, (*bp)[i].hash, (*bp)[i].idx);
+	free(*bp);
+	*bp = nbk;
+	*n_buckets = nb;
+	return 0;
+}
+
+static void index_del(struct window_bucket *b, size_t n_buckets, uint32_t hash,
+		      uint32_t idx)
+{
+	size_t mask = n_buckets - 1;
+	size_t i = hash & mask;
+
+	while (b[i].idx != idx)
+		i = (i + 1) & mask;
+	/* backward shift: pull later members of the cluster into the hole */
+	for (size_t j = (i + 1) & mask; b[j].idx != WINDOW_NONE;
+	     j = (j + 1) & mask) {
+		size_t home = b[j].hash & mask;
+		bool movable = (i <= j) ? (home <= i || home > j)
+					: (home <= i && home > j);
+		if (movable) {
+			b[i] = b[j];
+			i = j;
+		}
+	}
+	b[i].idx = WINDOW_NONE;
+}
+
+/* ---- the entry ring ---- */
+
+void window_init(struct window *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->free_head = WINDOW_NONE;
+}
+
+void window_clear(struct window *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->n_vals; i++)
+		free(w->vals[i].str);
+	for (size_t i = 0; i < w->n_samples; i++)
+		free(w->samples[i].json);
+	free(w->vals);
+	free(w->buckets);
+	free(w->ring);
+	free(w->tag_count);
+	free(w->samples);
+	window_init(w);
+}
+
+const struct window_entry *window_entry_at(const struct window *w, size_t i)
+{
+	return &w->ring[(w->head + i) & (w->cap - 1)];
+}
+
+static struct window_entry *entry_at(struct window *w, size_t i)
+{
+	return &w->ring[(w->head + i) & (w->cap - 1)];
+}
+
+static int ring_grow(struct window *w)
+{
+	size_t ncap = w->cap ? w->cap * 2 : 8;
+	struct window_entry *r = malloc(ncap * sizeof(*r));
+
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < w->n; i++)
+		r[i] = *entry_at(w, i);
+	free(w->ring);
+	w->ring = r;
+	w->cap = ncap;
+	w->head = 0;
+	return 0;
+}
+
+static bool value_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
+{
+	const struct window_value *v = &((const struct window *)ctx)->vals[idx];
+
+	return v->len == len && memcmp(v->str, key, len) == 0;
+}
+
+static void value_release(struct window *w, uint32_t slot)
+{
+	struct window_value *v = &w->vals[slot];
+
+	if (--v->count > 0)
+		return;
+	index_del(w->buckets, w->n_buckets, v->hash, slot);
+	free(v->str);
+	v->str = NULL;
+	v->next_free = w->free_head;
+	w->free_head = slot;
+	w->n_distinct--;
+}
+
+static void tag_release(struct window *w, uint32_t tag)
+{
+	if (--w->tag_count[tag] == 0)
+		w->n_tags_present--;
+}
+
+static void pop_oldest(struct window *w)
+{
+	struct window_entry *e = entry_at(w, 0);
+
+	w->sum -= e->num;
+	if (e->slot != WINDOW_NONE)
+		value_release(w, e->slot);
+	if (e->tag != WINDOW_NONE)
+		tag_release(w, e->tag);
+	w->head = (w->head + 1) & (w->cap - 1);
+	if (--w->n == 0)
+		w->sum = 0;
+}
+
+void window_expire(struct window *w, const struct window_params *p,
+		   int64_t now_ms)
+{
+	if (!p->sliding)
+		return;
+	while (w->n > 0 && entry_at(w, 0)->ts_ms <= now_ms - p->timespan_ms)
+		pop_oldest(w);
+}
+
+/* Finds or creates the slot of a value; WINDOW_NONE on a full table
+ * (*full set) or on allocation failure. */
+static uint32_t value_slot(struct window *w, const struct window_params *p,
+			   const char *s, size_t len, bool *full)
+{
+	uint32_t h = hash_bytes(s, len);
+	uint32_t slot =
+	    index_find(w->buckets, w->n_buckets, h, s, len, value_eq, w);
+	if (slot != WINDOW_NONE)
+		return slot;
+	if (w->n_distinct >= p->max_distinct) {
+		*full = true;
+		return WINDOW_NONE;
+	}
+	if (index_reserve(&w->buckets, &w->n_buckets, w->n_distinct) < 0)
+		return WINDOW_NONE;
+	if (w->free_head == WINDOW_NONE) {
+		struct window_value *nv =
+		    realloc(w->vals, (w->n_vals + 1) * sizeof(*nv));
+		if (nv == NULL)
+			return WINDOW_NONE;
+		w->vals = nv;
+		w->vals[w->n_vals].next_free = WINDOW_NONE;
+		w->free_head = (uint32_t)w->n_vals++;
+	}
+	char *copy = malloc(len + 1);
+	if (copy == NULL)
+		return WINDOW_NONE;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	slot = w->free_head;
+	w->free_head = w->vals[slot].next_free;
+	w->vals[slot] =
+	    (struct window_value){copy, (uint32_t)len, h, 0, WINDOW_NONE};
+	index_put(w->buckets, w->n_buckets, h, slot);
+	w->n_distinct++;
+	return slot;
+}
+
+static bool is_late(const struct window *w, const struct window_params *p,
+		    int64_t ts)
+{
+	if (!w->has_events)
+		return false;
+	if (!p->sliding)
+		return ts < w->open_ts;
+	return ts < w->newest_ts - p->max_lateness_ms ||
+	       ts <= w->newest_ts - p->timespan_ms;
+}
+
+/* Inserts e in time order; the ring has room. */
+static void ring_insert(struct window *w, const struct window_entry *e)
+{
+	size_t i = w->n;
+
+	while (i > 0 && entry_at(w, i - 1)->ts_ms > e->ts_ms) {
+		*entry_at(w, i) = *entry_at(w, i - 1);
+		i--;
+	}
+	*entry_at(w, i) = *e;
+	w->n++;
+}
+
+static int tag_take(struct window *w, const struct window_params *p,
+		    uint32_t tag)
+{
+	if (tag == WINDOW_NONE || tag >= p->n_tags)
+		return 0;
+	if (w->tag_count == NULL) {
+		w->tag_count = calloc(p->n_tags, sizeof(*w->tag_count));
+		if (w->tag_count == NULL)
+			return -1;
+	}
+	if (w->tag_count[tag]++ == 0)
+		w->n_tags_present++;
+	return 0;
+}
+
+enum window_status window_add(struct window *w, const struct window_params *p,
+			      const struct window_item *it)
+{
+	enum window_status st = WINDOW_ADDED;
+	bool full = false;
+	struct window_entry e = {it->ts_ms, it->num, WINDOW_NONE, WINDOW_NONE};
+
+	if (is_late(w, p, it->ts_ms))
+		return WINDOW_LATE;
+	if (w->has_events && it->ts_ms > w->newest_ts)
+		window_expire(w, p, it->ts_ms);
+	if (w->n == w->cap && w->cap < p->max_events && ring_grow(w) < 0)
+		return WINDOW_NOMEM;
+	if (it->value != NULL) {
+		e.slot = value_slot(w, p, it->value, it->value_len, &full);
+		if (e.slot == WINDOW_NONE)
+			return full ? WINDOW_DISTINCT_FULL : WINDOW_NOMEM;
+	}
+	if (tag_take(w, p, it->tag) < 0) {
+		if (e.slot != WINDOW_NONE && w->vals[e.slot].count == 0) {
+			w->vals[e.slot].count = 1;
+			value_release(w, e.slot);
+		}
+		return WINDOW_NOMEM;
+	}
+	if (e.slot != WINDOW_NONE)
+		w->vals[e.slot].count++;
+	if (it->tag != WINDOW_NONE && it->tag < p->n_tags)
+		e.tag = it->tag;
+	if (w->n == w->cap || w->n >= p->max_events) {
+		pop_oldest(w);
+		st = WINDOW_OVERFLOW;
+	}
+	ring_insert(w, &e);
+	w->sum += e.num;
+	if (!w->has_events) {
+		w->has_events = true;
+		w->open_ts = it->ts_ms;
+		w->newest_ts = it->ts_ms;
+	} else if (it->ts_ms > w->newest_ts) {
+		w->newest_ts = it->ts_ms;
+	}
+	return st;
+}
+
+/* ---- evidence samples ---- */
+
+void window_add_sample(struct window *w, const struct window_params *p,
+		       int64_t ts_ms, char *json)
+{
+	size_t cap = p->evidence_sample;
+
+	if (cap == 0 || json == NULL) {
+		free(json);
+		return;
+	}
+	if (w->samples == NULL) {
+		w->samples = calloc(cap, sizeof(*w->samples));
+		if (w->samples == NULL) {
+			free(json);
+			return;
+		}
+	}
+	size_t at = (w->sample_head + w->n_samples) % cap;
+	if (w->n_samples == cap) {
+		free(w->samples[at].json);
+		w->sample_head = (w->sample_head + 1) % cap;
+	} else {
+		w->n_samples++;
+	}
+	w->samples[at].ts_ms = ts_ms;
+	w->samples[at].json = json;
+}
+
+size_t window_samples(const struct window *w, const struct window_params *p,
+		      char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n_samples && n < max; i++) {
+		const struct window_sample *s =
+		    &w->samples[(w->sample_head + i) % p->evidence_sample];
+		if (p->sliding && s->ts_ms <= w->newest_ts - p->timespan_ms)
+			continue;
+		out[n++] = s->json;
+	}
+	return n;
+}
+
+/* ---- the group table ---- */
+
+void window_groups_init(struct window_groups *t, size_t max_groups)
+{
+	memset(t, 0, sizeof(*t));
+	t->max_groups = max_groups ? max_groups : 1;
+	t->lru_head = t->lru_tail = WINDOW_NONE;
+}
+
+static void group_free(struct window_group *g)
+{
+	if (g == NULL)
+		return;
+	free(g->key);
+	for (size_t i = 0; i < g->n_values; i++)
+		free(g->values[i]);
+	free(g->values);
+	window_clear(&g->win);
+	free(g->last.json);
+	free(g->last.input);
+	free(g->last.path);
+	free(g);
+}
+
+void window_groups_clear(struct window_groups *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n_slots; i++)
+		group_free(t->slots[i]);
+	free(t->slots);
+	free(t->free_ids);
+	free(t->buckets);
+	free(t->heap);
+	window_groups_init(t, t->max_groups);
+}
+
+static bool group_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
+{
+	const struct window_group *g =
+	    ((const struct window_groups *)ctx)->slots[idx];
+
+	return g->key_len == len && memcmp(g->key, key, len) == 0;
+}
+
+static void lru_unlink(struct window_groups *t, struct window_group *g)
+{
+	if (g->lru_prev != WINDOW_NONE)
+		t->slots[g->lru_prev]->lru_next = g->lru_next;
+	else
+		t->lru_head = g->lru_next;
+	if (g->lru_next != WINDOW_NONE)
+		t->slots[g->lru_next]->lru_prev = g->lru_prev;
+	else
+		t->lru_tail = g->lru_prev;
+}
+
+static void lru_append(struct window_groups *t, struct window_group *g)
+{
+	g->lru_next = WINDOW_NONE;
+	g->lru_prev = t->lru_tail;
+	if (t->lru_tail != WINDOW_NONE)
+		t->slots[t->lru_tail]->lru_next = g->self;
+	else
+		t->lru_head = g->self;
+	t->lru_tail = g->self;
+}
+
+static bool heap_less(const struct window_groups *t, size_t a, size_t b)
+{
+	const struct window_group *ga = t->heap[a], *gb = t->heap[b];
+
+	if (ga->close_ts != gb->close_ts)
+		return ga->close_ts < gb->close_ts;
+	return ga->self < gb->self;
+}
+
+static void heap_swap(struct window_groups *t, size_t a, size_t b)
+{
+	struct window_group *g = t->heap[a];
+
+	t->heap[a] = t->heap[b];
+	t->heap[b] = g;
+	t->heap[a]->heap_pos = a;
+	t->heap[b]->heap_pos = b;
+}
+
+static void heap_fix(struct window_groups *t, size_t i)
+{
+	while (i > 0 && heap_less(t, i, (i - 1) / 2)) {
+		heap_swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < t->n_heap && heap_less(t, l, m))
+			m = l;
+		if (r < t->n_heap && heap_less(t, r, m))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct window_groups *t, struct window_group *g)
+{
+	size_t i = g->heap_pos;
+
+	if (i == SIZE_MAX)
+		return;
+	g->heap_pos = SIZE_MAX;
+	if (i == --t->n_heap)
+		return;
+	t->heap[i] = t->heap[t->n_heap];
+	t->heap[i]->heap_pos = i;
+	heap_fix(t, i);
+}
+
+int window_groups_schedule(struct window_groups *t, struct window_group *g,
+			   int64_t close_ts)
+{
+	heap_remove(t, g);
+	if (t->n_heap == t->cap_heap) {
+		size_t nc = t->cap_heap ? t->cap_heap * 2 : 16;
+		struct window_group **h = realloc(t->heap, nc * sizeof(*h));
+		if (h == NULL)
+			return -1;
+		t->heap = h;
+		t->cap_heap = nc;
+	}
+	g->close_ts = close_ts;
+	g->heap_pos = t->n_heap;
+	t->heap[t->n_heap++] = g;
+	heap_fix(t, g->heap_pos);
+	return 0;
+}
+
+struct window_group *window_groups_next_close(const struct window_groups *t)
+{
+	return t->n_heap ? t->heap[0] : NULL;
+}
+
+void window_groups_remove(struct window_groups *t, struct window_group *g)
+{
+	heap_remove(t, g);
+	lru_unlink(t, g);
+	index_del(t->buckets, t->n_buckets, g->hash, g->self);
+	t->slots[g->self] = NULL;
+	t->free_ids[t->n_free_ids++] = g->self;
+	t->n_groups--;
+	group_free(g);
+}
+
+static int copy_values(struct window_group *g, const char *const *values,
+		       const size_t *lens, size_t n)
+{
+	g->values = calloc(n ? n : 1, sizeof(*g->values));
+	if (g->values == NULL)
+		return -1;
+	g->n_values = n;
+	for (size_t i = 0; i < n; i++) {
+		g->values[i] = malloc(lens[i] + 1);
+		if (g->values[i] == NULL)
+			return -1;
+		memcpy(g->values[i], values[i], lens[i]);
+		g->values[i][lens[i]] = '\0';
+	}
+	return 0;
+}
+
+static uint32_t free_slot(struct window_groups *t)
+{
+	if (t->n_free_ids > 0)
+		return t->free_ids[--t->n_free_ids];
+	size_t n = t->n_slots ? t->n_slots * 2 : 8;
+	struct window_group **s = realloc(t->slots, n * sizeof(*s));
+	if (s == NULL)
+		return WINDOW_NONE;
+	t->slots = s;
+	uint32_t *f = realloc(t->free_ids, n * sizeof(*f));
+	if (f == NULL)
+		return WINDOW_NONE;
+	t->free_ids = f;
+	for (size_t i = n; i > t->n_slots + 1; i--)
+		t->free_ids[t->n_free_ids++] = (uint32_t)(i - 1);
+	memset(s + t->n_slots, 0, (n - t->n_slots) * sizeof(*s));
+	uint32_t at = (uint32_t)t->n_slots;
+	t->n_slots = n;
+	return at;
+}
+
+static struct window_group *group_new(struct window_groups *t, const char *key,
+				      size_t key_len, uint32_t hash,
+				      const char *const *values,
+				      const size_t *lens, size_t n_values)
+{
+	struct window_group *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	window_init(&g->win);
+	g->heap_pos = SIZE_MAX;
+	g->hash = hash;
+	g->key_len = key_len;
+	g->key = malloc(key_len ? key_len : 1);
+	if (g->key == NULL || copy_values(g, values, lens, n_values) < 0)
+		goto fail;
+	memcpy(g->key, key, key_len);
+	if (index_reserve(&t->buckets, &t->n_buckets, t->n_groups) < 0)
+		goto fail;
+	g->self = free_slot(t);
+	if (g->self == WINDOW_NONE)
+		goto fail;
+	t->slots[g->self] = g;
+	index_put(t->buckets, t->n_buckets, hash, g->self);
+	t->n_groups++;
+	lru_append(t, g);
+	return g;
+fail:
+	group_free(g);
+	return NULL;
+}
+
+struct window_group *
+window_groups_get(struct window_groups *t, const char *key, size_t key_len,
+		  const char *const *values, const size_t *value_lens,
+		  size_t n_values, bool *created, bool *evicted)
+{
+	uint32_t h = hash_bytes(key, key_len);
+	uint32_t idx =
+	    index_find(t->buckets, t->n_buckets, h, key, key_len, group_eq, t);
+
+	*created = *evicted = false;
+	if (idx != WINDOW_NONE) {
+		struct window_group *g = t->slots[idx];
+		lru_unlink(t, g);
+		lru_append(t, g);
+		return g;
+	}
+	if (t->n_groups >= t->max_groups && t->lru_head != WINDOW_NONE) {
+		window_groups_remove(t, t->slots[t->lru_head]);
+		*evicted = true;
+	}
+	struct window_group *g =
+	    group_new(t, key, key_len, h, values, value_lens, n_values);
+	if (g != NULL)
+		*created = true;
+	return g;
+}
+
+int window_trigger_set(struct window_trigger *tr, int64_t ts_ms,
+		       const char *json, const char *input, const char *path,
+		       uint64_t line, uint64_t offset)
+{
+	char *j = json ? strdup(json) : NULL;
+	char *in = input ? strdup(input) : NULL;
+	char *pa = path ? strdup(path) : NULL;
+
+	if ((json && !j) || (input && !in) || (path && !pa)) {
+		free(j);
+		free(in);
+		free(pa);
+		return -1;
+	}
+	free(tr->json);
+	free(tr->input);
+	free(tr->path);
+	*tr = (struct window_trigger){ts_ms, j, in, pa, line, offset};
+	return 0;
+}
