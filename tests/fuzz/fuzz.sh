@@ -62,7 +62,8 @@ run_one() {
 		-artifact_prefix="$crashes/" "$work" "${extra[@]}" "$crashes" \
 		>"$log" 2>&1
 	rc=$?
-	rmdir "$crashes" 2>/dev/null	# keep the tree clean when nothing was found
+	# keep the tree clean when nothing was found
+	rmdir "$crashes" "$here/crashes" 2>/dev/null
 	grep -E '^#[0-9]+ *DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb' "$log" |
 		sed "s/^/$t: /"
 	if [ $rc -ne 0 ]; then
