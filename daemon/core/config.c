@@ -1,0 +1,720 @@
+/*
+ * config: the custos configuration file (shape in config.h).
+ *
+ * Two phases: yamltree gives nodes with positions; then each mapping is
+ * checked against a static key table (name, type, bounds, default,
+ * required) by config_apply(), which reports every problem and carries on,
+ * so one run shows them all.  Mappings whose values need more than a scalar
+ * (inputs, lists, field maps) have a CUSTOM entry whose parse function gets
+ * the member to fill.  A config owns every string and field map in it;
+ * config_free() accepts a half-built one.  Relative paths are resolved
+ * against the config file's directory after validation.
+ */
+#include "config.h"
+
+#include "lines.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- suggestions ---- */
+
+/* Optimal string alignment distance (Levenshtein + transpositions). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[3][65];
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *cur = d[i % 3], *prev = d[(i - 1) % 3];
+		size_t *prev2 = d[(i + 1) % 3];
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < v)
+				v = prev[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+const char *config_suggest(const char *word, const char *const *candidates,
+			   size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, len = strlen(word);
+	size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = edit_distance(word, candidates[i]);
+		if (dist < best_d) {
+			best_d = dist;
+			best = candidates[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+/* ---- scalar parsing ---- */
+
+int config_parse_size(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned long long mult;
+	} units[] = {
+	    {"", 1},	       {"k", 1024},	   {"K", 1024},
+	    {"KiB", 1024},     {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
+	    {"G", 1ull << 30}, {"GiB", 1ull << 30}};
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > ULLONG_MAX / units[i].mult)
+				return -1;
+			*out = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int config_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *suffix;
+		int64_t ms;
+	} units[] = {{"", 1000},   {"ms", 1},	   {"s", 1000},
+		     {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > INT64_MAX / units[i].ms)
+				return -1;
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The largest unit that divides ms exactly: "5m", "1500ms". */
+static void format_duration(int64_t ms, char *out, size_t size)
+{
+	static const struct {
+		const char *suffix;
+		int64_t ms;
+	} units[] = {
+	    {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms != 0 && ms % units[i].ms == 0) {
+			snprintf(out, size, "%lld%s",
+				 (long long)(ms / units[i].ms),
+				 units[i].suffix);
+			return;
+		}
+	}
+	snprintf(out, size, "%lldms", (long long)ms);
+}
+
+/* ---- the key-table validator ---- */
+
+static bool want_scalar(const struct yaml_node *v, const char *name,
+			const char *what_kind, struct diag *d)
+{
+	if (v->kind == YAML_SCALAR && !yamltree_is_null(v) && v->scalar_len)
+		return true;
+	diag_add(d, v->file, v->line, v->column, "'%s' must be %s, not %s",
+		 name, what_kind,
+		 v->kind == YAML_SCALAR ? "empty"
+					: yamltree_kind_name(v->kind));
+	return false;
+}
+
+static void apply_number(const struct config_key *k, const struct yaml_node *v,
+			 void *member, struct diag *d)
+{
+	unsigned long long u = 0;
+	int64_t ms = 0;
+	bool dur = k->type == CONFIG_DURATION;
+
+	if (!want_scalar(v, k->name, dur ? "a duration" : "an integer", d))
+		return;
+	int rc = dur ? config_parse_duration(v->scalar, &ms)
+		     : config_parse_size(v->scalar, &u);
+	long long val = dur ? ms : (long long)u;
+	if (rc == 0 && u <= LLONG_MAX && val >= k->min && val <= k->max) {
+		if (dur)
+			*(int64_t *)member = ms;
+		else
+			*(size_t *)member = (size_t)u;
+		return;
+	}
+	if (dur) {
+		char lo[32], hi[32];
+		format_duration(k->min, lo, sizeof(lo));
+		format_duration(k->max, hi, sizeof(hi));
+		diag_add(d, v->file, v->line, v->column,
+			 "'%s' must be a duration between %s and %s (e.g. 30s, "
+			 "5m, 2h), not '%s'",
+			 k->name, lo, hi, v->scalar);
+	} else {
+		diag_add(d, v->file, v->line, v->column,
+			 "'%s' must be an integer between %lld and %lld, not "
+			 "'%s'",
+			 k->name, k->min, k->max, v->scalar);
+	}
+}
+
+static void apply_enum(const struct config_key *k, const struct yaml_node *v,
+		       int *member, struct diag *d)
+{
+	size_t n = 0;
+	char list[256] = "";
+
+	if (!want_scalar(v, k->name, "a name", d))
+		return;
+	for (; k->values[n] != NULL; n++) {
+		if (strcmp(v->scalar, k->values[n]) == 0) {
+			*member = (int)n;
+			return;
+		}
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", n ? ", " : "",
+			 k->values[n]);
+	}
+	const char *s = config_suggest(v->scalar, k->values, n);
+	diag_add(d, v->file, v->line, v->column,
+		 "'%s' must be one of %s, not '%s'%s%s%s", k->name, list,
+		 v->scalar, s ? " (did you mean '" : "", s ? s : "",
+		 s ? "'?)" : "");
+}
+
+static void apply_one(const struct config_key *k, const struct yaml_node *v,
+		      void *target, struct diag *d)
+{
+	void *member = (char *)target + k->offset;
+	size_t before = diag_count(d);
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		if (want_scalar(v, k->name, "a string", d)) {
+			char *s = strdup(v->scalar);
+			if (s == NULL)
+				break;
+			free(*(char **)member);
+			*(char **)member = s;
+		}
+		return;
+	case CONFIG_SIZE:
+	case CONFIG_DURATION:
+		apply_number(k, v, member, d);
+		return;
+	case CONFIG_ENUM:
+		apply_enum(k, v, member, d);
+		return;
+	case CONFIG_CUSTOM:
+		if (k->parse(v, member, d) == 0 || diag_count(d) > before)
+			return;
+		break;
+	}
+	diag_add(d, v->file, v->line, v->column, "out of memory");
+}
+
+static void set_default(const struct config_key *k, void *target)
+{
+	void *member = (char *)target + k->offset;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		free(*(char **)member);
+		*(char **)member = k->def_str ? strdup(k->def_str) : NULL;
+		break;
+	case CONFIG_SIZE:
+		*(size_t *)member = (size_t)k->def;
+		break;
+	case CONFIG_DURATION:
+		*(int64_t *)member = k->def;
+		break;
+	case CONFIG_ENUM:
+		*(int *)member = (int)k->def;
+		break;
+	case CONFIG_CUSTOM:
+		break;
+	}
+}
+
+static void unknown_key(const struct yaml_node *key,
+			const struct config_key *keys, size_t n_keys,
+			const char *what, struct diag *d)
+{
+	const char *names[64];
+	size_t n = n_keys < 64 ? n_keys : 64;
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = keys[i].name;
+	const char *s = config_suggest(key->scalar, names, n);
+	if (s != NULL)
+		diag_add(d, key->file, key->line, key->column,
+			 "unknown key '%s' in %s (did you mean '%s'?)",
+			 key->scalar, what, s);
+	else
+		diag_add(d, key->file, key->line, key->column,
+			 "unknown key '%s' in %s", key->scalar, what);
+}
+
+int config_apply(const struct yaml_node *map, const struct config_key *keys,
+		 size_t n_keys, void *target, const char *what, struct diag *d)
+{
+	size_t before = diag_count(d);
+
+	for (size_t i = 0; i < n_keys; i++)
+		set_default(&keys[i], target);
+	if (map == NULL || (map->kind == YAML_SCALAR && yamltree_is_null(map)))
+		goto required;
+	if (map->kind != YAML_MAPPING) {
+		diag_add(d, map->file, map->line, map->column,
+			 "%s must be a mapping, not %s", what,
+			 map->kind == YAML_SCALAR ? "a scalar" : "a list");
+		return (int)(diag_count(d) - before);
+	}
+	for (size_t p = 0; p < map->n_pairs; p++) {
+		const struct yaml_pair *pr = &map->pairs[p];
+		size_t i = 0;
+		while (i < n_keys && strcmp(keys[i].name, pr->key->scalar) != 0)
+			i++;
+		if (i == n_keys)
+			unknown_key(pr->key, keys, n_keys, what, d);
+		else
+			apply_one(&keys[i], pr->value, target, d);
+	}
+required:
+	for (size_t i = 0; i < n_keys; i++) {
+		if (keys[i].required && yamltree_get(map, keys[i].name) == NULL)
+			diag_add(d, map ? map->file : NULL, map ? map->line : 0,
+				 map ? map->column : 0,
+				 "missing required key '%s' in %s",
+				 keys[i].name, what);
+	}
+	return (int)(diag_count(d) - before);
+}
+
+/* ---- sections ---- */
+
+static const char *const input_formats[] = {"json", "csv", "kv", NULL};
+
+static int parse_fieldmap(const struct yaml_node *v, void *member,
+			  struct diag *d)
+{
+	struct fieldmap **m = member;
+
+	fieldmap_free(*m);
+	*m = fieldmap_compile(yamltree_is_null(v) ? NULL : v, v->file, d);
+	return *m ? 0 : -1;
+}
+
+static const struct config_key input_keys[] = {
+    {.name = "name",
+     .type = CONFIG_STRING,
+     .required = true,
+     .offset = offsetof(struct config_input, name)},
+    {.name = "path",
+     .type = CONFIG_STRING,
+     .required = true,
+     .offset = offsetof(struct config_input, path)},
+    {.name = "format",
+     .type = CONFIG_ENUM,
+     .def = INPUT_JSON,
+     .values = input_formats,
+     .offset = offsetof(struct config_input, format)},
+    {.name = "field_map",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_fieldmap,
+     .offset = offsetof(struct config_input, field_map)},
+};
+
+static void check_unique_inputs(const struct config *c, struct diag *d)
+{
+	for (size_t i = 0; i < c->n_inputs; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct config_input *a = &c->inputs[j];
+			const struct config_input *b = &c->inputs[i];
+			if (a->name && b->name &&
+			    strcmp(a->name, b->name) == 0) {
+				diag_add(d, c->file, b->line, b->column,
+					 "duplicate input name '%s' (first at "
+					 "line %d)",
+					 b->name, a->line);
+				break;
+			}
+		}
+	}
+}
+
+/* member: the struct config (offset 0). */
+static int parse_inputs(const struct yaml_node *v, void *member, struct diag *d)
+{
+	struct config *c = member;
+
+	if (v->kind != YAML_SEQUENCE) {
+		diag_add(d, v->file, v->line, v->column,
+			 "'inputs' must be a list, not %s",
+			 yamltree_kind_name(v->kind));
+		return -1;
+	}
+	c->inputs = calloc(v->n_items ? v->n_items : 1, sizeof(*c->inputs));
+	if (c->inputs == NULL)
+		return -1;
+	for (size_t i = 0; i < v->n_items; i++) {
+		struct config_input *in = &c->inputs[c->n_inputs++];
+		const struct yaml_node *it = v->items[i];
+		char what[32];
+		in->line = it->line;
+		in->column = it->column;
+		snprintf(what, sizeof(what), "inputs[%zu]", i);
+		config_apply(it, input_keys,
+			     sizeof(input_keys) / sizeof(input_keys[0]), in,
+			     what, d);
+	}
+	check_unique_inputs(c, d);
+	return 0;
+}
+
+/* A list of non-empty strings (or one string); *out is NULL-terminated. */
+static int string_list(const struct yaml_node *v, const char *name, char ***out,
+		       size_t *n, struct diag *d)
+{
+	const struct yaml_node *one[1] = {v};
+	const struct yaml_node *const *items = one;
+	size_t count = 1;
+
+	if (v->kind == YAML_SEQUENCE) {
+		items = (const struct yaml_node *const *)v->items;
+		count = v->n_items;
+	} else if (v->kind != YAML_SCALAR) {
+		diag_add(d, v->file, v->line, v->column,
+			 "'%s' must be a list of strings, not a mapping", name);
+		return -1;
+	}
+	bool oom = (*out = calloc(count + 1, sizeof(**out))) == NULL;
+	*n = 0;
+	for (size_t i = 0; !oom && i < count; i++) {
+		if (!want_scalar(items[i], name, "a list of strings", d))
+			continue;
+		if (((*out)[*n] = strdup(items[i]->scalar)) == NULL)
+			oom = true;
+		else
+			(*n)++;
+	}
+	if (oom)
+		diag_add(d, v->file, v->line, v->column, "out of memory");
+	return oom ? -1 : 0;
+}
+
+static int parse_rules(const struct yaml_node *v, void *member, struct diag *d)
+{
+	struct config *c = member;
+
+	return string_list(v, "rules", &c->rule_paths, &c->n_rule_paths, d);
+}
+
+static int parse_lists(const struct yaml_node *v, void *member, struct diag *d)
+{
+	struct rule_lists *l = &((struct config *)member)->lists;
+
+	if (v->kind != YAML_MAPPING) {
+		diag_add(d, v->file, v->line, v->column,
+			 "'lists' must be a mapping of name: [values], not %s",
+			 yamltree_kind_name(v->kind));
+		return -1;
+	}
+	l->names = calloc(v->n_pairs + 1, sizeof(*l->names));
+	l->values = calloc(v->n_pairs + 1, sizeof(*l->values));
+	if (l->names == NULL || l->values == NULL)
+		return -1;
+	for (size_t i = 0; i < v->n_pairs; i++) {
+		const struct yaml_pair *p = &v->pairs[i];
+		size_t n;
+		if ((l->names[i] = strdup(p->key->scalar)) == NULL)
+			return -1;
+		l->n_lists++;
+		string_list(p->value, p->key->scalar, &l->values[i], &n, d);
+	}
+	return 0;
+}
+
+static const struct config_key limit_keys[] = {
+    {.name = "max_groups",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 100000000,
+     .def = 100000,
+     .offset = offsetof(struct config, limits.max_groups)},
+    {.name = "max_window_events",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 10000,
+     .offset = offsetof(struct config, limits.max_window_events)},
+    {.name = "max_distinct",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 10000,
+     .offset = offsetof(struct config, limits.max_distinct)},
+    {.name = "evidence_sample",
+     .type = CONFIG_SIZE,
+     .min = 0,
+     .max = 1000,
+     .def = 10,
+     .offset = offsetof(struct config, limits.evidence_sample)},
+    {.name = "max_lateness",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 7LL * 86400000,
+     .def = 5 * 60000,
+     .offset = offsetof(struct config, limits.max_lateness_ms)},
+    {.name = "max_line_bytes",
+     .type = CONFIG_SIZE,
+     .min = 256,
+     .max = 64LL * 1024 * 1024,
+     .def = 1024 * 1024,
+     .offset = offsetof(struct config, max_line_bytes)},
+};
+
+static const struct config_key store_keys[] = {
+    {.name = "path",
+     .type = CONFIG_STRING,
+     .def_str = "/var/lib/custos/alerts.db",
+     .offset = offsetof(struct config, store_path)},
+};
+
+#define N_KEYS(k) (sizeof(k) / sizeof((k)[0]))
+
+static int parse_limits(const struct yaml_node *v, void *member, struct diag *d)
+{
+	config_apply(v, limit_keys, N_KEYS(limit_keys), member, "limits", d);
+	return 0;
+}
+
+static int parse_store(const struct yaml_node *v, void *member, struct diag *d)
+{
+	config_apply(v, store_keys, N_KEYS(store_keys), member, "store", d);
+	return 0;
+}
+
+static const struct config_key top_keys[] = {
+    {.name = "field_map",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_fieldmap,
+     .offset = offsetof(struct config, field_map)},
+    {.name = "inputs", .type = CONFIG_CUSTOM, .parse = parse_inputs},
+    {.name = "rules", .type = CONFIG_CUSTOM, .parse = parse_rules},
+    {.name = "lists", .type = CONFIG_CUSTOM, .parse = parse_lists},
+    {.name = "limits", .type = CONFIG_CUSTOM, .parse = parse_limits},
+    {.name = "store", .type = CONFIG_CUSTOM, .parse = parse_store},
+};
+
+/* ---- loading ---- */
+
+/* dir/path for a relative path (not "-"); 0 or -1 on allocation failure. */
+static int resolve(const char *file, char **path)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (*path == NULL || (*path)[0] == '/' || strcmp(*path, "-") == 0 ||
+	    slash == NULL)
+		return 0;
+	int dir_len = (int)(slash - file);
+	size_t size = (size_t)dir_len + strlen(*path) + 2;
+	char *full = malloc(size);
+	if (full == NULL)
+		return -1;
+	snprintf(full, size, "%.*s/%s", dir_len, file, *path);
+	free(*path);
+	*path = full;
+	return 0;
+}
+
+static int resolve_paths(struct config *c)
+{
+	int rc = resolve(c->file, &c->store_path);
+
+	for (size_t i = 0; i < c->n_rule_paths; i++)
+		rc |= resolve(c->file, &c->rule_paths[i]);
+	for (size_t i = 0; i < c->n_inputs; i++)
+		rc |= resolve(c->file, &c->inputs[i].path);
+	return rc;
+}
+
+static struct config *
+config_from_docs(const char *name, const struct yaml_docs *docs, struct diag *d)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	size_t before = diag_count(d);
+
+	if (c == NULL || (c->file = strdup(name)) == NULL) {
+		diag_add(d, name, 0, 0, "out of memory");
+		free(c);
+		return NULL;
+	}
+	if (docs->n_docs > 1)
+		diag_add(d, name, docs->docs[1]->line, docs->docs[1]->column,
+			 "a config file holds one YAML document, not %zu",
+			 docs->n_docs);
+	config_apply(NULL, limit_keys, N_KEYS(limit_keys), c, "limits", d);
+	config_apply(NULL, store_keys, N_KEYS(store_keys), c, "store", d);
+	config_apply(docs->n_docs ? docs->docs[0] : NULL, top_keys,
+		     N_KEYS(top_keys), c, "config", d);
+	if (c->field_map == NULL && diag_count(d) == before)
+		c->field_map = fieldmap_compile(NULL, name, d);
+	if (diag_count(d) == before && resolve_paths(c) < 0)
+		diag_add(d, name, 0, 0, "out of memory");
+	if (diag_count(d) > before) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *config_load_buffer(const char *name, const char *buf, size_t len,
+				  struct diag *d)
+{
+	struct yaml_docs *docs = yamltree_load_buffer(name, buf, len, d);
+
+	if (docs == NULL)
+		return NULL;
+	struct config *c = config_from_docs(name, docs, d);
+	yamltree_free(docs);
+	return c;
+}
+
+struct config *config_load(const char *path, struct diag *d)
+{
+	struct yaml_docs *docs = yamltree_load_file(path, d);
+
+	if (docs == NULL)
+		return NULL;
+	struct config *c = config_from_docs(path, docs, d);
+	yamltree_free(docs);
+	return c;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_inputs; i++) {
+		free(c->inputs[i].name);
+		free(c->inputs[i].path);
+		fieldmap_free(c->inputs[i].field_map);
+	}
+	free(c->inputs);
+	free_strings(c->rule_paths, c->n_rule_paths);
+	for (size_t i = 0; i < c->lists.n_lists; i++) {
+		char **v = c->lists.values[i];
+		for (size_t j = 0; v != NULL && v[j] != NULL; j++)
+			free(v[j]);
+		free(v);
+	}
+	free_strings(c->lists.names, c->lists.n_lists);
+	free(c->lists.values);
+	fieldmap_free(c->field_map);
+	free(c->store_path);
+	free(c->file);
+	free(c);
+}
+
+const struct fieldmap *config_input_fieldmap(const struct config *c, size_t i)
+{
+	if (i < c->n_inputs && c->inputs[i].field_map != NULL)
+		return c->inputs[i].field_map;
+	return c->field_map;
+}
+
+/* ---- dump ---- */
+
+static void dump_inputs(const struct config *c, FILE *f)
+{
+	fprintf(f, "inputs:%s\n", c->n_inputs ? "" : " []");
+	for (size_t i = 0; i < c->n_inputs; i++) {
+		const struct config_input *in = &c->inputs[i];
+		fprintf(f, "  - name: %s\n    path: %s\n    format: %s\n",
+			in->name, in->path, input_formats[in->format]);
+		if (in->field_map != NULL) {
+			fprintf(f, "    field_map:\n");
+			fieldmap_dump(in->field_map, f, 6);
+		}
+	}
+}
+
+static void dump_lists(const struct config *c, FILE *f)
+{
+	fprintf(f, "rules:%s\n", c->n_rule_paths ? "" : " []");
+	for (size_t i = 0; i < c->n_rule_paths; i++)
+		fprintf(f, "  - %s\n", c->rule_paths[i]);
+	fprintf(f, "lists:%s\n", c->lists.n_lists ? "" : " {}");
+	for (size_t i = 0; i < c->lists.n_lists; i++) {
+		char **v = c->lists.values[i];
+		fprintf(f, "  %s:%s\n", c->lists.names[i],
+			v && v[0] ? "" : " []");
+		for (size_t j = 0; v != NULL && v[j] != NULL; j++)
+			fprintf(f, "    - %s\n", v[j]);
+	}
+}
+
+void config_dump(const struct config *c, FILE *f)
+{
+	char lateness[32];
+
+	fprintf(f, "field_map:\n");
+	fieldmap_dump(c->field_map, f, 2);
+	dump_inputs(c, f);
+	dump_lists(c, f);
+	format_duration(c->limits.max_lateness_ms, lateness, sizeof(lateness));
+	fprintf(f,
+		"limits:\n  max_groups: %zu\n  max_window_events: %zu\n"
+		"  max_distinct: %zu\n  evidence_sample: %zu\n"
+		"  max_lateness: %s\n  max_line_bytes: %zu\n",
+		c->limits.max_groups, c->limits.max_window_events,
+		c->limits.max_distinct, c->limits.evidence_sample, lateness,
+		c->max_line_bytes);
+	fprintf(f, "store:\n  path: %s\n", c->store_path);
+}

@@ -1,0 +1,132 @@
+/*
+ * config: the custos configuration file (read by `custos replay --config`
+ * and by custosd), YAML validated against declarative key tables.
+ *
+ * Shape (every key optional unless marked; defaults in brackets):
+ *
+ *     field_map:                 # default map for inputs without their own
+ *       ts: { field: time, format: epoch_ms }   # see normalize.h
+ *       agent: actor.id
+ *     inputs:
+ *       - name: crm              # required, unique
+ *         path: /var/log/crm/access.json        # required; "-" = stdin
+ *         format: json           # json | csv | kv  [json] (only json is
+ *                                #  decoded today; csv/kv are accepted)
+ *         field_map: { ... }     # replaces the top-level map entirely
+ *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
+ *     lists:                     # for the Sigma `expand` modifier
+ *       vip_customers: [ c-1, c-2 ]
+ *     limits:
+ *       max_groups: 100000       # per correlation rule, 1..100M
+ *       max_window_events: 10000 # 1..10M
+ *       max_distinct: 10000      # 1..10M
+ *       evidence_sample: 10      # 0..1000
+ *       max_lateness: 5m         # 0..7d; ms|s|m|h|d suffix, bare = seconds
+ *       max_line_bytes: 1MiB     # 256..64MiB; k|KiB|M|MiB|G|GiB suffix
+ *     store:
+ *       path: /var/lib/custos/alerts.db
+ *
+ * Relative paths (inputs, rules, store) are taken relative to the directory
+ * of the config file, so the daemon does not depend on its working
+ * directory.  Validation reports every problem in one run, each at
+ * file:line:column: unknown keys (with a "did you mean" suggestion), wrong
+ * types, out-of-range values, missing required keys, duplicate names.
+ *
+ * The key-table validator is public so that other YAML-fed modules can
+ * share it (normalize uses it for field maps).
+ */
+#ifndef CUSTOS_CONFIG_H
+#define CUSTOS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "engine.h"
+#include "normalize.h"
+#include "rules.h"
+#include "yamltree.h"
+
+enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
+
+struct config_input {
+	char *name;
+	char *path;
+	int format;		    /* enum input_format */
+	struct fieldmap *field_map; /* owned; NULL = use config's */
+	int line, column;	    /* where the entry starts */
+};
+
+struct config {
+	char *file;
+	struct fieldmap *field_map; /* never NULL after config_load */
+	struct config_input *inputs;
+	size_t n_inputs;
+	char **rule_paths; /* `rules:` files or directories */
+	size_t n_rule_paths;
+	struct rule_lists lists;
+	struct engine_limits limits;
+	size_t max_line_bytes;
+	char *store_path;
+};
+
+/* Loads and validates a config file.  Returns NULL with every problem in d.
+ * An empty file is a valid config with all defaults. */
+struct config *config_load(const char *path, struct diag *d);
+
+/* Same, from memory (tests, fuzzing); name is the file name in messages
+ * and the base of relative paths. */
+struct config *config_load_buffer(const char *name, const char *buf, size_t len,
+				  struct diag *d);
+
+void config_free(struct config *c);
+
+/* The field map for input i (its own, or the config's default). */
+const struct fieldmap *config_input_fieldmap(const struct config *c, size_t i);
+
+/* Writes the compiled config (defaults filled in) as YAML, for golden tests
+ * and `check -v`. */
+void config_dump(const struct config *c, FILE *f);
+
+/* ---- key tables ---- */
+
+enum config_type {
+	CONFIG_STRING,	 /* non-empty scalar -> char * (malloc'd) */
+	CONFIG_SIZE,	 /* integer (suffix k/M/G[iB]) -> size_t */
+	CONFIG_DURATION, /* "5m", "30s", "250ms", "2h", "1d", bare
+			    seconds -> int64_t ms */
+	CONFIG_ENUM,	 /* one of values[] -> int (index) */
+	CONFIG_CUSTOM,	 /* parse(value, target + offset, d) */
+};
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;	     /* of the member filled, in the target */
+	long long min, max;  /* SIZE: value; DURATION: ms */
+	long long def;	     /* SIZE, DURATION, ENUM default */
+	const char *def_str; /* STRING default (NULL: none) */
+	bool required;
+	const char *const *values; /* ENUM, NULL-terminated */
+	int (*parse)(const struct yaml_node *v, void *member, struct diag *d);
+};
+
+/* Sets every key's default in target, then, if map is not NULL, checks that
+ * it is a mapping of known keys and fills target from it.  `what` names the
+ * mapping in messages ("limits").  Returns the number of problems added to
+ * d (0 = valid). */
+int config_apply(const struct yaml_node *map, const struct config_key *keys,
+		 size_t n_keys, void *target, const char *what, struct diag *d);
+
+/* The candidate closest to word by edit distance (with transpositions),
+ * when close enough to be a likely typo; NULL otherwise. */
+const char *config_suggest(const char *word, const char *const *candidates,
+			   size_t n);
+
+/* Parses a duration ("5m") / size ("1MiB") text; 0 or -1. */
+int config_parse_duration(const char *s, int64_t *ms);
+int config_parse_size(const char *s, unsigned long long *out);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * decode: struct event_buf, the storage one decoded event lives in, shared
+ * by every decoder (decode_json, later CSV and key=value) and by normalize.
+ *
+ * A buffer holds three things, each bounded:
+ *   - fields[]: the event's fields (at most max_fields, default
+ *     EVENT_BUF_MAX_FIELDS);
+ *   - slot[]: one entry per id of the (frozen) field table, slot[id] = index
+ *     of the first field with that id, or -1;
+ *   - a string arena for decoded names and values (at most max_bytes,
+ *     default EVENT_BUF_MAX_BYTES).  The arena is a list of chunks, so a
+ *     string's address never changes while the event is being built.
+ * Hitting a limit fails the add (the decoder then rejects the line) and is
+ * counted in n_field_overflow / n_byte_overflow.
+ *
+ * Field ids come from fieldtab_find() on the frozen table: nothing is ever
+ * interned while decoding.  Fields with the same id are chained through
+ * next_same in the order they were added; fields without an id are chained
+ * only when the caller says so (array elements, see event_buf_add).
+ *
+ * Ownership: the buffer owns fields, slots and arena; it borrows the field
+ * table, which must outlive it.  An event filled from the buffer
+ * (event_buf_view) is valid until the next event_buf_reset().  Not
+ * thread-safe: one buffer per decoding thread.
+ */
+#ifndef CUSTOS_DECODE_H
+#define CUSTOS_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define EVENT_BUF_MAX_FIELDS 1024
+#define EVENT_BUF_MAX_BYTES (4u * 1024 * 1024)
+
+struct arena_chunk;
+
+struct event_buf {
+	const struct fieldtab *tab; /* borrowed, frozen */
+	struct event_field *fields;
+	size_t n_fields, cap_fields;
+	size_t max_fields;
+	int32_t *slot;	    /* n_slots entries */
+	int32_t *last_same; /* per id: last field with it, or -1 */
+	size_t n_slots;
+	struct arena_chunk *chunks; /* newest first */
+	size_t n_bytes;		    /* arena bytes handed out since reset */
+	size_t max_bytes;
+	/* counters (never reset by event_buf_reset) */
+	uint64_t n_field_overflow;
+	uint64_t n_byte_overflow;
+};
+
+/* A buffer for events decoded against the frozen table t (borrowed).
+ * Returns NULL on allocation failure. */
+struct event_buf *event_buf_new(const struct fieldtab *t);
+void event_buf_free(struct event_buf *b);
+
+/* Changes the limits (0 keeps the current value).  Call between events. */
+void event_buf_set_limits(struct event_buf *b, size_t max_fields,
+			  size_t max_bytes);
+
+/* Forgets the current event; every pointer handed out before is invalid. */
+void event_buf_reset(struct event_buf *b);
+
+/* Copies len bytes of s into the arena and NUL-terminates them.  Returns the
+ * copy, or NULL when the byte limit is reached (counted) or on allocation
+ * failure. */
+char *event_buf_strdup(struct event_buf *b, const char *s, size_t len);
+
+/* Appends a field.  name must be NUL-terminated and live as long as the
+ * event (an arena string, or a static one); value likewise, value_len bytes.
+ * The id is looked up in the table.  When the id is >= 0 the field is
+ * chained after the previous field with that id; when it is -1 and
+ * prev_same >= 0 it is chained after field prev_same (a decoder linking
+ * array elements).  Returns the new field's index, or -1 when max_fields is
+ * reached (counted) or on allocation failure. */
+int32_t event_buf_add(struct event_buf *b, const char *name, const char *value,
+		      size_t value_len, enum value_kind kind,
+		      int32_t prev_same);
+
+/* Same, with an explicit id (normalize adding canonical aliases); the name
+ * is not looked up.  id must be < n_slots, or -1. */
+int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
+			 const char *value, size_t value_len,
+			 enum value_kind kind, int32_t prev_same);
+
+/* Detaches every field with id from it (their id becomes -1, slot[id] and
+ * the chain are cleared), so that a later add with id takes the slot.  Used
+ * when a mapped canonical field shadows a raw field of the same name. */
+void event_buf_unbind(struct event_buf *b, int32_t id);
+
+/* Points ev at the buffer's fields and slots (ts_ms, source and raw are left
+ * to the caller). */
+void event_buf_view(struct event_buf *b, struct event *ev);
+
+#endif

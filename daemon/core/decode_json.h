@@ -1,0 +1,49 @@
+/*
+ * decode_json: one JSON object (one log line) -> the fields of one event.
+ *
+ * Flattening (what rules and field maps see):
+ *   - nested objects become dotted names: {"actor":{"id":"a1"}} -> actor.id;
+ *   - an array of scalars becomes repeated fields with the array's name,
+ *     in order, chained through next_same: {"tags":["x","y"]} -> tags=x,
+ *     tags=y;
+ *   - an array element that is an object or an array is flattened with its
+ *     index as a path segment: {"items":[{"id":1}]} -> items.0.id;
+ *   - empty objects and empty arrays produce no field;
+ *   - a key that itself contains '.' is used as is, so {"a.b":1} and
+ *     {"a":{"b":2}} both give the name a.b (then two fields of that name).
+ * Values: strings are unescaped UTF-8 (\u0000 is rejected, so no value holds
+ * a NUL; a leading UTF-8 BOM is skipped); numbers are VALUE_NUMBER with
+ * their text — integers as %lld, reals in the shortest form that reads back
+ * to the same double (so "1.0" becomes "1" and "1e3" becomes "1000");
+ * true/false are VALUE_BOOL "true"/"false"; null is VALUE_NULL "".
+ * Rejected lines: not a JSON object, invalid JSON, duplicate keys in one
+ * object (different consumers would pick different values: an evasion
+ * vector), integers beyond 64 bits, nesting deeper than
+ * DECODE_JSON_MAX_DEPTH, names longer than DECODE_JSON_MAX_NAME bytes, and
+ * the event_buf limits (fields, bytes).
+ *
+ * Implementation: jansson parses, then the tree is walked into the buffer.
+ * Only decode_json() is public, so a hand-written scanner can replace the
+ * parser behind the same contract.  Pure: never prints, never reads the
+ * clock.
+ */
+#ifndef CUSTOS_DECODE_JSON_H
+#define CUSTOS_DECODE_JSON_H
+
+#include <stddef.h>
+
+#include "decode.h"
+#include "event.h"
+
+#define DECODE_JSON_MAX_DEPTH 32
+#define DECODE_JSON_MAX_NAME 512
+
+/* Decodes one JSON object (line, len bytes, not NUL-terminated) into b and
+ * fills *ev (fields, slots, raw; ts_ms = 0; ev->source is not touched), a
+ * view into b valid until the next decode into b.  Returns 0, or -1 with a
+ * short reason in err ("line is not a JSON object", "invalid JSON at column
+ * 17: ...", "too many fields (max 1024)"); b then holds no event. */
+int decode_json(struct event_buf *b, const char *line, size_t len,
+		struct event *ev, char *err, size_t err_size);
+
+#endif

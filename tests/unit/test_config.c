@@ -1,0 +1,288 @@
+/*
+ * test_config: the config loader — a full valid file (dumped and compared
+ * with the expected compiled form), defaults for an empty file, relative
+ * paths, and every kind of error reported at its line:column in one run,
+ * with "did you mean" suggestions.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "diag.h"
+
+static struct config *load(const char *name, const char *yaml, struct diag *d)
+{
+	diag_init(d);
+	return config_load_buffer(name, yaml, strlen(yaml), d);
+}
+
+static char *dump(const struct config *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	config_dump(c, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_full(void)
+{
+	struct diag d;
+	struct config *c = load("/etc/custos/custos.yml",
+				"field_map:\n"
+				"  ts: { field: time, format: epoch_ms }\n"
+				"  agent: actor.id\n"
+				"inputs:\n"
+				"  - name: crm\n"
+				"    path: /var/log/crm.json\n"
+				"  - name: admin\n"
+				"    path: logs/admin.csv\n"
+				"    format: csv\n"
+				"    field_map:\n"
+				"      ts: when\n"
+				"rules: [rules, /opt/extra.yml]\n"
+				"lists:\n"
+				"  vip: [c-1, c-2]\n"
+				"  empty: []\n"
+				"limits:\n"
+				"  max_groups: 500\n"
+				"  max_lateness: 90s\n"
+				"  max_line_bytes: 2MiB\n"
+				"store:\n"
+				"  path: alerts.db\n",
+				&d);
+	CHECK(c != NULL);
+	CHECK_INT(diag_count(&d), 0);
+	if (c == NULL) {
+		diag_print(&d, stderr);
+		return;
+	}
+	CHECK_INT(c->n_inputs, 2);
+	CHECK_INT(c->inputs[1].format, INPUT_CSV);
+	CHECK_STR(fieldmap_source(config_input_fieldmap(c, 0), FIELD_AGENT),
+		  "actor.id");
+	/* an input's map replaces the default entirely */
+	CHECK_STR(fieldmap_source(config_input_fieldmap(c, 1), FIELD_AGENT),
+		  "agent");
+	CHECK_STR(fieldmap_source(config_input_fieldmap(c, 1), FIELD_TS),
+		  "when");
+	CHECK_INT(c->limits.max_groups, 500);
+	CHECK_INT(c->limits.max_window_events, 10000);
+	CHECK_INT(c->limits.max_lateness_ms, 90000);
+	CHECK_INT(c->max_line_bytes, 2 * 1024 * 1024);
+	CHECK_INT(c->lists.n_lists, 2);
+	CHECK_STR(c->lists.names[0], "vip");
+	CHECK_STR(c->lists.values[0][1], "c-2");
+	CHECK(c->lists.values[0][2] == NULL);
+	CHECK(c->lists.values[1][0] == NULL);
+
+	char *got = dump(c);
+	const char *want =
+	    "field_map:\n"
+	    "  ts: time (format epoch_ms)\n"
+	    "  agent: actor.id\n"
+	    "  team: team\n  site: site\n  action: action\n"
+	    "  object: object\n  customer: customer\n  ticket: ticket\n"
+	    "  rows: rows\n  query: query\n  src_ip: src_ip\n"
+	    "  session: session\n  tool: tool\n  outcome: outcome\n"
+	    "inputs:\n"
+	    "  - name: crm\n    path: /var/log/crm.json\n    format: json\n"
+	    "  - name: admin\n    path: /etc/custos/logs/admin.csv\n"
+	    "    format: csv\n    field_map:\n"
+	    "      ts: when (format auto)\n"
+	    "      agent: agent\n      team: team\n      site: site\n"
+	    "      action: action\n      object: object\n"
+	    "      customer: customer\n      ticket: ticket\n"
+	    "      rows: rows\n      query: query\n      src_ip: src_ip\n"
+	    "      session: session\n      tool: tool\n"
+	    "      outcome: outcome\n"
+	    "rules:\n  - /etc/custos/rules\n  - /opt/extra.yml\n"
+	    "lists:\n  vip:\n    - c-1\n    - c-2\n  empty: []\n"
+	    "limits:\n  max_groups: 500\n  max_window_events: 10000\n"
+	    "  max_distinct: 10000\n  evidence_sample: 10\n"
+	    "  max_lateness: 90s\n  max_line_bytes: 2097152\n"
+	    "store:\n  path: /etc/custos/alerts.db\n";
+	CHECK_STR(got, want);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "%s", got);
+	free(got);
+	config_free(c);
+	diag_clear(&d);
+}
+
+static void test_defaults(void)
+{
+	struct diag d;
+	struct config *c = load("empty.yml", "", &d);
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK_INT(c->n_inputs, 0);
+	CHECK_INT(c->n_rule_paths, 0);
+	CHECK(c->field_map != NULL);
+	CHECK_INT(c->limits.max_groups, 100000);
+	CHECK_INT(c->limits.evidence_sample, 10);
+	CHECK_INT(c->limits.max_lateness_ms, 300000);
+	CHECK_INT(c->max_line_bytes, 1048576);
+	CHECK_STR(c->store_path, "/var/lib/custos/alerts.db");
+	config_free(c);
+	config_free(NULL);
+	diag_clear(&d);
+
+	/* a bare name: relative paths stay relative */
+	c = load("c.yml", "rules: r.yml\nstore: { path: a.db }\n", &d);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_INT(c->n_rule_paths, 1);
+		CHECK_STR(c->rule_paths[0], "r.yml");
+		CHECK_STR(c->store_path, "a.db");
+	}
+	config_free(c);
+	diag_clear(&d);
+}
+
+struct want_diag {
+	int line, column;
+	const char *message;
+};
+
+static void expect_errors(const char *yaml, const struct want_diag *w, size_t n)
+{
+	struct diag d;
+	struct config *c = load("bad.yml", yaml, &d);
+
+	CHECK(c == NULL);
+	CHECK_INT(diag_count(&d), n);
+	for (size_t i = 0; i < n && i < d.n_entries; i++) {
+		CHECK_STR(d.entries[i].file, "bad.yml");
+		CHECK_INT(d.entries[i].line, w[i].line);
+		CHECK_INT(d.entries[i].column, w[i].column);
+		CHECK_STR(d.entries[i].message, w[i].message);
+	}
+	if (diag_count(&d) != n)
+		diag_print(&d, stderr);
+	config_free(c);
+	diag_clear(&d);
+}
+
+static void test_errors(void)
+{
+	const char *yaml = "field_map:\n"
+			   "  agent: actor.id\n"
+			   "  custmer: target.id\n"
+			   "inputs:\n"
+			   "  - name: crm\n"
+			   "    path: a.json\n"
+			   "    fromat: json\n"
+			   "  - name: crm\n"
+			   "    path: b.json\n"
+			   "    format: xml\n"
+			   "  - path: c.json\n"
+			   "rules: { a: b }\n"
+			   "lists:\n"
+			   "  vip: { x: 1 }\n"
+			   "limits:\n"
+			   "  max_groups: 0\n"
+			   "  max_lateness: 5 minutes\n"
+			   "  max_distinct: lots\n"
+			   "  evidence_sample: [1]\n"
+			   "  max_window_event: 10\n"
+			   "store:\n"
+			   "  path: \"\"\n"
+			   "sinks: {}\n";
+	const struct want_diag w[] = {
+	    {3, 3,
+	     "unknown key 'custmer' in field_map (did you mean "
+	     "'customer'?)"},
+	    {7, 5,
+	     "unknown key 'fromat' in inputs[0] (did you mean "
+	     "'format'?)"},
+	    {10, 13, "'format' must be one of json, csv, kv, not 'xml'"},
+	    {11, 5, "missing required key 'name' in inputs[2]"},
+	    {8, 5, "duplicate input name 'crm' (first at line 5)"},
+	    {12, 8, "'rules' must be a list of strings, not a mapping"},
+	    {14, 8, "'vip' must be a list of strings, not a mapping"},
+	    {16, 15,
+	     "'max_groups' must be an integer between 1 and "
+	     "100000000, not '0'"},
+	    {17, 17,
+	     "'max_lateness' must be a duration between 0ms and 7d "
+	     "(e.g. 30s, 5m, 2h), not '5 minutes'"},
+	    {18, 17,
+	     "'max_distinct' must be an integer between 1 and "
+	     "10000000, not 'lots'"},
+	    {19, 20, "'evidence_sample' must be an integer, not list"},
+	    {20, 3,
+	     "unknown key 'max_window_event' in limits (did you mean "
+	     "'max_window_events'?)"},
+	    {22, 9, "'path' must be a string, not empty"},
+	    {23, 1, "unknown key 'sinks' in config"},
+	};
+	expect_errors(yaml, w, sizeof(w) / sizeof(w[0]));
+
+	const struct want_diag w2[] = {
+	    {1, 1, "config must be a mapping, not a list"}};
+	expect_errors("- a\n- b\n", w2, 1);
+
+	const struct want_diag w3[] = {
+	    {1, 9, "'inputs' must be a list, not mapping"},
+	    {2, 12, "field_map must be a mapping, not a scalar"}};
+	expect_errors("inputs: {name: x}\nfield_map: agent\n", w3, 2);
+}
+
+static void test_helpers(void)
+{
+	const char *const words[] = {"timespan", "group-by", "condition"};
+	CHECK_STR(config_suggest("timspan", words, 3), "timespan");
+	CHECK_STR(config_suggest("conditon", words, 3), "condition");
+	CHECK_STR(config_suggest("gruop-by", words, 3), "group-by");
+	CHECK(config_suggest("zzz", words, 3) == NULL);
+
+	int64_t ms;
+	unsigned long long sz;
+	CHECK_INT(config_parse_duration("250ms", &ms), 0);
+	CHECK_INT(ms, 250);
+	CHECK_INT(config_parse_duration("2h", &ms), 0);
+	CHECK_INT(ms, 7200000);
+	CHECK_INT(config_parse_duration("30", &ms), 0);
+	CHECK_INT(ms, 30000);
+	CHECK_INT(config_parse_duration("-1s", &ms), -1);
+	CHECK_INT(config_parse_duration("1w", &ms), -1);
+	CHECK_INT(config_parse_duration("99999999999999999999d", &ms), -1);
+	CHECK_INT(config_parse_size("64k", &sz), 0);
+	CHECK_INT(sz, 65536);
+	CHECK_INT(config_parse_size("1 MiB", &sz), -1);
+	CHECK_INT(config_parse_size("", &sz), -1);
+}
+
+static void test_file(void)
+{
+	struct diag d;
+	diag_init(&d);
+	char path[] = "/tmp/custos_test_config_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	fputs("limits:\n  max_groups: 7\n", f);
+	fclose(f);
+	struct config *c = config_load(path, &d);
+	CHECK(c != NULL && c->limits.max_groups == 7);
+	config_free(c);
+	unlink(path);
+	c = config_load(path, &d);
+	CHECK(c == NULL);
+	CHECK_INT(diag_count(&d), 1);
+	diag_clear(&d);
+}
+
+int main(void)
+{
+	test_full();
+	test_defaults();
+	test_errors();
+	test_helpers();
+	test_file();
+	return check_done();
+}
