@@ -595,7 +595,8 @@ static int order_rules(struct ruleset *rs, struct diag *d)
 			    "correlation '%s' is part of a reference cycle",
 			    rs->rules[i]->title);
 	if (n_out == n) {
-		memcpy(rs->rules, out, n * sizeof(*out));
+		if (n > 0)
+			memcpy(rs->rules, out, n * sizeof(*out));
 		for (size_t i = 0; i < n; i++)
 			rs->rules[i]->index = i;
 		rc = 0;
