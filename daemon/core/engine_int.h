@@ -61,8 +61,7 @@ struct engine {
 };
 
 /* Appends "<len>:<bytes>" to the group key scratch at *at (engine.c). */
-int engine_key_append(struct engine *e, size_t *at, const char *v,
-		      size_t len);
+int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len);
 
 /* Computes every rule's key (engine_new).  0 or -1 (out of memory). */
 int engine_rule_keys_compute(struct engine *e);

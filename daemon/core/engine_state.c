@@ -232,10 +232,14 @@ static int emit_group(struct engine *e, struct corr_state *cs,
 /* The counters that survive a restart, in blob order. */
 static uint64_t *counter(struct engine_stats *s, int i)
 {
-	uint64_t *v[] = {&s->n_events,	       &s->n_detection_matches,
-			 &s->n_alerts,	       &s->n_late_events,
-			 &s->n_groups_evicted, &s->n_window_overflow,
-			 &s->n_distinct_overflow, &s->n_non_numeric,
+	uint64_t *v[] = {&s->n_events,
+			 &s->n_detection_matches,
+			 &s->n_alerts,
+			 &s->n_late_events,
+			 &s->n_groups_evicted,
+			 &s->n_window_overflow,
+			 &s->n_distinct_overflow,
+			 &s->n_non_numeric,
 			 &s->n_nomem};
 	return i < (int)(sizeof(v) / sizeof(*v)) ? v[i] : NULL;
 }
@@ -409,8 +413,8 @@ static int restore_group(struct engine *e, struct corr_state *cs,
 		window_groups_remove(&cs->groups, old);
 		e->quiet_remove = false;
 	}
-	int rc = window_group_decode(r, &cs->wp, cs->c->n_group_by,
-				     &cs->groups, key, key_len, &g);
+	int rc = window_group_decode(r, &cs->wp, cs->c->n_group_by, &cs->groups,
+				     key, key_len, &g);
 	if (rc == 0) {
 		e->stats.n_groups_evicted++;
 		return 1;

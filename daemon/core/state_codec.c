@@ -223,8 +223,7 @@ double codec_get_f64(struct codec_reader *r)
 	return v;
 }
 
-const char *codec_get_bytes(struct codec_reader *r, size_t *len,
-			    size_t max_len)
+const char *codec_get_bytes(struct codec_reader *r, size_t *len, size_t max_len)
 {
 	uint64_t n = codec_get_u64(r);
 

@@ -642,9 +642,9 @@ static void lru_sort(struct window_groups *t)
 struct window_group *window_groups_find(const struct window_groups *t,
 					const char *key, size_t key_len)
 {
-	uint32_t idx = index_find(t->buckets, t->n_buckets,
-				  hash_bytes(key, key_len), key, key_len,
-				  group_eq, t);
+	uint32_t idx =
+	    index_find(t->buckets, t->n_buckets, hash_bytes(key, key_len), key,
+		       key_len, group_eq, t);
 
 	return idx == WINDOW_NONE ? NULL : t->slots[idx];
 }

@@ -163,7 +163,7 @@ struct window_group {
 	int64_t close_ts; /* closing windows: open + timespan */
 	size_t heap_pos;  /* SIZE_MAX when not scheduled */
 	uint32_t lru_prev, lru_next;
-	uint32_t self; /* index in the table */
+	uint32_t self;	  /* index in the table */
 	uint64_t touched; /* table clock at the last window_groups_get() */
 	/* for the table's user (the engine's change tracking) */
 	uint32_t owner; /* copied from window_groups.owner */
@@ -236,9 +236,9 @@ int window_trigger_set(struct window_trigger *tr, int64_t ts_ms,
 struct codec_writer;
 struct codec_reader;
 
-#define WINDOW_CODEC_MAX_VALUE 65536	   /* bytes per group-by value */
-#define WINDOW_CODEC_MAX_JSON (1u << 20) /* bytes per event JSON */
-#define WINDOW_CODEC_MAX_VALUES 64	   /* group-by values per group */
+#define WINDOW_CODEC_MAX_VALUE 65536	       /* bytes per group-by value */
+#define WINDOW_CODEC_MAX_JSON (1u << 20)       /* bytes per event JSON */
+#define WINDOW_CODEC_MAX_VALUES 64	       /* group-by values per group */
 #define WINDOW_CODEC_MAX_TS ((int64_t)1 << 60) /* |ts| accepted */
 
 /* Appends group g (its values, window, evidence and trigger) to w. */

@@ -73,8 +73,8 @@ static void encode_entries(struct codec_writer *w, const struct window *win,
 		codec_put_u64(w, e->slot == WINDOW_NONE || map == NULL
 				     ? 0
 				     : (uint64_t)map[e->slot] + 1);
-		codec_put_u64(w, e->tag == WINDOW_NONE ? 0
-						       : (uint64_t)e->tag + 1);
+		codec_put_u64(w,
+			      e->tag == WINDOW_NONE ? 0 : (uint64_t)e->tag + 1);
 	}
 }
 

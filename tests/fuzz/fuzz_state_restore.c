@@ -84,12 +84,13 @@ static void feed(struct engine *e, int64_t ts, const struct evspec *s)
 	for (int i = 0; i < 5; i++) {
 		if (vals[i] == NULL)
 			continue;
-		f[n] = (struct event_field){names[i], vals[i],
-					    (uint32_t)strlen(vals[i]),
-					    i == 4 ? VALUE_NUMBER : VALUE_STRING,
-					    fieldtab_find(rs->fields, names[i],
-							  strlen(names[i])),
-					    -1};
+		f[n] = (struct event_field){
+		    names[i],
+		    vals[i],
+		    (uint32_t)strlen(vals[i]),
+		    i == 4 ? VALUE_NUMBER : VALUE_STRING,
+		    fieldtab_find(rs->fields, names[i], strlen(names[i])),
+		    -1};
 		if (f[n].id >= 0 && (size_t)f[n].id < ev.n_slots)
 			slot[f[n].id] = (int32_t)n;
 		n++;
@@ -101,10 +102,14 @@ static void feed(struct engine *e, int64_t ts, const struct evspec *s)
 static void run_events(struct engine *e, int64_t t0)
 {
 	static const struct evspec evs[] = {
-	    {"a", "view", "C1", "t", NULL},  {"a", "view", "C2", NULL, NULL},
-	    {"b", "export", NULL, "t", "300"}, {"a", "export", NULL, "t", "250"},
-	    {"b", "view", "C1", NULL, NULL},  {"a", "view", "C3", "t", NULL},
-	    {"b", "export", NULL, "t", "400"}, {"a", "view", "C1", NULL, NULL},
+	    {"a", "view", "C1", "t", NULL},
+	    {"a", "view", "C2", NULL, NULL},
+	    {"b", "export", NULL, "t", "300"},
+	    {"a", "export", NULL, "t", "250"},
+	    {"b", "view", "C1", NULL, NULL},
+	    {"a", "view", "C3", "t", NULL},
+	    {"b", "export", NULL, "t", "400"},
+	    {"a", "view", "C1", NULL, NULL},
 	};
 	for (size_t i = 0; i < sizeof(evs) / sizeof(*evs); i++)
 		feed(e, t0 + (int64_t)i * 61000, &evs[i]);
@@ -184,7 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	unsigned mode = data[0] % 3, pick = data[0] / 3;
-	const char *rk = pick % (n_keys + 2) < n_keys ? keys[pick % (n_keys + 2)]
+	const char *rk = pick % (n_keys + 2) < n_keys
+			     ? keys[pick % (n_keys + 2)]
 			 : pick % (n_keys + 2) == n_keys ? ""
 							 : "stale:00";
 	size_t gl = data[1] % 32;

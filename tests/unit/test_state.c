@@ -26,38 +26,40 @@
 #define RULES_HEAD                                                             \
 	"title: View\nname: view\ndetection:\n  sel:\n    action: view\n"      \
 	"  condition: sel\n---\n"                                              \
-	"title: ID view\nname: idview\ndetection:\n  sel:\n"                  \
+	"title: ID view\nname: idview\ndetection:\n  sel:\n"                   \
 	"    action: view\n    object: id_document\n  condition: sel\n---\n"   \
-	"title: Export\nname: export\ndetection:\n  sel:\n"                   \
+	"title: Export\nname: export\ndetection:\n  sel:\n"                    \
 	"    action: export\n  condition: sel\n---\n"                          \
-	"title: Search\nname: search\ndetection:\n  sel:\n"                   \
+	"title: Search\nname: search\ndetection:\n  sel:\n"                    \
 	"    action: search\n  condition: sel\n---\n"                          \
-	"title: Burst\nname: burst\ncorrelation:\n  type: event_count\n"      \
+	"title: Burst\nname: burst\ncorrelation:\n  type: event_count\n"       \
 	"  rules: [view]\n  group-by: [agent]\n  timespan: 10m\n"              \
 	"  condition:\n    gte: 5\n---\n"                                      \
-	"title: Breadth\ncorrelation:\n  type: value_count\n"                 \
+	"title: Breadth\ncorrelation:\n  type: value_count\n"                  \
 	"  rules: [view]\n  group-by: [agent]\n  timespan: 30m\n"              \
 	"  condition:\n    field: customer\n    gte: 5\n---\n"                 \
-	"title: Rows\ncorrelation:\n  type: value_sum\n  rules: [export]\n"   \
+	"title: Rows\ncorrelation:\n  type: value_sum\n  rules: [export]\n"    \
 	"  group-by: [agent]\n  timespan: 1h\n"                                \
 	"  condition:\n    field: rows\n    gte: 1000\n---\n"                  \
-	"title: Wide\ncorrelation:\n  type: value_count\n"                    \
+	"title: Wide\ncorrelation:\n  type: value_count\n"                     \
 	"  rules: [view]\n  group-by: [agent]\n  timespan: 1h\n"               \
-	"  condition:\n    field: customer\n    gte: 50\n---\n"                   \
-	"title: Avg\ncorrelation:\n  type: value_avg\n  rules: [search]\n"    \
+	"  condition:\n    field: customer\n    gte: 50\n---\n"                \
+	"title: Avg\ncorrelation:\n  type: value_avg\n  rules: [search]\n"     \
 	"  group-by: [agent, team]\n  timespan: 20m\n"                         \
 	"  condition:\n    field: rows\n    gte: 80\n---\n"                    \
-	"title: Search export\ncorrelation:\n  type: temporal\n"              \
-	"  rules: [search, export]\n  group-by: [agent]\n  timespan: 5m\n---\n" \
-	"title: ID then export\ncorrelation:\n  type: temporal_ordered\n"     \
+	"title: Search export\ncorrelation:\n  type: temporal\n"               \
+	"  rules: [search, export]\n  group-by: [agent]\n  timespan: "         \
+	"5m\n---\n"                                                            \
+	"title: ID then export\ncorrelation:\n  type: temporal_ordered\n"      \
 	"  rules: [idview, export]\n  group-by: [agent]\n  timespan: 10m\n"    \
 	"---\n"                                                                \
-	"title: Repeat bursts\ngenerate: true\ncorrelation:\n  type: event_count\n"           \
+	"title: Repeat bursts\ngenerate: true\ncorrelation:\n  type: "         \
+	"event_count\n"                                                        \
 	"  rules: [burst]\n  group-by: [agent]\n  timespan: 1h\n"              \
 	"  condition:\n    gte: 2\n---\n"
 
 #define QUIET(span)                                                            \
-	"title: Quiet\ncorrelation:\n  type: event_count\n  rules: [view]\n"  \
+	"title: Quiet\ncorrelation:\n  type: event_count\n  rules: [view]\n"   \
 	"  group-by: [customer]\n  timespan: " span "\n"                       \
 	"  condition:\n    lt: 3\n"
 
@@ -130,8 +132,8 @@ static uint32_t rnd(uint32_t n)
 
 static void make_stream(void)
 {
-	static const char *const actions[] = {"view", "view", "view", "view",
-					      "search", "export", "login"};
+	static const char *const actions[] = {
+	    "view", "view", "view", "view", "search", "export", "login"};
 	static const char *const objects[] = {"profile", "id_document",
 					      "balance", "contact"};
 	int64_t ts = 1746000000000;
@@ -234,8 +236,7 @@ static struct engine_limits limits(void)
 	return lim;
 }
 
-static int process(struct engine *e, const struct ruleset *rs, int from,
-		   int to)
+static int process(struct engine *e, const struct ruleset *rs, int from, int to)
 {
 	struct evbuf b;
 	int bad = 0;
@@ -266,8 +267,8 @@ static void run_reference(const struct ruleset *rs)
 	CHECK(st.n_distinct_overflow > 0);
 	CHECK(st.n_late_events > 0);
 	static const char *const titles[] = {
-	    "\"Burst\"",	 "\"Breadth\"",	       "\"Rows\"",
-	    "\"Avg\"",		 "\"Search export\"",  "\"ID then export\"",
+	    "\"Burst\"",	 "\"Breadth\"",	      "\"Rows\"",
+	    "\"Avg\"",		 "\"Search export\"", "\"ID then export\"",
 	    "\"Repeat bursts\"", "\"Quiet\""};
 	size_t n_ev = 0;
 	for (size_t i = 0; i < reference.n; i++)
@@ -563,21 +564,19 @@ static void test_bad_blobs(const struct ruleset *rs)
 	engine_save_all(e, grab_group, &g);
 	CHECK(g.have);
 	CHECK_INT(engine_restore_group(f, g.rk, g.gk, g.gl, g.blob, g.bl), 1);
-	CHECK_INT(engine_restore_group(f, "nosuch:00", g.gk, g.gl, g.blob,
-				       g.bl),
-		  0);
+	CHECK_INT(
+	    engine_restore_group(f, "nosuch:00", g.gk, g.gl, g.blob, g.bl), 0);
 	int rejected = 0;
 	for (size_t i = 0; i < g.bl; i++) {
 		memcpy(buf, g.blob, g.bl);
 		buf[i] ^= 0x10;
-		rejected += engine_restore_group(f, g.rk, g.gk, g.gl, buf,
-						 g.bl) == -1;
+		rejected +=
+		    engine_restore_group(f, g.rk, g.gk, g.gl, buf, g.bl) == -1;
 	}
 	CHECK_INT(rejected, (int)g.bl); /* every flip is caught */
 	for (size_t len = 0; len < g.bl; len++)
-		CHECK_INT(engine_restore_group(f, g.rk, g.gk, g.gl, g.blob,
-					       len),
-			  -1);
+		CHECK_INT(
+		    engine_restore_group(f, g.rk, g.gk, g.gl, g.blob, len), -1);
 	/* a valid blob under another group key */
 	CHECK_INT(engine_restore_group(f, g.rk, "1:x", 3, g.blob, g.bl), -1);
 	/* a group blob as scalars */
@@ -596,8 +595,8 @@ struct keyed {
 	int n_ok, n_stale, n_bad;
 };
 
-static int restore_count(void *arg, const char *rk, const void *gk,
-			 size_t gl, const void *blob, size_t bl)
+static int restore_count(void *arg, const char *rk, const void *gk, size_t gl,
+			 const void *blob, size_t bl)
 {
 	struct keyed *k = arg;
 	int rc = engine_restore_group(k->e, rk, gk, gl, blob, bl);
