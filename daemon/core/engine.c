@@ -47,6 +47,7 @@
 
 #include "correlation.h"
 #include "detection.h"
+#include "engine_int.h"
 #include "window.h"
 
 #include <errno.h>
@@ -67,33 +68,6 @@ struct corr_input {
 	uint64_t line, offset;
 };
 
-struct corr_state {
-	const struct rule *rule;
-	const struct correlation *c;
-	struct window_params wp;
-	struct window_groups groups;
-	bool closes;
-};
-
-struct engine {
-	const struct ruleset *rs;
-	struct engine_limits lim;
-	engine_alert_fn on_alert;
-	void *arg;
-	uint64_t *hits;
-	struct corr_state *corr; /* by rule index; NULL c for
-				    detections */
-	struct engine_stats stats;
-	bool has_watermark;
-	int64_t watermark;
-	const struct event *ev; /* during engine_process() */
-	char *ev_json;		/* its JSON, made on first use */
-	char *key;		/* group key scratch */
-	size_t key_size;
-	const char **vals; /* group values scratch */
-	size_t *lens;
-};
-
 void engine_limits_default(struct engine_limits *lim)
 {
 	lim->max_groups = 100000;
@@ -110,6 +84,7 @@ static void corr_init(struct engine *e, struct corr_state *cs,
 
 	cs->rule = r;
 	cs->c = c;
+	cs->e = e;
 	cs->closes = correlation_closes(c);
 	cs->wp = (struct window_params){
 	    .timespan_ms = c->timespan_ms,
@@ -122,6 +97,9 @@ static void corr_init(struct engine *e, struct corr_state *cs,
 	    .sliding = !cs->closes,
 	};
 	window_groups_init(&cs->groups, e->lim.max_groups);
+	cs->groups.owner = (uint32_t)r->index;
+	cs->groups.on_remove = engine_state_removed;
+	cs->groups.on_remove_arg = cs;
 }
 
 struct engine *engine_new(const struct ruleset *rs,
@@ -156,6 +134,10 @@ struct engine *engine_new(const struct ruleset *rs,
 	for (size_t i = 0; i < rs->n_rules; i++)
 		if (rs->rules[i]->kind == RULE_CORRELATION)
 			corr_init(e, &e->corr[i], rs->rules[i]);
+	if (engine_rule_keys_compute(e) < 0) {
+		engine_free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -166,6 +148,7 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; e->corr && i < e->rs->n_rules; i++)
 		if (e->corr[i].c)
 			window_groups_clear(&e->corr[i].groups);
+	engine_state_free(e);
 	free(e->corr);
 	free(e->hits);
 	free(e->key);
@@ -206,7 +189,7 @@ static const char *input_value(const struct corr_input *in, const char *name,
 	return f->value;
 }
 
-static int key_append(struct engine *e, size_t *at, const char *v, size_t len)
+int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len)
 {
 	char head[24];
 	int hl = snprintf(head, sizeof(head), "%zu:", len);
@@ -382,7 +365,7 @@ static int make_key(struct engine *e, const struct corr_state *cs, int k,
 				      c->input_field_ids[idx], &lens[j]);
 		if (vals[j] == NULL)
 			return 1;
-		if (key_append(e, &at, vals[j], lens[j]) < 0)
+		if (engine_key_append(e, &at, vals[j], lens[j]) < 0)
 			return -1;
 	}
 	*key_len = at;
@@ -437,6 +420,8 @@ static struct window_group *add_input(struct engine *e, struct corr_state *cs,
 	}
 	if (evicted)
 		e->stats.n_groups_evicted++;
+	/* touched even if the input is then refused: the LRU order moved */
+	engine_state_touch(e, g);
 	if (created && cs->closes &&
 	    window_groups_schedule(&cs->groups, g, in->ts_ms + c->timespan_ms) <
 		0) {

@@ -71,8 +71,20 @@ static const char schema_v1[] =
     " event_json TEXT NOT NULL,"
     " PRIMARY KEY (alert_id, seq));";
 
+/* Version 2: daemon checkpoints (see store.h). */
+static const char schema_v2[] =
+    "CREATE TABLE engine_state ("
+    " rule_key TEXT NOT NULL,"
+    " group_key BLOB NOT NULL,"
+    " blob BLOB NOT NULL,"
+    " PRIMARY KEY (rule_key, group_key)) WITHOUT ROWID;"
+    "CREATE TABLE input_position ("
+    " input TEXT PRIMARY KEY NOT NULL,"
+    " blob BLOB NOT NULL);";
+
 static const struct migration migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -89,6 +101,12 @@ enum stmt_id {
 	ST_INSERT_ALERT,
 	ST_INSERT_EVIDENCE,
 	ST_COUNT,
+	ST_STATE_PUT,
+	ST_STATE_DEL,
+	ST_STATE_LOAD,
+	ST_STATE_DROP,
+	ST_POS_PUT,
+	ST_POS_GET,
 	N_STMTS
 };
 
@@ -110,6 +128,18 @@ static const char *const stmt_sql[N_STMTS] = {
     [ST_INSERT_EVIDENCE] = ("INSERT INTO evidence (alert_id, seq, event_json)"
 			    " VALUES (?1, ?2, ?3)"),
     [ST_COUNT] = "SELECT count(*) FROM alerts",
+    [ST_STATE_PUT] = ("INSERT INTO engine_state (rule_key, group_key, blob)"
+		      " VALUES (?1, ?2, ?3) ON CONFLICT(rule_key, group_key)"
+		      " DO UPDATE SET blob = excluded.blob"),
+    [ST_STATE_DEL] = ("DELETE FROM engine_state"
+		      " WHERE rule_key = ?1 AND group_key = ?2"),
+    [ST_STATE_LOAD] = ("SELECT rule_key, group_key, blob FROM engine_state"
+		       " ORDER BY rule_key, group_key"),
+    [ST_STATE_DROP] = "DELETE FROM engine_state WHERE rule_key = ?1",
+    [ST_POS_PUT] = ("INSERT INTO input_position (input, blob)"
+		    " VALUES (?1, ?2) ON CONFLICT(input)"
+		    " DO UPDATE SET blob = excluded.blob"),
+    [ST_POS_GET] = "SELECT blob FROM input_position WHERE input = ?1",
 };
 
 struct store {
@@ -571,4 +601,130 @@ int store_n_migrated(const struct store *s)
 const char *store_errmsg(const struct store *s)
 {
 	return s->err;
+}
+
+/* ---- checkpoints ---- */
+
+/* Checkpoints belong in the caller's transaction, with the alerts. */
+static int need_txn(struct store *s, const char *what)
+{
+	s->err[0] = '\0';
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	set_err(s->err, sizeof(s->err), "store %s: %s outside a transaction",
+		s->path, what);
+	return -1;
+}
+
+/* Binds a blob; never NULL (an empty key is a zero-length blob). */
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	sqlite3_bind_blob64(st, i, p ? p : "", len, SQLITE_STATIC);
+}
+
+/* Steps a bound statement that returns no rows, then resets it. */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, what);
+}
+
+int store_state_put(struct store *s, const char *rule_key,
+		    const void *group_key, size_t group_key_len,
+		    const void *blob, size_t blob_len)
+{
+	sqlite3_stmt *st = s->stmt[blob ? ST_STATE_PUT : ST_STATE_DEL];
+
+	if (need_txn(s, "engine state write") < 0)
+		return -1;
+	bind_text(st, 1, rule_key);
+	bind_blob(st, 2, group_key, group_key_len);
+	if (blob)
+		bind_blob(st, 3, blob, blob_len);
+	return step_done(s, st, blob ? "save engine state"
+				     : "delete engine state");
+}
+
+int store_state_load(struct store *s,
+		     int (*fn)(void *arg, const char *rule_key,
+			       const void *group_key, size_t group_key_len,
+			       const void *blob, size_t blob_len),
+		     void *arg)
+{
+	sqlite3_stmt *st = s->stmt[ST_STATE_LOAD];
+	int rc;
+
+	s->err[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rk = (const char *)sqlite3_column_text(st, 0);
+		const void *gk = sqlite3_column_blob(st, 1);
+		size_t gl = (size_t)sqlite3_column_bytes(st, 1);
+		const void *b = sqlite3_column_blob(st, 2);
+		size_t bl = (size_t)sqlite3_column_bytes(st, 2);
+		if (fn(arg, rk ? rk : "", gk ? gk : "", gl, b ? b : "", bl) !=
+		    0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, "load engine state");
+	return 0;
+}
+
+int store_state_drop_rule(struct store *s, const char *rule_key)
+{
+	sqlite3_stmt *st = s->stmt[ST_STATE_DROP];
+
+	if (need_txn(s, "engine state drop") < 0)
+		return -1;
+	bind_text(st, 1, rule_key);
+	return step_done(s, st, "drop engine state");
+}
+
+int store_position_put(struct store *s, const char *input, const void *blob,
+		       size_t blob_len)
+{
+	sqlite3_stmt *st = s->stmt[ST_POS_PUT];
+
+	if (need_txn(s, "input position write") < 0)
+		return -1;
+	bind_text(st, 1, input);
+	bind_blob(st, 2, blob, blob_len);
+	return step_done(s, st, "save input position");
+}
+
+int store_position_get(struct store *s, const char *input, void **blob,
+		       size_t *blob_len)
+{
+	sqlite3_stmt *st = s->stmt[ST_POS_GET];
+	int ret = 0;
+
+	s->err[0] = '\0';
+	*blob = NULL;
+	*blob_len = 0;
+	bind_text(st, 1, input);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		const void *p = sqlite3_column_blob(st, 0);
+		*blob = malloc(n ? n : 1);
+		if (*blob == NULL) {
+			set_err(s->err, sizeof(s->err),
+				"store %s: out of memory", s->path);
+			ret = -1;
+		} else {
+			if (n)
+				memcpy(*blob, p, n);
+			*blob_len = n;
+			ret = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(s, "read input position");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
 }

@@ -48,6 +48,19 @@
  *     event_json      TEXT NOT NULL
  *     PRIMARY KEY (alert_id, seq)
  *
+ * Schema version 2 adds the daemon's checkpoints:
+ *
+ *   engine_state      one row per engine group (engine.h)
+ *     rule_key        TEXT NOT NULL      rule id/name ":" definition hash;
+ *                                        "" for the engine's scalars
+ *     group_key       BLOB NOT NULL      the group's key ("" for scalars)
+ *     blob            BLOB NOT NULL      versioned, CRC-checked state
+ *     PRIMARY KEY (rule_key, group_key), WITHOUT ROWID
+ *
+ *   input_position    one row per input
+ *     input           TEXT PRIMARY KEY   input name
+ *     blob            BLOB NOT NULL      opaque to the store
+ *
  * Files: the store is created with mode 0640 (an existing file keeps its
  * mode); SQLite gives its -wal and -shm files the same mode.  The parent
  * directory is not created.
@@ -64,7 +77,7 @@
 
 #include "alert.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x63757374 /* "cust" */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -110,12 +123,20 @@ const char *store_errmsg(const struct store *s);
  * engine window state per (rule_key, group_key) and input positions per
  * input name.  All take an open transaction (store_begin). */
 
+/* The writes (state_put, state_drop_rule, position_put) return 0, or -1
+ * with store_errmsg() set, also when no transaction is open.  Reads work
+ * inside or outside one. */
+
 /* Upserts (blob != NULL) or deletes (blob == NULL) one engine group. */
 int store_state_put(struct store *s, const char *rule_key,
                     const void *group_key, size_t group_key_len,
                     const void *blob, size_t blob_len);
 
-/* Calls fn for every saved engine group (fn returns 0 to go on). */
+/* Calls fn for every saved engine group, ordered by (rule_key,
+ * group_key) so the scalars (rule key "") come first; fn returns 0 to go
+ * on, anything else stops (store_state_load then returns 0).  Pointers are
+ * valid during the call.  fn must not write engine_state (collect stale
+ * rule keys and drop them afterwards).  Returns 0 or -1. */
 int store_state_load(struct store *s,
                      int (*fn)(void *arg, const char *rule_key,
                                const void *group_key, size_t group_key_len,

@@ -396,6 +396,10 @@ void window_groups_clear(struct window_groups *t)
 {
 	if (t == NULL)
 		return;
+	void (*on_remove)(void *, struct window_group *) = t->on_remove;
+	void *arg = t->on_remove_arg;
+	uint32_t owner = t->owner;
+
 	for (size_t i = 0; i < t->n_slots; i++)
 		group_free(t->slots[i]);
 	free(t->slots);
@@ -403,6 +407,9 @@ void window_groups_clear(struct window_groups *t)
 	free(t->buckets);
 	free(t->heap);
 	window_groups_init(t, t->max_groups);
+	t->on_remove = on_remove;
+	t->on_remove_arg = arg;
+	t->owner = owner;
 }
 
 static bool group_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
@@ -436,13 +443,20 @@ static void lru_append(struct window_groups *t, struct window_group *g)
 	t->lru_tail = g->self;
 }
 
+/* Ties are broken by key, not by slot number, so that the order in which
+ * groups close at the same time survives a checkpoint and restore. */
 static bool heap_less(const struct window_groups *t, size_t a, size_t b)
 {
 	const struct window_group *ga = t->heap[a], *gb = t->heap[b];
+	size_t n = ga->key_len < gb->key_len ? ga->key_len : gb->key_len;
+	int c;
 
 	if (ga->close_ts != gb->close_ts)
 		return ga->close_ts < gb->close_ts;
-	return ga->self < gb->self;
+	c = memcmp(ga->key, gb->key, n);
+	if (c != 0)
+		return c < 0;
+	return ga->key_len < gb->key_len;
 }
 
 static void heap_swap(struct window_groups *t, size_t a, size_t b)
@@ -514,6 +528,8 @@ struct window_group *window_groups_next_close(const struct window_groups *t)
 
 void window_groups_remove(struct window_groups *t, struct window_group *g)
 {
+	if (t->on_remove)
+		t->on_remove(t->on_remove_arg, g);
 	heap_remove(t, g);
 	lru_unlink(t, g);
 	index_del(t->buckets, t->n_buckets, g->hash, g->self);
@@ -586,11 +602,51 @@ static struct window_group *group_new(struct window_groups *t, const char *key,
 	t->slots[g->self] = g;
 	index_put(t->buckets, t->n_buckets, hash, g->self);
 	t->n_groups++;
+	g->owner = t->owner;
 	lru_append(t, g);
 	return g;
 fail:
 	group_free(g);
 	return NULL;
+}
+
+static int touched_cmp(const void *a, const void *b)
+{
+	const struct window_group *ga = *(struct window_group *const *)a;
+	const struct window_group *gb = *(struct window_group *const *)b;
+
+	return ga->touched < gb->touched ? -1 : ga->touched > gb->touched;
+}
+
+/* Rebuilds the least-recently-updated list from `touched` after groups
+ * were restored in arbitrary order.  On allocation failure the list stays
+ * as it is (eviction order is then approximate) and is retried later. */
+static void lru_sort(struct window_groups *t)
+{
+	struct window_group **v = malloc((t->n_groups + 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < t->n_slots; i++)
+		if (t->slots[i] != NULL)
+			v[n++] = t->slots[i];
+	qsort(v, n, sizeof(*v), touched_cmp);
+	t->lru_head = t->lru_tail = WINDOW_NONE;
+	for (size_t i = 0; i < n; i++)
+		lru_append(t, v[i]);
+	free(v);
+	t->lru_unsorted = false;
+}
+
+struct window_group *window_groups_find(const struct window_groups *t,
+					const char *key, size_t key_len)
+{
+	uint32_t idx =
+	    index_find(t->buckets, t->n_buckets, hash_bytes(key, key_len), key,
+		       key_len, group_eq, t);
+
+	return idx == WINDOW_NONE ? NULL : t->slots[idx];
 }
 
 struct window_group *
@@ -603,10 +659,13 @@ window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 	    index_find(t->buckets, t->n_buckets, h, key, key_len, group_eq, t);
 
 	*created = *evicted = false;
+	if (t->lru_unsorted)
+		lru_sort(t);
 	if (idx != WINDOW_NONE) {
 		struct window_group *g = t->slots[idx];
 		lru_unlink(t, g);
 		lru_append(t, g);
+		g->touched = ++t->clock;
 		return g;
 	}
 	if (t->n_groups >= t->max_groups && t->lru_head != WINDOW_NONE) {
@@ -615,8 +674,31 @@ window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 	}
 	struct window_group *g =
 	    group_new(t, key, key_len, h, values, value_lens, n_values);
-	if (g != NULL)
+	if (g != NULL) {
 		*created = true;
+		g->touched = ++t->clock;
+	}
+	return g;
+}
+
+struct window_group *
+window_groups_restore(struct window_groups *t, const char *key, size_t key_len,
+		      const char *const *values, const size_t *value_lens,
+		      size_t n_values, uint64_t touched, bool *full)
+{
+	uint32_t h = hash_bytes(key, key_len);
+
+	*full = t->n_groups >= t->max_groups;
+	if (*full)
+		return NULL;
+	struct window_group *g =
+	    group_new(t, key, key_len, h, values, value_lens, n_values);
+	if (g == NULL)
+		return NULL;
+	g->touched = touched;
+	if (touched > t->clock)
+		t->clock = touched;
+	t->lru_unsorted = true;
 	return g;
 }
 

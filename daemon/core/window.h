@@ -163,7 +163,12 @@ struct window_group {
 	int64_t close_ts; /* closing windows: open + timespan */
 	size_t heap_pos;  /* SIZE_MAX when not scheduled */
 	uint32_t lru_prev, lru_next;
-	uint32_t self; /* index in the table */
+	uint32_t self;	  /* index in the table */
+	uint64_t touched; /* table clock at the last window_groups_get() */
+	/* for the table's user (the engine's change tracking) */
+	uint32_t owner; /* copied from window_groups.owner */
+	bool dirty, saved;
+	struct window_group *dirty_prev, *dirty_next;
 };
 
 struct window_groups {
@@ -174,8 +179,15 @@ struct window_groups {
 	struct window_bucket *buckets;
 	size_t n_buckets;
 	uint32_t lru_head, lru_tail; /* head = least recently updated */
-	struct window_group **heap;  /* by close_ts */
+	struct window_group **heap;  /* by close_ts, then key */
 	size_t n_heap, cap_heap;
+	uint64_t clock;	   /* last `touched` given */
+	bool lru_unsorted; /* restored groups: sort before evicting */
+	uint32_t owner;	   /* given to every new group */
+	/* called by window_groups_remove() before a group is freed (not by
+	 * window_groups_clear()); kept across window_groups_clear() */
+	void (*on_remove)(void *arg, struct window_group *g);
+	void *on_remove_arg;
 };
 
 void window_groups_init(struct window_groups *t, size_t max_groups);
@@ -191,6 +203,19 @@ window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 		  const char *const *values, const size_t *value_lens,
 		  size_t n_values, bool *created, bool *evicted);
 
+/* Finds the group for key without touching it; NULL if none. */
+struct window_group *window_groups_find(const struct window_groups *t,
+					const char *key, size_t key_len);
+
+/* Adds a group being restored from a checkpoint: like window_groups_get()
+ * for a new key, but with the saved `touched` (the least-recently-updated
+ * order is rebuilt before the next eviction) and without evicting: NULL
+ * with *full set when max_groups are live, NULL on allocation failure. */
+struct window_group *
+window_groups_restore(struct window_groups *t, const char *key, size_t key_len,
+		      const char *const *values, const size_t *value_lens,
+		      size_t n_values, uint64_t touched, bool *full);
+
 /* Removes and frees a group. */
 void window_groups_remove(struct window_groups *t, struct window_group *g);
 
@@ -205,5 +230,30 @@ struct window_group *window_groups_next_close(const struct window_groups *t);
 int window_trigger_set(struct window_trigger *tr, int64_t ts_ms,
 		       const char *json, const char *input, const char *path,
 		       uint64_t line, uint64_t offset);
+
+/* ---- checkpoints (window_codec.c) ---- */
+
+struct codec_writer;
+struct codec_reader;
+
+#define WINDOW_CODEC_MAX_VALUE 65536	       /* bytes per group-by value */
+#define WINDOW_CODEC_MAX_JSON (1u << 20)       /* bytes per event JSON */
+#define WINDOW_CODEC_MAX_VALUES 64	       /* group-by values per group */
+#define WINDOW_CODEC_MAX_TS ((int64_t)1 << 60) /* |ts| accepted */
+
+/* Appends group g (its values, window, evidence and trigger) to w. */
+void window_group_encode(struct codec_writer *w, const struct window_group *g,
+			 const struct window_params *p);
+
+/* Reads a group written by window_group_encode() under the same params
+ * and adds it to t under key (see window_groups_restore()).  Everything
+ * is validated against p: n_values values, entry and distinct counts,
+ * time order, timestamps inside the window, tags, the closing schedule.
+ * Returns 1 with *out set, 0 when the table is full (dropped), -1 when
+ * the blob is invalid or memory ran out (nothing is added). */
+int window_group_decode(struct codec_reader *r, const struct window_params *p,
+			size_t n_values, struct window_groups *t,
+			const char *key, size_t key_len,
+			struct window_group **out);
 
 #endif

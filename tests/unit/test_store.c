@@ -2,7 +2,8 @@
  * test_store: the SQLite alert store on real files in a temporary
  * directory — creation and mode, migrations applied once, idempotent
  * batched inserts, evidence rows, reopening, refusing newer or foreign
- * files, and error messages.
+ * files, and error messages; schema v2: migration of a v1 file, engine
+ * state and input position checkpoints inside transactions.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ static void test_create_insert_reopen(void)
 	CHECK_STR(err, "");
 	CHECK_INT(mode_of(p), 0640);
 	CHECK_INT(store_schema_version(s), 0);
-	CHECK_INT(store_n_migrated(s), 1);
+	CHECK_INT(store_n_migrated(s), STORE_SCHEMA_VERSION);
 	CHECK_INT(store_count_alerts(s), 0);
 
 	CHECK_INT(store_begin(s), 0);
@@ -158,7 +159,7 @@ static void test_create_insert_reopen(void)
 	CHECK_INT(store_add_alert(s, &b, 4000), 0);
 	CHECK_INT(store_count_alerts(s), 3);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "1");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "2");
 	CHECK_STR(peek(p, "SELECT count(*) FROM evidence"), "6");
 }
 
@@ -175,7 +176,7 @@ static void test_existing_mode_kept(void)
 	struct store *s = store_open(p, err, sizeof(err));
 	CHECK(s != NULL);
 	CHECK_INT(mode_of(p), 0600);
-	CHECK_INT(store_n_migrated(s), 1);
+	CHECK_INT(store_n_migrated(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 }
 
@@ -258,12 +259,129 @@ static void test_bad_alert(void)
 	store_close(NULL);
 }
 
+/* The v1 schema as shipped, written by hand so the test does not depend
+ * on the code under test. */
+static const char v1_sql[] =
+    "PRAGMA application_id = 1668641652;"
+    "CREATE TABLE alerts (id TEXT PRIMARY KEY NOT NULL, rule_id TEXT,"
+    " rule_title TEXT, level TEXT NOT NULL, level_num INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, ts TEXT NOT NULL, group_json TEXT NOT NULL,"
+    " value REAL, event_json TEXT, source_input TEXT, source_path TEXT,"
+    " source_line INTEGER, source_offset INTEGER, tags_json TEXT NOT NULL,"
+    " evidence_count INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    " agent TEXT, customer TEXT, status TEXT NOT NULL DEFAULT 'open');"
+    "CREATE TABLE evidence (alert_id TEXT NOT NULL REFERENCES alerts(id)"
+    " ON DELETE CASCADE, seq INTEGER NOT NULL, event_json TEXT NOT NULL,"
+    " PRIMARY KEY (alert_id, seq));"
+    "INSERT INTO alerts (id, level, level_num, ts_ms, ts, group_json,"
+    " tags_json, evidence_count, created_ms) VALUES ('0123', 'high', 3,"
+    " 1000, '1970-01-01T00:00:01.000Z', '{}', '[]', 0, 5);"
+    "PRAGMA user_version = 1;";
+
+static void test_migrate_v1(void)
+{
+	const char *p = path_in("v1.db");
+	char err[512];
+
+	set_user_version(p, v1_sql);
+	struct store *s = store_open(p, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_INT(store_schema_version(s), 1);
+	CHECK_INT(store_n_migrated(s), 1);
+	CHECK_INT(store_count_alerts(s), 1);
+	store_close(s);
+	CHECK_STR(peek(p, "PRAGMA user_version"), "2");
+	CHECK_STR(peek(p, "SELECT count(*) FROM sqlite_master WHERE name IN"
+			  " ('engine_state', 'input_position')"),
+		  "2");
+	CHECK_STR(peek(p, "SELECT id FROM alerts"), "0123");
+	s = store_open(p, err, sizeof(err));
+	CHECK(s != NULL && store_n_migrated(s) == 0);
+	store_close(s);
+}
+
+struct seen {
+	char rows[8][64];
+	int n;
+	int stop_after;
+};
+
+static int on_row(void *arg, const char *rk, const void *gk, size_t gl,
+		  const void *blob, size_t bl)
+{
+	struct seen *z = arg;
+
+	if (z->n < 8)
+		snprintf(z->rows[z->n], 64, "%s|%.*s|%.*s", rk, (int)gl,
+			 (const char *)gk, (int)bl, (const char *)blob);
+	z->n++;
+	return z->n == z->stop_after ? 1 : 0;
+}
+
+static void test_state_rows(void)
+{
+	char err[512];
+	struct store *s = store_open(path_in("ck.db"), err, sizeof(err));
+	struct seen z = {.n = 0};
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* writes need the caller's transaction */
+	CHECK_INT(store_state_put(s, "r:1", "k", 1, "b", 1), -1);
+	CHECK(strstr(store_errmsg(s), "outside a transaction") != NULL);
+	CHECK_INT(store_position_put(s, "in", "x", 1), -1);
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_state_put(s, "r:1", "k2", 2, "old", 3), 0);
+	CHECK_INT(store_state_put(s, "r:1", "k2", 2, "new", 3), 0);
+	CHECK_INT(store_state_put(s, "r:1", "k1", 2, "one", 3), 0);
+	CHECK_INT(store_state_put(s, "r:2", "k1", 2, "two", 3), 0);
+	CHECK_INT(store_state_put(s, "", "", 0, "sc", 2), 0);
+	CHECK_INT(store_position_put(s, "tail", "off=10", 6), 0);
+	CHECK_INT(store_commit(s), 0);
+	/* a rolled-back transaction leaves nothing */
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_state_put(s, "r:3", "x", 1, "gone", 4), 0);
+	CHECK_INT(store_position_put(s, "tail", "off=99", 6), 0);
+	CHECK_INT(store_rollback(s), 0);
+	CHECK_INT(store_state_load(s, on_row, &z), 0);
+	CHECK_INT(z.n, 4);
+	CHECK_STR(z.rows[0], "||sc");
+	CHECK_STR(z.rows[1], "r:1|k1|one");
+	CHECK_STR(z.rows[2], "r:1|k2|new");
+	CHECK_STR(z.rows[3], "r:2|k1|two");
+	z = (struct seen){.n = 0, .stop_after = 2};
+	CHECK_INT(store_state_load(s, on_row, &z), 0);
+	CHECK_INT(z.n, 2);
+	void *blob = NULL;
+	size_t len = 0;
+	CHECK_INT(store_position_get(s, "tail", &blob, &len), 1);
+	CHECK(len == 6 && memcmp(blob, "off=10", 6) == 0);
+	free(blob);
+	CHECK_INT(store_position_get(s, "none", &blob, &len), 0);
+	CHECK(blob == NULL && len == 0);
+	/* delete one group, drop a rule */
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_state_put(s, "r:1", "k2", 2, NULL, 0), 0);
+	CHECK_INT(store_state_drop_rule(s, "r:2"), 0);
+	CHECK_INT(store_commit(s), 0);
+	z = (struct seen){.n = 0};
+	CHECK_INT(store_state_load(s, on_row, &z), 0);
+	CHECK_INT(z.n, 2);
+	CHECK_STR(z.rows[1], "r:1|k1|one");
+	store_close(s);
+}
+
 static void cleanup(void)
 {
 	static const char *names[] = {
 	    "alerts.db",     "alerts.db-wal", "alerts.db-shm", "kept.db",
 	    "kept.db-wal",   "kept.db-shm",   "future.db",     "future.db-wal",
-	    "future.db-shm", "other.db",      "text.db",
+	    "future.db-shm", "other.db",      "text.db",	     "v1.db",
+	    "v1.db-wal",     "v1.db-shm",     "ck.db",	     "ck.db-wal",
+	    "ck.db-shm",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -281,6 +399,8 @@ int main(void)
 	test_existing_mode_kept();
 	test_refusals();
 	test_bad_alert();
+	test_migrate_v1();
+	test_state_rows();
 	cleanup();
 	return check_done();
 }
