@@ -857,6 +857,8 @@ config_from_docs(const char *name, const struct yaml_docs *docs, struct diag *d)
 		     N_KEYS(top_keys), c, "config", d);
 	if (c->field_map == NULL && diag_count(d) == before)
 		c->field_map = fieldmap_compile(NULL, name, d);
+	for (size_t i = 0; i < c->n_inputs; i++)
+		c->inputs[i].max_line_bytes = c->max_line_bytes;
 	if (diag_count(d) == before && resolve_paths(c) < 0)
 		diag_add(d, name, 0, 0, "out of memory");
 	if (diag_count(d) > before) {

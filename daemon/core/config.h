@@ -87,6 +87,7 @@ struct config_input {
 	char *path;
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
+	size_t max_line_bytes;      /* copy of limits.max_line_bytes */
 	int line, column;	    /* where the entry starts */
 };
 
