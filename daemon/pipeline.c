@@ -357,6 +357,11 @@ bool pipeline_need_checkpoint(const struct pipeline *p)
 	       p->n_records_since_checkpoint >= p->cfg->checkpoint.every_records;
 }
 
+uint64_t pipeline_records_since_checkpoint(const struct pipeline *p)
+{
+	return p->n_records_since_checkpoint;
+}
+
 const struct alert *pipeline_pending(const struct pipeline *p, size_t *n)
 {
 	*n = p->n_pending;

@@ -105,6 +105,9 @@ bool pipeline_poll(struct pipeline *p, size_t budget, int64_t now_ms);
  * reach their bound. */
 bool pipeline_need_checkpoint(const struct pipeline *p);
 
+/* Records evaluated since the last checkpoint. */
+uint64_t pipeline_records_since_checkpoint(const struct pipeline *p);
+
 /* Alerts raised since the last checkpoint (owned by the pipeline), and
  * forgetting them once stored. */
 const struct alert *pipeline_pending(const struct pipeline *p, size_t *n);
