@@ -29,7 +29,8 @@ void log_setverbose(bool verbose)
 	log_verbose = verbose;
 }
 
-static void vlog(int pri, const char *fmt, va_list ap, const char *suffix)
+__attribute__((format(printf, 2, 0))) static void
+vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[2048];
 
