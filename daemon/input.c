@@ -8,7 +8,8 @@
 
 static const struct input_ops *const registry[] = {
     &input_stdin_ops,
-    /* &input_file_ops, &input_syslog_ops: add as their modules land */
+    &input_file_ops,
+    /* &input_syslog_ops: add when its module lands */
 };
 
 const struct input_ops *input_ops_find(const char *type)
