@@ -91,7 +91,6 @@ struct config_input {
 	char *path;
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
-	size_t max_line_bytes;      /* copy of limits.max_line_bytes */
 	int line, column;	    /* where the entry starts */
 	/* File input (daemon fills these; zero = default): */
 	int start_at;		    /* enum input_start_at [beginning] */
