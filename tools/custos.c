@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{"replay", cmd_replay,
 	 "evaluate rules over log files in event time, print alerts"},
 	{"lint", cmd_lint, "validate rule files; report file:line:column"},
+	{"status", cmd_status, "figures of the running custosd"},
 };
 
 static void usage(FILE *f)

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 /* ---- suggestions ---- */
 
@@ -218,6 +219,25 @@ static void apply_enum(const struct config_key *k, const struct yaml_node *v,
 		 s ? "'?)" : "");
 }
 
+static void apply_bool(const struct config_key *k, const struct yaml_node *v,
+		       bool *member, struct diag *d)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+
+	if (!want_scalar(v, k->name, "true or false", d))
+		return;
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(v->scalar, yes[i]) == 0 ||
+		    strcmp(v->scalar, no[i]) == 0) {
+			*member = strcmp(v->scalar, yes[i]) == 0;
+			return;
+		}
+	}
+	diag_add(d, v->file, v->line, v->column,
+		 "'%s' must be true or false, not '%s'", k->name, v->scalar);
+}
+
 static void apply_one(const struct config_key *k, const struct yaml_node *v,
 		      void *target, struct diag *d)
 {
@@ -240,6 +260,9 @@ static void apply_one(const struct config_key *k, const struct yaml_node *v,
 		return;
 	case CONFIG_ENUM:
 		apply_enum(k, v, member, d);
+		return;
+	case CONFIG_BOOL:
+		apply_bool(k, v, member, d);
 		return;
 	case CONFIG_CUSTOM:
 		if (k->parse(v, member, d) == 0 || diag_count(d) > before)
@@ -266,6 +289,9 @@ static void set_default(const struct config_key *k, void *target)
 		break;
 	case CONFIG_ENUM:
 		*(int *)member = (int)k->def;
+		break;
+	case CONFIG_BOOL:
+		*(bool *)member = k->def != 0;
 		break;
 	case CONFIG_CUSTOM:
 		break;
@@ -330,6 +356,8 @@ required:
 /* ---- sections ---- */
 
 static const char *const input_formats[] = {"json", "csv", "kv", NULL};
+static const char *const input_types[] = {"file", "stdin", "syslog", NULL};
+static const char *const syslog_protocols[] = {"udp", "tcp", NULL};
 
 static int parse_fieldmap(const struct yaml_node *v, void *member,
 			  struct diag *d)
@@ -346,10 +374,22 @@ static const struct config_key input_keys[] = {
      .type = CONFIG_STRING,
      .required = true,
      .offset = offsetof(struct config_input, name)},
+    {.name = "type",
+     .type = CONFIG_ENUM,
+     .def = -1, /* decided by check_input() */
+     .values = input_types,
+     .offset = offsetof(struct config_input, type)},
     {.name = "path",
      .type = CONFIG_STRING,
-     .required = true,
      .offset = offsetof(struct config_input, path)},
+    {.name = "listen",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config_input, listen)},
+    {.name = "protocol",
+     .type = CONFIG_ENUM,
+     .def = SYSLOG_UDP,
+     .values = syslog_protocols,
+     .offset = offsetof(struct config_input, protocol)},
     {.name = "format",
      .type = CONFIG_ENUM,
      .def = INPUT_JSON,
@@ -360,6 +400,34 @@ static const struct config_key input_keys[] = {
      .parse = parse_fieldmap,
      .offset = offsetof(struct config_input, field_map)},
 };
+
+/* The keys each input type needs: a file needs a path, syslog a listen
+ * address of the form host:port. */
+static void check_input(struct config_input *in, const struct yaml_node *it,
+			const char *what, struct diag *d)
+{
+	if (in->type < 0)
+		in->type = in->path && strcmp(in->path, "-") == 0 ? INPUT_STDIN
+								  : INPUT_FILE;
+	if (in->type == INPUT_FILE && in->path == NULL)
+		diag_add(d, it->file, it->line, it->column,
+			 "missing required key 'path' in %s", what);
+	if (in->type == INPUT_SYSLOG && in->listen == NULL)
+		diag_add(d, it->file, it->line, it->column,
+			 "missing required key 'listen' in %s (type syslog)",
+			 what);
+	if (in->listen != NULL) {
+		const char *colon = strrchr(in->listen, ':');
+		const struct yaml_node *v = yamltree_get(it, "listen");
+		char *end = NULL;
+		long port = colon ? strtol(colon + 1, &end, 10) : 0;
+		if (colon == NULL || colon == in->listen || end == colon + 1 ||
+		    *end != '\0' || port < 1 || port > 65535)
+			diag_add(d, v->file, v->line, v->column,
+				 "'listen' must be host:port, not '%s'",
+				 in->listen);
+	}
+}
 
 static void check_unique_inputs(const struct config *c, struct diag *d)
 {
@@ -400,9 +468,10 @@ static int parse_inputs(const struct yaml_node *v, void *member, struct diag *d)
 		in->line = it->line;
 		in->column = it->column;
 		snprintf(what, sizeof(what), "inputs[%zu]", i);
-		config_apply(it, input_keys,
-			     sizeof(input_keys) / sizeof(input_keys[0]), in,
-			     what, d);
+		if (config_apply(it, input_keys,
+				 sizeof(input_keys) / sizeof(input_keys[0]),
+				 in, what, d) == 0)
+			check_input(in, it, what, d);
 	}
 	check_unique_inputs(c, d);
 	return 0;
@@ -513,11 +582,165 @@ static const struct config_key limit_keys[] = {
 static const struct config_key store_keys[] = {
     {.name = "path",
      .type = CONFIG_STRING,
-     .def_str = "/var/lib/custos/alerts.db",
      .offset = offsetof(struct config, store_path)},
 };
 
+static const struct config_key checkpoint_keys[] = {
+    {.name = "every_records",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 10000,
+     .offset = offsetof(struct config, checkpoint.every_records)},
+    {.name = "every_ms",
+     .type = CONFIG_DURATION,
+     .min = 10,
+     .max = 3600000,
+     .def = 2000,
+     .offset = offsetof(struct config, checkpoint.every_ms)},
+};
+
+/* Index = LOG_* priority value (LOG_EMERG 0 .. LOG_DEBUG 7). */
+static const char *const syslog_priorities[] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    NULL};
+
+static const struct {
+	const char *name;
+	int code;
+} syslog_facilities[] = {
+    {"auth", LOG_AUTH},	    {"authpriv", LOG_AUTHPRIV}, {"daemon", LOG_DAEMON},
+    {"user", LOG_USER},	    {"local0", LOG_LOCAL0},	{"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},	{"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},	{"local7", LOG_LOCAL7},
+};
+
 #define N_KEYS(k) (sizeof(k) / sizeof((k)[0]))
+
+static int parse_facility(const struct yaml_node *v, void *member,
+			  struct diag *d)
+{
+	const char *names[N_KEYS(syslog_facilities)];
+
+	if (!want_scalar(v, "facility", "a syslog facility name", d))
+		return 0;
+	for (size_t i = 0; i < N_KEYS(syslog_facilities); i++) {
+		names[i] = syslog_facilities[i].name;
+		if (strcmp(v->scalar, names[i]) == 0) {
+			*(int *)member = syslog_facilities[i].code;
+			return 0;
+		}
+	}
+	const char *s = config_suggest(v->scalar, names, N_KEYS(names));
+	diag_add(d, v->file, v->line, v->column,
+		 "'facility' must be one of auth, authpriv, daemon, user, "
+		 "local0..local7, not '%s'%s%s%s",
+		 v->scalar, s ? " (did you mean '" : "", s ? s : "",
+		 s ? "'?)" : "");
+	return 0;
+}
+
+static const struct config_key priority_keys_raw[] = {
+    {.name = "informational",
+     .type = CONFIG_ENUM,
+     .def = LOG_INFO,
+     .values = syslog_priorities,
+     .offset = offsetof(struct config_sink_syslog,
+			priority[LEVEL_INFORMATIONAL])},
+    {.name = "low",
+     .type = CONFIG_ENUM,
+     .def = LOG_NOTICE,
+     .values = syslog_priorities,
+     .offset = offsetof(struct config_sink_syslog, priority[LEVEL_LOW])},
+    {.name = "medium",
+     .type = CONFIG_ENUM,
+     .def = LOG_WARNING,
+     .values = syslog_priorities,
+     .offset = offsetof(struct config_sink_syslog, priority[LEVEL_MEDIUM])},
+    {.name = "high",
+     .type = CONFIG_ENUM,
+     .def = LOG_ERR,
+     .values = syslog_priorities,
+     .offset = offsetof(struct config_sink_syslog, priority[LEVEL_HIGH])},
+    {.name = "critical",
+     .type = CONFIG_ENUM,
+     .def = LOG_CRIT,
+     .values = syslog_priorities,
+     .offset = offsetof(struct config_sink_syslog, priority[LEVEL_CRITICAL])},
+};
+
+static int parse_priority(const struct yaml_node *v, void *member,
+			  struct diag *d)
+{
+	/* member: priority[0]; the table's offsets are from the sink */
+	void *sink = (char *)member - offsetof(struct config_sink_syslog,
+					       priority);
+	config_apply(v, priority_keys_raw, N_KEYS(priority_keys_raw), sink,
+		     "sinks.syslog.priority", d);
+	return 0;
+}
+
+static const struct config_key sink_syslog_keys[] = {
+    {.name = "enabled",
+     .type = CONFIG_BOOL,
+     .def = 0,
+     .offset = offsetof(struct config_sink_syslog, enabled)},
+    {.name = "facility",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_facility,
+     .offset = offsetof(struct config_sink_syslog, facility)},
+    {.name = "ident",
+     .type = CONFIG_STRING,
+     .def_str = "custos",
+     .offset = offsetof(struct config_sink_syslog, ident)},
+    {.name = "priority",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_priority,
+     .offset = offsetof(struct config_sink_syslog, priority)},
+};
+
+/* Defaults of sinks.syslog (also when `sinks:` is absent). */
+static void sink_syslog_defaults(struct config_sink_syslog *s, struct diag *d)
+{
+	config_apply(NULL, sink_syslog_keys, N_KEYS(sink_syslog_keys), s,
+		     "sinks.syslog", d);
+	config_apply(NULL, priority_keys_raw, N_KEYS(priority_keys_raw), s,
+		     "sinks.syslog.priority", d);
+	s->facility = LOG_LOCAL0;
+}
+
+static int parse_sink_syslog(const struct yaml_node *v, void *member,
+			     struct diag *d)
+{
+	struct config_sink_syslog *s = member;
+
+	sink_syslog_defaults(s, d);
+	/* CUSTOM keys (facility, priority) keep the defaults just set */
+	config_apply(v, sink_syslog_keys, N_KEYS(sink_syslog_keys), s,
+		     "sinks.syslog", d);
+	return 0;
+}
+
+static const struct config_key sink_keys[] = {
+    {.name = "syslog",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_sink_syslog,
+     .offset = offsetof(struct config, sink_syslog)},
+};
+
+static int parse_sinks(const struct yaml_node *v, void *member, struct diag *d)
+{
+	config_apply(v, sink_keys, N_KEYS(sink_keys), member, "sinks", d);
+	return 0;
+}
+
+static int parse_checkpoint(const struct yaml_node *v, void *member,
+			    struct diag *d)
+{
+	config_apply(v, checkpoint_keys, N_KEYS(checkpoint_keys), member,
+		     "checkpoint", d);
+	return 0;
+}
 
 static int parse_limits(const struct yaml_node *v, void *member, struct diag *d)
 {
@@ -541,6 +764,31 @@ static const struct config_key top_keys[] = {
     {.name = "lists", .type = CONFIG_CUSTOM, .parse = parse_lists},
     {.name = "limits", .type = CONFIG_CUSTOM, .parse = parse_limits},
     {.name = "store", .type = CONFIG_CUSTOM, .parse = parse_store},
+    {.name = "state_dir",
+     .type = CONFIG_STRING,
+     .def_str = "/var/lib/custos",
+     .offset = offsetof(struct config, state_dir)},
+    {.name = "control_socket",
+     .type = CONFIG_STRING,
+     .def_str = "/run/custos/control.sock",
+     .offset = offsetof(struct config, control_socket)},
+    {.name = "user",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config, user)},
+    {.name = "group",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config, group)},
+    {.name = "control_group",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config, control_group)},
+    {.name = "checkpoint", .type = CONFIG_CUSTOM, .parse = parse_checkpoint},
+    {.name = "status_log_interval",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 86400000,
+     .def = 300000,
+     .offset = offsetof(struct config, status_log_interval_ms)},
+    {.name = "sinks", .type = CONFIG_CUSTOM, .parse = parse_sinks},
 };
 
 /* ---- loading ---- */
@@ -566,7 +814,17 @@ static int resolve(const char *file, char **path)
 
 static int resolve_paths(struct config *c)
 {
-	int rc = resolve(c->file, &c->store_path);
+	int rc = resolve(c->file, &c->state_dir);
+
+	rc |= resolve(c->file, &c->control_socket);
+	if (c->store_path == NULL && c->state_dir != NULL) {
+		size_t size = strlen(c->state_dir) + sizeof("/alerts.db");
+		if ((c->store_path = malloc(size)) == NULL)
+			return -1;
+		snprintf(c->store_path, size, "%s/alerts.db", c->state_dir);
+	} else {
+		rc |= resolve(c->file, &c->store_path);
+	}
 
 	for (size_t i = 0; i < c->n_rule_paths; i++)
 		rc |= resolve(c->file, &c->rule_paths[i]);
@@ -592,10 +850,15 @@ config_from_docs(const char *name, const struct yaml_docs *docs, struct diag *d)
 			 docs->n_docs);
 	config_apply(NULL, limit_keys, N_KEYS(limit_keys), c, "limits", d);
 	config_apply(NULL, store_keys, N_KEYS(store_keys), c, "store", d);
+	config_apply(NULL, checkpoint_keys, N_KEYS(checkpoint_keys), c,
+		     "checkpoint", d);
+	sink_syslog_defaults(&c->sink_syslog, d);
 	config_apply(docs->n_docs ? docs->docs[0] : NULL, top_keys,
 		     N_KEYS(top_keys), c, "config", d);
 	if (c->field_map == NULL && diag_count(d) == before)
 		c->field_map = fieldmap_compile(NULL, name, d);
+	for (size_t i = 0; i < c->n_inputs; i++)
+		c->inputs[i].max_line_bytes = c->max_line_bytes;
 	if (diag_count(d) == before && resolve_paths(c) < 0)
 		diag_add(d, name, 0, 0, "out of memory");
 	if (diag_count(d) > before) {
@@ -644,6 +907,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_inputs; i++) {
 		free(c->inputs[i].name);
 		free(c->inputs[i].path);
+		free(c->inputs[i].listen);
 		fieldmap_free(c->inputs[i].field_map);
 	}
 	free(c->inputs);
@@ -658,6 +922,12 @@ void config_free(struct config *c)
 	free(c->lists.values);
 	fieldmap_free(c->field_map);
 	free(c->store_path);
+	free(c->state_dir);
+	free(c->control_socket);
+	free(c->user);
+	free(c->group);
+	free(c->control_group);
+	free(c->sink_syslog.ident);
 	free(c->file);
 	free(c);
 }
@@ -676,8 +946,14 @@ static void dump_inputs(const struct config *c, FILE *f)
 	fprintf(f, "inputs:%s\n", c->n_inputs ? "" : " []");
 	for (size_t i = 0; i < c->n_inputs; i++) {
 		const struct config_input *in = &c->inputs[i];
-		fprintf(f, "  - name: %s\n    path: %s\n    format: %s\n",
-			in->name, in->path, input_formats[in->format]);
+		fprintf(f, "  - name: %s\n    type: %s\n", in->name,
+			input_types[in->type]);
+		if (in->path != NULL)
+			fprintf(f, "    path: %s\n", in->path);
+		if (in->type == INPUT_SYSLOG)
+			fprintf(f, "    listen: %s\n    protocol: %s\n",
+				in->listen, syslog_protocols[in->protocol]);
+		fprintf(f, "    format: %s\n", input_formats[in->format]);
 		if (in->field_map != NULL) {
 			fprintf(f, "    field_map:\n");
 			fieldmap_dump(in->field_map, f, 6);
@@ -700,6 +976,40 @@ static void dump_lists(const struct config *c, FILE *f)
 	}
 }
 
+static const char *facility_name(int code)
+{
+	for (size_t i = 0; i < N_KEYS(syslog_facilities); i++)
+		if (syslog_facilities[i].code == code)
+			return syslog_facilities[i].name;
+	return "?";
+}
+
+static void dump_daemon(const struct config *c, FILE *f)
+{
+	const struct config_sink_syslog *s = &c->sink_syslog;
+	char every[32], status[32];
+
+	format_duration(c->checkpoint.every_ms, every, sizeof(every));
+	format_duration(c->status_log_interval_ms, status, sizeof(status));
+	fprintf(f,
+		"state_dir: %s\ncontrol_socket: %s\nuser: %s\ngroup: %s\n"
+		"control_group: %s\ncheckpoint:\n  every_records: %zu\n"
+		"  every_ms: %s\nstatus_log_interval: %s\n",
+		c->state_dir, c->control_socket, c->user ? c->user : "~",
+		c->group ? c->group : "~",
+		c->control_group ? c->control_group : "~",
+		c->checkpoint.every_records, every,
+		c->status_log_interval_ms ? status : "0");
+	fprintf(f,
+		"sinks:\n  syslog:\n    enabled: %s\n    facility: %s\n"
+		"    ident: %s\n    priority:\n",
+		s->enabled ? "true" : "false", facility_name(s->facility),
+		s->ident);
+	for (int l = LEVEL_INFORMATIONAL; l <= LEVEL_CRITICAL; l++)
+		fprintf(f, "      %s: %s\n", rule_level_name(l),
+			syslog_priorities[s->priority[l]]);
+}
+
 void config_dump(const struct config *c, FILE *f)
 {
 	char lateness[32];
@@ -717,4 +1027,5 @@ void config_dump(const struct config *c, FILE *f)
 		c->limits.max_distinct, c->limits.evidence_sample, lateness,
 		c->max_line_bytes);
 	fprintf(f, "store:\n  path: %s\n", c->store_path);
+	dump_daemon(c, f);
 }

@@ -9,9 +9,13 @@
  *       agent: actor.id
  *     inputs:
  *       - name: crm              # required, unique
- *         path: /var/log/crm/access.json        # required; "-" = stdin
- *         format: json           # json | csv | kv  [json] (only json is
- *                                #  decoded today; csv/kv are accepted)
+ *         type: file             # file | stdin | syslog  [file if `path`
+ *                                #  is set; stdin if path is "-"]
+ *         path: /var/log/crm/access.json        # file: required
+ *         listen: 0.0.0.0:514    # syslog: required, host:port
+ *         protocol: udp          # syslog: udp | tcp  [udp]
+ *         format: json           # json | csv | kv  [json] (decoders are
+ *                                #  looked up by name by the daemon)
  *         field_map: { ... }     # replaces the top-level map entirely
  *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
  *     lists:                     # for the Sigma `expand` modifier
@@ -24,7 +28,27 @@
  *       max_lateness: 5m         # 0..7d; ms|s|m|h|d suffix, bare = seconds
  *       max_line_bytes: 1MiB     # 256..64MiB; k|KiB|M|MiB|G|GiB suffix
  *     store:
- *       path: /var/lib/custos/alerts.db
+ *       path: /var/lib/custos/alerts.db   # [state_dir/alerts.db]
+ *     state_dir: /var/lib/custos # created 0750 by custosd
+ *     control_socket: /run/custos/control.sock
+ *     user: custos               # custosd drops to these when started as
+ *     group: custos              #  root [none: keep running as started]
+ *     control_group: adm         # may query the control socket [group]
+ *     checkpoint:
+ *       every_records: 10000     # 1..10M
+ *       every_ms: 2s             # 10ms..1h (a duration)
+ *     status_log_interval: 5m    # 0 (off)..1d
+ *     sinks:
+ *       syslog:
+ *         enabled: false         # true | false
+ *         facility: local0       # auth authpriv daemon user local0..7
+ *         ident: custos
+ *         priority:              # syslog priority per rule level
+ *           informational: info  # emerg alert crit err warning notice
+ *           low: notice          #  info debug
+ *           medium: warning
+ *           high: err
+ *           critical: crit
  *
  * Relative paths (inputs, rules, store) are taken relative to the directory
  * of the config file, so the daemon does not depend on its working
@@ -59,6 +83,8 @@ enum input_start_at { INPUT_START_BEGINNING, INPUT_START_END };
 
 struct config_input {
 	char *name;
+	/* type (enum input_type): as written, else file (stdin when path
+	 * is "-"). */
 	int type;                   /* enum input_type (daemon) */
 	char *listen;               /* syslog: "host:port" (daemon) */
 	int protocol;               /* enum syslog_protocol (daemon) */
@@ -74,6 +100,21 @@ struct config_input {
 				       after its rotation; 0: 5 s */
 };
 
+/* sinks.syslog: read by the syslog alert sink.  facility is the LOG_*
+ * code (<syslog.h>); priority[level] the LOG_* priority (LOG_EMERG ..
+ * LOG_DEBUG) for alerts of each enum rule_level. */
+struct config_sink_syslog {
+	bool enabled;
+	int facility;
+	char *ident;
+	int priority[LEVEL_CRITICAL + 1];
+};
+
+struct config_checkpoint {
+	size_t every_records;
+	int64_t every_ms;
+};
+
 struct config {
 	char *file;
 	struct fieldmap *field_map; /* never NULL after config_load */
@@ -84,7 +125,14 @@ struct config {
 	struct rule_lists lists;
 	struct engine_limits limits;
 	size_t max_line_bytes;
-	char *store_path;
+	char *store_path;           /* default: state_dir/alerts.db */
+	char *state_dir;            /* never NULL after config_load */
+	char *control_socket;       /* never NULL after config_load */
+	char *user, *group;         /* NULL: no privilege drop */
+	char *control_group;        /* NULL: group */
+	struct config_checkpoint checkpoint;
+	int64_t status_log_interval_ms; /* 0: off */
+	struct config_sink_syslog sink_syslog;
 };
 
 /* Loads and validates a config file.  Returns NULL with every problem in d.
@@ -114,6 +162,7 @@ enum config_type {
 			    seconds -> int64_t ms */
 	CONFIG_ENUM,	 /* one of values[] -> int (index) */
 	CONFIG_CUSTOM,	 /* parse(value, target + offset, d) */
+	CONFIG_BOOL,	 /* true/false (yes/no, on/off) -> bool; def */
 };
 
 struct config_key {

@@ -43,6 +43,12 @@ static void test_full(void)
 				"    format: csv\n"
 				"    field_map:\n"
 				"      ts: when\n"
+				"  - name: relay\n"
+				"    type: syslog\n"
+				"    listen: 127.0.0.1:5514\n"
+				"    protocol: tcp\n"
+				"  - name: pipe\n"
+				"    path: \"-\"\n"
 				"rules: [rules, /opt/extra.yml]\n"
 				"lists:\n"
 				"  vip: [c-1, c-2]\n"
@@ -52,7 +58,17 @@ static void test_full(void)
 				"  max_lateness: 90s\n"
 				"  max_line_bytes: 2MiB\n"
 				"store:\n"
-				"  path: alerts.db\n",
+				"  path: alerts.db\n"
+				"state_dir: state\n"
+				"control_socket: /run/c.sock\n"
+				"user: custos\n"
+				"group: custos\n"
+				"checkpoint: { every_records: 500, "
+				"every_ms: 250ms }\n"
+				"status_log_interval: 0\n"
+				"sinks:\n"
+				"  syslog: { enabled: yes, facility: auth,\n"
+				"            priority: { high: alert } }\n",
 				&d);
 	CHECK(c != NULL);
 	CHECK_INT(diag_count(&d), 0);
@@ -60,8 +76,18 @@ static void test_full(void)
 		diag_print(&d, stderr);
 		return;
 	}
-	CHECK_INT(c->n_inputs, 2);
+	CHECK_INT(c->n_inputs, 4);
 	CHECK_INT(c->inputs[1].format, INPUT_CSV);
+	CHECK_INT(c->inputs[0].type, INPUT_FILE);
+	CHECK_INT(c->inputs[2].type, INPUT_SYSLOG);
+	CHECK_INT(c->inputs[2].protocol, SYSLOG_TCP);
+	CHECK_INT(c->inputs[3].type, INPUT_STDIN);
+	CHECK_INT(c->checkpoint.every_records, 500);
+	CHECK_INT(c->checkpoint.every_ms, 250);
+	CHECK_INT(c->status_log_interval_ms, 0);
+	CHECK(c->sink_syslog.enabled);
+	CHECK_INT(c->sink_syslog.priority[LEVEL_HIGH], 1);
+	CHECK_INT(c->sink_syslog.priority[LEVEL_CRITICAL], 2);
 	CHECK_STR(fieldmap_source(config_input_fieldmap(c, 0), FIELD_AGENT),
 		  "actor.id");
 	/* an input's map replaces the default entirely */
@@ -89,8 +115,10 @@ static void test_full(void)
 	    "  rows: rows\n  query: query\n  src_ip: src_ip\n"
 	    "  session: session\n  tool: tool\n  outcome: outcome\n"
 	    "inputs:\n"
-	    "  - name: crm\n    path: /var/log/crm.json\n    format: json\n"
-	    "  - name: admin\n    path: /etc/custos/logs/admin.csv\n"
+	    "  - name: crm\n    type: file\n    path: /var/log/crm.json\n"
+	    "    format: json\n"
+	    "  - name: admin\n    type: file\n"
+	    "    path: /etc/custos/logs/admin.csv\n"
 	    "    format: csv\n    field_map:\n"
 	    "      ts: when (format auto)\n"
 	    "      agent: agent\n      team: team\n      site: site\n"
@@ -99,12 +127,27 @@ static void test_full(void)
 	    "      rows: rows\n      query: query\n      src_ip: src_ip\n"
 	    "      session: session\n      tool: tool\n"
 	    "      outcome: outcome\n"
+	    "  - name: relay\n    type: syslog\n"
+	    "    listen: 127.0.0.1:5514\n    protocol: tcp\n"
+	    "    format: json\n"
+	    "  - name: pipe\n    type: stdin\n    path: -\n"
+	    "    format: json\n"
 	    "rules:\n  - /etc/custos/rules\n  - /opt/extra.yml\n"
 	    "lists:\n  vip:\n    - c-1\n    - c-2\n  empty: []\n"
 	    "limits:\n  max_groups: 500\n  max_window_events: 10000\n"
 	    "  max_distinct: 10000\n  evidence_sample: 10\n"
 	    "  max_lateness: 90s\n  max_line_bytes: 2097152\n"
-	    "store:\n  path: /etc/custos/alerts.db\n";
+	    "store:\n  path: /etc/custos/alerts.db\n"
+	    "state_dir: /etc/custos/state\n"
+	    "control_socket: /run/c.sock\n"
+	    "user: custos\ngroup: custos\ncontrol_group: ~\n"
+	    "checkpoint:\n  every_records: 500\n  every_ms: 250ms\n"
+	    "status_log_interval: 0\n"
+	    "sinks:\n  syslog:\n    enabled: true\n    facility: auth\n"
+	    "    ident: custos\n    priority:\n"
+	    "      informational: info\n      low: notice\n"
+	    "      medium: warning\n      high: alert\n"
+	    "      critical: crit\n";
 	CHECK_STR(got, want);
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "%s", got);
@@ -128,8 +171,23 @@ static void test_defaults(void)
 	CHECK_INT(c->limits.max_lateness_ms, 300000);
 	CHECK_INT(c->max_line_bytes, 1048576);
 	CHECK_STR(c->store_path, "/var/lib/custos/alerts.db");
+	CHECK_STR(c->state_dir, "/var/lib/custos");
+	CHECK_STR(c->control_socket, "/run/custos/control.sock");
+	CHECK(c->user == NULL && c->group == NULL);
+	CHECK_INT(c->checkpoint.every_records, 10000);
+	CHECK_INT(c->checkpoint.every_ms, 2000);
+	CHECK_INT(c->status_log_interval_ms, 300000);
+	CHECK(!c->sink_syslog.enabled);
+	CHECK_STR(c->sink_syslog.ident, "custos");
+	CHECK_INT(c->sink_syslog.priority[LEVEL_MEDIUM], 4);
 	config_free(c);
 	config_free(NULL);
+	diag_clear(&d);
+
+	/* the store follows state_dir unless given */
+	c = load("/etc/c.yml", "state_dir: /srv/custos\n", &d);
+	CHECK(c != NULL && strcmp(c->store_path, "/srv/custos/alerts.db") == 0);
+	config_free(c);
 	diag_clear(&d);
 
 	/* a bare name: relative paths stay relative */
@@ -192,7 +250,10 @@ static void test_errors(void)
 			   "  max_window_event: 10\n"
 			   "store:\n"
 			   "  path: \"\"\n"
-			   "sinks: {}\n";
+			   "sinks: { syslog: { enabled: maybe, facility: locl0,"
+			   " priority: { high: loud } }, file: x }\n"
+			   "checkpoint: { every_ms: 1ms }\n"
+			   "inputs2: []\n";
 	const struct want_diag w[] = {
 	    {3, 3,
 	     "unknown key 'custmer' in field_map (did you mean "
@@ -219,7 +280,18 @@ static void test_errors(void)
 	     "unknown key 'max_window_event' in limits (did you mean "
 	     "'max_window_events'?)"},
 	    {22, 9, "'path' must be a string, not empty"},
-	    {23, 1, "unknown key 'sinks' in config"},
+	    {23, 29, "'enabled' must be true or false, not 'maybe'"},
+	    {23, 46,
+	     "'facility' must be one of auth, authpriv, daemon, user, "
+	     "local0..local7, not 'locl0' (did you mean 'local0'?)"},
+	    {23, 71, "'high' must be one of emerg, alert, crit, err, warning, "
+	     "notice, info, debug, not 'loud'"},
+	    {23, 81, "unknown key 'file' in sinks"},
+	    {24, 25,
+	     "'every_ms' must be a duration between 10ms and 1h (e.g. 30s, "
+	     "5m, 2h), not '1ms'"},
+	    {25, 1, "unknown key 'inputs2' in config (did you mean "
+	     "'inputs'?)"},
 	};
 	expect_errors(yaml, w, sizeof(w) / sizeof(w[0]));
 
@@ -231,6 +303,23 @@ static void test_errors(void)
 	    {1, 9, "'inputs' must be a list, not mapping"},
 	    {2, 12, "field_map must be a mapping, not a scalar"}};
 	expect_errors("inputs: {name: x}\nfield_map: agent\n", w3, 2);
+
+	const struct want_diag w4[] = {
+	    {2, 5, "missing required key 'path' in inputs[0]"},
+	    {4, 5, "missing required key 'listen' in inputs[1] (type syslog)"},
+	    {7, 13, "'listen' must be host:port, not 'nowhere'"},
+	    {9, 11, "'type' must be one of file, stdin, syslog, not 'tail'"}};
+	expect_errors("inputs:\n"
+		      "  - name: a\n"
+		      "    format: json\n"
+		      "  - name: b\n"
+		      "    type: syslog\n"
+		      "  - name: c\n"
+		      "    listen: nowhere\n"
+		      "    type: syslog\n"
+		      "  - type: tail\n"
+		      "    name: d\n",
+		      w4, 4);
 }
 
 static void test_helpers(void)

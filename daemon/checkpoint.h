@@ -1,0 +1,61 @@
+/*
+ * checkpoint: what makes a restart lose nothing and repeat nothing.
+ *
+ * One store transaction holds, together:
+ *   - the alerts raised since the previous checkpoint (pipeline_pending);
+ *   - the engine groups changed since then (engine_save_changes, or every
+ *     group after a reload or a failed checkpoint: engine_save_all);
+ *   - every input's position just after the last record evaluated.
+ * So the store always describes one point of the input streams: after a
+ * crash, the daemon restores the engine state, resumes each input from its
+ * position, re-evaluates the records after it and raises again only the
+ * alerts that were never committed (with the same ids: ids depend only on
+ * the input).
+ *
+ * The daemon calls checkpoint_commit() every checkpoint.every_records
+ * records or every_ms, on reload and at shutdown.  Clock: the caller's
+ * wall clock for the store's created_ms, CLOCK_MONOTONIC for last_ms.
+ */
+#ifndef CUSTOS_CHECKPOINT_H
+#define CUSTOS_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "pipeline.h"
+#include "store.h"
+
+struct checkpoint {
+	struct store *store; /* borrowed */
+	bool need_full;      /* next commit saves every engine group */
+	uint64_t n_commits, n_failures;
+	uint64_t n_alerts_stored;   /* new rows */
+	uint64_t n_alerts_repeated; /* already stored (a re-read) */
+	uint64_t n_groups_written;
+	int64_t last_ms; /* monotonic time of the last success, 0: never */
+};
+
+void checkpoint_init(struct checkpoint *c, struct store *store);
+
+/* Writes one checkpoint of p (see above).  Returns 0, or -1 with err
+ * (the transaction is rolled back; the pending alerts stay pending and
+ * the next commit writes every group). */
+int checkpoint_commit(struct checkpoint *c, struct pipeline *p,
+		      int64_t wall_ms, int64_t mono_ms, char *err,
+		      size_t err_size);
+
+struct checkpoint_restored {
+	uint64_t n_groups;   /* restored */
+	uint64_t n_stale;    /* of rules that changed or are gone: deleted */
+	uint64_t n_rejected; /* blobs that did not decode */
+};
+
+/* Restores the engine state saved in store into e (a new engine) and
+ * deletes the state of rules e does not have.  0, or -1 with err. */
+int checkpoint_restore(struct store *store, struct engine *e,
+		       struct checkpoint_restored *out, char *err,
+		       size_t err_size);
+
+#endif

@@ -1,0 +1,662 @@
+/*
+ * custosd: the custos daemon.  Reads access logs from its inputs,
+ * evaluates the rules, stores alerts and hands them to the sinks.
+ *
+ *   custosd [-f] [-v] [-c FILE]        run (foreground with -f)
+ *   custosd --check [-v] [-c FILE]     validate config and rules, exit
+ *
+ * Start-up: load config and rules (refuse with every error as
+ * file:line:column, exit 2), create state_dir, open the store, restore
+ * engine state, open the inputs at their saved positions, open the control
+ * socket, drop privileges, then tell systemd READY=1.  Signals: SIGHUP
+ * reloads config and rules (kept only if valid), SIGTERM/SIGINT finish the
+ * batch in hand, checkpoint and exit 0.  Clocks: CLOCK_MONOTONIC for
+ * timers and uptime; the wall clock only for the store's created_ms.
+ */
+#include "checkpoint.h"
+#include "config.h"
+#include "control.h"
+#include "input.h"
+#include "log.h"
+#include "loop.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CUSTOS_VERSION
+#define CUSTOS_VERSION "dev"
+#endif
+
+#define DEFAULT_CONFIG "/etc/custos/custos.yml"
+#define POLL_INTERVAL_MS 250
+#define SINK_DRAIN_BATCH 256
+#define MAX_INPUT_FDS 16
+#define MAX_INPUTS 32
+
+struct daemon {
+	const char *config_path;
+	bool foreground, verbose;
+	struct config *cfg_inputs; /* the config the inputs were opened with */
+	struct config *cfg;	   /* current (may equal cfg_inputs) */
+	struct store *store;
+	struct pipeline *p;
+	struct checkpoint ck;
+	struct control *ctl;
+	struct loop *loop;
+	int64_t start_ms;
+	int ck_timer, status_timer;
+	int input_fds[MAX_INPUTS][MAX_INPUT_FDS];
+	size_t n_input_fds[MAX_INPUTS];
+	uint64_t n_reloads, n_reload_failures;
+	bool stopping;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- loading ---- */
+
+static const char *const type_names[] = {"file", "stdin", "syslog"};
+static const char *const format_names[] = {"json", "csv", "kv"};
+
+static void check_supported(const struct config *c, struct diag *d)
+{
+	for (size_t i = 0; i < c->n_inputs; i++) {
+		const struct config_input *in = &c->inputs[i];
+		if (input_ops_find(type_names[in->type]) == NULL)
+			diag_add(d, c->file, in->line, in->column,
+				 "input '%s': type '%s' is not available in "
+				 "this build",
+				 in->name, type_names[in->type]);
+		if (pipeline_decoder(format_names[in->format]) == NULL)
+			diag_add(d, c->file, in->line, in->column,
+				 "input '%s': format '%s' is not available "
+				 "in this build",
+				 in->name, format_names[in->format]);
+	}
+}
+
+/* Config + rules, or every problem in d.  0 or -1. */
+static int load_all(const char *path, struct config **cfg,
+		    struct ruleset **rules, struct diag *d)
+{
+	*rules = NULL;
+	if ((*cfg = config_load(path, d)) == NULL)
+		return -1;
+	check_supported(*cfg, d);
+	if ((*rules = ruleset_new()) == NULL ||
+	    ruleset_set_lists(*rules, &(*cfg)->lists) < 0) {
+		diag_add(d, path, 0, 0, "out of memory");
+		goto fail;
+	}
+	if ((*cfg)->n_rule_paths == 0)
+		diag_add(d, path, 0, 0, "no rules: set 'rules:' in the config");
+	for (size_t i = 0; i < (*cfg)->n_rule_paths; i++)
+		ruleset_load_path(*rules, (*cfg)->rule_paths[i], d);
+	if (diag_count(d) == 0)
+		ruleset_finish(*rules, d);
+	if (diag_count(d) == 0)
+		return 0;
+fail:
+	ruleset_free(*rules);
+	config_free(*cfg);
+	*rules = NULL;
+	*cfg = NULL;
+	return -1;
+}
+
+static void log_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n_entries; i++) {
+		const struct diag_entry *e = &d->entries[i];
+		log_warnx("%s:%d:%d: %s", e->file ? e->file : "-", e->line,
+			  e->column, e->message);
+	}
+	if (d->n_dropped)
+		log_warnx("%zu more problems not shown", d->n_dropped);
+}
+
+/* ---- checkpoints and status ---- */
+
+static int do_checkpoint(struct daemon *d)
+{
+	char err[512];
+
+	if (checkpoint_commit(&d->ck, d->p, wall_ms(), loop_now_ms(), err,
+			      sizeof(err)) == 0)
+		return 0;
+	log_warnx("%s", err);
+	return -1;
+}
+
+static char *status_json(void *arg)
+{
+	struct daemon *d = arg;
+	json_t *o = json_object();
+	int64_t now = loop_now_ms();
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "version", json_string(CUSTOS_VERSION));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "uptime_s",
+			    json_integer((now - d->start_ms) / 1000));
+	json_object_set_new(o, "config", json_string(d->cfg->file));
+	pipeline_status(d->p, o);
+	json_object_set_new(
+	    o, "checkpoint",
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "commits",
+		      (json_int_t)d->ck.n_commits, "failures",
+		      (json_int_t)d->ck.n_failures, "alerts_stored",
+		      (json_int_t)d->ck.n_alerts_stored, "alerts_repeated",
+		      (json_int_t)d->ck.n_alerts_repeated, "groups_written",
+		      (json_int_t)d->ck.n_groups_written, "last_age_ms",
+		      (json_int_t)(d->ck.last_ms ? now - d->ck.last_ms : -1)));
+	json_object_set_new(o, "reloads",
+			    json_pack("{s:I, s:I}", "ok",
+				      (json_int_t)d->n_reloads, "failed",
+				      (json_int_t)d->n_reload_failures));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void status_line(struct daemon *d, char *buf, size_t size)
+{
+	struct pipeline_totals t;
+
+	pipeline_totals(d->p, &t);
+	snprintf(buf, size,
+		 "%llu records, %llu malformed, %llu read errors, %llu alerts, "
+		 "%zu groups, sink queue %zu (%llu dropped), %llu checkpoints",
+		 (unsigned long long)t.n_records,
+		 (unsigned long long)t.n_malformed,
+		 (unsigned long long)t.n_errors,
+		 (unsigned long long)t.n_alerts, t.n_groups,
+		 t.sink_queue_depth, (unsigned long long)t.n_sink_dropped,
+		 (unsigned long long)d->ck.n_commits);
+}
+
+static void on_status_timer(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+	char line[512];
+
+	status_line(d, line, sizeof(line));
+	log_info("status: %s", line);
+	sd_notifyf(0, "STATUS=%s", line);
+}
+
+static void on_checkpoint_timer(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+	size_t n_pending;
+
+	pipeline_pending(d->p, &n_pending);
+	if (pipeline_records_since_checkpoint(d->p) || n_pending ||
+	    d->ck.need_full)
+		do_checkpoint(d);
+}
+
+static void on_watchdog_timer(struct loop *l, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void on_poll_timer(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	pipeline_mark_ready(d->p);
+}
+
+/* ---- inputs in the loop ---- */
+
+static void on_input_fd(struct loop *l, int fd, void *arg)
+{
+	struct pipeline_input *pi = arg;
+
+	pi->ready = true;
+}
+
+/* Watches exactly the fds input i wants now (they change: EOF, rotation,
+ * new TCP connections).  A fd epoll refuses (a regular file) is left to
+ * the poll timer. */
+static void sync_fds(struct daemon *d, size_t i)
+{
+	struct pipeline_input *pi = pipeline_input_at(d->p, i);
+	int want[MAX_INPUT_FDS];
+	size_t n_want = 0;
+
+	if (pi->in != NULL && !pi->failed)
+		n_want = pi->ops->fds(pi->in, want, MAX_INPUT_FDS);
+	for (size_t k = 0; k < d->n_input_fds[i]; k++) {
+		int fd = d->input_fds[i][k];
+		bool keep = false;
+		for (size_t j = 0; j < n_want && !keep; j++)
+			keep = want[j] == fd;
+		if (!keep) {
+			loop_del_fd(d->loop, fd);
+			d->input_fds[i][k--] = d->input_fds[i][--d->n_input_fds[i]];
+		}
+	}
+	for (size_t j = 0; j < n_want; j++) {
+		bool have = false;
+		for (size_t k = 0; k < d->n_input_fds[i] && !have; k++)
+			have = d->input_fds[i][k] == want[j];
+		if (have || loop_add_fd(d->loop, want[j], on_input_fd, pi) < 0)
+			continue;
+		d->input_fds[i][d->n_input_fds[i]++] = want[j];
+	}
+}
+
+static bool before_sleep(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return false;
+	bool more = pipeline_poll(d->p, PIPELINE_POLL_BATCH, loop_now_ms());
+	for (size_t i = 0; i < pipeline_n_inputs(d->p); i++)
+		sync_fds(d, i);
+	if (pipeline_need_checkpoint(d->p))
+		do_checkpoint(d);
+	pipeline_drain_sinks(d->p, SINK_DRAIN_BATCH);
+	return more || pipeline_sink_queue_depth(d->p) > 0;
+}
+
+/* ---- reload ---- */
+
+static bool same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_inputs(const struct config *a, const struct config *b)
+{
+	if (a->n_inputs != b->n_inputs)
+		return false;
+	for (size_t i = 0; i < a->n_inputs; i++) {
+		const struct config_input *x = &a->inputs[i], *y = &b->inputs[i];
+		if (!same_str(x->name, y->name) || x->type != y->type ||
+		    !same_str(x->path, y->path) ||
+		    !same_str(x->listen, y->listen) ||
+		    x->protocol != y->protocol || x->format != y->format)
+			return false;
+	}
+	return true;
+}
+
+static void warn_restart_only(const struct daemon *d, const struct config *c)
+{
+	const struct config *o = d->cfg_inputs;
+
+	if (!same_inputs(o, c))
+		log_warnx("reload: input changes take effect at the next "
+			  "restart; inputs are unchanged until then");
+	if (!same_str(o->store_path, c->store_path) ||
+	    !same_str(o->state_dir, c->state_dir) ||
+	    !same_str(o->control_socket, c->control_socket) ||
+	    !same_str(o->user, c->user) || !same_str(o->group, c->group))
+		log_warnx("reload: store, state_dir, control_socket, user and "
+			  "group changes take effect at the next restart");
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *cfg;
+	struct ruleset *rules;
+	struct diag dg;
+	char err[256];
+
+	log_info("reloading %s", d->config_path);
+	sd_notify(0, "RELOADING=1");
+	diag_init(&dg);
+	if (load_all(d->config_path, &cfg, &rules, &dg) < 0) {
+		log_diag(&dg);
+		log_warnx("reload refused (%zu problems); the running rules "
+			  "stay in force", diag_count(&dg));
+		d->n_reload_failures++;
+		goto out;
+	}
+	warn_restart_only(d, cfg);
+	if (do_checkpoint(d) < 0 ||
+	    pipeline_reload(d->p, cfg, rules, err, sizeof(err)) < 0) {
+		log_warnx("reload refused: %s",
+			  d->ck.n_failures ? "checkpoint failed" : err);
+		config_free(cfg);
+		d->n_reload_failures++;
+		goto out;
+	}
+	if (d->cfg != d->cfg_inputs)
+		config_free(d->cfg);
+	d->cfg = cfg;
+	d->ck.need_full = true;
+	loop_timer_set(d->loop, d->ck_timer, cfg->checkpoint.every_ms);
+	loop_timer_set(d->loop, d->status_timer, cfg->status_log_interval_ms);
+	d->n_reloads++;
+	log_info("reloaded: %zu rules", pipeline_rules(d->p)->n_rules);
+out:
+	diag_clear(&dg);
+	sd_notify(0, "READY=1");
+}
+
+static void on_signal(struct loop *l, int signo, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (signo == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_info("%s: finishing the records in hand, then exiting",
+		 strsignal(signo));
+	d->stopping = true;
+	loop_stop(l);
+}
+
+/* ---- files and privileges ---- */
+
+/* mkdir with mode unless it exists. */
+static int make_dir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0 || (errno == EEXIST && stat(path, &st) == 0 &&
+				       S_ISDIR(st.st_mode)))
+		return 0;
+	log_warn("%s", path);
+	return -1;
+}
+
+static int make_dirs(const struct config *c)
+{
+	char *sock = strdup(c->control_socket);
+	int rc;
+
+	if (sock == NULL)
+		return -1;
+	rc = make_dir(c->state_dir, 0750);
+	if (rc == 0)
+		rc = make_dir(dirname(sock), 0750);
+	free(sock);
+	return rc;
+}
+
+static gid_t group_id(const char *name)
+{
+	struct group *g = name ? getgrnam(name) : NULL;
+
+	return g ? g->gr_gid : (gid_t)-1;
+}
+
+static void chown_files(const struct config *c, uid_t uid, gid_t gid)
+{
+	const char *suffix[] = {"", "-wal", "-shm"};
+	char path[4096];
+	char *sock = strdup(c->control_socket);
+
+	if (chown(c->state_dir, uid, gid) < 0)
+		log_warn("chown %s", c->state_dir);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", c->store_path, suffix[i]);
+		if (chown(path, uid, gid) < 0 && errno != ENOENT)
+			log_warn("chown %s", path);
+	}
+	if (sock && chown(dirname(sock), uid, gid) < 0)
+		log_warn("chown %s", sock);
+	if (chown(c->control_socket, uid, gid) < 0)
+		log_warn("chown %s", c->control_socket);
+	free(sock);
+}
+
+/* Switches to cfg's user/group when running as root; fatal if it cannot
+ * (going on as root when told not to would be unsafe). */
+static void drop_privileges(const struct config *c)
+{
+	struct passwd *pw;
+	uid_t ru, eu, su;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return;
+	if (c->user == NULL) {
+		log_warnx("running as root: set 'user' in %s", c->file);
+		return;
+	}
+	if ((pw = getpwnam(c->user)) == NULL)
+		fatalx("user '%s' does not exist", c->user);
+	gid = c->group ? group_id(c->group) : pw->pw_gid;
+	if (gid == (gid_t)-1)
+		fatalx("group '%s' does not exist", c->group);
+	chown_files(c, pw->pw_uid, gid);
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		fatal("dropping privileges to %s", c->user);
+	if (getresuid(&ru, &eu, &su) < 0 || ru != pw->pw_uid ||
+	    eu != pw->pw_uid || su != pw->pw_uid || setuid(0) == 0)
+		fatalx("privileges not dropped");
+	log_info("running as %s (uid %ld, gid %ld)", c->user,
+		 (long)pw->pw_uid, (long)gid);
+}
+
+/* ---- start, run, stop ---- */
+
+static void on_control(struct loop *l, int fd, void *arg)
+{
+	struct daemon *d = arg;
+
+	control_accept(d->ctl);
+}
+
+static int setup_loop(struct daemon *d)
+{
+	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
+	uint64_t wd_usec = 0;
+
+	if ((d->loop = loop_new()) == NULL ||
+	    loop_add_signals(d->loop, sigs, 3, on_signal, d) < 0 ||
+	    loop_add_fd(d->loop, control_fd(d->ctl), on_control, d) < 0)
+		return -1;
+	loop_set_before_sleep(d->loop, before_sleep, d);
+	d->ck_timer = loop_add_timer(d->loop, d->cfg->checkpoint.every_ms,
+				     on_checkpoint_timer, d);
+	d->status_timer = loop_add_timer(
+	    d->loop, d->cfg->status_log_interval_ms, on_status_timer, d);
+	loop_add_timer(d->loop, POLL_INTERVAL_MS, on_poll_timer, d);
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
+		loop_add_timer(d->loop, (int64_t)(wd_usec / 2000),
+			       on_watchdog_timer, d);
+	for (size_t i = 0; i < pipeline_n_inputs(d->p); i++)
+		sync_fds(d, i);
+	return 0;
+}
+
+/* Everything before serving; fatal on failure (exit 1, or 2 for a bad
+ * config). */
+static void start(struct daemon *d)
+{
+	struct ruleset *rules;
+	struct checkpoint_restored rs;
+	struct diag dg;
+	char err[512];
+
+	diag_init(&dg);
+	if (load_all(d->config_path, &d->cfg, &rules, &dg) < 0) {
+		log_diag(&dg);
+		log_warnx("%zu problems; not starting", diag_count(&dg));
+		exit(2);
+	}
+	diag_clear(&dg);
+	d->cfg_inputs = d->cfg;
+	if (d->cfg->n_inputs > MAX_INPUTS)
+		fatalx("more than %d inputs", MAX_INPUTS);
+	if (make_dirs(d->cfg) < 0)
+		exit(1);
+	if ((d->store = store_open(d->cfg->store_path, err, sizeof(err))) ==
+	    NULL)
+		fatalx("%s", err);
+	checkpoint_init(&d->ck, d->store);
+	if ((d->p = pipeline_new(d->cfg, rules, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (checkpoint_restore(d->store, pipeline_engine(d->p), &rs, err,
+			       sizeof(err)) < 0)
+		fatalx("%s", err);
+	log_info("engine state: %llu groups restored, %llu stale dropped, "
+		 "%llu rejected",
+		 (unsigned long long)rs.n_groups,
+		 (unsigned long long)rs.n_stale,
+		 (unsigned long long)rs.n_rejected);
+	if (pipeline_open_inputs(d->p, d->store, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	d->ctl = control_open(d->cfg->control_socket,
+			      group_id(d->cfg->control_group
+					   ? d->cfg->control_group
+					   : d->cfg->group),
+			      status_json, d, err, sizeof(err));
+	if (d->ctl == NULL)
+		fatalx("control socket %s", err);
+	drop_privileges(d->cfg);
+	if (setup_loop(d) < 0)
+		fatal("event loop");
+}
+
+static int stop(struct daemon *d)
+{
+	char line[512];
+	int rc = 0;
+
+	sd_notify(0, "STOPPING=1");
+	if (do_checkpoint(d) < 0)
+		rc = 1;
+	pipeline_drain_sinks(d->p, PIPELINE_SINK_QUEUE_MAX);
+	status_line(d, line, sizeof(line));
+	log_info("exiting: %s", line);
+	control_close(d->ctl);
+	loop_free(d->loop);
+	pipeline_free(d->p);
+	store_close(d->store);
+	if (d->cfg != d->cfg_inputs)
+		config_free(d->cfg);
+	config_free(d->cfg_inputs);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: custosd [-fv] [-c FILE]\n"
+		"       custosd --check [-v] [-c FILE]\n"
+		"  -c, --config FILE  configuration [" DEFAULT_CONFIG "]\n"
+		"  -f, --foreground   stay in the foreground, log to stderr\n"
+		"  -n, --check        validate config and rules, print OK or "
+		"every error\n"
+		"                     as file:line:column (exit 2), then exit\n"
+		"  -v, --verbose      debug messages; with --check, print the "
+		"compiled config\n"
+		"  -V, --version      print the version\n");
+}
+
+static int check(const struct daemon *d)
+{
+	struct config *cfg;
+	struct ruleset *rules;
+	struct diag dg;
+
+	diag_init(&dg);
+	if (load_all(d->config_path, &cfg, &rules, &dg) < 0) {
+		diag_print(&dg, stderr);
+		diag_clear(&dg);
+		return 2;
+	}
+	if (d->verbose)
+		config_dump(cfg, stdout);
+	printf("OK: %s, %zu rules\n", d->config_path, rules->n_rules);
+	ruleset_free(rules);
+	config_free(cfg);
+	diag_clear(&dg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, 0, 'c'},
+	    {"foreground", no_argument, 0, 'f'},
+	    {"check", no_argument, 0, 'n'},
+	    {"verbose", no_argument, 0, 'v'},
+	    {"version", no_argument, 0, 'V'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
+	struct daemon d = {.config_path = DEFAULT_CONFIG};
+	bool check_only = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:fnvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			d.verbose = true;
+			break;
+		case 'V':
+			printf("custosd %s\n", CUSTOS_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check_only)
+		return check(&d);
+	log_init(true, d.verbose, LOG_DAEMON);
+	d.start_ms = loop_now_ms();
+	start(&d);
+	if (!d.foreground) {
+		if (daemon(1, 0) < 0)
+			fatal("daemon");
+		log_init(false, d.verbose, LOG_DAEMON);
+	}
+	sd_notifyf(0, "READY=1\nMAINPID=%ld", (long)getpid());
+	log_info("started: %zu inputs, %zu rules, store %s",
+		 pipeline_n_inputs(d.p), pipeline_rules(d.p)->n_rules,
+		 d.cfg->store_path);
+	if (loop_run(d.loop) < 0)
+		log_warn("event loop");
+	return stop(&d);
+}

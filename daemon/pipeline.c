@@ -1,0 +1,557 @@
+/*
+ * pipeline: records -> decode -> normalize -> engine -> alerts (see
+ * pipeline.h).  Alerts handed over by the engine are borrowed for one
+ * callback, so they are deep-copied twice when needed: once into the
+ * pending list (the store, at checkpoint) and once into the sink ring.
+ * Copies borrow alert.rule from the current ruleset, which is why a
+ * reload drains both before freeing the old rules.
+ */
+#include "pipeline.h"
+
+#include "decode_json.h"
+#include "normalize.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const input_type_names[] = {"file", "stdin", "syslog"};
+static const char *const format_names[] = {"json", "csv", "kv"};
+
+/* One line per decoder; csv and kv plug in here when they land. */
+static const struct {
+	const char *name;
+	pipeline_decode_fn fn;
+} decoders[] = {
+    {"json", decode_json},
+    /* {"csv", decode_csv}, {"kv", decode_kv}, */
+};
+
+struct sink_slot {
+	const char *name;
+	pipeline_sink_fn fn;
+	void *arg;
+};
+
+struct pipeline {
+	const struct config *cfg;
+	struct ruleset *rules;
+	struct engine *engine;
+	struct event_buf *buf;
+	struct pipeline_input *inputs;
+	size_t n_inputs;
+	struct alert *pending;
+	size_t n_pending, cap_pending;
+	struct alert ring[PIPELINE_SINK_QUEUE_MAX];
+	size_t ring_head, ring_len;
+	struct sink_slot sinks[PIPELINE_MAX_SINKS];
+	size_t n_sinks;
+	uint64_t n_records_since_checkpoint;
+	uint64_t n_alerts, n_nomem;
+	uint64_t n_sink_dropped, n_sink_delivered, n_sink_failed;
+	int64_t now_ms;
+};
+
+pipeline_decode_fn pipeline_decoder(const char *format)
+{
+	for (size_t i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
+		if (strcmp(decoders[i].name, format) == 0)
+			return decoders[i].fn;
+	return NULL;
+}
+
+/* ---- alert copies ---- */
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && d == NULL)
+		*oom = true;
+	return d;
+}
+
+static int alert_copy(struct alert *dst, const struct alert *src)
+{
+	bool oom = false;
+
+	*dst = *src;
+	dst->group = NULL;
+	dst->n_group = 0;
+	dst->evidence_json = NULL;
+	dst->n_evidence = 0;
+	dst->event_json = dup_or_null(src->event_json, &oom);
+	dst->source_input = dup_or_null(src->source_input, &oom);
+	dst->source_path = dup_or_null(src->source_path, &oom);
+	if (src->n_group &&
+	    (dst->group = calloc(src->n_group, sizeof(*dst->group))) == NULL)
+		oom = true;
+	for (size_t i = 0; !oom && i < src->n_group; i++, dst->n_group++) {
+		dst->group[i].key = dup_or_null(src->group[i].key, &oom);
+		dst->group[i].value = dup_or_null(src->group[i].value, &oom);
+	}
+	if (src->n_evidence && !oom &&
+	    (dst->evidence_json =
+		 calloc(src->n_evidence, sizeof(char *))) == NULL)
+		oom = true;
+	for (size_t i = 0; !oom && i < src->n_evidence; i++, dst->n_evidence++)
+		dst->evidence_json[i] = dup_or_null(src->evidence_json[i], &oom);
+	if (oom) {
+		alert_clear(dst);
+		return -1;
+	}
+	return 0;
+}
+
+static void queue_pending(struct pipeline *p, const struct alert *a)
+{
+	if (p->n_pending == p->cap_pending) {
+		size_t cap = p->cap_pending ? 2 * p->cap_pending : 64;
+		struct alert *n = realloc(p->pending, cap * sizeof(*n));
+		if (n == NULL) {
+			p->n_nomem++;
+			return;
+		}
+		p->pending = n;
+		p->cap_pending = cap;
+	}
+	if (alert_copy(&p->pending[p->n_pending], a) == 0)
+		p->n_pending++;
+	else
+		p->n_nomem++;
+}
+
+static void queue_sinks(struct pipeline *p, const struct alert *a)
+{
+	if (p->n_sinks == 0)
+		return;
+	if (p->ring_len == PIPELINE_SINK_QUEUE_MAX) {
+		p->n_sink_dropped++;
+		return;
+	}
+	size_t at = (p->ring_head + p->ring_len) % PIPELINE_SINK_QUEUE_MAX;
+	if (alert_copy(&p->ring[at], a) == 0)
+		p->ring_len++;
+	else
+		p->n_sink_dropped++;
+}
+
+static void on_alert(const struct alert *a, void *arg)
+{
+	struct pipeline *p = arg;
+
+	p->n_alerts++;
+	queue_pending(p, a);
+	queue_sinks(p, a);
+}
+
+/* ---- life cycle ---- */
+
+static int make_engine(struct pipeline *p, const struct config *cfg,
+		       struct ruleset *rules, struct engine **e,
+		       struct event_buf **b)
+{
+	*e = engine_new(rules, &cfg->limits, on_alert, p);
+	*b = event_buf_new(rules->fields);
+	if (*e == NULL || *b == NULL) {
+		engine_free(*e);
+		event_buf_free(*b);
+		return -1;
+	}
+	return 0;
+}
+
+struct pipeline *pipeline_new(const struct config *cfg, struct ruleset *rules,
+			      char *err, size_t err_size)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || make_engine(p, cfg, rules, &p->engine, &p->buf) < 0) {
+		snprintf(err, err_size, "out of memory");
+		free(p);
+		ruleset_free(rules);
+		return NULL;
+	}
+	p->cfg = cfg;
+	p->rules = rules;
+	return p;
+}
+
+static void drop_ring(struct pipeline *p)
+{
+	while (p->ring_len) {
+		alert_clear(&p->ring[p->ring_head]);
+		p->ring_head = (p->ring_head + 1) % PIPELINE_SINK_QUEUE_MAX;
+		p->ring_len--;
+	}
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_inputs; i++)
+		if (p->inputs[i].in)
+			p->inputs[i].ops->close(p->inputs[i].in);
+	free(p->inputs);
+	pipeline_checkpointed(p);
+	free(p->pending);
+	drop_ring(p);
+	engine_free(p->engine);
+	event_buf_free(p->buf);
+	ruleset_free(p->rules);
+	free(p);
+}
+
+struct engine *pipeline_engine(struct pipeline *p)
+{
+	return p->engine;
+}
+
+const struct ruleset *pipeline_rules(const struct pipeline *p)
+{
+	return p->rules;
+}
+
+size_t pipeline_n_inputs(const struct pipeline *p)
+{
+	return p->n_inputs;
+}
+
+struct pipeline_input *pipeline_input_at(struct pipeline *p, size_t i)
+{
+	return i < p->n_inputs ? &p->inputs[i] : NULL;
+}
+
+/* ---- inputs ---- */
+
+static int open_one(struct pipeline *p, size_t i, struct store *store,
+		    char *err, size_t err_size)
+{
+	struct pipeline_input *pi = &p->inputs[i];
+	const struct config_input *ci = &p->cfg->inputs[i];
+	void *pos = NULL;
+	size_t pos_len = 0;
+	char why[256] = "";
+
+	pi->p = p;
+	pi->cfg = ci;
+	pi->map = config_input_fieldmap(p->cfg, i);
+	pi->ops = input_ops_find(input_type_names[ci->type]);
+	pi->decode = pipeline_decoder(format_names[ci->format]);
+	if (pi->ops == NULL || pi->decode == NULL) {
+		snprintf(err, err_size, "input %s: %s '%s' is not supported "
+			 "by this build", ci->name, pi->ops ? "format" : "type",
+			 pi->ops ? format_names[ci->format]
+				 : input_type_names[ci->type]);
+		return -1;
+	}
+	if (store && store_position_get(store, ci->name, &pos, &pos_len) < 0) {
+		snprintf(err, err_size, "input %s: reading its position: %s",
+			 ci->name, store_errmsg(store));
+		return -1;
+	}
+	pi->in = pi->ops->open(ci, pos, pos_len, why, sizeof(why));
+	free(pos);
+	if (pi->in == NULL) {
+		snprintf(err, err_size, "input %s: %s", ci->name, why);
+		return -1;
+	}
+	pi->ready = true;
+	return 0;
+}
+
+int pipeline_open_inputs(struct pipeline *p, struct store *store, char *err,
+			 size_t err_size)
+{
+	size_t n = p->cfg->n_inputs;
+
+	if ((p->inputs = calloc(n ? n : 1, sizeof(*p->inputs))) == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p->n_inputs++;
+		if (open_one(p, i, store, err, err_size) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- records ---- */
+
+static void malformed(struct pipeline_input *pi, const struct input_record *r,
+		      const char *why)
+{
+	pi->n_malformed++;
+	log_bad_input(&pi->limiter, pi->p->now_ms, pi->cfg->name,
+		      r->source.line, r->source.offset, why, r->data, r->len);
+}
+
+void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
+{
+	struct pipeline *p = pi->p;
+	struct event ev;
+	char err[256];
+
+	p->n_records_since_checkpoint++;
+	if (r->truncated) {
+		malformed(pi, r, "record longer than max_line_bytes");
+		return;
+	}
+	if (r->len == 0)
+		return;
+	if (pi->decode(p->buf, r->data, r->len, &ev, err, sizeof(err)) < 0 ||
+	    normalize_event(pi->map, p->buf, &ev, err, sizeof(err)) < 0) {
+		malformed(pi, r, err);
+		return;
+	}
+	ev.source = r->source;
+	if (engine_process(p->engine, &ev) < 0)
+		p->n_nomem++;
+}
+
+static int emit(void *arg, const struct input_record *r)
+{
+	pipeline_record(arg, r);
+	return 0;
+}
+
+void pipeline_mark_ready(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->n_inputs; i++)
+		p->inputs[i].ready = true;
+}
+
+bool pipeline_poll(struct pipeline *p, size_t budget, int64_t now_ms)
+{
+	bool more = false;
+	char err[256];
+
+	p->now_ms = now_ms;
+	for (size_t i = 0; i < p->n_inputs; i++) {
+		struct pipeline_input *pi = &p->inputs[i];
+		if (!pi->ready || pi->failed || pi->in == NULL)
+			continue;
+		if (p->n_pending >= PIPELINE_MAX_PENDING)
+			return true; /* checkpoint first */
+		err[0] = '\0';
+		int n = pi->ops->poll(pi->in, emit, pi, budget, err,
+				      sizeof(err));
+		if (n < 0) {
+			log_warnx("input %s: %s; no longer read", pi->cfg->name,
+				  err);
+			pi->failed = true;
+			continue;
+		}
+		pi->ready = (size_t)n >= budget;
+		more |= pi->ready;
+	}
+	return more;
+}
+
+bool pipeline_need_checkpoint(const struct pipeline *p)
+{
+	return p->n_pending >= PIPELINE_MAX_PENDING / 2 ||
+	       p->n_records_since_checkpoint >= p->cfg->checkpoint.every_records;
+}
+
+uint64_t pipeline_records_since_checkpoint(const struct pipeline *p)
+{
+	return p->n_records_since_checkpoint;
+}
+
+const struct alert *pipeline_pending(const struct pipeline *p, size_t *n)
+{
+	*n = p->n_pending;
+	return p->pending;
+}
+
+void pipeline_checkpointed(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->n_pending; i++)
+		alert_clear(&p->pending[i]);
+	p->n_pending = 0;
+	p->n_records_since_checkpoint = 0;
+}
+
+/* ---- sinks ---- */
+
+int pipeline_add_sink(struct pipeline *p, const char *name,
+		      pipeline_sink_fn fn, void *arg)
+{
+	if (p->n_sinks == PIPELINE_MAX_SINKS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	p->sinks[p->n_sinks++] = (struct sink_slot){name, fn, arg};
+	return 0;
+}
+
+size_t pipeline_drain_sinks(struct pipeline *p, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < max && p->ring_len; n++) {
+		struct alert *a = &p->ring[p->ring_head];
+		for (size_t s = 0; s < p->n_sinks; s++) {
+			if (p->sinks[s].fn(p->sinks[s].arg, a) < 0)
+				p->n_sink_failed++;
+			else
+				p->n_sink_delivered++;
+		}
+		alert_clear(a);
+		p->ring_head = (p->ring_head + 1) % PIPELINE_SINK_QUEUE_MAX;
+		p->ring_len--;
+	}
+	return n;
+}
+
+size_t pipeline_sink_queue_depth(const struct pipeline *p)
+{
+	return p->ring_len;
+}
+
+/* ---- reload ---- */
+
+static const struct fieldmap *map_by_name(const struct config *cfg,
+					  const char *name)
+{
+	for (size_t i = 0; i < cfg->n_inputs; i++)
+		if (strcmp(cfg->inputs[i].name, name) == 0)
+			return config_input_fieldmap(cfg, i);
+	return cfg->field_map;
+}
+
+int pipeline_reload(struct pipeline *p, const struct config *cfg,
+		    struct ruleset *rules, char *err, size_t err_size)
+{
+	struct engine *e;
+	struct event_buf *b;
+
+	if (p->n_pending) {
+		snprintf(err, err_size, "alerts not yet checkpointed");
+		ruleset_free(rules);
+		return -1;
+	}
+	if (make_engine(p, cfg, rules, &e, &b) < 0) {
+		snprintf(err, err_size, "out of memory");
+		ruleset_free(rules);
+		return -1;
+	}
+	if (engine_transfer(p->engine, e) < 0) {
+		snprintf(err, err_size, "out of memory moving engine state");
+		engine_free(e);
+		event_buf_free(b);
+		ruleset_free(rules);
+		return -1;
+	}
+	pipeline_drain_sinks(p, PIPELINE_SINK_QUEUE_MAX);
+	engine_free(p->engine);
+	event_buf_free(p->buf);
+	ruleset_free(p->rules);
+	p->engine = e;
+	p->buf = b;
+	p->rules = rules;
+	p->cfg = cfg;
+	for (size_t i = 0; i < p->n_inputs; i++)
+		p->inputs[i].map = map_by_name(cfg, p->inputs[i].cfg->name);
+	return 0;
+}
+
+/* ---- figures ---- */
+
+static json_t *input_json(const struct pipeline_input *pi)
+{
+	struct input_stats st = {.lag_bytes = -1};
+
+	if (pi->in)
+		pi->ops->stats(pi->in, &st);
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			 "name", pi->cfg->name, "type", pi->ops->type,
+			 "records", (json_int_t)st.n_records, "bytes",
+			 (json_int_t)st.n_bytes, "errors",
+			 (json_int_t)st.n_errors, "malformed",
+			 (json_int_t)pi->n_malformed, "truncated",
+			 (json_int_t)st.n_truncated, "dropped",
+			 (json_int_t)st.n_dropped, "lag_bytes",
+			 (json_int_t)st.lag_bytes, "failed", pi->failed);
+}
+
+static json_t *rules_json(const struct pipeline *p)
+{
+	size_t n;
+	const uint64_t *hits = engine_rule_hits(p->engine, &n);
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n && i < p->rules->n_rules; i++) {
+		const struct rule *r = p->rules->rules[i];
+		const char *id = r->id ? r->id : r->name ? r->name : r->title;
+		json_array_append_new(
+		    a, json_pack("{s:s?, s:s?, s:I}", "id", id, "title",
+				 r->title, "hits", (json_int_t)hits[i]));
+	}
+	return a;
+}
+
+static json_t *engine_json(const struct pipeline *p)
+{
+	struct engine_stats st;
+
+	engine_get_stats(p->engine, &st);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "events", (json_int_t)st.n_events, "detection_matches",
+	    (json_int_t)st.n_detection_matches, "alerts",
+	    (json_int_t)st.n_alerts, "late_events",
+	    (json_int_t)st.n_late_events, "groups", (json_int_t)st.n_groups,
+	    "groups_evicted", (json_int_t)st.n_groups_evicted,
+	    "window_overflow", (json_int_t)st.n_window_overflow,
+	    "distinct_overflow", (json_int_t)st.n_distinct_overflow,
+	    "non_numeric", (json_int_t)st.n_non_numeric, "nomem",
+	    (json_int_t)(st.n_nomem + p->n_nomem), "state_rejected",
+	    (json_int_t)st.n_state_rejected);
+}
+
+void pipeline_status(struct pipeline *p, json_t *obj)
+{
+	json_t *inputs = json_array();
+
+	for (size_t i = 0; inputs && i < p->n_inputs; i++)
+		json_array_append_new(inputs, input_json(&p->inputs[i]));
+	json_object_set_new(obj, "inputs", inputs);
+	json_object_set_new(obj, "rules", rules_json(p));
+	json_object_set_new(obj, "engine", engine_json(p));
+	json_object_set_new(
+	    obj, "sinks",
+	    json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "n_sinks",
+		      (int)p->n_sinks, "queue_depth", (json_int_t)p->ring_len,
+		      "queue_max", (json_int_t)PIPELINE_SINK_QUEUE_MAX,
+		      "dropped", (json_int_t)p->n_sink_dropped, "delivered",
+		      (json_int_t)p->n_sink_delivered, "failed",
+		      (json_int_t)p->n_sink_failed));
+	json_object_set_new(obj, "pending_alerts",
+			    json_integer((json_int_t)p->n_pending));
+}
+
+void pipeline_totals(struct pipeline *p, struct pipeline_totals *t)
+{
+	struct engine_stats es;
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < p->n_inputs; i++) {
+		struct input_stats st = {0};
+		if (p->inputs[i].in)
+			p->inputs[i].ops->stats(p->inputs[i].in, &st);
+		t->n_records += st.n_records;
+		t->n_bytes += st.n_bytes;
+		t->n_errors += st.n_errors;
+		t->n_malformed += p->inputs[i].n_malformed;
+	}
+	engine_get_stats(p->engine, &es);
+	t->n_alerts = p->n_alerts;
+	t->n_groups = es.n_groups;
+	t->n_sink_dropped = p->n_sink_dropped;
+	t->sink_queue_depth = p->ring_len;
+}

@@ -1,0 +1,47 @@
+# Helpers for the custosd integration tests (sourced by run_*.sh).
+# usage in a test: . "$(dirname "$0")/lib.sh" "$1"
+set -u
+custos=$(cd "$(dirname "${1:?usage: run_X.sh PATH/TO/custos}")" && pwd)/$(basename "$1")
+custosd=$(dirname "$custos")/custosd
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+tmp=$(mktemp -d /tmp/custos_it.XXXXXX)
+daemon_pid=
+n_passed=0 n_failed=0
+cleanup() {
+	[ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass() { n_passed=$((n_passed + 1)); }
+fail() { n_failed=$((n_failed + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then pass; else fail "$what"; fi
+}
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s; 0 when it
+# succeeded within the time, 1 otherwise.
+wait_for() {
+	local limit=$(($1 * 10)) i=0; shift
+	while [ $i -lt $limit ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+# status_num KEYPATH: a number from `custos status --json` (jq-free).
+status_num() {
+	"$custos" status --socket "$tmp/ctl.sock" --json |
+		python3 -c "import json,sys; o=json.load(sys.stdin)
+for k in sys.argv[1].split('.'): o=o[int(k)] if k.isdigit() else o[k]
+print(o)" "$1"
+}
+store_ids() { # sorted alert ids of a store
+	sqlite3 "$1" "select id from alerts order by id"
+}
+daemon_alive() { kill -0 "$daemon_pid" 2>/dev/null; }
+daemon_gone() { ! kill -0 "$daemon_pid" 2>/dev/null; }
+finish() {
+	echo "$n_passed passed, $n_failed failed"
+	[ "$n_failed" -eq 0 ] && [ "$n_passed" -gt 0 ]
+}
