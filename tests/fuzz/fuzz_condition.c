@@ -6,12 +6,8 @@
  * input's first byte, dumped, and freed.  A parse error must come with an
  * offset inside the input.
  *
- * Build as a libFuzzer target (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DCUSTOS_LIBFUZZER \
- *     -Idaemon/core tests/fuzz/fuzz_condition.c daemon/core/condition.c
- * Build as a plain program that replays files (crashes found, a corpus):
- *   cc -g -Idaemon/core tests/fuzz/fuzz_condition.c daemon/core/condition.c
- *   ./a.out FILE...
+ * Built by tests/fuzz/CMakeLists.txt (libFuzzer with -DCUSTOS_FUZZ=ON, and
+ * always as a replay program over the corpus and saved crashes).
  */
 #include "condition.h"
 
@@ -51,31 +47,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cond_free(c);
 	return 0;
 }
-
-#ifndef CUSTOS_LIBFUZZER
-static int replay(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[COND_MAX_LEN + 1024];
-	size_t n;
-
-	if (f == NULL) {
-		perror(path);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int rc = 0;
-
-	for (int i = 1; i < argc; i++)
-		rc |= replay(argv[i]);
-	printf("replayed %d input(s)\n", argc - 1);
-	return rc;
-}
-#endif

@@ -6,12 +6,8 @@
  * NUL-terminated at value_len and every slot points at a field with that
  * id; on failure the reason is a non-empty string.
  *
- * Build for fuzzing (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Idaemon/core \
- *     tests/fuzz/fuzz_decode_json.c daemon/core/{decode,decode_json,
- *     normalize,config,event,diag,yamltree}.c -ljansson -lyaml
- * Without -fsanitize=fuzzer (define FUZZ_STANDALONE), it is a plain program
- * that replays each file given as an argument (crash reproducers, corpus).
+ * Built by tests/fuzz/CMakeLists.txt (libFuzzer with -DCUSTOS_FUZZ=ON, and
+ * always as a replay program over the corpus and saved crashes).
  */
 #include <assert.h>
 #include <stdint.h>
@@ -96,22 +92,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(nested_map, data, size);
 	return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		if (f == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		static uint8_t data[1 << 24];
-		size_t n = fread(data, 1, sizeof(data), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(data, n);
-		printf("%s: ok (%zu bytes)\n", argv[i], n);
-	}
-	return 0;
-}
-#endif
