@@ -19,8 +19,8 @@ static int put_state(void *arg, const char *rule_key, const void *group_key,
 {
 	struct checkpoint *c = arg;
 
-	if (store_state_put(c->store, rule_key, group_key, group_key_len,
-			    blob, blob_len) < 0)
+	if (store_state_put(c->store, rule_key, group_key, group_key_len, blob,
+			    blob_len) < 0)
 		return -1;
 	c->n_groups_written++;
 	return 0;
@@ -44,8 +44,8 @@ static int put_positions(struct checkpoint *c, struct pipeline *p)
 	return 0;
 }
 
-static int put_alerts(struct checkpoint *c, struct pipeline *p,
-		      int64_t wall_ms, uint64_t *n_new)
+static int put_alerts(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
+		      uint64_t *n_new)
 {
 	size_t n;
 	const struct alert *a = pipeline_pending(p, &n);
@@ -59,9 +59,8 @@ static int put_alerts(struct checkpoint *c, struct pipeline *p,
 	return 0;
 }
 
-int checkpoint_commit(struct checkpoint *c, struct pipeline *p,
-		      int64_t wall_ms, int64_t mono_ms, char *err,
-		      size_t err_size)
+int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
+		      int64_t mono_ms, char *err, size_t err_size)
 {
 	struct engine *e = pipeline_engine(p);
 	uint64_t n_new = 0;
@@ -123,8 +122,8 @@ static int restore_one(void *arg, const char *rule_key, const void *group_key,
 		       size_t group_key_len, const void *blob, size_t blob_len)
 {
 	struct restore_ctx *r = arg;
-	int rc = engine_restore_group(r->e, rule_key, group_key,
-				      group_key_len, blob, blob_len);
+	int rc = engine_restore_group(r->e, rule_key, group_key, group_key_len,
+				      blob, blob_len);
 
 	if (rc > 0) {
 		r->out->n_groups++;

@@ -29,7 +29,7 @@
 
 struct checkpoint {
 	struct store *store; /* borrowed */
-	bool need_full;      /* next commit saves every engine group */
+	bool need_full;	     /* next commit saves every engine group */
 	uint64_t n_commits, n_failures;
 	uint64_t n_alerts_stored;   /* new rows */
 	uint64_t n_alerts_repeated; /* already stored (a re-read) */
@@ -42,9 +42,8 @@ void checkpoint_init(struct checkpoint *c, struct store *store);
 /* Writes one checkpoint of p (see above).  Returns 0, or -1 with err
  * (the transaction is rolled back; the pending alerts stay pending and
  * the next commit writes every group). */
-int checkpoint_commit(struct checkpoint *c, struct pipeline *p,
-		      int64_t wall_ms, int64_t mono_ms, char *err,
-		      size_t err_size);
+int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
+		      int64_t mono_ms, char *err, size_t err_size);
 
 struct checkpoint_restored {
 	uint64_t n_groups;   /* restored */

@@ -138,8 +138,7 @@ static bool user_in_group(uid_t uid, gid_t gid)
 	return false;
 }
 
-bool control_peer_allowed(uid_t uid, gid_t gid, uid_t self_uid,
-			  gid_t group_gid)
+bool control_peer_allowed(uid_t uid, gid_t gid, uid_t self_uid, gid_t group_gid)
 {
 	if (uid == 0 || uid == self_uid)
 		return true;
@@ -218,8 +217,9 @@ void control_accept(struct control *c)
 	    !control_peer_allowed(cred.uid, cred.gid, geteuid(),
 				  c->group_gid)) {
 		c->st.n_refused++;
-		log_warnx("control socket: refused peer uid %ld gid %ld pid %ld",
-			  (long)cred.uid, (long)cred.gid, (long)cred.pid);
+		log_warnx(
+		    "control socket: refused peer uid %ld gid %ld pid %ld",
+		    (long)cred.uid, (long)cred.gid, (long)cred.pid);
 		close(fd);
 		return;
 	}

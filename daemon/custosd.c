@@ -192,9 +192,9 @@ static void status_line(struct daemon *d, char *buf, size_t size)
 		 "%zu groups, sink queue %zu (%llu dropped), %llu checkpoints",
 		 (unsigned long long)t.n_records,
 		 (unsigned long long)t.n_malformed,
-		 (unsigned long long)t.n_errors,
-		 (unsigned long long)t.n_alerts, t.n_groups,
-		 t.sink_queue_depth, (unsigned long long)t.n_sink_dropped,
+		 (unsigned long long)t.n_errors, (unsigned long long)t.n_alerts,
+		 t.n_groups, t.sink_queue_depth,
+		 (unsigned long long)t.n_sink_dropped,
 		 (unsigned long long)d->ck.n_commits);
 }
 
@@ -258,7 +258,8 @@ static void sync_fds(struct daemon *d, size_t i)
 			keep = want[j] == fd;
 		if (!keep) {
 			loop_del_fd(d->loop, fd);
-			d->input_fds[i][k--] = d->input_fds[i][--d->n_input_fds[i]];
+			d->input_fds[i][k--] =
+			    d->input_fds[i][--d->n_input_fds[i]];
 		}
 	}
 	for (size_t j = 0; j < n_want; j++) {
@@ -298,7 +299,8 @@ static bool same_inputs(const struct config *a, const struct config *b)
 	if (a->n_inputs != b->n_inputs)
 		return false;
 	for (size_t i = 0; i < a->n_inputs; i++) {
-		const struct config_input *x = &a->inputs[i], *y = &b->inputs[i];
+		const struct config_input *x = &a->inputs[i],
+					  *y = &b->inputs[i];
 		if (!same_str(x->name, y->name) || x->type != y->type ||
 		    !same_str(x->path, y->path) ||
 		    !same_str(x->listen, y->listen) ||
@@ -336,7 +338,8 @@ static void reload(struct daemon *d)
 	if (load_all(d->config_path, &cfg, &rules, &dg) < 0) {
 		log_diag(&dg);
 		log_warnx("reload refused (%zu problems); the running rules "
-			  "stay in force", diag_count(&dg));
+			  "stay in force",
+			  diag_count(&dg));
 		d->n_reload_failures++;
 		goto out;
 	}
@@ -383,8 +386,8 @@ static int make_dir(const char *path, mode_t mode)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0 || (errno == EEXIST && stat(path, &st) == 0 &&
-				       S_ISDIR(st.st_mode)))
+	if (mkdir(path, mode) == 0 ||
+	    (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
 		return 0;
 	log_warn("%s", path);
 	return -1;
@@ -457,8 +460,8 @@ static void drop_privileges(const struct config *c)
 	if (getresuid(&ru, &eu, &su) < 0 || ru != pw->pw_uid ||
 	    eu != pw->pw_uid || su != pw->pw_uid || setuid(0) == 0)
 		fatalx("privileges not dropped");
-	log_info("running as %s (uid %ld, gid %ld)", c->user,
-		 (long)pw->pw_uid, (long)gid);
+	log_info("running as %s (uid %ld, gid %ld)", c->user, (long)pw->pw_uid,
+		 (long)gid);
 }
 
 /* ---- start, run, stop ---- */
@@ -530,11 +533,11 @@ static void start(struct daemon *d)
 		 (unsigned long long)rs.n_rejected);
 	if (pipeline_open_inputs(d->p, d->store, err, sizeof(err)) < 0)
 		fatalx("%s", err);
-	d->ctl = control_open(d->cfg->control_socket,
-			      group_id(d->cfg->control_group
-					   ? d->cfg->control_group
-					   : d->cfg->group),
-			      status_json, d, err, sizeof(err));
+	d->ctl =
+	    control_open(d->cfg->control_socket,
+			 group_id(d->cfg->control_group ? d->cfg->control_group
+							: d->cfg->group),
+			 status_json, d, err, sizeof(err));
 	if (d->ctl == NULL)
 		fatalx("control socket %s", err);
 	drop_privileges(d->cfg);

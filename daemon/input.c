@@ -7,8 +7,7 @@
 #include <string.h>
 
 static const struct input_ops *const registry[] = {
-    &input_stdin_ops,
-    &input_file_ops,
+    &input_stdin_ops, &input_file_ops,
     /* &input_syslog_ops: add when its module lands */
 };
 

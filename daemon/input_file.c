@@ -61,11 +61,11 @@
 #define MAX_DIR_ENTRIES 100000
 #define MAX_POSITION_BYTES (8u * 1024 * 1024)
 #define POSITION_MAGIC "custos-file-position 1\n"
-#define WATCH_MASK                                                           \
-	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY |   \
+#define WATCH_MASK                                                             \
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY |     \
 	 IN_DELETE_SELF | IN_MOVE_SELF)
-#define NAME_EVENTS                                                          \
-	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |               \
+#define NAME_EVENTS                                                            \
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |                 \
 	 IN_DELETE_SELF | IN_MOVE_SELF | IN_Q_OVERFLOW | IN_IGNORED)
 
 enum { POS_SKIPPING = 1, POS_ROTATED = 2 };
@@ -74,13 +74,13 @@ struct tail_file {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	char *path;        /* where it was found (rotated: its new name) */
-	uint64_t offset;   /* first byte not accepted by emit */
-	uint64_t line_no;  /* lines accepted so far */
-	bool skipping;     /* offset is inside a line already emitted cut */
-	bool rotated;      /* no longer at a matching path: drain, close */
+	char *path;	  /* where it was found (rotated: its new name) */
+	uint64_t offset;  /* first byte not accepted by emit */
+	uint64_t line_no; /* lines accepted so far */
+	bool skipping;	  /* offset is inside a line already emitted cut */
+	bool rotated;	  /* no longer at a matching path: drain, close */
 	int64_t rotated_ms;
-	uint64_t fp_hash;  /* FNV-1a of the first fp_len bytes */
+	uint64_t fp_hash; /* FNV-1a of the first fp_len bytes */
 	size_t fp_len;
 };
 
@@ -293,13 +293,13 @@ static int offer(struct input *in, struct tail_file *f, struct emitter *e,
 		 const char *p, size_t len, bool truncated)
 {
 	struct input_record rec = {
-		.data = p,
-		.len = len,
-		.truncated = truncated,
-		.source = {.input = in->name,
-			   .path = f->path,
-			   .line = f->line_no + 1,
-			   .offset = f->offset},
+	    .data = p,
+	    .len = len,
+	    .truncated = truncated,
+	    .source = {.input = in->name,
+		       .path = f->path,
+		       .line = f->line_no + 1,
+		       .offset = f->offset},
 	};
 
 	if (e->emit(e->arg, &rec) != 0)
@@ -355,16 +355,16 @@ static int file_read(struct input *in, struct tail_file *f, struct emitter *e,
 		     size_t *tail)
 {
 	for (;;) {
-		ssize_t n = pread(f->fd, in->buf, in->buf_size,
-				  (off_t)f->offset);
+		ssize_t n =
+		    pread(f->fd, in->buf, in->buf_size, (off_t)f->offset);
 		size_t p = 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
 		while (p < (size_t)n) {
-			ssize_t used = take_line(in, f, e, in->buf + p,
-						 (size_t)n - p);
+			ssize_t used =
+			    take_line(in, f, e, in->buf + p, (size_t)n - p);
 			if (used < 0)
 				return 1;
 			if (used == 0)
@@ -401,8 +401,8 @@ static int rotated_finish(struct input *in, struct tail_file *f,
 
 /* Reads file i; returns 1 if this poll must stop, 0 to go on.  A rotated
  * file that is done is removed (*removed set). */
-static int read_one(struct input *in, size_t i, struct emitter *e,
-		    int64_t now, bool *removed)
+static int read_one(struct input *in, size_t i, struct emitter *e, int64_t now,
+		    bool *removed)
 {
 	struct tail_file *f = &in->files[i];
 	size_t tail = 0;
@@ -527,8 +527,7 @@ static void check_file(struct input *in, struct tail_file *f, int64_t now)
 
 /* Offset after the last newline of fd and the lines before it (start_at:
  * end).  Reads the whole file once. */
-static int find_end(struct input *in, int fd, uint64_t *offset,
-		    uint64_t *lines)
+static int find_end(struct input *in, int fd, uint64_t *offset, uint64_t *lines)
 {
 	uint64_t pos = 0;
 
@@ -579,7 +578,8 @@ static void follow_path(struct input *in, const char *path, bool at_end)
 	 * this poll's check ran before the rename.  Marking it now keeps it
 	 * read before its successor. */
 	for (size_t i = 0; i < in->n_files; i++)
-		if (!in->files[i].rotated && strcmp(in->files[i].path, path) == 0)
+		if (!in->files[i].rotated &&
+		    strcmp(in->files[i].path, path) == 0)
 			mark_rotated(in, &in->files[i], now_ms());
 	fd = open_regular(path, &st);
 	if (fd < 0 || file_find(in, st.st_dev, st.st_ino)) {
@@ -619,7 +619,7 @@ static void rescan(struct input *in, bool at_end, int64_t now)
 static void drain_inotify(struct input *in)
 {
 	char buf[4096]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	for (;;) {
 		ssize_t n = read(in->ifd, buf, sizeof(buf));
@@ -868,12 +868,13 @@ static struct input *file_open(const struct config_input *cfg,
 	in->ifd = -1;
 	in->name = strdup(cfg->name ? cfg->name : cfg->path);
 	in->pattern = strdup(cfg->path);
-	in->max_line_bytes = cfg->max_line_bytes ? cfg->max_line_bytes
-						 : LINES_DEFAULT_MAX_BYTES;
+	in->max_line_bytes =
+	    cfg->max_line_bytes ? cfg->max_line_bytes : LINES_DEFAULT_MAX_BYTES;
 	if (in->max_line_bytes > LINE_READER_MAX_LINE_BYTES)
 		in->max_line_bytes = LINE_READER_MAX_LINE_BYTES;
-	in->rotate_wait_ms = cfg->rotate_wait_ms > 0 ? cfg->rotate_wait_ms
-						     : INPUT_FILE_ROTATE_WAIT_MS;
+	in->rotate_wait_ms = cfg->rotate_wait_ms > 0
+				 ? cfg->rotate_wait_ms
+				 : INPUT_FILE_ROTATE_WAIT_MS;
 	in->buf_size = in->max_line_bytes + READ_SLACK_BYTES;
 	in->buf = malloc(in->buf_size);
 	if (!in->name || !in->pattern || !in->buf)
@@ -935,8 +936,8 @@ static void file_stats(const struct input *in, struct input_stats *out)
 			return;
 		}
 		if ((uint64_t)st.st_size > f->offset)
-			out->lag_bytes += (int64_t)((uint64_t)st.st_size -
-						    f->offset);
+			out->lag_bytes +=
+			    (int64_t)((uint64_t)st.st_size - f->offset);
 	}
 }
 
@@ -947,11 +948,11 @@ void input_file_stats(const struct input *in, struct input_file_stats *out)
 }
 
 const struct input_ops input_file_ops = {
-	.type = "file",
-	.open = file_open,
-	.fds = file_fds,
-	.poll = file_poll,
-	.position = file_position,
-	.stats = file_stats,
-	.close = file_close,
+    .type = "file",
+    .open = file_open,
+    .fds = file_fds,
+    .poll = file_poll,
+    .position = file_position,
+    .stats = file_stats,
+    .close = file_close,
 };

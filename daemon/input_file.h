@@ -22,11 +22,11 @@
 #define INPUT_FILE_RESCAN_MS 1000
 
 struct input_file_stats {
-	size_t n_files;            /* followed now, rotated ones included */
-	uint64_t n_rotations;      /* renames/deletions of a followed path */
-	uint64_t n_truncations;    /* copytruncate: restarted at offset 0 */
+	size_t n_files;		   /* followed now, rotated ones included */
+	uint64_t n_rotations;	   /* renames/deletions of a followed path */
+	uint64_t n_truncations;	   /* copytruncate: restarted at offset 0 */
 	uint64_t n_lost_positions; /* saved positions whose file was gone
-	                              or replaced (inode reuse) at open */
+				      or replaced (inode reuse) at open */
 	uint64_t n_files_skipped;  /* rescans that hit INPUT_FILE_MAX_FILES */
 };
 

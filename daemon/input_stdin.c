@@ -24,8 +24,8 @@ struct input {
 	int fd;
 	int saved_flags;
 	bool eof;
-	bool held;  /* the reader's current line was refused by emit: offer
-		       it again (it stays valid until the next read) */
+	bool held; /* the reader's current line was refused by emit: offer
+		      it again (it stays valid until the next read) */
 	struct input_record rec;
 	uint64_t line_no;
 	struct input_stats st;
@@ -36,8 +36,8 @@ static struct input *stdin_open(const struct config_input *cfg,
 				char *err, size_t err_size)
 {
 	struct input *in = calloc(1, sizeof(*in));
-	size_t max = cfg->max_line_bytes ? cfg->max_line_bytes
-					 : LINES_DEFAULT_MAX_BYTES;
+	size_t max =
+	    cfg->max_line_bytes ? cfg->max_line_bytes : LINES_DEFAULT_MAX_BYTES;
 
 	if (in == NULL) {
 		snprintf(err, err_size, "out of memory");
@@ -87,7 +87,9 @@ static int next_record(struct input *in)
 	if (rc <= 0)
 		return rc;
 	in->rec = (struct input_record){
-	    line, len, truncated,
+	    line,
+	    len,
+	    truncated,
 	    {in->cfg->name, "<stdin>", ++in->line_no, offset}};
 	in->st.n_records++;
 	in->st.n_bytes += len + 1;

@@ -43,9 +43,9 @@ size_t log_escape(char *out, size_t size, const char *data, size_t len);
 
 struct log_limiter {
 	int64_t window_start_ms;
-	unsigned n_logged;	 /* in the current window */
-	uint64_t n_suppressed;	 /* in the current window */
-	uint64_t n_total;	 /* every bad record ever reported */
+	unsigned n_logged;     /* in the current window */
+	uint64_t n_suppressed; /* in the current window */
+	uint64_t n_total;      /* every bad record ever reported */
 };
 
 /* Counts one bad record of input `input` at line (0: not line based) and

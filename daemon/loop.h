@@ -56,8 +56,7 @@ int loop_add_timer(struct loop *l, int64_t interval_ms, loop_timer_fn fn,
 		   void *arg);
 void loop_timer_set(struct loop *l, int id, int64_t interval_ms);
 
-void loop_set_before_sleep(struct loop *l, loop_before_sleep_fn fn,
-			   void *arg);
+void loop_set_before_sleep(struct loop *l, loop_before_sleep_fn fn, void *arg);
 
 /* One turn, sleeping at most max_wait_ms (-1: until an event or timer).
  * Returns 0, or -1 if epoll_wait failed (errno; EINTR is not a failure). */

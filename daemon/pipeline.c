@@ -92,11 +92,12 @@ static int alert_copy(struct alert *dst, const struct alert *src)
 		dst->group[i].value = dup_or_null(src->group[i].value, &oom);
 	}
 	if (src->n_evidence && !oom &&
-	    (dst->evidence_json =
-		 calloc(src->n_evidence, sizeof(char *))) == NULL)
+	    (dst->evidence_json = calloc(src->n_evidence, sizeof(char *))) ==
+		NULL)
 		oom = true;
 	for (size_t i = 0; !oom && i < src->n_evidence; i++, dst->n_evidence++)
-		dst->evidence_json[i] = dup_or_null(src->evidence_json[i], &oom);
+		dst->evidence_json[i] =
+		    dup_or_null(src->evidence_json[i], &oom);
 	if (oom) {
 		alert_clear(dst);
 		return -1;
@@ -241,8 +242,10 @@ static int open_one(struct pipeline *p, size_t i, struct store *store,
 	pi->ops = input_ops_find(input_type_names[ci->type]);
 	pi->decode = pipeline_decoder(format_names[ci->format]);
 	if (pi->ops == NULL || pi->decode == NULL) {
-		snprintf(err, err_size, "input %s: %s '%s' is not supported "
-			 "by this build", ci->name, pi->ops ? "format" : "type",
+		snprintf(err, err_size,
+			 "input %s: %s '%s' is not supported "
+			 "by this build",
+			 ci->name, pi->ops ? "format" : "type",
 			 pi->ops ? format_names[ci->format]
 				 : input_type_names[ci->type]);
 		return -1;
@@ -337,8 +340,8 @@ bool pipeline_poll(struct pipeline *p, size_t budget, int64_t now_ms)
 		if (p->n_pending >= PIPELINE_MAX_PENDING)
 			return true; /* checkpoint first */
 		err[0] = '\0';
-		int n = pi->ops->poll(pi->in, emit, pi, budget, err,
-				      sizeof(err));
+		int n =
+		    pi->ops->poll(pi->in, emit, pi, budget, err, sizeof(err));
 		if (n < 0) {
 			log_warnx("input %s: %s; no longer read", pi->cfg->name,
 				  err);
@@ -354,7 +357,8 @@ bool pipeline_poll(struct pipeline *p, size_t budget, int64_t now_ms)
 bool pipeline_need_checkpoint(const struct pipeline *p)
 {
 	return p->n_pending >= PIPELINE_MAX_PENDING / 2 ||
-	       p->n_records_since_checkpoint >= p->cfg->checkpoint.every_records;
+	       p->n_records_since_checkpoint >=
+		   p->cfg->checkpoint.every_records;
 }
 
 uint64_t pipeline_records_since_checkpoint(const struct pipeline *p)
@@ -378,8 +382,8 @@ void pipeline_checkpointed(struct pipeline *p)
 
 /* ---- sinks ---- */
 
-int pipeline_add_sink(struct pipeline *p, const char *name,
-		      pipeline_sink_fn fn, void *arg)
+int pipeline_add_sink(struct pipeline *p, const char *name, pipeline_sink_fn fn,
+		      void *arg)
 {
 	if (p->n_sinks == PIPELINE_MAX_SINKS) {
 		errno = ENOSPC;
@@ -468,15 +472,14 @@ static json_t *input_json(const struct pipeline_input *pi)
 
 	if (pi->in)
 		pi->ops->stats(pi->in, &st);
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
-			 "name", pi->cfg->name, "type", pi->ops->type,
-			 "records", (json_int_t)st.n_records, "bytes",
-			 (json_int_t)st.n_bytes, "errors",
-			 (json_int_t)st.n_errors, "malformed",
-			 (json_int_t)pi->n_malformed, "truncated",
-			 (json_int_t)st.n_truncated, "dropped",
-			 (json_int_t)st.n_dropped, "lag_bytes",
-			 (json_int_t)st.lag_bytes, "failed", pi->failed);
+	return json_pack(
+	    "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "name",
+	    pi->cfg->name, "type", pi->ops->type, "records",
+	    (json_int_t)st.n_records, "bytes", (json_int_t)st.n_bytes, "errors",
+	    (json_int_t)st.n_errors, "malformed", (json_int_t)pi->n_malformed,
+	    "truncated", (json_int_t)st.n_truncated, "dropped",
+	    (json_int_t)st.n_dropped, "lag_bytes", (json_int_t)st.lag_bytes,
+	    "failed", pi->failed);
 }
 
 static json_t *rules_json(const struct pipeline *p)
@@ -501,8 +504,8 @@ static json_t *engine_json(const struct pipeline *p)
 
 	engine_get_stats(p->engine, &st);
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "events", (json_int_t)st.n_events, "detection_matches",
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "events",
+	    (json_int_t)st.n_events, "detection_matches",
 	    (json_int_t)st.n_detection_matches, "alerts",
 	    (json_int_t)st.n_alerts, "late_events",
 	    (json_int_t)st.n_late_events, "groups", (json_int_t)st.n_groups,

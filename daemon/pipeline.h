@@ -67,8 +67,8 @@ struct pipeline_input {
 	struct input *in;
 	pipeline_decode_fn decode;
 	const struct fieldmap *map; /* from the current config */
-	bool ready;                 /* poll it at the next turn */
-	bool failed;                /* a poll failed: no more polling */
+	bool ready;		    /* poll it at the next turn */
+	bool failed;		    /* a poll failed: no more polling */
 	uint64_t n_malformed;
 	struct log_limiter limiter;
 };
@@ -113,8 +113,8 @@ uint64_t pipeline_records_since_checkpoint(const struct pipeline *p);
 const struct alert *pipeline_pending(const struct pipeline *p, size_t *n);
 void pipeline_checkpointed(struct pipeline *p);
 
-int pipeline_add_sink(struct pipeline *p, const char *name,
-		      pipeline_sink_fn fn, void *arg);
+int pipeline_add_sink(struct pipeline *p, const char *name, pipeline_sink_fn fn,
+		      void *arg);
 /* Delivers up to max queued alerts to every sink; returns how many. */
 size_t pipeline_drain_sinks(struct pipeline *p, size_t max);
 size_t pipeline_sink_queue_depth(const struct pipeline *p);

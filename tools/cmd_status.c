@@ -79,8 +79,8 @@ static void print_inputs(json_t *inputs)
 	size_t i;
 	json_t *in;
 
-	printf("inputs:\n  %-16s %-7s %12s %14s %9s %9s %12s\n", "name",
-	       "type", "records", "bytes", "malformed", "errors", "lag_bytes");
+	printf("inputs:\n  %-16s %-7s %12s %14s %9s %9s %12s\n", "name", "type",
+	       "records", "bytes", "malformed", "errors", "lag_bytes");
 	json_array_foreach(inputs, i, in)
 	{
 		printf("  %-16s %-7s %12lld %14lld %9lld %9lld %12lld%s\n",

@@ -469,8 +469,8 @@ static int parse_inputs(const struct yaml_node *v, void *member, struct diag *d)
 		in->column = it->column;
 		snprintf(what, sizeof(what), "inputs[%zu]", i);
 		if (config_apply(it, input_keys,
-				 sizeof(input_keys) / sizeof(input_keys[0]),
-				 in, what, d) == 0)
+				 sizeof(input_keys) / sizeof(input_keys[0]), in,
+				 what, d) == 0)
 			check_input(in, it, what, d);
 	}
 	check_unique_inputs(c, d);
@@ -601,9 +601,9 @@ static const struct config_key checkpoint_keys[] = {
 };
 
 /* Index = LOG_* priority value (LOG_EMERG 0 .. LOG_DEBUG 7). */
-static const char *const syslog_priorities[] = {
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-    NULL};
+static const char *const syslog_priorities[] = {"emerg", "alert",   "crit",
+						"err",	 "warning", "notice",
+						"info",	 "debug",   NULL};
 
 static const struct {
 	const char *name;
@@ -645,8 +645,8 @@ static const struct config_key priority_keys_raw[] = {
      .type = CONFIG_ENUM,
      .def = LOG_INFO,
      .values = syslog_priorities,
-     .offset = offsetof(struct config_sink_syslog,
-			priority[LEVEL_INFORMATIONAL])},
+     .offset =
+	 offsetof(struct config_sink_syslog, priority[LEVEL_INFORMATIONAL])},
     {.name = "low",
      .type = CONFIG_ENUM,
      .def = LOG_NOTICE,
@@ -673,8 +673,8 @@ static int parse_priority(const struct yaml_node *v, void *member,
 			  struct diag *d)
 {
 	/* member: priority[0]; the table's offsets are from the sink */
-	void *sink = (char *)member - offsetof(struct config_sink_syslog,
-					       priority);
+	void *sink =
+	    (char *)member - offsetof(struct config_sink_syslog, priority);
 	config_apply(v, priority_keys_raw, N_KEYS(priority_keys_raw), sink,
 		     "sinks.syslog.priority", d);
 	return 0;

@@ -85,19 +85,19 @@ struct config_input {
 	char *name;
 	/* type (enum input_type): as written, else file (stdin when path
 	 * is "-"). */
-	int type;                   /* enum input_type (daemon) */
-	char *listen;               /* syslog: "host:port" (daemon) */
-	int protocol;               /* enum syslog_protocol (daemon) */
+	int type;     /* enum input_type (daemon) */
+	char *listen; /* syslog: "host:port" (daemon) */
+	int protocol; /* enum syslog_protocol (daemon) */
 	char *path;
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
 	int line, column;	    /* where the entry starts */
 	/* File input (daemon fills these; zero = default): */
-	int start_at;		    /* enum input_start_at [beginning] */
-	size_t max_line_bytes;	    /* 0: LINES_DEFAULT_MAX_BYTES; the
-				       daemon copies config.max_line_bytes */
-	int64_t rotate_wait_ms;	    /* keep reading a rotated file this long
-				       after its rotation; 0: 5 s */
+	int start_at;		/* enum input_start_at [beginning] */
+	size_t max_line_bytes;	/* 0: LINES_DEFAULT_MAX_BYTES; the
+				   daemon copies config.max_line_bytes */
+	int64_t rotate_wait_ms; /* keep reading a rotated file this long
+				   after its rotation; 0: 5 s */
 };
 
 /* sinks.syslog: read by the syslog alert sink.  facility is the LOG_*
@@ -125,11 +125,11 @@ struct config {
 	struct rule_lists lists;
 	struct engine_limits limits;
 	size_t max_line_bytes;
-	char *store_path;           /* default: state_dir/alerts.db */
-	char *state_dir;            /* never NULL after config_load */
-	char *control_socket;       /* never NULL after config_load */
-	char *user, *group;         /* NULL: no privilege drop */
-	char *control_group;        /* NULL: group */
+	char *store_path;     /* default: state_dir/alerts.db */
+	char *state_dir;      /* never NULL after config_load */
+	char *control_socket; /* never NULL after config_load */
+	char *user, *group;   /* NULL: no privilege drop */
+	char *control_group;  /* NULL: group */
 	struct config_checkpoint checkpoint;
 	int64_t status_log_interval_ms; /* 0: off */
 	struct config_sink_syslog sink_syslog;

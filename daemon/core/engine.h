@@ -23,13 +23,13 @@
 #include "rules.h"
 
 struct engine_limits {
-	size_t max_groups;          /* per correlation rule */
-	size_t max_window_events;   /* entries kept per group window */
-	size_t max_distinct;        /* distinct values per group window */
-	size_t evidence_sample;     /* events kept as evidence per group */
-	int64_t max_lateness_ms;    /* events older than the newest seen by more
-	                               than this are counted and skipped by
-	                               correlations */
+	size_t max_groups;	  /* per correlation rule */
+	size_t max_window_events; /* entries kept per group window */
+	size_t max_distinct;	  /* distinct values per group window */
+	size_t evidence_sample;	  /* events kept as evidence per group */
+	int64_t max_lateness_ms;  /* events older than the newest seen by more
+				     than this are counted and skipped by
+				     correlations */
 };
 
 /* Defaults used when a config says nothing. */
@@ -40,15 +40,15 @@ struct engine_stats {
 	uint64_t n_detection_matches;
 	uint64_t n_alerts;
 	uint64_t n_late_events;
-	uint64_t n_groups_evicted;      /* max_groups reached */
-	uint64_t n_window_overflow;     /* max_window_events reached */
-	uint64_t n_distinct_overflow;   /* max_distinct reached */
-	size_t n_groups;                /* live groups, all correlations */
-	uint64_t n_non_numeric;         /* value_sum/avg inputs whose field is
-	                                   missing or not a number: skipped */
-	uint64_t n_nomem;               /* allocation failures (an event then
-	                                   is only partly evaluated) */
-	uint64_t n_state_rejected;      /* saved state blobs refused */
+	uint64_t n_groups_evicted;    /* max_groups reached */
+	uint64_t n_window_overflow;   /* max_window_events reached */
+	uint64_t n_distinct_overflow; /* max_distinct reached */
+	size_t n_groups;	      /* live groups, all correlations */
+	uint64_t n_non_numeric;	      /* value_sum/avg inputs whose field is
+					 missing or not a number: skipped */
+	uint64_t n_nomem;	      /* allocation failures (an event then
+					 is only partly evaluated) */
+	uint64_t n_state_rejected;    /* saved state blobs refused */
 };
 
 /* Called for every alert.  The alert is valid only during the call; the
@@ -56,8 +56,8 @@ struct engine_stats {
 typedef void (*engine_alert_fn)(const struct alert *a, void *arg);
 
 struct engine *engine_new(const struct ruleset *rs,
-                          const struct engine_limits *lim,
-                          engine_alert_fn on_alert, void *arg);
+			  const struct engine_limits *lim,
+			  engine_alert_fn on_alert, void *arg);
 void engine_free(struct engine *e);
 
 /* Evaluates one event.  Returns 0, or -1 on allocation failure (the event
@@ -89,8 +89,8 @@ const uint64_t *engine_rule_hits(const struct engine *e, size_t *n);
  * (delete it).  Return 0 to go on, -1 to stop (the save then fails and the
  * changes stay marked for the next save). */
 typedef int (*engine_state_fn)(void *arg, const char *rule_key,
-                               const void *group_key, size_t group_key_len,
-                               const void *blob, size_t blob_len);
+			       const void *group_key, size_t group_key_len,
+			       const void *blob, size_t blob_len);
 
 /* Emits every group changed since the last successful save, then clears
  * the change marks.  Returns 0, or -1 if fn failed or memory ran out. */
@@ -103,8 +103,8 @@ int engine_save_all(struct engine *e, engine_state_fn fn, void *arg);
  * matches no rule of this engine (stale state: the caller deletes it), -1
  * if the blob is invalid (counted in n_state_rejected). */
 int engine_restore_group(struct engine *e, const char *rule_key,
-                         const void *group_key, size_t group_key_len,
-                         const void *blob, size_t blob_len);
+			 const void *group_key, size_t group_key_len,
+			 const void *blob, size_t blob_len);
 
 /* Reload: moves the windows of every rule whose rule key is unchanged from
  * `from` to `to` (same definition => same state); `from` is then empty.

@@ -644,8 +644,8 @@ int store_state_put(struct store *s, const char *rule_key,
 	bind_blob(st, 2, group_key, group_key_len);
 	if (blob)
 		bind_blob(st, 3, blob, blob_len);
-	return step_done(s, st, blob ? "save engine state"
-				     : "delete engine state");
+	return step_done(s, st,
+			 blob ? "save engine state" : "delete engine state");
 }
 
 int store_state_load(struct store *s,

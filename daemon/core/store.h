@@ -129,8 +129,8 @@ const char *store_errmsg(const struct store *s);
 
 /* Upserts (blob != NULL) or deletes (blob == NULL) one engine group. */
 int store_state_put(struct store *s, const char *rule_key,
-                    const void *group_key, size_t group_key_len,
-                    const void *blob, size_t blob_len);
+		    const void *group_key, size_t group_key_len,
+		    const void *blob, size_t blob_len);
 
 /* Calls fn for every saved engine group, ordered by (rule_key,
  * group_key) so the scalars (rule key "") come first; fn returns 0 to go
@@ -138,10 +138,10 @@ int store_state_put(struct store *s, const char *rule_key,
  * valid during the call.  fn must not write engine_state (collect stale
  * rule keys and drop them afterwards).  Returns 0 or -1. */
 int store_state_load(struct store *s,
-                     int (*fn)(void *arg, const char *rule_key,
-                               const void *group_key, size_t group_key_len,
-                               const void *blob, size_t blob_len),
-                     void *arg);
+		     int (*fn)(void *arg, const char *rule_key,
+			       const void *group_key, size_t group_key_len,
+			       const void *blob, size_t blob_len),
+		     void *arg);
 
 /* Deletes every saved group of rule_key. */
 int store_state_drop_rule(struct store *s, const char *rule_key);
@@ -150,8 +150,8 @@ int store_state_drop_rule(struct store *s, const char *rule_key);
  * files, inodes and offsets).  get returns 1 and a malloc'd copy, 0 if
  * none, -1 on error. */
 int store_position_put(struct store *s, const char *input, const void *blob,
-                       size_t blob_len);
+		       size_t blob_len);
 int store_position_get(struct store *s, const char *input, void **blob,
-                       size_t *blob_len);
+		       size_t *blob_len);
 
 #endif

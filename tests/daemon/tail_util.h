@@ -31,7 +31,7 @@ struct sink {
 	struct rec *recs;
 	size_t n, cap;
 	size_t refuse_at; /* refuse the record that would be number n+1 ==
-	                     refuse_at (once), 0 = never */
+			     refuse_at (once), 0 = never */
 	size_t n_refused;
 };
 
@@ -104,7 +104,7 @@ static inline void util_wait_fds(struct input *in, int ms)
 /* Polls until the sink holds at least want records or timeout_ms passed;
  * whether it got there. */
 static inline bool poll_until(struct input *in, struct sink *s, size_t want,
-		       int64_t timeout_ms)
+			      int64_t timeout_ms)
 {
 	int64_t end = util_now_ms() + timeout_ms;
 	char err[256];
@@ -151,18 +151,19 @@ static inline void remove_tree(const char *dir)
 }
 
 static inline struct input *open_input(const char *pattern, size_t max_line,
-				int start_at, const void *pos, size_t pos_len)
+				       int start_at, const void *pos,
+				       size_t pos_len)
 {
 	struct config_input cfg = {
-		.name = "tail:test",
-		.path = (char *)pattern,
-		.max_line_bytes = max_line,
-		.start_at = start_at,
-		.rotate_wait_ms = 50,
+	    .name = "tail:test",
+	    .path = (char *)pattern,
+	    .max_line_bytes = max_line,
+	    .start_at = start_at,
+	    .rotate_wait_ms = 50,
 	};
 	char err[256] = "";
 	struct input *in =
-		input_file_ops.open(&cfg, pos, pos_len, err, sizeof(err));
+	    input_file_ops.open(&cfg, pos, pos_len, err, sizeof(err));
 
 	if (in == NULL)
 		fprintf(stderr, "open %s: %s\n", pattern, err);

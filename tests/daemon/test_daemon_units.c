@@ -106,8 +106,8 @@ static int sink(void *arg, const struct alert *a)
 
 static void feed(struct pipeline_input *pi, const char *line, uint64_t n)
 {
-	struct input_record r = {line, strlen(line), false,
-				 {"t", NULL, n, n * 100}};
+	struct input_record r = {
+	    line, strlen(line), false, {"t", NULL, n, n * 100}};
 	pipeline_record(pi, &r);
 }
 
@@ -142,7 +142,8 @@ static void test_pipeline(void)
 	CHECK_INT(pipeline_sink_queue_depth(p), 1);
 	/* the queue is bounded: the overflow is dropped and counted */
 	for (int i = 0; i < PIPELINE_SINK_QUEUE_MAX + 5; i++)
-		feed(&pi, "{\"ts\":\"2025-01-01T00:00:01Z\",\"action\":\"view\"}",
+		feed(&pi,
+		     "{\"ts\":\"2025-01-01T00:00:01Z\",\"action\":\"view\"}",
 		     (uint64_t)(10 + i));
 	CHECK_INT(pipeline_sink_queue_depth(p), PIPELINE_SINK_QUEUE_MAX);
 	struct pipeline_totals t;

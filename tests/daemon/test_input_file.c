@@ -139,7 +139,8 @@ static void test_long_line(void)
 	struct input_stats st;
 
 	/* 40 bytes with newline, then a short one. */
-	write_str(p, "0123456789abcdefghij0123456789abcdefghij\nshort\n", false);
+	write_str(p, "0123456789abcdefghij0123456789abcdefghij\nshort\n",
+		  false);
 	in = open_input(p, 16, INPUT_START_BEGINNING, NULL, 0);
 	CHECK(in != NULL);
 	if (in == NULL)

@@ -78,8 +78,8 @@ static void *writer(void *arg)
 			for (int k = 0; k < LATE_LINES; k++, n++)
 				write_line(fd, n);
 			close(fd);
-			fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT,
-				  0644);
+			fd =
+			    open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 			gen_first = n;
 			if (fd < 0)
 				break;
@@ -122,7 +122,9 @@ static int check_emit(void *arg, const struct input_record *r)
 	if (cs->seen[n])
 		cs->n_dup++;
 	if (getenv("TAIL_DEBUG") && (cs->seen[n] || n != cs->last + 1))
-		fprintf(stderr, "dup/order n=%d last=%d path=%s line=%lu\n", n, cs->last, r->source.path, (unsigned long)r->source.line);
+		fprintf(stderr, "dup/order n=%d last=%d path=%s line=%lu\n", n,
+			cs->last, r->source.path,
+			(unsigned long)r->source.line);
 	if (n != cs->last + 1)
 		cs->n_order++;
 	cs->seen[n] = 1;
@@ -138,7 +140,8 @@ static struct input *restart(struct input *in)
 	struct input *out;
 
 	if (getenv("TAIL_DEBUG"))
-		fprintf(stderr, "restart at %d:\n%.*s", max_seen, (int)len, (char *)pos);
+		fprintf(stderr, "restart at %d:\n%.*s", max_seen, (int)len,
+			(char *)pos);
 	input_file_ops.close(in);
 	out = open_input(log_path, 0, INPUT_START_BEGINNING, pos, len);
 	free(pos);

@@ -28,22 +28,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define EXPECT(cond)                                                         \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			abort();                                             \
+#define EXPECT(cond)                                                           \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			abort();                                               \
 	} while (0)
 
 struct model {
 	const char *text;
 	size_t len, max;
-	size_t pos;             /* start of the next expected line */
+	size_t pos; /* start of the next expected line */
 	uint64_t n_lines, n_truncated;
 };
 
 /* Checks one line the reader returned against the next one of the model. */
 static void model_check(struct model *m, const char *line, size_t len,
-                        bool truncated, uint64_t offset)
+			bool truncated, uint64_t offset)
 {
 	EXPECT(m->pos < m->len);
 	const char *seg = m->text + m->pos;
@@ -98,9 +98,9 @@ static void feed(const char *text, size_t len, size_t max, size_t chunk)
 	}
 	close(fds[1]);
 	EXPECT(drain(r, &m) == 0);
-	EXPECT(m.pos == len);   /* every line was returned */
+	EXPECT(m.pos == len); /* every line was returned */
 	EXPECT(line_reader_next(r, &(const char *){0}, &(size_t){0}, NULL,
-	                        NULL) == 0);
+				NULL) == 0);
 	EXPECT(line_reader_n_truncated(r) == m.n_truncated);
 	line_reader_free(r);
 	close(fds[0]);

@@ -72,7 +72,7 @@ static void replay_file(const char *path, struct replay_stats *st)
 	errno = 0;
 	if (read_whole(path, &buf, &len) < 0) {
 		fprintf(stderr, "replay: %s: cannot read: %s\n", path,
-		        errno ? strerror(errno) : "too large");
+			errno ? strerror(errno) : "too large");
 		st->n_errors++;
 		return;
 	}
@@ -99,8 +99,8 @@ static void replay_dir(const char *dir, int depth, struct replay_stats *st)
 		char sub[4096];
 
 		if (names[i]->d_name[0] != '.' &&
-		    snprintf(sub, sizeof(sub), "%s/%s", dir,
-		             names[i]->d_name) < (int)sizeof(sub))
+		    snprintf(sub, sizeof(sub), "%s/%s", dir, names[i]->d_name) <
+			(int)sizeof(sub))
 			replay_path(sub, depth + 1, st);
 		free(names[i]);
 	}
@@ -135,6 +135,6 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		replay_path(argv[i], 0, &st);
 	fprintf(stderr, "replay: %zu inputs, %zu errors\n", st.n_inputs,
-	        st.n_errors);
+		st.n_errors);
 	return st.n_errors == 0 && st.n_inputs > 0 ? 0 : 1;
 }

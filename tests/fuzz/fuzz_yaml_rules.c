@@ -29,15 +29,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define EXPECT(cond)                                                         \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			abort();                                             \
+#define EXPECT(cond)                                                           \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			abort();                                               \
 	} while (0)
 
 static const char *const probe_values[] = {
-	"export", "2500", "10.1.2.3", "agent-00485", "", "true",
-	"C0085319", "a\\b*c?", "-1.5e3", "2025-03-03T08:00:00Z",
+    "export", "2500",	  "10.1.2.3", "agent-00485", "",
+    "true",   "C0085319", "a\\b*c?",  "-1.5e3",	     "2025-03-03T08:00:00Z",
 };
 
 static FILE *dump_sink(void)
@@ -64,13 +64,13 @@ static void match_probes(const struct ruleset *rs)
 		for (size_t id = 0; id < n; id++) {
 			const char *v = empty ? "" : probe_values[p];
 			fields[id] = (struct event_field){
-				.name = fieldtab_name(rs->fields, (int32_t)id),
-				.value = v,
-				.value_len = (uint32_t)strlen(v),
-				.kind = p == 1 || p == 8 ? VALUE_NUMBER
-				                         : VALUE_STRING,
-				.id = (int32_t)id,
-				.next_same = -1,
+			    .name = fieldtab_name(rs->fields, (int32_t)id),
+			    .value = v,
+			    .value_len = (uint32_t)strlen(v),
+			    .kind =
+				p == 1 || p == 8 ? VALUE_NUMBER : VALUE_STRING,
+			    .id = (int32_t)id,
+			    .next_same = -1,
 			};
 			slot[id] = empty ? -1 : (int32_t)id;
 		}
@@ -98,10 +98,13 @@ static void check_order(const struct ruleset *rs)
 			continue;
 		}
 		EXPECT(r->correlation != NULL);
-		struct rule *const *in = correlation_inputs(r->correlation, &n_in);
+		struct rule *const *in =
+		    correlation_inputs(r->correlation, &n_in);
 		for (size_t k = 0; k < n_in; k++) {
-			EXPECT(in[k]->index < i && rs->rules[in[k]->index] == in[k]);
-			EXPECT(correlation_input_index(r->correlation, in[k]) >= 0);
+			EXPECT(in[k]->index < i &&
+			       rs->rules[in[k]->index] == in[k]);
+			EXPECT(correlation_input_index(r->correlation, in[k]) >=
+			       0);
 		}
 		correlation_dump(r->correlation, dump_sink());
 	}

@@ -284,13 +284,15 @@ static void test_errors(void)
 	    {23, 46,
 	     "'facility' must be one of auth, authpriv, daemon, user, "
 	     "local0..local7, not 'locl0' (did you mean 'local0'?)"},
-	    {23, 71, "'high' must be one of emerg, alert, crit, err, warning, "
+	    {23, 71,
+	     "'high' must be one of emerg, alert, crit, err, warning, "
 	     "notice, info, debug, not 'loud'"},
 	    {23, 81, "unknown key 'file' in sinks"},
 	    {24, 25,
 	     "'every_ms' must be a duration between 10ms and 1h (e.g. 30s, "
 	     "5m, 2h), not '1ms'"},
-	    {25, 1, "unknown key 'inputs2' in config (did you mean "
+	    {25, 1,
+	     "unknown key 'inputs2' in config (did you mean "
 	     "'inputs'?)"},
 	};
 	expect_errors(yaml, w, sizeof(w) / sizeof(w[0]));

@@ -379,8 +379,8 @@ static void cleanup(void)
 	static const char *names[] = {
 	    "alerts.db",     "alerts.db-wal", "alerts.db-shm", "kept.db",
 	    "kept.db-wal",   "kept.db-shm",   "future.db",     "future.db-wal",
-	    "future.db-shm", "other.db",      "text.db",	     "v1.db",
-	    "v1.db-wal",     "v1.db-shm",     "ck.db",	     "ck.db-wal",
+	    "future.db-shm", "other.db",      "text.db",       "v1.db",
+	    "v1.db-wal",     "v1.db-shm",     "ck.db",	       "ck.db-wal",
 	    "ck.db-shm",
 	};
 
