@@ -73,13 +73,16 @@ struct scan {
 #define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
 /* Bytes that stand for themselves inside a string: printable ASCII but the
  * quote and the backslash (bytes >= 0x80 are checked as UTF-8). */
+/* clang-format off */
 static const uchar str_plain[256] = {
-    R16(0), R16(0),					  /* controls */
-    1,	    1,	    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 '"' */
-    R16(1), R16(1),					  /* 0x30-0x4f */
-    1,	    1,	    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 '\\' */
-    R16(1), R16(1),					  /* 0x60-0x7f */
-    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)};
+	R16(0), R16(0),					/* controls */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20: '"' */
+	R16(1), R16(1),					/* 0x30-0x4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x50: '\\' */
+	R16(1), R16(1),					/* 0x60-0x7f */
+	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+};
+/* clang-format on */
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -186,7 +189,8 @@ static void *grow(void *buf, size_t *cap, size_t need, size_t elem,
 static int tmp_append(struct scan *s, const void *src, size_t n)
 {
 	if (s->cap_tmp - s->n_tmp < n) {
-		char *t = grow(s->tmp, &s->cap_tmp, s->n_tmp + n, 1, s->tmp_inl);
+		char *t =
+		    grow(s->tmp, &s->cap_tmp, s->n_tmp + n, 1, s->tmp_inl);
 		if (t == NULL)
 			return no_memory(s);
 		s->tmp = t;
@@ -313,8 +317,8 @@ static const uchar *unescape_u(struct scan *s, const uchar *p)
 		if ((v2 = hex4(p + 2, s->end)) < 0)
 			return syntax(s, p, "invalid escape"), NULL;
 		if (v2 < 0xdc00 || v2 > 0xdfff) {
-			snprintf(m, sizeof(m), "invalid Unicode '\\u%04X\\u%04X'",
-				 v, v2);
+			snprintf(m, sizeof(m),
+				 "invalid Unicode '\\u%04X\\u%04X'", v, v2);
 			return syntax(s, p - 6, m), NULL;
 		}
 		v = ((v - 0xd800) << 10) + (v2 - 0xdc00) + 0x10000;
@@ -588,8 +592,8 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 	if (value == NULL)
 		return fail(s->err, s->err_size,
 			    "event too large (max %zu bytes)", s->b->max_bytes);
-	int32_t i = event_buf_add_id(s->b, name, id, value, len, kind,
-				     prev_same);
+	int32_t i =
+	    event_buf_add_id(s->b, name, id, value, len, kind, prev_same);
 	if (i < 0)
 		return fail(s->err, s->err_size, "too many fields (max %zu)",
 			    s->b->max_fields);
@@ -678,12 +682,10 @@ static int scan_key(struct scan *s, size_t base, const char **k, size_t *klen)
 			const struct key *o = &s->keys[i];
 			if (o->len == *klen &&
 			    memcmp(key_bytes(s, o), *k, *klen) == 0)
-				return syntax(s, start,
-					      "duplicate object key");
+				return syntax(s, start, "duplicate object key");
 		}
 	}
-	return add_key(s, *k, *klen, *k == s->tmp,
-		       (size_t)(start - s->line));
+	return add_key(s, *k, *klen, *k == s->tmp, (size_t)(start - s->line));
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -719,8 +721,7 @@ static int check_big_object(struct scan *s, size_t base)
 }
 
 /* "key": value, in the object whose keys start at keys[base]. */
-static int scan_member(struct scan *s, size_t base, size_t path_len,
-		       int depth)
+static int scan_member(struct scan *s, size_t base, size_t path_len, int depth)
 {
 	const char *k;
 	size_t klen;
@@ -836,10 +837,9 @@ static int scan_value(struct scan *s, size_t path_len, int depth)
 	if (scan_scalar(s, &text, &len, &kind) < 0 ||
 	    (name = path_copy(s, path_len)) == NULL)
 		return -1;
-	return emit(s, name, lookup(s, name, path_len), text, len, kind, -1) <
-		       0
-		   ? -1
-		   : 0;
+	if (emit(s, name, lookup(s, name, path_len), text, len, kind, -1) < 0)
+		return -1;
+	return 0;
 }
 
 /* The whole line: optional BOM, blanks, one object, trailing white space. */

@@ -230,7 +230,7 @@ static json_t *parse_line(const char *line, size_t len, char *err,
 }
 
 int decode_json_ref(struct event_buf *b, const char *line, size_t len,
-		struct event *ev, char *err, size_t err_size)
+		    struct event *ev, char *err, size_t err_size)
 {
 	struct walk w = {.b = b, .err = err, .err_size = err_size};
 

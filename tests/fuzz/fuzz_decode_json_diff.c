@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	if (diff_decode(fast, ref, line, len, why, sizeof(why)) ==
 	    DIFF_DIFFERENT) {
-		fprintf(stderr, "decode_json differs from decode_json_ref: %s\n",
-			why);
+		fprintf(stderr,
+			"decode_json differs from decode_json_ref: %s\n", why);
 		abort();
 	}
 	return 0;

@@ -44,12 +44,11 @@ enum diff_result {
  * chaining modes (by id, by array link) are compared. */
 static inline struct fieldtab *diff_table(void)
 {
-	static const char *const names[] = {"a", "a.b", "b.0.c", "tags",
+	static const char *const names[] = {"a",   "a.b", "b.0.c", "tags",
 					    "a.a", "c",	  "x.y",   ""};
 	struct fieldtab *t = fieldtab_new();
 
-	for (size_t i = 0; t != NULL && i < sizeof(names) / sizeof(*names);
-	     i++)
+	for (size_t i = 0; t != NULL && i < sizeof(names) / sizeof(*names); i++)
 		fieldtab_intern(t, names[i], strlen(names[i]));
 	if (t != NULL)
 		fieldtab_freeze(t);
@@ -71,11 +70,13 @@ static inline bool diff_limit_error(const char *err)
 
 /* Same fields, slots and arena use; else writes the difference to why. */
 static inline bool diff_events(const struct event_buf *fb,
-			       const struct event *f, const struct event_buf *rb,
+			       const struct event *f,
+			       const struct event_buf *rb,
 			       const struct event *r, char *why, size_t size)
 {
 	if (f->n_fields != r->n_fields || f->n_slots != r->n_slots) {
-		snprintf(why, size, "%zu fields / %zu slots, reference %zu / %zu",
+		snprintf(why, size,
+			 "%zu fields / %zu slots, reference %zu / %zu",
 			 f->n_fields, f->n_slots, r->n_fields, r->n_slots);
 		return false;
 	}
@@ -128,10 +129,10 @@ static inline bool diff_messages(const char *fe, const char *re, char *why,
 
 /* The NUL exception: the reference accepted (its event is r), the scanner
  * rejected; the scanner must accept the line without NULs, the same way. */
-static inline enum diff_result
-diff_nul(struct event_buf *fast, const struct event_buf *rb,
-	 const struct event *r, const char *line, size_t len, char *why,
-	 size_t size)
+static inline enum diff_result diff_nul(struct event_buf *fast,
+					const struct event_buf *rb,
+					const struct event *r, const char *line,
+					size_t len, char *why, size_t size)
 {
 	struct event f;
 	char err[256];

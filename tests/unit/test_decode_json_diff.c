@@ -57,8 +57,8 @@ static const char *pick(const char *const *v, size_t n)
 
 static void gen_ws(struct out *o)
 {
-	static const char *const ws[] = {"", "", "", "", " ", "\t", "\r\n",
-					 "  "};
+	static const char *const ws[] = {"",  "",   "",	    "",
+					 " ", "\t", "\r\n", "  "};
 	puts0(o, PICK(ws));
 }
 
@@ -76,8 +76,8 @@ static void gen_number(struct out *o)
 	    /* too big or invalid from here */
 	    "1e400", "-1e400", "9223372036854775808", "-9223372036854775809",
 	    "123456789012345678901234", "18446744073709551616",
-	    "12345678901234567890", "01", "-01", "1.", ".5", "-", "+1", "1e", "1e+", "0x10", "1.e5",
-	    "--1", "1ee2", "NaN", "Infinity"};
+	    "12345678901234567890", "01", "-01", "1.", ".5", "-", "+1", "1e",
+	    "1e+", "0x10", "1.e5", "--1", "1ee2", "NaN", "Infinity"};
 
 	uint32_t r = rnd(12);
 
@@ -97,17 +97,17 @@ static void gen_number(struct out *o)
 static void gen_string(struct out *o, int keyish)
 {
 	static const char *const pieces[] = {
-	    "a", "b", "x", "hello", "a.b", ".", " ", "0", "\\\"", "\\\\",
-	    "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9",
-	    "\\u20AC", "\\ud83d\\ude00", "\\uD834\\uDD1E", "\xc3\xa9",
-	    "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+	    "a", "b", "x", "hello", "a.b", ".", " ", "0", "\\\"", "\\\\", "\\/",
+	    "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9", "\\u20AC",
+	    "\\ud83d\\ude00", "\\uD834\\uDD1E", "\xc3\xa9", "\xe2\x82\xac",
+	    "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
 	    /* invalid */
 	    "\\u0000", "\\ud83d", "\\ude00", "\\ud83d\\u0041", "\\ud83dx",
-	    "\\x", "\\u12", "\\u12G4", "\xff", "\xc0\xaf", "\xc3", "\xe0\x80\xaf",
-	    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\x80",
-	    "\x01", "\n", "\x7f"};
-	static const char *const keys[] = {"a", "b", "c", "a.b", "a", "",
-					   "tags", "x.y", "\\u0061"};
+	    "\\x", "\\u12", "\\u12G4", "\xff", "\xc0\xaf", "\xc3",
+	    "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+	    "\xf5\x80\x80\x80", "\x80", "\x01", "\n", "\x7f"};
+	static const char *const keys[] = {"a", "b",	"c",   "a.b",	 "a",
+					   "",	"tags", "x.y", "\\u0061"};
 	int n = (int)rnd(4);
 
 	puts0(o, "\"");
@@ -122,9 +122,9 @@ static void gen_string(struct out *o, int keyish)
 	} else {
 		for (int i = 0; i < n; i++) {
 			/* mostly valid pieces, sometimes any */
-			size_t k = rnd(30) == 0 ? rnd(sizeof(pieces) /
-						     sizeof(pieces[0]))
-					       : rnd(25);
+			size_t k = rnd(30) == 0
+				       ? rnd(sizeof(pieces) / sizeof(pieces[0]))
+				       : rnd(25);
 			puts0(o, pieces[k]);
 		}
 	}
@@ -138,7 +138,8 @@ static void gen_object(struct out *o, int depth)
 	int n = (int)rnd(depth == 0 ? 8 : 4);
 
 	if (rnd(40) == 0)
-		n = 20 + (int)rnd(30); /* a big object: sorted duplicate check */
+		n = 20 +
+		    (int)rnd(30); /* a big object: sorted duplicate check */
 	puts0(o, "{");
 	for (int i = 0; i < n; i++) {
 		if (i > 0)
@@ -236,8 +237,8 @@ static void damage(struct out *o)
 static void check_line(const char *line, size_t len)
 {
 	char why[1024];
-	enum diff_result d = diff_decode(fast, ref, line, len, why,
-					 sizeof(why));
+	enum diff_result d =
+	    diff_decode(fast, ref, line, len, why, sizeof(why));
 
 	n_result[d]++;
 	if (d == DIFF_DIFFERENT)
@@ -266,22 +267,52 @@ static void deep(char *b, size_t *n, int depth, int arrays)
 static void test_edge_cases(void)
 {
 	static const char *const lines[] = {
-	    "{}", " \t{}", "{\"a\":-0}", "{\"a\":1e400}", "{\"a\":-1e-400}",
-	    "{\"a\":0.1,\"b\":1e3,\"c\":-0.0}", "{\"a\":[1,[2,[3]],{\"b\":4}]}",
+	    "{}",
+	    " \t{}",
+	    "{\"a\":-0}",
+	    "{\"a\":1e400}",
+	    "{\"a\":-1e-400}",
+	    "{\"a\":0.1,\"b\":1e3,\"c\":-0.0}",
+	    "{\"a\":[1,[2,[3]],{\"b\":4}]}",
 	    "{\"tags\":[\"x\",{\"y\":1},\"z\"],\"tags\":1}",
-	    "{\"a\":\"\\u0061\",\"\\u0061\":1}", "{\"\":{\"b\":1}}",
-	    "{\"a.b\":1,\"a\":{\"b\":2}}", "{\"a\":{}}", "{\"a\":[]}",
-	    "{\"a\":[[],{}]}", "\xef\xbb\xbf{\"a\":1}", "\xef\xbb\xbf", "",
-	    " ", "\n{}", "{\"a\":1}\n", "{\"a\":1} \r\n\t", "[1]", "x",
-	    "{\"a\":tru}", "{\"a\":truex}", "{\"a\":nullx}", "{\"a\" 1}",
-	    "{\"a\":1,}", "{,}", "{\"a\":[1,]}", "{\"a\":[,1]}",
-	    "{\"a\":\"\\ud800\\udbff\"}", "{\"a\":\"\\uDBFF\\uDFFF\"}",
-	    "{\"a\":\"\xf4\x8f\xbf\xbf\"}", "{\"a\":\"\xef\xbf\xbf\"}",
-	    "{\"a\":\"\xed\x9f\xbf\"}", "{\"a\":\"\xee\x80\x80\"}",
-	    "{\"a\":\"\xf0\x90\x80\x80\"}", "{\"a\":\"\xf0\x8f\xbf\xbf\"}",
-	    "{\"a\":\"\xe0\xa0\x80\"}", "{\"a\":\"\xe0\x9f\xbf\"}",
-	    "{\"a\":\"\xc2\x80\"}", "{\"a\":\"\xc1\xbf\"}", "{\"a\":é}",
-	    "{\"a\":\"\\u00\"}", "{\"a\":\"\\"};
+	    "{\"a\":\"\\u0061\",\"\\u0061\":1}",
+	    "{\"\":{\"b\":1}}",
+	    "{\"a.b\":1,\"a\":{\"b\":2}}",
+	    "{\"a\":{}}",
+	    "{\"a\":[]}",
+	    "{\"a\":[[],{}]}",
+	    "\xef\xbb\xbf{\"a\":1}",
+	    "\xef\xbb\xbf",
+	    "",
+	    " ",
+	    "\n{}",
+	    "{\"a\":1}\n",
+	    "{\"a\":1} \r\n\t",
+	    "[1]",
+	    "x",
+	    "{\"a\":tru}",
+	    "{\"a\":truex}",
+	    "{\"a\":nullx}",
+	    "{\"a\" 1}",
+	    "{\"a\":1,}",
+	    "{,}",
+	    "{\"a\":[1,]}",
+	    "{\"a\":[,1]}",
+	    "{\"a\":\"\\ud800\\udbff\"}",
+	    "{\"a\":\"\\uDBFF\\uDFFF\"}",
+	    "{\"a\":\"\xf4\x8f\xbf\xbf\"}",
+	    "{\"a\":\"\xef\xbf\xbf\"}",
+	    "{\"a\":\"\xed\x9f\xbf\"}",
+	    "{\"a\":\"\xee\x80\x80\"}",
+	    "{\"a\":\"\xf0\x90\x80\x80\"}",
+	    "{\"a\":\"\xf0\x8f\xbf\xbf\"}",
+	    "{\"a\":\"\xe0\xa0\x80\"}",
+	    "{\"a\":\"\xe0\x9f\xbf\"}",
+	    "{\"a\":\"\xc2\x80\"}",
+	    "{\"a\":\"\xc1\xbf\"}",
+	    "{\"a\":é}",
+	    "{\"a\":\"\\u00\"}",
+	    "{\"a\":\"\\"};
 	char b[4096];
 	size_t n;
 
