@@ -22,10 +22,17 @@
  * DECODE_JSON_MAX_DEPTH, names longer than DECODE_JSON_MAX_NAME bytes, and
  * the event_buf limits (fields, bytes).
  *
- * Implementation: jansson parses, then the tree is walked into the buffer.
- * Only decode_json() is public, so a hand-written scanner can replace the
- * parser behind the same contract.  Pure: never prints, never reads the
- * clock.
+ * Implementation: decode_json() is a single-pass scanner that writes the
+ * fields straight into the buffer (no tree, no per-field allocation).
+ * decode_json_ref() is the jansson-based decoder it replaced, kept as the
+ * reference model for tests, the differential fuzzer and benchmarks.  Both
+ * give the same fields (names, values, kinds, chains, slots) and the same
+ * arena use, and accept the same lines, except that decode_json() rejects
+ * any NUL byte outside a string, where jansson skips one NUL that directly
+ * follows a number or true/false/null.  Error texts have the same form;
+ * for a line with several faults the scanner names the first one in the
+ * line, while the reference names syntax errors before limit errors, and
+ * columns may differ.  Pure: never prints, never reads the clock.
  */
 #ifndef CUSTOS_DECODE_JSON_H
 #define CUSTOS_DECODE_JSON_H
@@ -45,5 +52,11 @@
  * 17: ...", "too many fields (max 1024)"); b then holds no event. */
 int decode_json(struct event_buf *b, const char *line, size_t len,
 		struct event *ev, char *err, size_t err_size);
+
+/* The jansson-based reference decoder: same contract as decode_json()
+ * (see the differences above).  For tests and benchmarks only; slower, and
+ * it allocates per value. */
+int decode_json_ref(struct event_buf *b, const char *line, size_t len,
+		    struct event *ev, char *err, size_t err_size);
 
 #endif
