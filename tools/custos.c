@@ -17,6 +17,8 @@ static const struct command commands[] = {
 	{"replay", cmd_replay,
 	 "evaluate rules over log files in event time, print alerts"},
 	{"lint", cmd_lint, "validate rule files; report file:line:column"},
+	{"pcap-events", cmd_pcap_events,
+	 "print the access events found in an HTTP capture (JSON lines)"},
 };
 
 static void usage(FILE *f)

@@ -13,6 +13,8 @@
  *         format: json           # json | csv | kv  [json] (only json is
  *                                #  decoded today; csv/kv are accepted)
  *         field_map: { ... }     # replaces the top-level map entirely
+ *         pcap: { ... }          # HTTP capture input: interface, filter,
+ *                                #  limits and route map (pcap_http.h)
  *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
  *     lists:                     # for the Sigma `expand` modifier
  *       vip_customers: [ c-1, c-2 ]
@@ -50,7 +52,9 @@
 #include "yamltree.h"
 
 enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
-enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG };
+enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG, INPUT_PCAP };
+
+struct pcap_config; /* pcap_http.h */
 enum syslog_protocol { SYSLOG_UDP, SYSLOG_TCP };
 
 struct config_input {
@@ -61,6 +65,7 @@ struct config_input {
 	char *path;
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
+	struct pcap_config *pcap;   /* `pcap:` section (owned), or NULL */
 	int line, column;	    /* where the entry starts */
 };
 
