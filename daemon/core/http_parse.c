@@ -560,6 +560,8 @@ static int on_response_head(struct http_conn *c, struct head *h)
 	bool head_req = m && strcmp(m->req.method, "HEAD") == 0;
 	bool tunnel = status == 101 || (m && status / 100 == 2 &&
 					strcmp(m->req.method, "CONNECT") == 0);
+	bool no_body = head_req || status == 204 || status == 304;
+	int rc = no_body ? 1 : framing(s, h);
 	if (m == NULL) {
 		c->st->n_unpaired++;
 	} else {
@@ -571,12 +573,9 @@ static int on_response_head(struct http_conn *c, struct head *h)
 		h->copy = NULL;
 		h->hdrs = NULL;
 	}
-	int rc = head_req || status == 204 || status == 304 ? 1 : framing(s, h);
 	head_clear(h);
 	if (rc != 0)
-		s->state = rc < 0 || head_req || status == 204 || status == 304
-			       ? S_HEAD
-			       : S_UNTIL_EOF;
+		s->state = rc < 0 || no_body ? S_HEAD : S_UNTIL_EOF;
 	if (tunnel)
 		kill_conn(c);
 	release(c, false);

@@ -128,7 +128,11 @@ static const char *outcome_of(int status)
 static void add_str(struct event_buf *b, const char *name, const char *v,
 		    enum value_kind kind)
 {
-	event_buf_add(b, name, v, strlen(v), kind, -1);
+	size_t n = strlen(v);
+	const char *copy = event_buf_strdup(b, v, n);
+
+	if (copy != NULL)
+		event_buf_add(b, name, copy, n, kind, -1);
 }
 
 static void on_exchange(void *arg, const struct http_exchange *x)

@@ -761,8 +761,11 @@ static void add_field(struct ctx *c, const struct routes *rs,
 		res->n_bad_rows++;
 		return;
 	}
-	event_buf_add(b, name, out, (size_t)n,
-		      f == FIELD_ROWS ? VALUE_NUMBER : VALUE_STRING, -1);
+	const char *v = event_buf_strdup(b, out, (size_t)n);
+	if (v != NULL)
+		event_buf_add(b, name, v, (size_t)n,
+			      f == FIELD_ROWS ? VALUE_NUMBER : VALUE_STRING,
+			      -1);
 }
 
 struct routes_result routes_apply(const struct routes *rs,
