@@ -176,7 +176,7 @@ static int parse_status_line(const char *line, struct head *h)
 		return -1;
 	h->minor = line[7] - '0';
 	h->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + line[11] - '0';
-	return 0;
+	return h->status >= 100 ? 0 : -1; /* 0 means "no response" */
 }
 
 /* Next line of the head copy at *r (CRLF or LF ended); NUL-terminates it

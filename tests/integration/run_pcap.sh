@@ -34,7 +34,7 @@ done
 PORT=$(awk '/ready/ {print $2}' "$TMP/server.out")
 [ -n "$PORT" ] || { echo "run_pcap: server did not start" >&2; exit 1; }
 
-tcpdump -i lo -U -s 0 -w "$TMP/console.pcap" "tcp port $PORT" \
+tcpdump -i lo -U --immediate-mode -s 0 -w "$TMP/console.pcap" "tcp port $PORT" \
 	2>"$TMP/tcpdump.err" &
 DUMP_PID=$!
 for _ in $(seq 50); do
@@ -77,7 +77,14 @@ while s.recv(65536):
     pass
 s.close()
 PY
-sleep 0.5
+# let tcpdump write everything out: wait until the file stops growing
+prev=-1
+for _ in $(seq 30); do
+	sleep 0.3
+	cur=$(stat -c %s "$TMP/console.pcap")
+	[ "$cur" -eq "$prev" ] && break
+	prev=$cur
+done
 kill -INT "$DUMP_PID"
 wait "$DUMP_PID" || true
 DUMP_PID=""
