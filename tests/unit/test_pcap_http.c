@@ -95,7 +95,7 @@ static size_t frame(uint8_t *f, int lt, bool v6, bool from_client,
 	uint16_t sp = from_client ? 40000 : 80, dp = from_client ? 80 : 40000;
 	f[o] = (uint8_t)(sp >> 8), f[o + 1] = (uint8_t)sp;
 	f[o + 2] = (uint8_t)(dp >> 8), f[o + 3] = (uint8_t)dp;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 4; i++) {
 		f[o + 4 + i] = (uint8_t)(seq >> (24 - 8 * i));
 		f[o + 8 + i] = (uint8_t)(ack >> (24 - 8 * i));
 	}
@@ -199,7 +199,7 @@ static void reordered(void)
 	struct got g;
 	struct cap c = start(&g, LT_ETH, false);
 	size_t half = 10;
-	send_seg(&c, true, (uint32_t)half, R1 + half, 0); /* packet 3 */
+	send_seg(&c, true, (uint32_t)half, &R1[half], 0); /* packet 3 */
 	send_seg(&c, true, (uint32_t)strlen(R1), R2, 0);  /* packet 4 */
 	char first[16];
 	memcpy(first, R1, half);
@@ -226,7 +226,7 @@ static void retransmit_overlap(void)
 	memcpy(a, R2, 20);
 	a[20] = '\0';
 	send_seg(&c, true, l1, a, 0);
-	send_seg(&c, true, l1 + 10, R2 + 10, 0); /* overlaps 10 bytes */
+	send_seg(&c, true, l1 + 10, &R2[10], 0); /* overlaps 10 bytes */
 	send_seg(&c, false, 0, OK OK, 0);
 	struct pcap_http_stats st = finish(&c);
 	CHECK_INT(g.n, 2);
