@@ -38,6 +38,12 @@ struct input_record {
  * input keeps the record and offers it again on the next poll). */
 typedef int (*input_emit_fn)(void *arg, const struct input_record *rec);
 
+/* Inputs whose records are already-decoded events (pcap): the event is
+ * borrowed for the call; its field ids refer to the input's own frozen
+ * table, so the daemon re-binds fields by name (fieldtab_find) or copies
+ * into its event_buf before engine_process.  Return value ignored. */
+typedef int (*input_event_fn)(void *arg, const struct event *ev);
+
 struct input_stats {
 	uint64_t n_records;
 	uint64_t n_bytes;
@@ -70,11 +76,16 @@ struct input_ops {
 	void *(*position)(struct input *in, size_t *len);
 	void (*stats)(const struct input *in, struct input_stats *out);
 	void (*close)(struct input *in);
+	/* Optional (pcap): where poll() hands decoded events; set once after
+	 * open().  NULL for inputs that emit raw records. */
+	void (*set_event_sink)(struct input *in, input_event_fn fn,
+	                       void *arg);
 };
 
 extern const struct input_ops input_file_ops;
 extern const struct input_ops input_stdin_ops;
 extern const struct input_ops input_syslog_ops;
+extern const struct input_ops input_pcap_ops;
 
 /* The ops for an input type name, or NULL. */
 const struct input_ops *input_ops_find(const char *type);

@@ -8,6 +8,11 @@
  * standard input.  A malformed line is counted and reported on stderr as
  * file:line: reason (the first REPORT_MAX per file), never fatal.
  * The wall clock is read only for the store's created_ms column.
+ *
+ * --pcap FILE (repeatable) also evaluates the access events extracted from
+ * a capture of HTTP traffic (.pcap/.pcapng) with the route map of the
+ * config's pcap input (see pcap_http.h); the JSON files, if any, are read
+ * first.
  */
 #include "custos.h"
 
@@ -17,6 +22,7 @@
 #include "engine.h"
 #include "lines.h"
 #include "normalize.h"
+#include "pcap_source.h"
 #include "rules.h"
 #include "store.h"
 
@@ -36,6 +42,8 @@
 struct replay {
 	const char *rule_paths[MAX_RULE_PATHS];
 	size_t n_rule_paths;
+	const char *pcap_paths[MAX_RULE_PATHS];
+	size_t n_pcap_paths;
 	const char *config_path;
 	const char *db_path;
 	int quiet;
@@ -53,7 +61,7 @@ struct replay {
 static void replay_usage(FILE *f)
 {
 	fprintf(f, "usage: custos replay [--rules PATH]... [--config FILE] "
-		   "[--db FILE] [--quiet] FILE...\n"
+		   "[--db FILE] [--quiet] [--pcap FILE]... [FILE...]\n"
 		   "  Evaluates rules over JSON-lines logs in event time and "
 		   "prints one JSON\n  alert per line.  FILE may be '-' for "
 		   "standard input.\n"
@@ -61,7 +69,10 @@ static void replay_usage(FILE *f)
 		   "default: the config's)\n"
 		   "  --config FILE  field map, lists and limits\n"
 		   "  --db FILE      also store alerts in this SQLite file\n"
-		   "  --quiet        no summary on stderr\n");
+		   "  --quiet        no summary on stderr\n"
+		   "  --pcap FILE    also events from an HTTP capture "
+		   "(repeatable; route map:\n"
+		   "                 the config's pcap input)\n");
 }
 
 static int parse_args(struct replay *rp, int argc, char **argv)
@@ -71,11 +82,12 @@ static int parse_args(struct replay *rp, int argc, char **argv)
 	    {"config", required_argument, 0, 'c'},
 	    {"db", required_argument, 0, 'd'},
 	    {"quiet", no_argument, 0, 'q'},
+	    {"pcap", required_argument, 0, 'p'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:c:d:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:d:qp:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (rp->n_rule_paths == MAX_RULE_PATHS) {
@@ -93,6 +105,13 @@ static int parse_args(struct replay *rp, int argc, char **argv)
 		case 'q':
 			rp->quiet = 1;
 			break;
+		case 'p':
+			if (rp->n_pcap_paths == MAX_RULE_PATHS) {
+				fprintf(stderr, "custos: too many --pcap\n");
+				return EXIT_USAGE;
+			}
+			rp->pcap_paths[rp->n_pcap_paths++] = optarg;
+			break;
 		case 'h':
 			replay_usage(stdout);
 			return -1;
@@ -101,7 +120,7 @@ static int parse_args(struct replay *rp, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && rp->n_pcap_paths == 0) {
 		replay_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -323,6 +342,36 @@ static void print_summary(const struct replay *rp)
 			(unsigned long long)st.n_distinct_overflow);
 }
 
+static int pcap_event(void *arg, const struct event *ev)
+{
+	struct replay *rp = arg;
+
+	if (engine_process(rp->engine, ev) < 0)
+		rp->failed = 1;
+	return 0;
+}
+
+/* Evaluates the events of every --pcap capture. */
+static void replay_pcaps(struct replay *rp)
+{
+	struct pcap_source src;
+	struct pcap_http_stats st;
+
+	if (pcap_source_from_config(&src, rp->config, NULL) < 0) {
+		rp->failed = 1;
+		return;
+	}
+	for (size_t i = 0; i < rp->n_pcap_paths; i++) {
+		const char *path = rp->pcap_paths[i];
+		if (pcap_source_run(&src, rp->rules->fields, path, false,
+				    pcap_event, rp, &st) < 0)
+			rp->failed = 1;
+		else if (!rp->quiet)
+			pcap_source_print_stats(path, &st, stderr);
+	}
+	pcap_source_clear(&src);
+}
+
 static void replay_clear(struct replay *rp)
 {
 	store_close(rp->store);
@@ -350,6 +399,8 @@ int cmd_replay(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (replay_file(&rp, argv[i], buf) < 0)
 			rp.failed = 1;
+	if (rp.n_pcap_paths)
+		replay_pcaps(&rp);
 	engine_finish(rp.engine);
 	if (rp.store && rp.n_in_batch && store_commit(rp.store) < 0)
 		rp.failed = 1;

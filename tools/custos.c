@@ -17,7 +17,12 @@ static const struct command commands[] = {
 	{"replay", cmd_replay,
 	 "evaluate rules over log files in event time, print alerts"},
 	{"lint", cmd_lint, "validate rule files; report file:line:column"},
+<<<<<<< HEAD
 	{"status", cmd_status, "figures of the running custosd"},
+=======
+	{"pcap-events", cmd_pcap_events,
+	 "print the access events found in an HTTP capture (JSON lines)"},
+>>>>>>> pcap
 };
 
 static void usage(FILE *f)

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "lines.h"
+#include "pcap_http.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -399,6 +400,10 @@ static const struct config_key input_keys[] = {
      .type = CONFIG_CUSTOM,
      .parse = parse_fieldmap,
      .offset = offsetof(struct config_input, field_map)},
+    {.name = "pcap",
+     .type = CONFIG_CUSTOM,
+     .parse = pcap_config_parse,
+     .offset = offsetof(struct config_input, pcap)},
 };
 
 /* The keys each input type needs: a file needs a path, syslog a listen
@@ -909,6 +914,7 @@ void config_free(struct config *c)
 		free(c->inputs[i].path);
 		free(c->inputs[i].listen);
 		fieldmap_free(c->inputs[i].field_map);
+		pcap_config_free(c->inputs[i].pcap);
 	}
 	free(c->inputs);
 	free_strings(c->rule_paths, c->n_rule_paths);

@@ -17,6 +17,8 @@
  *         format: json           # json | csv | kv  [json] (decoders are
  *                                #  looked up by name by the daemon)
  *         field_map: { ... }     # replaces the top-level map entirely
+ *         pcap: { ... }          # HTTP capture input: interface, filter,
+ *                                #  limits and route map (pcap_http.h)
  *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
  *     lists:                     # for the Sigma `expand` modifier
  *       vip_customers: [ c-1, c-2 ]
@@ -74,7 +76,9 @@
 #include "yamltree.h"
 
 enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
-enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG };
+enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG, INPUT_PCAP };
+
+struct pcap_config; /* pcap_http.h */
 enum syslog_protocol { SYSLOG_UDP, SYSLOG_TCP };
 /* Where a file input starts in files that exist at its first start (no
  * saved position); files that appear later are always read from the
@@ -91,6 +95,7 @@ struct config_input {
 	char *path;
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
+	struct pcap_config *pcap;   /* `pcap:` section (owned), or NULL */
 	int line, column;	    /* where the entry starts */
 	/* File input (daemon fills these; zero = default): */
 	int start_at;		/* enum input_start_at [beginning] */
