@@ -236,29 +236,27 @@ static int sock_send(struct sink_syslog *s, const struct line *l)
 
 size_t sink_syslog_flush(struct sink_syslog *s, size_t max)
 {
-	size_t sent = 0, done = 0;
+	size_t sent = 0;
 
-	while (s->n > 0 && done < max) {
+	for (size_t done = 0; s->n > 0 && done < max; done++) {
 		struct line *l = &s->ring[s->head];
+		bool ok = true;
 		if (s->cfg.socket_path == NULL) {
 			syslog(l->pri, "%s", l->text);
-			s->st.n_sent++;
 		} else {
 			uint64_t dropped = s->st.n_dropped;
 			if (sock_send(s, l) == 0)
 				break;
-			if (s->st.n_dropped == dropped) {
-				s->st.n_sent++;
-				sent++;
-			}
-			sent--; /* counted below */
+			ok = s->st.n_dropped == dropped;
+		}
+		if (ok) {
+			s->st.n_sent++;
+			sent++;
 		}
 		free(l->text);
 		l->text = NULL;
 		s->head = (s->head + 1) % s->cfg.queue_max;
 		s->n--;
-		sent++;
-		done++;
 	}
 	s->st.n_queued = s->n;
 	return sent;
