@@ -114,8 +114,8 @@ static int split_listen(const char *addr, char *host, size_t host_size,
 static int bind_one(struct input *in, const struct addrinfo *ai)
 {
 	int one = 1;
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-					    SOCK_CLOEXEC,
+	int fd = socket(ai->ai_family,
+			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
 
 	if (fd < 0)
@@ -144,15 +144,14 @@ static int open_listeners(struct input *in, const char *addr, char *err,
 	const char *port;
 	int rc, saved = 0;
 
-	if (addr == NULL ||
-	    split_listen(addr, host, sizeof(host), &port) < 0) {
+	if (addr == NULL || split_listen(addr, host, sizeof(host), &port) < 0) {
 		snprintf(err, err_size, "listen: expected host:port, got '%s'",
 			 addr ? addr : "(none)");
 		return -1;
 	}
 	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = in->protocol == SYSLOG_TCP ? SOCK_STREAM
-						       : SOCK_DGRAM;
+	hints.ai_socktype =
+	    in->protocol == SYSLOG_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
 	if (rc != 0) {
@@ -218,8 +217,7 @@ int input_syslog_set_limits(struct input *in,
 	if (l->max_conns > 0 && l->max_conns != in->max_conns) {
 		if (l->max_conns < in->n_conns)
 			return -1;
-		struct conn **c =
-		    realloc(in->conns, l->max_conns * sizeof(*c));
+		struct conn **c = realloc(in->conns, l->max_conns * sizeof(*c));
 		if (c == NULL)
 			return -1;
 		in->conns = c;
@@ -313,7 +311,8 @@ static void note_rxq(struct input *in, size_t k, struct msghdr *mh)
 {
 #ifdef SO_RXQ_OVFL
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_RXQ_OVFL) {
 			uint32_t v;
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
 			uint32_t d = v - in->rxq_seen[k];
@@ -329,10 +328,16 @@ static int udp_read(struct input *in, size_t k)
 {
 	struct sockaddr_storage ss;
 	struct iovec iov = {in->udp_buf, in->max_msg_bytes};
-	char ctl[CMSG_SPACE(sizeof(uint32_t))];
-	struct msghdr mh = {.msg_name = &ss, .msg_namelen = sizeof(ss),
-			    .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+	union { /* aligned for struct cmsghdr */
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = {.msg_name = &ss,
+			    .msg_namelen = sizeof(ss),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
 	ssize_t n = recvmsg(in->lfds[k], &mh, MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n < 0) {
@@ -356,8 +361,8 @@ static int udp_read(struct input *in, size_t k)
 	return 1;
 }
 
-static int poll_udp(struct input *in, input_emit_fn emit, void *arg,
-		    size_t max, int *n)
+static int poll_udp(struct input *in, input_emit_fn emit, void *arg, size_t max,
+		    int *n)
 {
 	for (size_t k = 0; k < in->n_lfds; k++) {
 		while ((size_t)*n < max) {
@@ -478,17 +483,16 @@ static int poll_conn(struct input *in, struct conn *c, input_emit_fn emit,
 			}
 			c->pending = true;
 		}
-		if (deliver(in, c->frame.data, c->frame.len,
-			    c->frame.truncated, c->peer, emit, arg,
-			    n) == STOP)
+		if (deliver(in, c->frame.data, c->frame.len, c->frame.truncated,
+			    c->peer, emit, arg, n) == STOP)
 			return STOP;
 		c->pending = false;
 	}
 	return STOP;
 }
 
-static int poll_tcp(struct input *in, input_emit_fn emit, void *arg,
-		    size_t max, int *n)
+static int poll_tcp(struct input *in, input_emit_fn emit, void *arg, size_t max,
+		    int *n)
 {
 	int64_t now = now_ms();
 

@@ -36,16 +36,13 @@ static const struct {
 	const char *name;
 	int value;
 } facilities[] = {
-    {"kern", LOG_KERN},		{"user", LOG_USER},
-    {"mail", LOG_MAIL},		{"daemon", LOG_DAEMON},
-    {"auth", LOG_AUTH},		{"syslog", LOG_SYSLOG},
-    {"lpr", LOG_LPR},		{"news", LOG_NEWS},
-    {"uucp", LOG_UUCP},		{"cron", LOG_CRON},
-    {"authpriv", LOG_AUTHPRIV}, {"ftp", LOG_FTP},
-    {"local0", LOG_LOCAL0},	{"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2},	{"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4},	{"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6},	{"local7", LOG_LOCAL7},
+    {"kern", LOG_KERN},	    {"user", LOG_USER},		{"mail", LOG_MAIL},
+    {"daemon", LOG_DAEMON}, {"auth", LOG_AUTH},		{"syslog", LOG_SYSLOG},
+    {"lpr", LOG_LPR},	    {"news", LOG_NEWS},		{"uucp", LOG_UUCP},
+    {"cron", LOG_CRON},	    {"authpriv", LOG_AUTHPRIV}, {"ftp", LOG_FTP},
+    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},	{"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},	{"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 static const char *const severities[] = {
@@ -123,8 +120,7 @@ struct sink_syslog *sink_syslog_new(const struct sink_syslog_config *cfg)
 	s->cfg = *cfg;
 	s->fd = -1;
 	s->cfg.ident = strdup(cfg->ident ? cfg->ident : "custosd");
-	s->cfg.socket_path =
-	    cfg->socket_path ? strdup(cfg->socket_path) : NULL;
+	s->cfg.socket_path = cfg->socket_path ? strdup(cfg->socket_path) : NULL;
 	s->ring = calloc(cfg->queue_max, sizeof(*s->ring));
 	if (s->cfg.ident == NULL || s->ring == NULL ||
 	    (cfg->socket_path && s->cfg.socket_path == NULL)) {

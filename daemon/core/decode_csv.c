@@ -197,9 +197,8 @@ struct csv_header *csv_header_parse(const char *line, size_t len, char *err,
 	struct span f;
 	int rc;
 
-	if (h == NULL ||
-	    (h->names = calloc(DECODE_CSV_MAX_COLUMNS, sizeof(char *))) ==
-		NULL) {
+	if (h == NULL || (h->names = calloc(DECODE_CSV_MAX_COLUMNS,
+					    sizeof(char *))) == NULL) {
 		free(h);
 		fail(err, err_size, "out of memory");
 		return NULL;

@@ -44,8 +44,8 @@ static bool is_space(char c)
 
 static bool is_key_char(char c)
 {
-	return !is_space(c) && c != '=' && c != '"' && c != '\'' &&
-	       c != '\n' && c != '\r';
+	return !is_space(c) && c != '=' && c != '"' && c != '\'' && c != '\n' &&
+	       c != '\r';
 }
 
 /* A quoted value at s[*i] (the quote); *i ends past the closing quote. */
@@ -83,7 +83,8 @@ static int next_pair(const char *s, size_t len, size_t *i, struct pair *p,
 		return fail(err, err_size, "expected key=value at column %zu",
 			    *i + 1);
 	if (k - *i > DECODE_KV_MAX_NAME)
-		return fail(err, err_size, "key longer than %d bytes at column %zu",
+		return fail(err, err_size,
+			    "key longer than %d bytes at column %zu",
 			    DECODE_KV_MAX_NAME, *i + 1);
 	p->key = s + *i;
 	p->key_len = k - *i;
@@ -104,7 +105,8 @@ static size_t unescape(char *v, size_t n, char q)
 	size_t o = 0;
 
 	for (size_t k = 0; k < n; k++) {
-		if (v[k] == '\\' && k + 1 < n && (v[k + 1] == q || v[k + 1] == '\\'))
+		if (v[k] == '\\' && k + 1 < n &&
+		    (v[k + 1] == q || v[k + 1] == '\\'))
 			k++;
 		v[o++] = v[k];
 	}
@@ -124,8 +126,10 @@ static bool seen(const struct event_buf *b, const char *key, size_t n)
 static int add_pair(struct event_buf *b, const struct pair *p, char *err,
 		    size_t err_size)
 {
-	if (memchr(p->key, '\0', p->key_len) != NULL || seen(b, p->key, p->key_len))
-		return fail(err, err_size, "duplicate or invalid key at column %zu",
+	if (memchr(p->key, '\0', p->key_len) != NULL ||
+	    seen(b, p->key, p->key_len))
+		return fail(err, err_size,
+			    "duplicate or invalid key at column %zu",
 			    p->column);
 	char *key = event_buf_strdup(b, p->key, p->key_len);
 	char *val = key ? event_buf_strdup(b, p->val, p->val_len) : NULL;

@@ -47,14 +47,15 @@ static struct syslog_str view(const char *p, size_t n)
 }
 
 /* "<PRI>": sets m->pri/facility/severity; returns the index after '>'. */
-static int parse_pri(const char *b, size_t len, struct syslog_msg *m,
-		     char *err, size_t err_size)
+static int parse_pri(const char *b, size_t len, struct syslog_msg *m, char *err,
+		     size_t err_size)
 {
 	size_t i = 1;
 	int v = 0;
 
 	if (len == 0 || b[0] != '<')
-		return fail(err, err_size, "no PRI: message must start with '<'");
+		return fail(err, err_size,
+			    "no PRI: message must start with '<'");
 	while (i < len && i <= 3 && is_digit(b[i]))
 		v = v * 10 + (b[i++] - '0');
 	if (i == 1 || i >= len || b[i] != '>')
@@ -133,8 +134,9 @@ static int header_field(const char *b, size_t len, size_t *i, size_t max,
 		return fail(err, err_size, "invalid %s at column %zu", what,
 			    start + 1);
 	if (*i >= len || b[*i] != ' ')
-		return fail(err, err_size, "expected space after %s at column %zu",
-			    what, *i + 1);
+		return fail(err, err_size,
+			    "expected space after %s at column %zu", what,
+			    *i + 1);
 	(*i)++;
 	*out = (n == 1 && b[start] == '-') ? view(NULL, 0) : view(b + start, n);
 	return 0;
@@ -186,7 +188,8 @@ static int sd_element(const char *b, size_t len, size_t *i, char *err,
 				    *i + 1);
 	}
 	if (!lit(b, len, i, ']'))
-		return fail(err, err_size, "expected ']' at column %zu", *i + 1);
+		return fail(err, err_size, "expected ']' at column %zu",
+			    *i + 1);
 	return 0;
 }
 
@@ -234,8 +237,8 @@ static int parse_5424_header(const char *b, size_t len, size_t *i,
 			 err_size) < 0 ||
 	    header_field(b, len, i, 48, &m->app_name, "APP-NAME", err,
 			 err_size) < 0 ||
-	    header_field(b, len, i, 128, &m->procid, "PROCID", err,
-			 err_size) < 0 ||
+	    header_field(b, len, i, 128, &m->procid, "PROCID", err, err_size) <
+		0 ||
 	    header_field(b, len, i, 32, &m->msgid, "MSGID", err, err_size) < 0)
 		return -1;
 	return 0;
@@ -386,8 +389,8 @@ int syslog_msg_parse_3164(const char *b, size_t len, struct syslog_msg *m,
 	return 0;
 }
 
-int syslog_msg_parse(const char *b, size_t len, struct syslog_msg *m,
-		     char *err, size_t err_size)
+int syslog_msg_parse(const char *b, size_t len, struct syslog_msg *m, char *err,
+		     size_t err_size)
 {
 	memset(m, 0, sizeof(*m));
 	int p = parse_pri(b, len, m, err, err_size);
@@ -514,8 +517,7 @@ static int octet_len_byte(struct syslog_framer *f, char c, char *err,
 	if (is_digit(c)) {
 		if ((f->n_digits == 0 && c == '0') ||
 		    f->n_digits == SYSLOG_FRAME_MAX_DIGITS)
-			return frame_error(f, err, err_size,
-					   "invalid MSG-LEN");
+			return frame_error(f, err, err_size, "invalid MSG-LEN");
 		f->want = f->want * 10 + (size_t)(c - '0');
 		f->n_digits++;
 		f->state = ST_LEN;

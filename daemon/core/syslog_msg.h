@@ -83,15 +83,18 @@ int syslog_sd_next(struct syslog_str sd, size_t *pos, struct syslog_sd_param *p,
 
 #define SYSLOG_FRAME_MAX_DIGITS 9 /* longest MSG-LEN accepted */
 
-enum syslog_framing { SYSLOG_FRAMING_DETECT, SYSLOG_FRAMING_OCTET,
-		      SYSLOG_FRAMING_LF };
+enum syslog_framing {
+	SYSLOG_FRAMING_DETECT,
+	SYSLOG_FRAMING_OCTET,
+	SYSLOG_FRAMING_LF
+};
 
 struct syslog_framer {
 	int framing; /* enum syslog_framing; DETECT until the first byte */
 	int state;   /* private */
 	char *buf;   /* the frame being built, max_bytes */
 	size_t len, max_bytes;
-	size_t want;	/* octet counting: bytes of the frame still due */
+	size_t want; /* octet counting: bytes of the frame still due */
 	size_t n_digits;
 	bool truncated;
 	bool emitted; /* buf holds a frame already returned */

@@ -80,7 +80,8 @@ static void pump(struct input *in, struct got *g, size_t want, size_t max)
 		int fds[300];
 		size_t n = ops->fds(in, fds, 300);
 		for (size_t i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+			pfd[i] =
+			    (struct pollfd){.fd = fds[i], .events = POLLIN};
 		poll(pfd, n, 50);
 		CHECK(ops->poll(in, collect, g, max, err, sizeof(err)) >= 0);
 	}
@@ -90,9 +91,11 @@ static void pump(struct input *in, struct got *g, size_t want, size_t max)
 
 static struct input *open_input(const char *listen, int protocol)
 {
-	struct config_input cfg = {
-	    .name = "sys", .type = INPUT_SYSLOG, .listen = (char *)listen,
-	    .protocol = protocol, .format = INPUT_JSON};
+	struct config_input cfg = {.name = "sys",
+				   .type = INPUT_SYSLOG,
+				   .listen = (char *)listen,
+				   .protocol = protocol,
+				   .format = INPUT_JSON};
 	char err[256] = "";
 	struct input *in =
 	    input_syslog_ops.open(&cfg, NULL, 0, err, sizeof(err));
@@ -156,8 +159,8 @@ static void test_logger(const char *opts, int protocol)
 			fprintf(stderr, "%s: missing %s\n", opts, want);
 		CHECK_INT(has(&g, want), 1);
 	}
-	const char *proto = protocol == SYSLOG_UDP ? "udp:127.0.0.1:"
-						   : "tcp:127.0.0.1:";
+	const char *proto =
+	    protocol == SYSLOG_UDP ? "udp:127.0.0.1:" : "tcp:127.0.0.1:";
 	for (size_t i = 0; i < g.n; i++) {
 		CHECK(strncmp(g.path[i], proto, strlen(proto)) == 0);
 		CHECK_INT(g.seq[i], i + 1);
@@ -184,8 +187,8 @@ static void test_split_every_byte(void)
 	CHECK(in != NULL);
 	if (in == NULL)
 		return;
-	int n = snprintf(stream, sizeof(stream), "%zu %s%zu %s", strlen(m1),
-			 m1, strlen(m2), m2);
+	int n = snprintf(stream, sizeof(stream), "%zu %s%zu %s", strlen(m1), m1,
+			 strlen(m2), m2);
 	int fd = tcp_connect(input_syslog_port(in));
 	CHECK(fd >= 0);
 	for (int i = 0; i < n; i++) { /* one byte per segment, polled */
@@ -226,9 +229,10 @@ static void test_oversize_garbage_backpressure(void)
 	memset(big, 'z', 100);
 	big[100] = '\0';
 	/* an oversize frame, a frame that is not syslog, a good one */
-	int n = snprintf(buf, sizeof(buf),
-		     "%d <13>1 - - - - - - %s9 not-syslo%d <13>1 - - - - - - ok",
-		     (int)strlen(big) + 18, big, 20);
+	int n = snprintf(
+	    buf, sizeof(buf),
+	    "%d <13>1 - - - - - - %s9 not-syslo%d <13>1 - - - - - - ok",
+	    (int)strlen(big) + 18, big, 20);
 	int fd = tcp_connect(input_syslog_port(in));
 	CHECK_INT(write(fd, buf, (size_t)n), n);
 	g.refuse = 1; /* the first offer is refused, then offered again */
@@ -344,7 +348,8 @@ static void test_bad_listen(void)
 	static const char *const bad[] = {"nohost", "127.0.0.1:", "1.2.3.4.5:9",
 					  "127.0.0.1:notaport"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct config_input cfg = {.name = "x", .listen = (char *)bad[i],
+		struct config_input cfg = {.name = "x",
+					   .listen = (char *)bad[i],
 					   .protocol = SYSLOG_UDP};
 		char err[256] = "";
 		struct input *in =

@@ -136,15 +136,16 @@ static pid_t start_rsyslogd(const char *dir)
 	FILE *f = fopen(conf, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f,
-		"global(workDirectory=\"%s\" maxMessageSize=\"64k\")\n"
-		"module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
-		"input(type=\"imuxsock\" Socket=\"%s/log\" "
-		"RateLimit.Interval=\"0\")\n"
-		"template(name=\"t\" type=\"string\" string=\"%%syslogtag%%|"
-		"%%syslogfacility-text%%|%%syslogseverity-text%%|%%msg%%\\n\")\n"
-		"*.* action(type=\"omfile\" file=\"%s/out\" template=\"t\")\n",
-		dir, dir, dir);
+	fprintf(
+	    f,
+	    "global(workDirectory=\"%s\" maxMessageSize=\"64k\")\n"
+	    "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
+	    "input(type=\"imuxsock\" Socket=\"%s/log\" "
+	    "RateLimit.Interval=\"0\")\n"
+	    "template(name=\"t\" type=\"string\" string=\"%%syslogtag%%|"
+	    "%%syslogfacility-text%%|%%syslogseverity-text%%|%%msg%%\\n\")\n"
+	    "*.* action(type=\"omfile\" file=\"%s/out\" template=\"t\")\n",
+	    dir, dir, dir);
 	fclose(f);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -167,8 +168,7 @@ static pid_t start_rsyslogd(const char *dir)
 }
 
 /* Reads the output file once it has n lines (or 10 s pass). */
-static size_t read_lines(const char *dir, char **lines, size_t max,
-			 size_t want)
+static size_t read_lines(const char *dir, char **lines, size_t max, size_t want)
 {
 	char path[512];
 	size_t n = 0;
@@ -199,8 +199,8 @@ static size_t read_lines(const char *dir, char **lines, size_t max,
 }
 
 /* "tag|facility|severity|msg" with msg's leading space dropped. */
-static void expect_line(const char *got, const char *ident,
-			const char *fac, const char *sev, const char *json)
+static void expect_line(const char *got, const char *ident, const char *fac,
+			const char *sev, const char *json)
 {
 	char want[8192];
 	snprintf(want, sizeof(want), "%s[%%d]|%s|%s| %s", ident, fac, sev,
@@ -225,9 +225,8 @@ static void expect_line(const char *got, const char *ident,
 	CHECK_STR(norm, rest);
 }
 
-static const enum rule_level levels[] = {LEVEL_INFORMATIONAL, LEVEL_LOW,
-					 LEVEL_MEDIUM, LEVEL_HIGH,
-					 LEVEL_CRITICAL};
+static const enum rule_level levels[] = {
+    LEVEL_INFORMATIONAL, LEVEL_LOW, LEVEL_MEDIUM, LEVEL_HIGH, LEVEL_CRITICAL};
 static const char *const sev_names[] = {"info", "notice", "warning", "err",
 					"crit"};
 
@@ -242,7 +241,8 @@ static void send_alerts(struct sink_syslog *s, char **json)
 	for (int i = 0; i < N_ALERTS; i++) {
 		char ev[128];
 		snprintf(ev, sizeof(ev),
-			 i == 7 ? "{\"agent\":\n\"a%d\"}" : "{\"agent\":\"a%d\"}",
+			 i == 7 ? "{\"agent\":\n\"a%d\"}"
+				: "{\"agent\":\"a%d\"}",
 			 i);
 		make_alert(&a, i, levels[i % 5], ev);
 		json[i] = alert_to_json(&a);
@@ -354,7 +354,8 @@ static void test_rsyslog_syslog3(const char *dir)
 		struct alert a;
 		char ev[128];
 		snprintf(ev, sizeof(ev),
-			 i == 7 ? "{\"agent\":\n\"a%d\"}" : "{\"agent\":\"a%d\"}",
+			 i == 7 ? "{\"agent\":\n\"a%d\"}"
+				: "{\"agent\":\"a%d\"}",
 			 i);
 		make_alert(&a, i, levels[i % 5], ev);
 		json[i] = alert_to_json(&a);

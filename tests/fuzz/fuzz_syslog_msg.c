@@ -83,10 +83,9 @@ static void check_framing(const uint8_t *data, size_t size)
 		while (pos < chunk) {
 			size_t used = 0;
 			err[0] = '\0';
-			int rc = syslog_framer_next(&f, (const char *)data + off +
-							    pos,
-						    chunk - pos, &used, &fr,
-						    err, sizeof(err));
+			int rc = syslog_framer_next(
+			    &f, (const char *)data + off + pos, chunk - pos,
+			    &used, &fr, err, sizeof(err));
 			assert(used <= chunk - pos);
 			pos += used;
 			if (rc == 1)

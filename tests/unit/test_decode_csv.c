@@ -38,7 +38,8 @@ static void check_field(const struct event *ev, size_t i, const char *name,
 
 static void test_header(void)
 {
-	struct csv_header *h = header("\xef\xbb\xbfts,agent,\"the \"\"rows\"\"\",x\r\n");
+	struct csv_header *h =
+	    header("\xef\xbb\xbfts,agent,\"the \"\"rows\"\"\",x\r\n");
 
 	CHECK(h != NULL);
 	CHECK_INT(csv_header_count(h), 4);
@@ -49,8 +50,8 @@ static void test_header(void)
 	csv_header_free(h);
 	csv_header_free(NULL);
 
-	static const char *const bad[] = {"a,,b", "", "a,b,a", "a,\"b", "a\"b",
-					  "\"a\"x,b"};
+	static const char *const bad[] = {"a,,b",  "",	   "a,b,a",
+					  "a,\"b", "a\"b", "\"a\"x,b"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK(header(bad[i]) == NULL);
 		CHECK(err[0] != '\0');
@@ -62,9 +63,9 @@ static void test_records(struct event_buf *b)
 	struct csv_header *h = header("agent,rows,query,note");
 	struct event ev;
 
-	CHECK_INT(decode(b, h, "a1,2500,\"name,phone\",\"say \"\"hi\"\"\"\r\n",
-			 &ev),
-		  0);
+	CHECK_INT(
+	    decode(b, h, "a1,2500,\"name,phone\",\"say \"\"hi\"\"\"\r\n", &ev),
+	    0);
 	CHECK_INT(ev.n_fields, 4);
 	check_field(&ev, 0, "agent", "a1", VALUE_STRING);
 	check_field(&ev, 1, "rows", "2500", VALUE_NUMBER);
@@ -73,7 +74,8 @@ static void test_records(struct event_buf *b)
 	CHECK(event_get(&ev, FIELD_AGENT) != NULL);
 	CHECK_STR(event_get(&ev, FIELD_AGENT)->value, "a1");
 	CHECK(event_get(&ev, FIELD_ROWS) != NULL);
-	CHECK_INT(ev.raw_len, strlen("a1,2500,\"name,phone\",\"say \"\"hi\"\"\"\r\n"));
+	CHECK_INT(ev.raw_len,
+		  strlen("a1,2500,\"name,phone\",\"say \"\"hi\"\"\"\r\n"));
 
 	/* empty fields, quoted integers, line breaks inside quotes */
 	CHECK_INT(decode(b, h, ",\"-7\",\"two\nlines\",", &ev), 0);
@@ -88,21 +90,21 @@ static void test_records(struct event_buf *b)
 	check_field(&ev, 1, "rows", "+5", VALUE_STRING);
 	check_field(&ev, 2, "query", "1.5", VALUE_STRING);
 	check_field(&ev, 3, "note", "99999999999999999999", VALUE_STRING);
-	CHECK_INT(decode(b, h, "0,-9223372036854775808,9223372036854775807,-",
-			 &ev),
-		  0);
+	CHECK_INT(
+	    decode(b, h, "0,-9223372036854775808,9223372036854775807,-", &ev),
+	    0);
 	check_field(&ev, 0, "agent", "0", VALUE_NUMBER);
 	check_field(&ev, 1, "rows", "-9223372036854775808", VALUE_NUMBER);
 	check_field(&ev, 2, "query", "9223372036854775807", VALUE_NUMBER);
 	check_field(&ev, 3, "note", "-", VALUE_STRING);
 
 	static const char *const bad[] = {
-	    "a,b,c",	   /* too few */
-	    "a,b,c,d,e",   /* too many */
-	    "a,b,\"c,d",   /* unterminated */
-	    "a,b\"x,c,d",  /* quote in unquoted field */
+	    "a,b,c",	    /* too few */
+	    "a,b,c,d,e",    /* too many */
+	    "a,b,\"c,d",    /* unterminated */
+	    "a,b\"x,c,d",   /* quote in unquoted field */
 	    "a,\"b\"x,c,d", /* text after closing quote */
-	    "",		   /* one empty field for four columns */
+	    "",		    /* one empty field for four columns */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_INT(decode(b, h, bad[i], &ev), -1);

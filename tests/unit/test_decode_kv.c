@@ -66,9 +66,9 @@ static void test_ok(struct event_buf *b)
 static void test_bad(struct event_buf *b)
 {
 	static const char *const bad[] = {
-	    "",	   "   ",	      "word",	 "a=1 word",     "=1",
-	    "a=\"x", "a='x\\'",     "a=\"x\"y", "a=1 a=2", "a=\"1\" b c=2",
-	    "a\"b=1",
+	    "",	       "   ",		"word",	   "a=1 word",
+	    "=1",      "a=\"x",		"a='x\\'", "a=\"x\"y",
+	    "a=1 a=2", "a=\"1\" b c=2", "a\"b=1",
 	};
 	struct event ev;
 

@@ -29,9 +29,10 @@ static int parse(const char *s, struct syslog_msg *m)
 static void test_5424_examples(void)
 {
 	struct syslog_msg m;
-	const char *ex1 = "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com "
-			  "su - ID47 - \xef\xbb\xbf'su root' failed for "
-			  "lonvick on /dev/pts/8";
+	const char *ex1 =
+	    "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com "
+	    "su - ID47 - \xef\xbb\xbf'su root' failed for "
+	    "lonvick on /dev/pts/8";
 
 	CHECK_INT(parse(ex1, &m), 0);
 	CHECK_INT(m.format, SYSLOG_MSG_5424);
@@ -56,11 +57,12 @@ static void test_5424_examples(void)
 	CHECK(!m.bom);
 	CHECK(str_eq(m.msg, "%% It's time to make the do-nuts."));
 
-	const char *ex3 = "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com"
-			  " evntslog - ID47 [exampleSDID@32473 iut=\"3\" "
-			  "eventSource=\"Application\" eventID=\"1011\"] "
-			  "\xef\xbb\xbf"
-			  "An application event log entry...";
+	const char *ex3 =
+	    "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com"
+	    " evntslog - ID47 [exampleSDID@32473 iut=\"3\" "
+	    "eventSource=\"Application\" eventID=\"1011\"] "
+	    "\xef\xbb\xbf"
+	    "An application event log entry...";
 	CHECK_INT(parse(ex3, &m), 0);
 	CHECK(str_eq(m.sd, "[exampleSDID@32473 iut=\"3\" eventSource="
 			   "\"Application\" eventID=\"1011\"]"));
@@ -97,20 +99,21 @@ static void test_5424_errors(void)
 	    "<192>1 - - - - - - x",
 	    "<1234>1 - - - - - -",
 	    "<13",
-	    "<13>1 2003-13-11T22:14:15Z h a p m - x",   /* month 13 */
-	    "<13>1 2003-10-11 22:14:15Z h a p m - x",   /* no T */
+	    "<13>1 2003-13-11T22:14:15Z h a p m - x",	      /* month 13 */
+	    "<13>1 2003-10-11 22:14:15Z h a p m - x",	      /* no T */
 	    "<13>1 2003-10-11T22:14:15.1234567Z h a p m - x", /* 7 digits */
-	    "<13>1 2003-10-11T22:14:15 h a p m - x",    /* no offset */
-	    "<13>1 - h a p m",			   /* no SD */
-	    "<13>1 - h a p m [id",		   /* unterminated */
-	    "<13>1 - h a p m [id a=\"x]",	   /* unterminated value */
-	    "<13>1 - h a p m [id a=x]",		   /* unquoted value */
-	    "<13>1 - h a p m [ a=\"x\"]",	   /* empty SD-ID */
-	    "<13>1 - h a p m [id a=\"x\"]junk",  /* no SP before MSG */
-	    "<13>1 - h a p m x",		   /* SD not [ or - */
-	    "<13>1 - h " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    " p m - x", /* APP-NAME of 49 */
-	    "<13>1 - h  a p m - x",		   /* empty field */
+	    "<13>1 2003-10-11T22:14:15 h a p m - x",	      /* no offset */
+	    "<13>1 - h a p m",				      /* no SD */
+	    "<13>1 - h a p m [id",			      /* unterminated */
+	    "<13>1 - h a p m [id a=\"x]",	/* unterminated value */
+	    "<13>1 - h a p m [id a=x]",		/* unquoted value */
+	    "<13>1 - h a p m [ a=\"x\"]",	/* empty SD-ID */
+	    "<13>1 - h a p m [id a=\"x\"]junk", /* no SP before MSG */
+	    "<13>1 - h a p m x",		/* SD not [ or - */
+	    "<13>1 - h "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    " p m - x",		    /* APP-NAME of 49 */
+	    "<13>1 - h  a p m - x", /* empty field */
 	    "<13>1 -",
 	};
 	struct syslog_msg m;
@@ -143,9 +146,9 @@ static void test_sd_escapes(void)
 	CHECK_INT(parse(s, &m), 0);
 	CHECK(str_eq(m.msg, "msg"));
 	const char *want[][3] = {
-	    {"a@1", "q", "x\"y"},	   {"a@1", "b", "back\\slash"},
-	    {"a@1", "c", "br]acket"},  {"a@1", "d", "keep\\n"},
-	    {"a@1", "e", ""},	   {"flag@2", NULL, ""},
+	    {"a@1", "q", "x\"y"},     {"a@1", "b", "back\\slash"},
+	    {"a@1", "c", "br]acket"}, {"a@1", "d", "keep\\n"},
+	    {"a@1", "e", ""},	      {"flag@2", NULL, ""},
 	    {"z@3", "k", "v"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -212,9 +215,8 @@ static void test_3164(void)
 	CHECK(str_eq(m.msg, "agent=a1 rows=5"));
 
 	/* RFC 3339 timestamp as rsyslog forwards it */
-	CHECK_INT(parse("<13>2025-05-01T12:00:00.123456+02:00 host app: hi",
-			&m),
-		  0);
+	CHECK_INT(
+	    parse("<13>2025-05-01T12:00:00.123456+02:00 host app: hi", &m), 0);
 	CHECK(str_eq(m.timestamp, "2025-05-01T12:00:00.123456+02:00"));
 	CHECK(str_eq(m.hostname, "host"));
 	CHECK(str_eq(m.app_name, "app"));
@@ -275,9 +277,9 @@ static void feed(struct syslog_framer *f, const char *s, size_t len,
 		size_t pos = 0;
 		while (pos < n) {
 			size_t used;
-			int rc = syslog_framer_next(f, s + off + pos, n - pos,
-						    &used, &fr, err,
-						    sizeof(err));
+			int rc =
+			    syslog_framer_next(f, s + off + pos, n - pos, &used,
+					       &fr, err, sizeof(err));
 			CHECK(used <= n - pos);
 			pos += used;
 			if (rc == 1)
