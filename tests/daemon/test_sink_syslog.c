@@ -313,7 +313,7 @@ static int child_syslog3(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/log", dir);
 	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", "/dev", "tmpfs", 0, NULL) < 0 ||
 	    symlink(path, "/dev/log") < 0)
 		return 77;
