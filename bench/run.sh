@@ -40,6 +40,16 @@ measure() {
 measure cat cat "$log"
 measure wc wc -l "$log"
 measure replay "$custos" replay --quiet --rules rules/ "$log"
+have_mawk=0; command -v mawk >/dev/null && have_mawk=1
+have_jq=0; command -v jq >/dev/null && have_jq=1
+[ $have_mawk = 1 ] && measure mawk mawk -f bench/baseline.awk "$log"
+[ $have_mawk = 1 ] && measure gawk env LC_ALL=C gawk -f bench/baseline.awk "$log"
+# jq is far slower: time it on a tenth of the file and scale
+if [ $have_jq = 1 ]; then
+	head -n $((n_lines / 10)) "$log" >"$out/tenth.jsonl"
+	measure jq jq -c 'select(.action == "view") | [.agent, .customer]' "$out/tenth.jsonl"
+	jq_s=$(awk -v s="$jq_s" 'BEGIN{print s * 10}')
+fi
 
 alerts=$("$custos" replay --quiet --rules rules/ "$log" | wc -l)
 rate() { awk -v n="$n_lines" -v s="$1" 'BEGIN{ if (s <= 0) s = 0.001; printf "%.0f", n / s }'; }
@@ -48,6 +58,12 @@ printf '  %-28s %8ss  %12s events/s  peak RSS %6s KiB\n' \
 	"cat > /dev/null" "$cat_s" "$(rate "$cat_s")" "$cat_rss" \
 	"wc -l" "$wc_s" "$(rate "$wc_s")" "$wc_rss" \
 	"custos replay --rules rules/" "$replay_s" "$(rate "$replay_s")" "$replay_rss"
+[ $have_mawk = 1 ] && printf '  %-28s %8ss  %12s events/s  peak RSS %6s KiB\n' \
+	"mawk baseline.awk" "$mawk_s" "$(rate "$mawk_s")" "$mawk_rss" \
+	"gawk baseline.awk (LC_ALL=C)" "$gawk_s" "$(rate "$gawk_s")" "$gawk_rss"
+[ $have_jq = 1 ] && printf '  %-28s %8ss  %12s events/s  (timed on 1/10, x10)\n' \
+	"jq select view" "$jq_s" "$(rate "$jq_s")"
 awk -v r="$replay_s" -v w="$wc_s" 'BEGIN{ printf "  replay / wc -l time ratio: %.1fx\n", r / (w > 0 ? w : 0.001) }'
+[ $have_mawk = 1 ] && awk -v r="$replay_s" -v m="$mawk_s" 'BEGIN{ printf "  replay throughput / mawk throughput: %.2fx\n", m / (r > 0 ? r : 0.001) }'
 echo "  alerts raised: $alerts"
 echo "reproduce: bench/run.sh $events $runs   (log: $log, made by bench/gen_events.py --events $events --agents 2000 --customers 1000000 --insider --seed 42)"

@@ -17,8 +17,8 @@
 static void lint_usage(FILE *f)
 {
 	fprintf(f, "usage: custos lint [-v] PATH...\n"
-	           "  Validates Sigma rule files (and directories of them).\n"
-	           "  -v  print the compiled form of every rule\n");
+		   "  Validates Sigma rule files (and directories of them).\n"
+		   "  -v  print the compiled form of every rule\n");
 }
 
 static void dump_rules(const struct ruleset *rs)
@@ -38,8 +38,8 @@ static void dump_rules(const struct ruleset *rs)
 int cmd_lint(int argc, char **argv)
 {
 	static const struct option opts[] = {{"verbose", no_argument, 0, 'v'},
-	                                     {"help", no_argument, 0, 'h'},
-	                                     {0, 0, 0, 0}};
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	int verbose = 0, c;
 	struct diag d;
 

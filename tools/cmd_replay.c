@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #define MAX_RULE_PATHS 64
-#define REPORT_MAX 20           /* malformed lines reported per file */
-#define STORE_BATCH 1000        /* alerts per store transaction */
+#define REPORT_MAX 20	 /* malformed lines reported per file */
+#define STORE_BATCH 1000 /* alerts per store transaction */
 
 struct replay {
 	const char *rule_paths[MAX_RULE_PATHS];
@@ -52,28 +52,27 @@ struct replay {
 
 static void replay_usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: custos replay [--rules PATH]... [--config FILE] "
-	        "[--db FILE] [--quiet] FILE...\n"
-	        "  Evaluates rules over JSON-lines logs in event time and "
-	        "prints one JSON\n  alert per line.  FILE may be '-' for "
-	        "standard input.\n"
-	        "  --rules PATH   rule file or directory (repeatable; "
-	        "default: the config's)\n"
-	        "  --config FILE  field map, lists and limits\n"
-	        "  --db FILE      also store alerts in this SQLite file\n"
-	        "  --quiet        no summary on stderr\n");
+	fprintf(f, "usage: custos replay [--rules PATH]... [--config FILE] "
+		   "[--db FILE] [--quiet] FILE...\n"
+		   "  Evaluates rules over JSON-lines logs in event time and "
+		   "prints one JSON\n  alert per line.  FILE may be '-' for "
+		   "standard input.\n"
+		   "  --rules PATH   rule file or directory (repeatable; "
+		   "default: the config's)\n"
+		   "  --config FILE  field map, lists and limits\n"
+		   "  --db FILE      also store alerts in this SQLite file\n"
+		   "  --quiet        no summary on stderr\n");
 }
 
 static int parse_args(struct replay *rp, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"rules", required_argument, 0, 'r'},
-		{"config", required_argument, 0, 'c'},
-		{"db", required_argument, 0, 'd'},
-		{"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0}};
+	    {"rules", required_argument, 0, 'r'},
+	    {"config", required_argument, 0, 'c'},
+	    {"db", required_argument, 0, 'd'},
+	    {"quiet", no_argument, 0, 'q'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:c:d:qh", opts, NULL)) != -1) {
@@ -128,7 +127,7 @@ static int load_setup(struct replay *rp)
 	for (size_t i = 0; i < rp->n_rule_paths; i++)
 		ruleset_load_path(rp->rules, rp->rule_paths[i], &d);
 	for (size_t i = 0; rp->n_rule_paths == 0 && rp->config &&
-	                   i < rp->config->n_rule_paths;
+			   i < rp->config->n_rule_paths;
 	     i++)
 		ruleset_load_path(rp->rules, rp->config->rule_paths[i], &d);
 	if (rp->n_rule_paths == 0 &&
@@ -168,7 +167,7 @@ static void store_alert(struct replay *rp, const struct alert *a)
 fail:
 	if (!rp->failed)
 		fprintf(stderr, "custos: %s: cannot store alert\n",
-		        rp->db_path);
+			rp->db_path);
 	rp->failed = 1;
 }
 
@@ -190,21 +189,22 @@ static void on_alert(const struct alert *a, void *arg)
 }
 
 static void report_malformed(struct replay *rp, const char *path,
-                             uint64_t line_no, const char *why,
-                             uint64_t *n_reported)
+			     uint64_t line_no, const char *why,
+			     uint64_t *n_reported)
 {
 	rp->n_malformed++;
 	if ((*n_reported)++ < REPORT_MAX)
 		fprintf(stderr, "%s:%llu: malformed event: %s\n", path,
-		        (unsigned long long)line_no, why);
+			(unsigned long long)line_no, why);
 }
 
 /* Decodes, normalizes and evaluates every line of one open file. */
 static int replay_fd(struct replay *rp, int fd, const char *path,
-                     struct event_buf *buf)
+		     struct event_buf *buf)
 {
-	struct line_reader *lr = line_reader_new(fd, rp->config ?
-	        rp->config->max_line_bytes : LINES_DEFAULT_MAX_BYTES);
+	struct line_reader *lr =
+	    line_reader_new(fd, rp->config ? rp->config->max_line_bytes
+					   : LINES_DEFAULT_MAX_BYTES);
 	uint64_t line_no = 0, n_reported = 0, offset;
 	const char *line;
 	size_t len;
@@ -214,7 +214,8 @@ static int replay_fd(struct replay *rp, int fd, const char *path,
 
 	if (lr == NULL)
 		return -1;
-	while ((rc = line_reader_next(lr, &line, &len, &truncated, &offset)) > 0) {
+	while ((rc = line_reader_next(lr, &line, &len, &truncated, &offset)) >
+	       0) {
 		struct event ev;
 		line_no++;
 		rp->n_lines++;
@@ -223,32 +224,32 @@ static int replay_fd(struct replay *rp, int fd, const char *path,
 		if (truncated) {
 			rp->n_truncated++;
 			report_malformed(rp, path, line_no, "line too long",
-			                 &n_reported);
+					 &n_reported);
 			continue;
 		}
 		if (decode_json(buf, line, len, &ev, err, sizeof(err)) < 0 ||
-		    normalize_event(rp->field_map, buf, &ev, err,
-		                    sizeof(err)) < 0) {
+		    normalize_event(rp->field_map, buf, &ev, err, sizeof(err)) <
+			0) {
 			report_malformed(rp, path, line_no, err, &n_reported);
 			continue;
 		}
-		ev.source = (struct event_source){"replay", path, line_no,
-		                                  offset};
+		ev.source =
+		    (struct event_source){"replay", path, line_no, offset};
 		if (engine_process(rp->engine, &ev) < 0)
 			rp->failed = 1;
 	}
 	if (rc < 0)
 		fprintf(stderr, "custos: %s: read error: %s\n", path,
-		        strerror(errno));
+			strerror(errno));
 	if (n_reported > REPORT_MAX)
 		fprintf(stderr, "%s: %llu more malformed lines not shown\n",
-		        path, (unsigned long long)(n_reported - REPORT_MAX));
+			path, (unsigned long long)(n_reported - REPORT_MAX));
 	line_reader_free(lr);
 	return rc < 0 ? -1 : 0;
 }
 
 static int replay_file(struct replay *rp, const char *path,
-                       struct event_buf *buf)
+		       struct event_buf *buf)
 {
 	int is_stdin = strcmp(path, "-") == 0;
 	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
@@ -300,26 +301,26 @@ static void print_summary(const struct replay *rp)
 
 	engine_get_stats(rp->engine, &st);
 	fprintf(stderr,
-	        "custos: %llu lines, %llu events, %llu malformed, "
-	        "%llu alerts",
-	        (unsigned long long)rp->n_lines,
-	        (unsigned long long)st.n_events,
-	        (unsigned long long)rp->n_malformed,
-	        (unsigned long long)rp->n_alerts);
+		"custos: %llu lines, %llu events, %llu malformed, "
+		"%llu alerts",
+		(unsigned long long)rp->n_lines,
+		(unsigned long long)st.n_events,
+		(unsigned long long)rp->n_malformed,
+		(unsigned long long)rp->n_alerts);
 	if (rp->store)
 		fprintf(stderr, " (%llu new in store)",
-		        (unsigned long long)rp->n_stored);
+			(unsigned long long)rp->n_stored);
 	fprintf(stderr, "\n");
 	if (st.n_late_events || st.n_groups_evicted || st.n_window_overflow ||
 	    st.n_distinct_overflow)
 		fprintf(stderr,
-		        "custos: limits hit: %llu late events, %llu groups "
-		        "evicted, %llu window overflows, %llu distinct "
-		        "overflows\n",
-		        (unsigned long long)st.n_late_events,
-		        (unsigned long long)st.n_groups_evicted,
-		        (unsigned long long)st.n_window_overflow,
-		        (unsigned long long)st.n_distinct_overflow);
+			"custos: limits hit: %llu late events, %llu groups "
+			"evicted, %llu window overflows, %llu distinct "
+			"overflows\n",
+			(unsigned long long)st.n_late_events,
+			(unsigned long long)st.n_groups_evicted,
+			(unsigned long long)st.n_window_overflow,
+			(unsigned long long)st.n_distinct_overflow);
 }
 
 static void replay_clear(struct replay *rp)

@@ -35,7 +35,9 @@ const char *alert_rule_id(const struct alert *a)
 {
 	if (a->rule == NULL)
 		return NULL;
-	return a->rule->id != NULL ? a->rule->id : a->rule->name;
+	if (a->rule->id != NULL)
+		return a->rule->id;
+	return a->rule->name != NULL ? a->rule->name : a->rule->title;
 }
 
 /* ---- time ---- */

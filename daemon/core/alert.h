@@ -27,21 +27,21 @@ struct alert_kv {
 
 struct alert {
 	char id[ALERT_ID_LEN + 1];
-	const struct rule *rule;        /* borrowed from the ruleset */
-	int64_t ts_ms;                  /* event time of the triggering event */
-	struct alert_kv *group;         /* group-by values (correlations) */
+	const struct rule *rule; /* borrowed from the ruleset */
+	int64_t ts_ms;		 /* event time of the triggering event */
+	struct alert_kv *group;	 /* group-by values (correlations) */
 	size_t n_group;
-	double value;                   /* count/sum/avg that fired; 1 for a
-	                                   detection */
-	char *event_json;               /* the triggering event, a JSON object */
+	double value;	  /* count/sum/avg that fired; 1 for a
+			     detection */
+	char *event_json; /* the triggering event, a JSON object */
 	char *source_input;
-	char *source_path;              /* may be NULL */
+	char *source_path; /* may be NULL */
 	uint64_t source_line;
 	uint64_t source_offset;
-	char **evidence_json;           /* sample of events in the window (JSON
-	                                   objects), oldest first */
+	char **evidence_json; /* sample of events in the window (JSON
+				 objects), oldest first */
 	size_t n_evidence;
-	uint64_t n_evidence_total;      /* events in the window when it fired */
+	uint64_t n_evidence_total; /* events in the window when it fired */
 };
 
 /* Serializes every field of ev as one compact JSON object.  Canonical `ts`
@@ -54,8 +54,8 @@ char *alert_event_to_json(const struct event *ev);
  * allocation failure a->id is left empty (""), which sinks refuse. */
 void alert_compute_id(struct alert *a);
 
-/* The rule's Sigma id, else its name, else NULL (also for no rule): the
- * `rule_id` of the JSON and of the store. */
+/* The rule's Sigma id, else its name, else its title (NULL without a
+ * rule): the `rule_id` of the JSON and of the store. */
 const char *alert_rule_id(const struct alert *a);
 
 /* The rule's level as its Sigma name ("informational" ... "critical");

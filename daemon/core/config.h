@@ -52,6 +52,10 @@
 enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
 enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG };
 enum syslog_protocol { SYSLOG_UDP, SYSLOG_TCP };
+/* Where a file input starts in files that exist at its first start (no
+ * saved position); files that appear later are always read from the
+ * beginning. */
+enum input_start_at { INPUT_START_BEGINNING, INPUT_START_END };
 
 struct config_input {
 	char *name;
@@ -62,6 +66,12 @@ struct config_input {
 	int format;		    /* enum input_format */
 	struct fieldmap *field_map; /* owned; NULL = use config's */
 	int line, column;	    /* where the entry starts */
+	/* File input (daemon fills these; zero = default): */
+	int start_at;		    /* enum input_start_at [beginning] */
+	size_t max_line_bytes;	    /* 0: LINES_DEFAULT_MAX_BYTES; the
+				       daemon copies config.max_line_bytes */
+	int64_t rotate_wait_ms;	    /* keep reading a rotated file this long
+				       after its rotation; 0: 5 s */
 };
 
 struct config {

@@ -35,7 +35,7 @@ enum correlation_op {
 };
 
 struct correlation_ref {
-	char *name;             /* as written under `rules:` */
+	char *name; /* as written under `rules:` */
 	int line, column;
 };
 
@@ -62,12 +62,12 @@ struct correlation {
 	int64_t timespan_ms;
 	bool has_op[N_CORRELATION_OPS];
 	double op_value[N_CORRELATION_OPS];
-	char *field;            /* value_*: the condition's `field`; else NULL */
+	char *field; /* value_*: the condition's `field`; else NULL */
 	int32_t field_id;
 	char *file;
 	int line, column;
 	/* filled by correlation_resolve() */
-	struct rule **inputs;   /* n_refs entries, in `rules:` order */
+	struct rule **inputs; /* n_refs entries, in `rules:` order */
 	/* the field read for group-by j in events of input i:
 	 * input_fields[i * n_group_by + j] (borrowed names) and its id */
 	const char **input_fields;
@@ -89,8 +89,8 @@ int correlation_input_index(const struct correlation *c, const struct rule *r);
 /* Compiles the mapping under `correlation:`.  Rule references stay names
  * until correlation_resolve().  NULL with problems added to d. */
 struct correlation *correlation_compile(const struct yaml_node *corr_node,
-                                        const struct rule_ctx *ctx,
-                                        struct diag *d);
+					const struct rule_ctx *ctx,
+					struct diag *d);
 
 /* Links `rules:` names to rules of rs (adds rule->consumers entries).
  * Returns 0 or -1 with problems (unknown rule, ...) added to d. */

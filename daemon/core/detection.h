@@ -23,8 +23,7 @@
  * and adds every problem (unknown modifier, bad condition, reference to an
  * undefined identifier, bad regex, ...) to d with its position. */
 struct detection *detection_compile(const struct yaml_node *detection_node,
-                                    const struct rule_ctx *ctx,
-                                    struct diag *d);
+				    const struct rule_ctx *ctx, struct diag *d);
 
 void detection_free(struct detection *det);
 
@@ -34,6 +33,6 @@ bool detection_match(const struct detection *det, const struct event *ev);
 /* Writes a readable form of the compiled detection (for `lint -v` and golden
  * tests) to a stdio FILE. */
 void detection_dump(const struct detection *det, const struct fieldtab *t,
-                    void *stdio_file);
+		    void *stdio_file);
 
 #endif

@@ -39,7 +39,7 @@ static int diag_grow(struct diag *d)
 }
 
 void diag_add(struct diag *d, const char *file, int line, int column,
-              const char *fmt, ...)
+	      const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -77,7 +77,7 @@ void diag_print(const struct diag *d, void *stdio_file)
 	for (size_t i = 0; i < d->n_entries; i++) {
 		const struct diag_entry *e = &d->entries[i];
 		fprintf(f, "%s:%d:%d: %s\n", e->file ? e->file : "-", e->line,
-		        e->column, e->message);
+			e->column, e->message);
 	}
 	if (d->n_dropped)
 		fprintf(f, "(%zu more problems not shown)\n", d->n_dropped);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 const char *const canonical_field_names[N_CANONICAL_FIELDS] = {
-	"ts",     "agent", "team",  "site",   "action",  "object",  "customer",
-	"ticket", "rows",  "query", "src_ip", "session", "tool",    "outcome",
+    "ts",     "agent", "team",	"site",	  "action",  "object", "customer",
+    "ticket", "rows",  "query", "src_ip", "session", "tool",   "outcome",
 };
 
 const struct event_field *event_find(const struct event *ev, const char *name)
@@ -22,9 +22,9 @@ const struct event_field *event_find(const struct event *ev, const char *name)
 }
 
 struct fieldtab {
-	char **names;           /* by id */
+	char **names; /* by id */
 	size_t n_names, cap_names;
-	int32_t *buckets;       /* id or -1; size is a power of two */
+	int32_t *buckets; /* id or -1; size is a power of two */
 	size_t n_buckets;
 	int frozen;
 };
@@ -67,7 +67,7 @@ static int rehash(struct fieldtab *t, size_t n_buckets)
 	t->n_buckets = n_buckets;
 	for (size_t id = 0; id < t->n_names; id++)
 		t->buckets[probe(t, t->names[id], strlen(t->names[id]))] =
-			(int32_t)id;
+		    (int32_t)id;
 	return 0;
 }
 

@@ -48,43 +48,43 @@ extern const char *const canonical_field_names[N_CANONICAL_FIELDS];
 
 enum value_kind {
 	VALUE_STRING,
-	VALUE_NUMBER,   /* value holds the number's text, e.g. "2500", "1.5e3" */
-	VALUE_BOOL,     /* "true" / "false" */
-	VALUE_NULL,     /* value is "" */
+	VALUE_NUMBER, /* value holds the number's text, e.g. "2500", "1.5e3" */
+	VALUE_BOOL,   /* "true" / "false" */
+	VALUE_NULL,   /* value is "" */
 };
 
 struct event_field {
-	const char *name;       /* dotted path for nested input: "actor.id" */
-	const char *value;      /* NUL-terminated, value_len bytes */
+	const char *name;  /* dotted path for nested input: "actor.id" */
+	const char *value; /* NUL-terminated, value_len bytes */
 	uint32_t value_len;
-	uint8_t kind;           /* enum value_kind */
-	int32_t id;             /* fieldtab id, or -1 if no rule uses it */
-	int32_t next_same;      /* index of the next field with this name (array
-	                           elements), or -1 */
+	uint8_t kind;	   /* enum value_kind */
+	int32_t id;	   /* fieldtab id, or -1 if no rule uses it */
+	int32_t next_same; /* index of the next field with this name (array
+			      elements), or -1 */
 };
 
 struct event_source {
-	const char *input;      /* input name ("replay", "tail:app") */
-	const char *path;       /* file path, or NULL */
-	uint64_t line;          /* 1-based line number, 0 if not line based */
-	uint64_t offset;        /* byte offset of the record's first byte */
+	const char *input; /* input name ("replay", "tail:app") */
+	const char *path;  /* file path, or NULL */
+	uint64_t line;	   /* 1-based line number, 0 if not line based */
+	uint64_t offset;   /* byte offset of the record's first byte */
 };
 
 struct event {
 	int64_t ts_ms;
 	struct event_field *fields;
 	size_t n_fields;
-	int32_t *slot;          /* slot[id] = index into fields, or -1 */
-	size_t n_slots;         /* == fieldtab_count() of the table used */
+	int32_t *slot;	/* slot[id] = index into fields, or -1 */
+	size_t n_slots; /* == fieldtab_count() of the table used */
 	struct event_source source;
-	const char *raw;        /* the record as read (one line), not NUL-terminated */
+	const char *raw; /* the record as read (one line), not NUL-terminated */
 	size_t raw_len;
 };
 
 /* Field lookup by id; NULL if absent.  Further values of an array field
  * follow via next_same. */
 static inline const struct event_field *event_get(const struct event *ev,
-                                                  int32_t id)
+						  int32_t id)
 {
 	if (id < 0 || (size_t)id >= ev->n_slots || ev->slot[id] < 0)
 		return NULL;

@@ -27,14 +27,14 @@
 #include <sys/stat.h>
 
 static const char *const level_names[] = {"informational", "low", "medium",
-                                          "high", "critical"};
+					  "high", "critical"};
 
 static const char *const known_keys[] = {
-	"title",       "id",          "name",       "related",  "status",
-	"description", "license",     "author",     "references", "date",
-	"modified",    "logsource",   "detection",  "fields",   "falsepositives",
-	"level",       "tags",        "scope",      "taxonomy", "correlation",
-	"generate",    "custos",
+    "title",	   "id",	"name",	     "related",	   "status",
+    "description", "license",	"author",    "references", "date",
+    "modified",	   "logsource", "detection", "fields",	   "falsepositives",
+    "level",	   "tags",	"scope",     "taxonomy",   "correlation",
+    "generate",	   "custos",
 };
 
 const char *rule_level_name(enum rule_level level)
@@ -46,7 +46,8 @@ const char *rule_level_name(enum rule_level level)
 
 int rule_level_parse(const char *name, enum rule_level *out)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	     i++)
 		if (strcasecmp(name, level_names[i]) == 0) {
 			*out = (enum rule_level)i;
 			return 0;
@@ -227,14 +228,14 @@ static void check_unknown_keys(const struct yaml_node *doc, struct diag *d)
 		}
 		if (j == n_known && best)
 			diag_add(d, k->file, k->line, k->column,
-			         "unknown key '%s' (did you mean '%s'?)",
-			         k->scalar, best);
+				 "unknown key '%s' (did you mean '%s'?)",
+				 k->scalar, best);
 	}
 }
 
 /* Copies an optional scalar attribute; -1 if present but not a scalar. */
-static int get_string(const struct yaml_node *doc, const char *key,
-                      char **out, struct diag *d)
+static int get_string(const struct yaml_node *doc, const char *key, char **out,
+		      struct diag *d)
 {
 	const struct yaml_node *n = yamltree_get(doc, key);
 
@@ -243,16 +244,15 @@ static int get_string(const struct yaml_node *doc, const char *key,
 		return 0;
 	if (n->kind != YAML_SCALAR) {
 		diag_add(d, n->file, n->line, n->column,
-		         "'%s' must be a string, not a %s", key,
-		         yamltree_kind_name(n->kind));
+			 "'%s' must be a string, not a %s", key,
+			 yamltree_kind_name(n->kind));
 		return -1;
 	}
 	*out = strdup(n->scalar);
 	return *out ? 0 : -1;
 }
 
-static int get_tags(const struct yaml_node *doc, struct rule *r,
-                    struct diag *d)
+static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
 {
 	const struct yaml_node *n = yamltree_get(doc, "tags");
 
@@ -260,7 +260,7 @@ static int get_tags(const struct yaml_node *doc, struct rule *r,
 		return 0;
 	if (n->kind != YAML_SEQUENCE) {
 		diag_add(d, n->file, n->line, n->column,
-		         "'tags' must be a list of strings");
+			 "'tags' must be a list of strings");
 		return -1;
 	}
 	r->tags = calloc(n->n_items + 1, sizeof(*r->tags));
@@ -270,7 +270,7 @@ static int get_tags(const struct yaml_node *doc, struct rule *r,
 		const struct yaml_node *t = n->items[i];
 		if (t->kind != YAML_SCALAR) {
 			diag_add(d, t->file, t->line, t->column,
-			         "a tag must be a string");
+				 "a tag must be a string");
 			return -1;
 		}
 		if ((r->tags[r->n_tags] = strdup(t->scalar)) == NULL)
@@ -281,7 +281,7 @@ static int get_tags(const struct yaml_node *doc, struct rule *r,
 }
 
 static int get_level(const struct yaml_node *doc, struct rule *r,
-                     struct diag *d)
+		     struct diag *d)
 {
 	const struct yaml_node *n = yamltree_get(doc, "level");
 
@@ -290,16 +290,16 @@ static int get_level(const struct yaml_node *doc, struct rule *r,
 		return 0;
 	if (n->kind != YAML_SCALAR || rule_level_parse(n->scalar, &r->level)) {
 		diag_add(d, n->file, n->line, n->column,
-		         "unknown level '%s' (informational, low, medium, "
-		         "high or critical)",
-		         n->kind == YAML_SCALAR ? n->scalar : "?");
+			 "unknown level '%s' (informational, low, medium, "
+			 "high or critical)",
+			 n->kind == YAML_SCALAR ? n->scalar : "?");
 		return -1;
 	}
 	return 0;
 }
 
 static int get_generate(const struct yaml_node *doc, struct rule *r,
-                        struct diag *d)
+			struct diag *d)
 {
 	const struct yaml_node *n = yamltree_get(doc, "generate");
 
@@ -316,12 +316,12 @@ static int get_generate(const struct yaml_node *doc, struct rule *r,
 		return 0;
 	}
 	diag_add(d, n->file, n->line, n->column,
-	         "'generate' must be true or false");
+		 "'generate' must be true or false");
 	return -1;
 }
 
 static int read_attributes(const struct yaml_node *doc, struct rule *r,
-                           struct diag *d)
+			   struct diag *d)
 {
 	int rc = 0;
 
@@ -336,7 +336,7 @@ static int read_attributes(const struct yaml_node *doc, struct rule *r,
 	rc |= get_generate(doc, r, d);
 	if (rc == 0 && r->title == NULL) {
 		diag_add(d, doc->file, doc->line, doc->column,
-		         "rule has no 'title'");
+			 "rule has no 'title'");
 		rc = -1;
 	}
 	return rc;
@@ -344,7 +344,7 @@ static int read_attributes(const struct yaml_node *doc, struct rule *r,
 
 /* Compiles one YAML document into a rule and adds it to the set. */
 static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
-                            const char *file, struct diag *d)
+			    const char *file, struct diag *d)
 {
 	size_t n_before = diag_count(d);
 	const struct yaml_node *det = yamltree_get(doc, "detection");
@@ -354,16 +354,16 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 
 	if (doc->kind != YAML_MAPPING) {
 		diag_add(d, file, doc->line, doc->column,
-		         "a rule must be a mapping, not a %s",
-		         yamltree_kind_name(doc->kind));
+			 "a rule must be a mapping, not a %s",
+			 yamltree_kind_name(doc->kind));
 		return -1;
 	}
 	if ((det == NULL) == (corr == NULL)) {
 		diag_add(d, file, doc->line, doc->column,
-		         det ? "a rule has 'detection' or 'correlation', "
-		               "not both"
-		             : "rule has neither 'detection' nor "
-		               "'correlation'");
+			 det ? "a rule has 'detection' or 'correlation', "
+			       "not both"
+			     : "rule has neither 'detection' nor "
+			       "'correlation'");
 		return -1;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -381,7 +381,7 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 	    add_rule(rs, r) < 0) {
 		if (diag_count(d) == n_before)
 			diag_add(d, file, doc->line, doc->column,
-			         "out of memory");
+				 "out of memory");
 		rule_free(r);
 		return -1;
 	}
@@ -407,7 +407,7 @@ static int load_docs(struct ruleset *rs, struct yaml_docs *y, struct diag *d)
 }
 
 int ruleset_load_buffer(struct ruleset *rs, const char *name, const char *buf,
-                        size_t len, struct diag *d)
+			size_t len, struct diag *d)
 {
 	struct yaml_docs *y = yamltree_load_buffer(name, buf, len, d);
 
@@ -445,11 +445,11 @@ static int cmp_names(const void *a, const void *b)
 }
 
 static int load_dir(struct ruleset *rs, const char *path, int depth,
-                    struct diag *d);
+		    struct diag *d);
 
 /* Loads the entries of a directory in sorted order. */
 static int load_entries(struct ruleset *rs, const char *path, char **names,
-                        size_t n, int depth, struct diag *d)
+			size_t n, int depth, struct diag *d)
 {
 	int total = 0, failed = 0;
 
@@ -474,7 +474,7 @@ static int load_entries(struct ruleset *rs, const char *path, char **names,
 }
 
 static int load_dir(struct ruleset *rs, const char *path, int depth,
-                    struct diag *d)
+		    struct diag *d)
 {
 	DIR *dir;
 	struct dirent *de;
@@ -544,12 +544,12 @@ static void check_unique(const struct ruleset *rs, struct diag *d)
 			if (a->id && b->id && strcmp(a->id, b->id) == 0)
 				clash = b->id;
 			else if (a->name && b->name &&
-			         strcmp(a->name, b->name) == 0)
+				 strcmp(a->name, b->name) == 0)
 				clash = b->name;
 			if (clash)
 				diag_add(d, b->file, b->line, b->column,
-				         "rule '%s' is also defined at %s:%d",
-				         clash, a->file, a->line);
+					 "rule '%s' is also defined at %s:%d",
+					 clash, a->file, a->line);
 		}
 }
 
@@ -578,7 +578,7 @@ static int order_rules(struct ruleset *rs, struct diag *d)
 			if (placed[i])
 				continue;
 			struct rule *const *in = correlation_inputs(
-				rs->rules[i]->correlation, &n_in);
+			    rs->rules[i]->correlation, &n_in);
 			for (k = 0; k < n_in && placed[in[k]->index]; k++)
 				;
 			if (k < n_in)
@@ -589,10 +589,11 @@ static int order_rules(struct ruleset *rs, struct diag *d)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!placed[i])
-			diag_add(d, rs->rules[i]->file, rs->rules[i]->line,
-			         rs->rules[i]->column,
-			         "correlation '%s' is part of a reference cycle",
-			         rs->rules[i]->title);
+			diag_add(
+			    d, rs->rules[i]->file, rs->rules[i]->line,
+			    rs->rules[i]->column,
+			    "correlation '%s' is part of a reference cycle",
+			    rs->rules[i]->title);
 	if (n_out == n) {
 		memcpy(rs->rules, out, n * sizeof(*out));
 		for (size_t i = 0; i < n; i++)
@@ -619,8 +620,8 @@ static void apply_generate(struct ruleset *rs)
 		size_t n_in;
 		if (c->kind != RULE_CORRELATION)
 			continue;
-		struct rule *const *in = correlation_inputs(c->correlation,
-		                                            &n_in);
+		struct rule *const *in =
+		    correlation_inputs(c->correlation, &n_in);
 		bool gen = c->generate_explicit && c->generate;
 		for (size_t k = 0; k < n_in; k++) {
 			referenced[in[k]->index] = 1;

@@ -46,25 +46,25 @@ int rule_level_parse(const char *name, enum rule_level *out);
 
 enum rule_kind { RULE_DETECTION, RULE_CORRELATION };
 
-struct detection;       /* detection.h */
-struct correlation;     /* correlation.h */
+struct detection;   /* detection.h */
+struct correlation; /* correlation.h */
 
 struct rule {
 	enum rule_kind kind;
-	char *id;               /* Sigma `id` (UUID), may be NULL */
-	char *name;             /* Sigma `name`, may be NULL */
+	char *id;   /* Sigma `id` (UUID), may be NULL */
+	char *name; /* Sigma `name`, may be NULL */
 	char *title;
-	char *description;      /* may be NULL */
-	char *status;           /* may be NULL */
-	enum rule_level level;  /* default: medium */
+	char *description;     /* may be NULL */
+	char *status;	       /* may be NULL */
+	enum rule_level level; /* default: medium */
 	char **tags;
 	size_t n_tags;
-	bool generate;          /* emits alerts itself (see above) */
-	bool generate_explicit; /* `generate:` was present in the rule */
-	const char *file;       /* owned by the ruleset */
-	int line, column;       /* position of the document */
-	size_t index;           /* position in ruleset.rules */
-	struct detection *detection;     /* RULE_DETECTION */
+	bool generate;		     /* emits alerts itself (see above) */
+	bool generate_explicit;	     /* `generate:` was present in the rule */
+	const char *file;	     /* owned by the ruleset */
+	int line, column;	     /* position of the document */
+	size_t index;		     /* position in ruleset.rules */
+	struct detection *detection; /* RULE_DETECTION */
 	struct correlation *correlation; /* RULE_CORRELATION */
 	/* correlations that consume this rule's matches, filled by resolve */
 	struct rule **consumers;
@@ -75,18 +75,18 @@ struct rule {
  * the configuration's `lists:` mapping. */
 struct rule_lists {
 	char **names;
-	char ***values;         /* values[i] is NULL-terminated */
+	char ***values; /* values[i] is NULL-terminated */
 	size_t n_lists;
 };
 
 struct ruleset {
-	struct rule **rules;    /* detections first in file order, then
-	                           correlations in dependency order */
+	struct rule **rules; /* detections first in file order, then
+				correlations in dependency order */
 	size_t n_rules;
 	size_t n_detections;
 	struct fieldtab *fields;
 	struct rule_lists lists;
-	char **files;           /* loaded file names, owned */
+	char **files; /* loaded file names, owned */
 	size_t n_files;
 };
 
@@ -110,7 +110,7 @@ int ruleset_load_path(struct ruleset *rs, const char *path, struct diag *d);
 
 /* Same, from memory (tests, fuzzing). */
 int ruleset_load_buffer(struct ruleset *rs, const char *name, const char *buf,
-                        size_t len, struct diag *d);
+			size_t len, struct diag *d);
 
 /* Resolves correlation references, orders rules, freezes the field table.
  * Returns 0, or -1 with problems added to d. */

@@ -29,7 +29,7 @@ struct builder {
 	struct yaml_node *pending_key[YAMLTREE_MAX_DEPTH + 1];
 	char *stack_anchor[YAMLTREE_MAX_DEPTH + 1];
 	int depth;
-	size_t n_expanded;      /* current document, aliases expanded */
+	size_t n_expanded; /* current document, aliases expanded */
 	struct anchor *anchors;
 	size_t n_anchors;
 	int failed;
@@ -39,12 +39,12 @@ static void fail_at(struct builder *b, const yaml_mark_t *m, const char *msg)
 {
 	if (!b->failed)
 		diag_add(b->diag, b->docs->file, (int)m->line + 1,
-		         (int)m->column + 1, "%s", msg);
+			 (int)m->column + 1, "%s", msg);
 	b->failed = 1;
 }
 
 static struct yaml_node *node_new(struct builder *b, enum yaml_kind kind,
-                                  const yaml_mark_t *m)
+				  const yaml_mark_t *m)
 {
 	struct yaml_docs *docs = b->docs;
 
@@ -97,13 +97,14 @@ static int attach(struct builder *b, struct yaml_node *n, const yaml_mark_t *m)
 {
 	b->n_expanded += n->n_expanded;
 	if (b->n_expanded > YAMLTREE_MAX_NODES) {
-		fail_at(b, m, "document too large (node limit reached; "
-		              "alias expansion?)");
+		fail_at(b, m,
+			"document too large (node limit reached; "
+			"alias expansion?)");
 		return -1;
 	}
 	if (b->depth == 0) {
 		if (grow((void **)&b->docs->docs, b->docs->n_docs,
-		         sizeof(*b->docs->docs)) < 0)
+			 sizeof(*b->docs->docs)) < 0)
 			goto oom;
 		b->docs->docs[b->docs->n_docs++] = n;
 		return 0;
@@ -112,7 +113,7 @@ static int attach(struct builder *b, struct yaml_node *n, const yaml_mark_t *m)
 	parent->n_expanded += n->n_expanded;
 	if (parent->kind == YAML_SEQUENCE) {
 		if (grow((void **)&parent->items, parent->n_items,
-		         sizeof(*parent->items)) < 0)
+			 sizeof(*parent->items)) < 0)
 			goto oom;
 		parent->items[parent->n_items++] = n;
 		return 0;
@@ -126,7 +127,7 @@ static int attach(struct builder *b, struct yaml_node *n, const yaml_mark_t *m)
 		if (has_key(parent, n)) {
 			char msg[200];
 			snprintf(msg, sizeof(msg), "duplicate key '%.100s'",
-			         n->scalar);
+				 n->scalar);
 			fail_at(b, m, msg);
 			return -1;
 		}
@@ -134,7 +135,7 @@ static int attach(struct builder *b, struct yaml_node *n, const yaml_mark_t *m)
 		return 0;
 	}
 	if (grow((void **)&parent->pairs, parent->n_pairs,
-	         sizeof(*parent->pairs)) < 0)
+		 sizeof(*parent->pairs)) < 0)
 		goto oom;
 	parent->pairs[parent->n_pairs].key = *key;
 	parent->pairs[parent->n_pairs].value = n;
@@ -146,8 +147,8 @@ oom:
 	return -1;
 }
 
-static int add_anchor(struct builder *b, const char *name,
-                      struct yaml_node *n, const yaml_mark_t *m)
+static int add_anchor(struct builder *b, const char *name, struct yaml_node *n,
+		      const yaml_mark_t *m)
 {
 	if (name == NULL)
 		return 0;
@@ -169,7 +170,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 {
 	struct yaml_node *n = node_new(b, YAML_SCALAR, &ev->start_mark);
 
-	if (n == NULL || (n->scalar = malloc(ev->data.scalar.length + 1)) == NULL) {
+	if (n == NULL ||
+	    (n->scalar = malloc(ev->data.scalar.length + 1)) == NULL) {
 		fail_at(b, &ev->start_mark, "out of memory");
 		return -1;
 	}
@@ -178,7 +180,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	n->scalar_len = ev->data.scalar.length;
 	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 	if (add_anchor(b, (const char *)ev->data.scalar.anchor, n,
-	               &ev->start_mark) < 0)
+		       &ev->start_mark) < 0)
 		return -1;
 	return attach(b, n, &ev->start_mark);
 }
@@ -195,7 +197,7 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 }
 
 static int on_start(struct builder *b, const yaml_event_t *ev,
-                    enum yaml_kind kind, const yaml_char_t *anchor)
+		    enum yaml_kind kind, const yaml_char_t *anchor)
 {
 	if (b->depth >= YAMLTREE_MAX_DEPTH) {
 		fail_at(b, &ev->start_mark, "nesting too deep");
@@ -206,7 +208,8 @@ static int on_start(struct builder *b, const yaml_event_t *ev,
 		fail_at(b, &ev->start_mark, "out of memory");
 		return -1;
 	}
-	b->stack_anchor[b->depth] = anchor ? strdup((const char *)anchor) : NULL;
+	b->stack_anchor[b->depth] =
+	    anchor ? strdup((const char *)anchor) : NULL;
 	b->pending_key[b->depth] = NULL;
 	b->stack[b->depth++] = n;
 	return 0;
@@ -237,10 +240,10 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 		return on_alias(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
 		return on_start(b, ev, YAML_SEQUENCE,
-		                ev->data.sequence_start.anchor);
+				ev->data.sequence_start.anchor);
 	case YAML_MAPPING_START_EVENT:
 		return on_start(b, ev, YAML_MAPPING,
-		                ev->data.mapping_start.anchor);
+				ev->data.mapping_start.anchor);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return on_end(b, ev);
@@ -267,17 +270,18 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 	char msg[300];
 
 	if (p->context)
-		snprintf(msg, sizeof(msg), "YAML error: %s %s (started at %zu:%zu)",
-		         p->problem, p->context, p->context_mark.line + 1,
-		         p->context_mark.column + 1);
+		snprintf(msg, sizeof(msg),
+			 "YAML error: %s %s (started at %zu:%zu)", p->problem,
+			 p->context, p->context_mark.line + 1,
+			 p->context_mark.column + 1);
 	else
 		snprintf(msg, sizeof(msg), "YAML error: %s",
-		         p->problem ? p->problem : "syntax error");
+			 p->problem ? p->problem : "syntax error");
 	fail_at(b, m, msg);
 }
 
 struct yaml_docs *yamltree_load_buffer(const char *name, const char *buf,
-                                       size_t len, struct diag *d)
+				       size_t len, struct diag *d)
 {
 	struct builder b = {.diag = d};
 	yaml_parser_t parser;
@@ -291,7 +295,7 @@ struct yaml_docs *yamltree_load_buffer(const char *name, const char *buf,
 	}
 	if (len > YAMLTREE_MAX_FILE_BYTES) {
 		diag_add(d, name, 0, 0, "file too large (%zu bytes, limit %u)",
-		         len, YAMLTREE_MAX_FILE_BYTES);
+			 len, YAMLTREE_MAX_FILE_BYTES);
 		yamltree_free(b.docs);
 		return NULL;
 	}
@@ -362,7 +366,7 @@ void yamltree_free(struct yaml_docs *docs)
 }
 
 const struct yaml_node *yamltree_get(const struct yaml_node *map,
-                                     const char *key)
+				     const char *key)
 {
 	if (map == NULL || map->kind != YAML_MAPPING)
 		return NULL;

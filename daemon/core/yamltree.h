@@ -31,12 +31,12 @@ struct yaml_pair;
 
 struct yaml_node {
 	enum yaml_kind kind;
-	const char *file;       /* shared, owned by the document list */
-	int line, column;       /* 1-based position of the node's start */
+	const char *file; /* shared, owned by the document list */
+	int line, column; /* 1-based position of the node's start */
 	/* YAML_SCALAR */
-	char *scalar;           /* NUL-terminated; may contain NULs if quoted */
+	char *scalar; /* NUL-terminated; may contain NULs if quoted */
 	size_t scalar_len;
-	bool quoted;            /* single/double quoted or block scalar */
+	bool quoted; /* single/double quoted or block scalar */
 	/* YAML_SEQUENCE */
 	struct yaml_node **items;
 	size_t n_items;
@@ -48,12 +48,12 @@ struct yaml_node {
 };
 
 struct yaml_pair {
-	struct yaml_node *key;  /* always a scalar (others are rejected) */
+	struct yaml_node *key; /* always a scalar (others are rejected) */
 	struct yaml_node *value;
 };
 
 struct yaml_docs {
-	struct yaml_node **docs;   /* one root per "---" document */
+	struct yaml_node **docs; /* one root per "---" document */
 	size_t n_docs;
 	char *file;
 	/* private: every allocated node, for freeing */
@@ -67,13 +67,13 @@ struct yaml_docs *yamltree_load_file(const char *path, struct diag *d);
 
 /* Same, from memory; `name` is used as the file name in diagnostics. */
 struct yaml_docs *yamltree_load_buffer(const char *name, const char *buf,
-                                       size_t len, struct diag *d);
+				       size_t len, struct diag *d);
 
 void yamltree_free(struct yaml_docs *docs);
 
 /* Mapping lookup by key; NULL if absent or if `map` is not a mapping. */
 const struct yaml_node *yamltree_get(const struct yaml_node *map,
-                                     const char *key);
+				     const char *key);
 
 /* True for a plain (unquoted) scalar "null", "Null", "NULL", "~" or empty. */
 bool yamltree_is_null(const struct yaml_node *n);

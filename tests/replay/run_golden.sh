@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Golden replay tests: for every case directory under tests/replay/cases/,
-# replays input.jsonl with rules.yml and compares the alerts (rule title,
+# replays input.jsonl with rules.yml (and config.yaml if present) and compares the alerts (rule title,
 # event time, group, value) with expected.jsonl, exactly and in order.
 # Cases with malformed_lines.txt also check that exactly those line numbers
 # are reported as malformed on stderr.  Also checks that alert ids are
@@ -21,7 +21,9 @@ project() { jq -c '{rule: .rule_title, ts: .ts, group: .group, value: .value}'; 
 for dir in "$here"/cases/*/; do
 	name=$(basename "$dir")
 	out="$tmp/$name.out" err="$tmp/$name.err"
-	if ! "$custos" replay --rules "$dir/rules.yml" --db "$tmp/$name.db" \
+	config=()
+	[ -f "$dir/config.yaml" ] && config=(--config "$dir/config.yaml")
+	if ! "$custos" replay "${config[@]}" --rules "$dir/rules.yml" --db "$tmp/$name.db" \
 		"$dir/input.jsonl" >"$out" 2>"$err"; then
 		fail "$name: replay exited $?"; cat "$err"; continue
 	fi
@@ -40,7 +42,7 @@ for dir in "$here"/cases/*/; do
 		fi
 	fi
 	# same input, same ids; the store ignores the repeat
-	"$custos" replay --rules "$dir/rules.yml" --db "$tmp/$name.db" \
+	"$custos" replay "${config[@]}" --rules "$dir/rules.yml" --db "$tmp/$name.db" \
 		"$dir/input.jsonl" >"$out.2" 2>"$err.2"
 	if cmp -s <(jq -r .id <"$out") <(jq -r .id <"$out.2"); then
 		pass

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static struct fieldtab *fields;
 
 /* Compiles the `correlation:` mapping of a one-document YAML text. */

@@ -18,7 +18,7 @@ static struct ruleset *load(const char *text, struct diag *d)
 }
 
 static int has_problem(const struct diag *d, int line, int column,
-                       const char *text)
+		       const char *text)
 {
 	for (size_t i = 0; i < d->n_entries; i++)
 		if (d->entries[i].line == line &&
@@ -28,9 +28,9 @@ static int has_problem(const struct diag *d, int line, int column,
 	return 0;
 }
 
-#define BASE_RULE                                                            \
-	"title: Failed login\nname: failed\nid: 11111111-aaaa\n"             \
-	"level: low\ntags: [a.b, c]\n"                                       \
+#define BASE_RULE                                                              \
+	"title: Failed login\nname: failed\nid: 11111111-aaaa\n"               \
+	"level: low\ntags: [a.b, c]\n"                                         \
 	"detection:\n  sel:\n    outcome: denied\n  condition: sel\n"
 
 static void test_attributes(void)
@@ -59,9 +59,9 @@ static void test_problems(void)
 	struct diag d;
 	diag_init(&d);
 	struct ruleset *rs = load("title: x\ndetecton:\n  a: b\n"
-	                          "detection:\n  sel:\n    a: b\n"
-	                          "  condition: sel\nlevel: severe\n",
-	                          &d);
+				  "detection:\n  sel:\n    a: b\n"
+				  "  condition: sel\nlevel: severe\n",
+				  &d);
 	CHECK(has_problem(&d, 2, 1, "did you mean 'detection'"));
 	CHECK(has_problem(&d, 8, 8, "unknown level 'severe'"));
 	ruleset_free(rs);
@@ -73,8 +73,8 @@ static void test_problems(void)
 	diag_clear(&d);
 
 	rs = load("description: no title\ndetection:\n  sel:\n    a: b\n"
-	          "  condition: sel\n",
-	          &d);
+		  "  condition: sel\n",
+		  &d);
 	CHECK(has_problem(&d, 1, 1, "no 'title'"));
 	ruleset_free(rs);
 	diag_clear(&d);
@@ -90,9 +90,9 @@ static void test_problems(void)
 	diag_clear(&d);
 }
 
-#define COUNT_RULE(title, name, input)                                       \
-	"title: " title "\nname: " name "\ncorrelation:\n"                   \
-	"  type: event_count\n  rules: [" input "]\n"                        \
+#define COUNT_RULE(title, name, input)                                         \
+	"title: " title "\nname: " name "\ncorrelation:\n"                     \
+	"  type: event_count\n  rules: [" input "]\n"                          \
 	"  group-by: [agent]\n  timespan: 5m\n  condition:\n    gte: 3\n"
 
 static void test_correlation_order_and_generate(void)
@@ -101,9 +101,9 @@ static void test_correlation_order_and_generate(void)
 	diag_init(&d);
 	/* the outer correlation comes first in the file */
 	struct ruleset *rs =
-		load(COUNT_RULE("Outer", "outer", "inner") "---\n" COUNT_RULE(
-			     "Inner", "inner", "failed") "---\n" BASE_RULE,
-		     &d);
+	    load(COUNT_RULE("Outer", "outer", "inner") "---\n" COUNT_RULE(
+		     "Inner", "inner", "failed") "---\n" BASE_RULE,
+		 &d);
 	CHECK_INT(diag_count(&d), 0);
 	CHECK_INT(rs->n_rules, 3);
 	CHECK_INT(rs->n_detections, 1);
@@ -119,15 +119,17 @@ static void test_correlation_order_and_generate(void)
 	ruleset_free(rs);
 
 	rs = load(COUNT_RULE("Inner", "inner", "failed") "generate: true\n"
-	          "---\n" BASE_RULE,
-	          &d);
+							 "---\n" BASE_RULE,
+		  &d);
 	CHECK_INT(diag_count(&d), 0);
-	CHECK(ruleset_find(rs, "failed") && ruleset_find(rs, "failed")->generate);
+	CHECK(ruleset_find(rs, "failed") &&
+	      ruleset_find(rs, "failed")->generate);
 	ruleset_free(rs);
 
 	rs = load(COUNT_RULE("A", "a", "b") "---\n" COUNT_RULE("B", "b", "a"),
-	          &d);
-	CHECK(has_problem(&d, 1, 1, "cycle") && has_problem(&d, 11, 1, "cycle"));
+		  &d);
+	CHECK(has_problem(&d, 1, 1, "cycle") &&
+	      has_problem(&d, 11, 1, "cycle"));
 	ruleset_free(rs);
 	diag_clear(&d);
 

@@ -18,14 +18,14 @@ static void test_positions(void)
 	struct diag d;
 	diag_init(&d);
 	struct yaml_docs *y = load("title: x\ndetection:\n  sel:\n    agent: "
-	                           "'a'\n  condition: sel\n---\nb: [1, ~]\n",
-	                           &d);
+				   "'a'\n  condition: sel\n---\nb: [1, ~]\n",
+				   &d);
 	CHECK(y != NULL);
 	CHECK_INT(y->n_docs, 2);
 	const struct yaml_node *det = yamltree_get(y->docs[0], "detection");
 	CHECK(det && det->kind == YAML_MAPPING);
 	const struct yaml_node *agent =
-		yamltree_get(yamltree_get(det, "sel"), "agent");
+	    yamltree_get(yamltree_get(det, "sel"), "agent");
 	CHECK(agent != NULL);
 	CHECK_INT(agent->line, 4);
 	CHECK_INT(agent->column, 12);
@@ -83,16 +83,15 @@ static void test_limits(void)
 	diag_clear(&d);
 
 	/* billion laughs: 9 levels of 9 aliases = 387M nodes expanded */
-	const char *bomb =
-		"a: &a [x,x,x,x,x,x,x,x,x]\n"
-		"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-		"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-		"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-		"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	const char *bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n"
+			   "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+			   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+			   "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+			   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+			   "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+			   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+			   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
 	CHECK(load(bomb, &d) == NULL);
 	CHECK(diag_count(&d) == 1 &&
 	      strstr(d.entries[0].message, "node limit"));
