@@ -172,9 +172,11 @@ static int header_add(struct csv_header *h, const struct span *f, char *err,
 			    "column name at column %zu is empty or longer "
 			    "than %d bytes",
 			    f->column, DECODE_CSV_MAX_NAME);
-	char *name = strndup(f->p, f->n);
+	char *name = malloc(f->n + 1); /* not strndup: f may hold a NUL */
 	if (name == NULL)
 		return fail(err, err_size, "out of memory");
+	memcpy(name, f->p, f->n);
+	name[f->n] = '\0';
 	size_t n = f->quoted ? unquote(name, f->n) : f->n;
 	bool bad = n == 0 || n != strlen(name); /* "" or a NUL byte */
 	for (size_t i = 0; i < h->n && !bad; i++)

@@ -49,6 +49,10 @@ static void test_header(void)
 	CHECK(csv_header_name(h, 4) == NULL);
 	csv_header_free(h);
 	csv_header_free(NULL);
+	/* a NUL byte inside a (quoted) name is refused (fuzzer find) */
+	static const char nul[] = "a,\"q\0x\"\"y\",b";
+	CHECK(csv_header_parse(nul, sizeof(nul) - 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "invalid column name") != NULL);
 
 	static const char *const bad[] = {"a,,b",  "",	   "a,b,a",
 					  "a,\"b", "a\"b", "\"a\"x,b"};
