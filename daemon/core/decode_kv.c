@@ -150,7 +150,7 @@ static int decode_pairs(struct event_buf *b, const char *s, size_t len,
 			char *err, size_t err_size)
 {
 	size_t i = 0;
-	struct pair p;
+	struct pair p = {0};
 
 	for (;;) {
 		while (i < len && is_space(s[i]))
