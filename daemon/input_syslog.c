@@ -80,10 +80,11 @@ static void peer_name(const struct sockaddr *sa, socklen_t len,
 		snprintf(out, size, "%s:?", proto);
 		return;
 	}
-	if (strchr(host, ':') != NULL)
-		snprintf(out, size, "%s:[%s]:%s", proto, host, serv);
-	else
-		snprintf(out, size, "%s:%s:%s", proto, host, serv);
+	int n = strchr(host, ':') != NULL
+	            ? snprintf(out, size, "%s:[%s]:%s", proto, host, serv)
+	            : snprintf(out, size, "%s:%s:%s", proto, host, serv);
+	if (n < 0 || (size_t)n >= size) /* cannot happen for numeric names */
+		snprintf(out, size, "%s:?", proto);
 }
 
 /* Splits "host:port" / "[v6]:port" / "*:port" / ":port". */
