@@ -17,19 +17,16 @@ static const struct command commands[] = {
 	{"replay", cmd_replay,
 	 "evaluate rules over log files in event time, print alerts"},
 	{"lint", cmd_lint, "validate rule files; report file:line:column"},
-<<<<<<< HEAD
 	{"status", cmd_status, "figures of the running custosd"},
-=======
 	{"pcap-events", cmd_pcap_events,
 	 "print the access events found in an HTTP capture (JSON lines)"},
->>>>>>> pcap
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: custos COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name,
+		fprintf(f, "  %-12s %s\n", commands[i].name,
 		        commands[i].summary);
 	fprintf(f, "\n'custos COMMAND --help' describes a command.\n");
 }

@@ -23,6 +23,7 @@ const struct event_field *event_find(const struct event *ev, const char *name)
 
 struct fieldtab {
 	char **names; /* by id */
+	uint32_t *lens; /* by id: strlen(names[id]) */
 	size_t n_names, cap_names;
 	int32_t *buckets; /* id or -1; size is a power of two */
 	size_t n_buckets;
@@ -48,7 +49,7 @@ static size_t probe(const struct fieldtab *t, const char *name, size_t len)
 		if (id < 0)
 			return i;
 		const char *s = t->names[id];
-		if (strncmp(s, name, len) == 0 && s[len] == '\0')
+		if (t->lens[id] == len && memcmp(s, name, len) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -95,6 +96,7 @@ void fieldtab_free(struct fieldtab *t)
 	for (size_t i = 0; i < t->n_names; i++)
 		free(t->names[i]);
 	free(t->names);
+	free(t->lens);
 	free(t->buckets);
 	free(t);
 }
@@ -118,12 +120,17 @@ int32_t fieldtab_intern(struct fieldtab *t, const char *name, size_t len)
 		if (n == NULL)
 			return -1;
 		t->names = n;
+		uint32_t *l = realloc(t->lens, cap * sizeof(*l));
+		if (l == NULL)
+			return -1;
+		t->lens = l;
 		t->cap_names = cap;
 	}
 	char *copy = strndup(name, len);
 	if (copy == NULL)
 		return -1;
 	int32_t id = (int32_t)t->n_names;
+	t->lens[t->n_names] = (uint32_t)len;
 	t->names[t->n_names++] = copy;
 	t->buckets[slot] = id;
 	if (t->n_names * 2 > t->n_buckets && rehash(t, t->n_buckets * 2) < 0) {
