@@ -55,18 +55,19 @@ systemd_running=0
 echo "systemd running as init: $systemd_running"
 
 # ---- build and install ----
-deb=$("$repo/packaging/build-deb.sh" "$build" 2>"$build.log" | tail -n 1)
-check "package built (see $build.log)" test -f "$deb"
+mkdir -p "$build"
+deb=$("$repo/packaging/build-deb.sh" "$build" 2>"$build/build-deb.log" | tail -n 1)
+check "package built (see $build/build-deb.log)" test -f "$deb"
 [ -f "$deb" ] || { finish; exit 1; }
 echo "package: $deb"
 check "file name custos_<version>_<arch>.deb" bash -c \
 	"basename '$deb' | grep -Eq '^custos_[0-9.]+_[a-z0-9]+\.deb$'"
 check "Depends computed by dpkg-shlibdeps" bash -c \
 	"dpkg-deb -f '$deb' Depends | grep -q 'libpcre2-8-0 (>='"
-apt-get install -y -qq "$deb" >"$build.apt.log" 2>&1
+apt-get install -y -qq "$deb" >"$build/apt.log" 2>&1
 rc=$?
 [ $rc = 0 ] && installed=1
-check "apt-get install ./custos_*.deb (see $build.apt.log)" test $rc = 0
+check "apt-get install ./custos_*.deb (see $build/apt.log)" test $rc = 0
 
 # ---- files in place ----
 check "custos in /usr/bin" test -x /usr/bin/custos
@@ -204,7 +205,7 @@ check "control socket removed at exit" test ! -e /run/custos/control.sock
 # ---- reinstall (an upgrade's path): local config and data are kept ----
 echo "# local change" >>/etc/custos/custos.yml
 apt-get install --reinstall -y -qq -o Dpkg::Options::=--force-confold \
-	"$deb" >>"$build.apt.log" 2>&1
+	"$deb" >>"$build/apt.log" 2>&1
 check "reinstall" test $? = 0
 check "reinstall keeps the changed conffile" \
 	grep -q '^# local change$' /etc/custos/custos.yml
