@@ -127,7 +127,8 @@ static struct input *pcap_open_input(const struct config_input *cfg,
 		free(in);
 		return NULL;
 	}
-	snprintf(in->name, sizeof(in->name), "pcap:%s", cfg->name);
+	/* source.input: the input name, as for the other inputs */
+	snprintf(in->name, sizeof(in->name), "%s", cfg->name);
 	in->offline = pc->interface == NULL;
 	in->source = in->offline ? cfg->path : pc->interface;
 	if (in->offline)
