@@ -375,7 +375,8 @@ static void flush_sinks(struct daemon *d)
 		return;
 	for (;;) {
 		sink_syslog_stats(d->sink, &st);
-		if (st.n_queued == 0 || loop_now_ms() - last > SINK_STOP_WAIT_MS)
+		if (st.n_queued == 0 ||
+		    loop_now_ms() - last > SINK_STOP_WAIT_MS)
 			break;
 		if (sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) > 0)
 			last = loop_now_ms();

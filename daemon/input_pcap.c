@@ -14,10 +14,10 @@
  * callback is not used.  Events are built against the field table given to
  * set_event_sink (the daemon's ruleset table, so ids match the rules);
  * until then against the input's own table.  A new table (reload) means a
- * new decoder: requests in progress are dropped and counted.  No position: a capture cannot be resumed
- * (position() returns NULL); restart loses the flows in progress.
- * Statistics: n_records = events, n_errors = frames that did not decode,
- * n_dropped = the kernel's and the interface's drops (pcap_stats).
+ * new decoder: requests in progress are dropped and counted.  No position: a
+ * capture cannot be resumed (position() returns NULL); restart loses the flows
+ * in progress. Statistics: n_records = events, n_errors = frames that did not
+ * decode, n_dropped = the kernel's and the interface's drops (pcap_stats).
  *
  * Limits: TLS traffic must be captured behind the TLS terminator; HTTP/2
  * is not parsed (see pcap_http.h).  Clock: packet time for flows;
@@ -39,7 +39,7 @@ struct input {
 	bool offline, eof;
 	struct pcap_http *http;
 	const struct pcap_config *cfg;
-	struct fieldtab *tab; /* own table, until set_event_sink */
+	struct fieldtab *tab;	      /* own table, until set_event_sink */
 	const struct fieldtab *bound; /* the table http builds against */
 	struct pcap_http_stats prev;  /* of the decoders replaced */
 	uint64_t n_rebind_dropped;
@@ -68,14 +68,13 @@ static int on_event(void *arg, const struct event *ev)
 	return 0;
 }
 
-static int open_live(struct input *in, const struct pcap_config *pc,
-		     char *err, size_t err_size)
+static int open_live(struct input *in, const struct pcap_config *pc, char *err,
+		     size_t err_size)
 {
 	char eb[PCAP_ERRBUF_SIZE] = "";
 
 	in->pc = pcap_create(pc->interface, eb);
-	if (in->pc == NULL ||
-	    pcap_set_snaplen(in->pc, (int)pc->snaplen) != 0 ||
+	if (in->pc == NULL || pcap_set_snaplen(in->pc, (int)pc->snaplen) != 0 ||
 	    pcap_set_buffer_size(in->pc, (int)pc->buffer_size) != 0 ||
 	    pcap_set_immediate_mode(in->pc, 1) != 0 ||
 	    pcap_setnonblock(in->pc, 1, eb) != 0) {
@@ -177,8 +176,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	struct input *in = (struct input *)user;
 
 	in->last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-	pcap_http_frame(in->http, in->linktype, in->last_us, bytes,
-			h->caplen);
+	pcap_http_frame(in->http, in->linktype, in->last_us, bytes, h->caplen);
 }
 
 static int pcap_poll(struct input *in, input_emit_fn emit, void *arg,
@@ -188,13 +186,14 @@ static int pcap_poll(struct input *in, input_emit_fn emit, void *arg,
 	(void)arg;
 	in->n_emitted = 0;
 	if (in->failed) {
-		snprintf(err, err_size, "out of memory binding the field table");
+		snprintf(err, err_size,
+			 "out of memory binding the field table");
 		return -1;
 	}
 	if (in->eof)
 		return 0;
-	int cnt = max_records > 0 && max_records < 100000 ? (int)max_records
-							   : 1000;
+	int cnt =
+	    max_records > 0 && max_records < 100000 ? (int)max_records : 1000;
 	int rc = pcap_dispatch(in->pc, cnt, on_packet, (u_char *)in);
 	if (rc == PCAP_ERROR) {
 		snprintf(err, err_size, "%s", pcap_geterr(in->pc));
@@ -252,8 +251,8 @@ static void input_pcap_set_event_sink(struct input *in, input_event_fn fn,
 	in->arg = arg;
 	if (tab == NULL || tab == in->bound)
 		return;
-	struct pcap_http *h = pcap_http_new(in->cfg, tab, in->name, on_event,
-					    in);
+	struct pcap_http *h =
+	    pcap_http_new(in->cfg, tab, in->name, on_event, in);
 	struct pcap_http_stats st;
 	if (h == NULL) {
 		in->failed = true; /* ids would not match: stop */

@@ -12,14 +12,14 @@
 #include "input.h"
 
 struct input_pcap_stats {
-	bool live;		  /* capturing from an interface */
-	uint64_t n_kernel_recv;	  /* pcap_stats ps_recv (live only) */
-	uint64_t n_kernel_drop;	  /* ps_drop: no room in the buffer */
-	uint64_t n_if_drop;	  /* ps_ifdrop: dropped by the interface */
-	uint64_t n_frames;	  /* frames handed to the decoder */
-	uint64_t n_unmatched;	  /* requests no route matches */
-	uint64_t n_malformed;	  /* HTTP that did not parse */
-	uint64_t n_flows_evicted; /* flows dropped at max_flows */
+	bool live;		   /* capturing from an interface */
+	uint64_t n_kernel_recv;	   /* pcap_stats ps_recv (live only) */
+	uint64_t n_kernel_drop;	   /* ps_drop: no room in the buffer */
+	uint64_t n_if_drop;	   /* ps_ifdrop: dropped by the interface */
+	uint64_t n_frames;	   /* frames handed to the decoder */
+	uint64_t n_unmatched;	   /* requests no route matches */
+	uint64_t n_malformed;	   /* HTTP that did not parse */
+	uint64_t n_flows_evicted;  /* flows dropped at max_flows */
 	uint64_t n_rebind_dropped; /* requests in progress at a reload */
 };
 

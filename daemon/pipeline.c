@@ -546,13 +546,14 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 	}
 	if (r->len == 0)
 		return;
-	int rc = pi->csv ? csv_decode_record(pi, r, &ev, err, sizeof(err))
-	     : pi->decode
-		 ? pi->decode(p->buf, r->data, r->len, &ev, err, sizeof(err))
-		 : (snprintf(err, sizeof(err), "no decoder"), -1);
+	int rc = pi->csv      ? csv_decode_record(pi, r, &ev, err, sizeof(err))
+		 : pi->decode ? pi->decode(p->buf, r->data, r->len, &ev, err,
+					   sizeof(err))
+			      : (snprintf(err, sizeof(err), "no decoder"), -1);
 	if (rc == 1)
 		return; /* a CSV header line */
-	if (rc < 0 || normalize_event(pi->map, p->buf, &ev, err, sizeof(err)) < 0) {
+	if (rc < 0 ||
+	    normalize_event(pi->map, p->buf, &ev, err, sizeof(err)) < 0) {
 		malformed(pi, r, err);
 		return;
 	}
@@ -789,14 +790,14 @@ static json_t *input_json(const struct pipeline_input *pi)
 
 	if (pi->in)
 		pi->ops->stats(pi->in, &st);
-	o = json_pack(
-	    "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "name",
-	    pi->cfg->name, "type", pi->ops->type, "records",
-	    (json_int_t)st.n_records, "bytes", (json_int_t)st.n_bytes, "errors",
-	    (json_int_t)st.n_errors, "malformed", (json_int_t)pi->n_malformed,
-	    "truncated", (json_int_t)st.n_truncated, "dropped",
-	    (json_int_t)st.n_dropped, "lag_bytes", (json_int_t)st.lag_bytes,
-	    "failed", pi->failed);
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		      "name", pi->cfg->name, "type", pi->ops->type, "records",
+		      (json_int_t)st.n_records, "bytes", (json_int_t)st.n_bytes,
+		      "errors", (json_int_t)st.n_errors, "malformed",
+		      (json_int_t)pi->n_malformed, "truncated",
+		      (json_int_t)st.n_truncated, "dropped",
+		      (json_int_t)st.n_dropped, "lag_bytes",
+		      (json_int_t)st.lag_bytes, "failed", pi->failed);
 	if (o != NULL)
 		input_json_extra(pi, o);
 	return o;

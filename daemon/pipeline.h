@@ -57,7 +57,7 @@
 #define PIPELINE_MAX_PENDING 50000
 #define PIPELINE_SINK_QUEUE_MAX 4096
 #define PIPELINE_MAX_SINKS 8
-#define PIPELINE_POLL_BATCH 512 /* records per input per poll */
+#define PIPELINE_POLL_BATCH 512	  /* records per input per poll */
 #define PIPELINE_CSV_MAX_FILES 16 /* CSV headers kept per input */
 
 /* A decoder: one record -> fields of one event in b (decode_json's

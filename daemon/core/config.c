@@ -447,9 +447,8 @@ static const struct {
 static void check_input_keys(const struct config_input *in,
 			     const struct yaml_node *it, struct diag *d)
 {
-	for (size_t i = 0; i < sizeof(input_key_types) /
-				   sizeof(input_key_types[0]);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(input_key_types) / sizeof(input_key_types[0]); i++) {
 		const struct yaml_node *k =
 		    yamltree_get(it, input_key_types[i].key);
 		if (k == NULL || (input_key_types[i].types & 1u << in->type))
@@ -498,8 +497,8 @@ static void check_input(struct config_input *in, const struct yaml_node *it,
 		char *end = NULL;
 		long port = colon ? strtol(colon + 1, &end, 10) : 0;
 		/* ":port" and "*:port" listen on every address */
-		if (colon == NULL || end == colon + 1 ||
-		    *end != '\0' || port < 1 || port > 65535)
+		if (colon == NULL || end == colon + 1 || *end != '\0' ||
+		    port < 1 || port > 65535)
 			diag_add(d, v->file, v->line, v->column,
 				 "'listen' must be host:port, not '%s'",
 				 in->listen);
@@ -1036,7 +1035,8 @@ static void dump_syslog_input(const struct config_input *in, FILE *f)
 	fprintf(f, "    listen: %s\n    protocol: %s\n", in->listen,
 		syslog_protocols[in->protocol]);
 	if (in->max_message_bytes)
-		fprintf(f, "    max_message_bytes: %zu\n", in->max_message_bytes);
+		fprintf(f, "    max_message_bytes: %zu\n",
+			in->max_message_bytes);
 	if (in->max_connections)
 		fprintf(f, "    max_connections: %zu\n", in->max_connections);
 	if (in->idle_timeout_ms) {

@@ -375,18 +375,18 @@ static void test_file(void)
 static void test_input_types(void)
 {
 	struct diag d;
-	struct config *c = load(
-	    "/etc/custos/t.yml",
-	    "inputs:\n"
-	    "  - name: relay\n    type: syslog\n    listen: :5514\n"
-	    "    protocol: tcp\n    format: kv\n"
-	    "    max_message_bytes: 8KiB\n    max_connections: 10\n"
-	    "    idle_timeout: 30s\n"
-	    "  - name: cap\n    path: c.pcap\n    pcap: { filter: tcp }\n"
-	    "  - name: live\n    type: pcap\n    pcap: { interface: lo }\n"
-	    "sinks:\n  syslog: { enabled: true, queue_max: 5,\n"
-	    "    socket_path: run/log }\n",
-	    &d);
+	struct config *c =
+	    load("/etc/custos/t.yml",
+		 "inputs:\n"
+		 "  - name: relay\n    type: syslog\n    listen: :5514\n"
+		 "    protocol: tcp\n    format: kv\n"
+		 "    max_message_bytes: 8KiB\n    max_connections: 10\n"
+		 "    idle_timeout: 30s\n"
+		 "  - name: cap\n    path: c.pcap\n    pcap: { filter: tcp }\n"
+		 "  - name: live\n    type: pcap\n    pcap: { interface: lo }\n"
+		 "sinks:\n  syslog: { enabled: true, queue_max: 5,\n"
+		 "    socket_path: run/log }\n",
+		 &d);
 	CHECK(c != NULL);
 	if (c == NULL) {
 		diag_print(&d, stderr);
@@ -407,24 +407,28 @@ static void test_input_types(void)
 	CHECK(strstr(got, "    protocol: tcp\n    max_message_bytes: 8192\n"
 			  "    max_connections: 10\n    idle_timeout: 30s\n"
 			  "    format: kv\n") != NULL);
-	CHECK(strstr(got, "  - name: cap\n    type: pcap\n"
-			  "    path: /etc/custos/c.pcap\n  - name: live\n") !=
-	      NULL);
+	CHECK(strstr(got,
+		     "  - name: cap\n    type: pcap\n"
+		     "    path: /etc/custos/c.pcap\n  - name: live\n") != NULL);
 	free(got);
 	config_free(c);
 	diag_clear(&d);
 
 	const struct want_diag w[] = {
-	    {4, 13, "format csv needs a header line: file and stdin inputs "
-		    "only (use json or kv over syslog)"},
+	    {4, 13,
+	     "format csv needs a header line: file and stdin inputs "
+	     "only (use json or kv over syslog)"},
 	    {8, 13, "'listen' does not apply to inputs of type file"},
 	    {12, 13, "'format' does not apply to inputs of type pcap"},
 	    {13, 5, "missing required key 'pcap' in inputs[3] (type pcap)"},
-	    {18, 22, "'max_connections' does not apply to inputs of type stdin"},
-	    {19, 5, "inputs[5] (type pcap) needs pcap.interface (live "
-		    "capture) or 'path' (a capture file)"},
-	    {21, 63, "'max_message_bytes' must be an integer between 256 and "
-		     "16777216, not '10'"}};
+	    {18, 22,
+	     "'max_connections' does not apply to inputs of type stdin"},
+	    {19, 5,
+	     "inputs[5] (type pcap) needs pcap.interface (live "
+	     "capture) or 'path' (a capture file)"},
+	    {21, 63,
+	     "'max_message_bytes' must be an integer between 256 and "
+	     "16777216, not '10'"}};
 	expect_errors("inputs:\n"
 		      "  - name: a\n    type: syslog\n    format: csv\n"
 		      "    listen: :514\n"
