@@ -12,6 +12,19 @@
  * reloads config and rules (kept only if valid), SIGTERM/SIGINT finish the
  * batch in hand, checkpoint and exit 0.  Clocks: CLOCK_MONOTONIC for
  * timers and uptime; the wall clock only for the store's created_ms.
+ *
+ * Alerts go to the store (at each checkpoint) and, when sinks.syslog is
+ * enabled, through the pipeline's sink queue into the syslog sink's own
+ * queue, which is flushed at every loop turn (a bounded batch) and at
+ * shutdown (until empty or SINK_STOP_WAIT_MS without progress).  The sink
+ * writes to a unix socket (sinks.syslog.socket_path, /dev/log by default),
+ * never through syslog(3), whose ident and facility custosd's own log
+ * uses.  Sink settings change at restart only.
+ *
+ * Input fds: each input's fds are re-queried after every poll (syslog TCP
+ * connections come and go); at most MAX_INPUT_FDS per input are watched,
+ * the others are read on the poll timer (every POLL_INTERVAL_MS), which
+ * also serves idle timeouts and rotation checks.
  */
 #include "checkpoint.h"
 #include "config.h"
@@ -21,6 +34,7 @@
 #include "loop.h"
 #include "pipeline.h"
 #include "rules.h"
+#include "sink_syslog.h"
 #include "store.h"
 
 #include <errno.h>
@@ -45,7 +59,9 @@
 #define DEFAULT_CONFIG "/etc/custos/custos.yml"
 #define POLL_INTERVAL_MS 250
 #define SINK_DRAIN_BATCH 256
-#define MAX_INPUT_FDS 16
+#define SINK_FLUSH_BATCH 1024
+#define SINK_STOP_WAIT_MS 2000
+#define MAX_INPUT_FDS 48 /* of LOOP_MAX_FDS for all inputs */
 #define MAX_INPUTS 32
 
 struct daemon {
@@ -55,6 +71,7 @@ struct daemon {
 	struct config *cfg;	   /* current (may equal cfg_inputs) */
 	struct store *store;
 	struct pipeline *p;
+	struct sink_syslog *sink; /* NULL unless sinks.syslog.enabled */
 	struct checkpoint ck;
 	struct control *ctl;
 	struct loop *loop;
@@ -76,7 +93,7 @@ static int64_t wall_ms(void)
 
 /* ---- loading ---- */
 
-static const char *const type_names[] = {"file", "stdin", "syslog"};
+static const char *const type_names[] = {"file", "stdin", "syslog", "pcap"};
 static const char *const format_names[] = {"json", "csv", "kv"};
 
 static void check_supported(const struct config *c, struct diag *d)
@@ -88,7 +105,8 @@ static void check_supported(const struct config *c, struct diag *d)
 				 "input '%s': type '%s' is not available in "
 				 "this build",
 				 in->name, type_names[in->type]);
-		if (pipeline_decoder(format_names[in->format]) == NULL)
+		if (in->type != INPUT_PCAP &&
+		    !pipeline_format_supported(format_names[in->format]))
 			diag_add(d, c->file, in->line, in->column,
 				 "input '%s': format '%s' is not available "
 				 "in this build",
@@ -149,6 +167,27 @@ static int do_checkpoint(struct daemon *d)
 	return -1;
 }
 
+/* "sinks": {"syslog": {...}} in the status object. */
+static void sink_status(const struct daemon *d, json_t *o)
+{
+	json_t *sinks = json_object_get(o, "sinks");
+	struct sink_syslog_stats st = {0};
+
+	if (sinks == NULL)
+		return;
+	if (d->sink)
+		sink_syslog_stats(d->sink, &st);
+	json_object_set_new(
+	    sinks, "syslog",
+	    json_pack("{s:b, s:s?, s:I, s:I, s:I, s:I}", "enabled",
+		      d->sink != NULL, "socket_path",
+		      d->sink ? d->cfg_inputs->sink_syslog.socket_path : NULL,
+		      "queued", (json_int_t)st.n_queued, "sent",
+		      (json_int_t)st.n_sent, "dropped",
+		      (json_int_t)st.n_dropped, "errors",
+		      (json_int_t)st.n_errors));
+}
+
 static char *status_json(void *arg)
 {
 	struct daemon *d = arg;
@@ -164,6 +203,7 @@ static char *status_json(void *arg)
 			    json_integer((now - d->start_ms) / 1000));
 	json_object_set_new(o, "config", json_string(d->cfg->file));
 	pipeline_status(d->p, o);
+	sink_status(d, o);
 	json_object_set_new(
 	    o, "checkpoint",
 	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "commits",
@@ -284,7 +324,68 @@ static bool before_sleep(struct loop *l, void *arg)
 	if (pipeline_need_checkpoint(d->p))
 		do_checkpoint(d);
 	pipeline_drain_sinks(d->p, SINK_DRAIN_BATCH);
+	if (d->sink &&
+	    sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
+		more = true; /* the socket keeps up: go on without sleeping */
 	return more || pipeline_sink_queue_depth(d->p) > 0;
+}
+
+/* ---- sinks ---- */
+
+static int push_syslog(void *arg, const struct alert *a)
+{
+	return sink_syslog_push(arg, a);
+}
+
+/* The syslog sink from sinks.syslog, registered with the pipeline;
+ * fatal if it cannot be made (before serving). */
+static void open_sinks(struct daemon *d)
+{
+	const struct config_sink_syslog *c = &d->cfg->sink_syslog;
+	struct sink_syslog_config sc;
+	char err[256];
+
+	if (!c->enabled)
+		return;
+	sink_syslog_config_init(&sc);
+	sc.ident = c->ident;
+	sc.facility = c->facility;
+	for (int l = 0; l < SINK_SYSLOG_N_LEVELS; l++)
+		sc.priority[l] = c->priority[l];
+	sc.queue_max = c->queue_max;
+	sc.socket_path = c->socket_path;
+	if (sink_syslog_config_check(&sc, err, sizeof(err)) < 0)
+		fatalx("sinks.syslog: %s", err);
+	if ((d->sink = sink_syslog_new(&sc)) == NULL ||
+	    pipeline_add_sink(d->p, "syslog", push_syslog, d->sink) < 0)
+		fatalx("sinks.syslog: out of memory");
+	log_info("alerts also go to syslog at %s (%s)", c->socket_path,
+		 c->ident);
+}
+
+/* At exit: everything queued to the sink, waiting at most
+ * SINK_STOP_WAIT_MS for a receiver that does not take it. */
+static void flush_sinks(struct daemon *d)
+{
+	struct sink_syslog_stats st;
+	int64_t last = loop_now_ms();
+
+	pipeline_drain_sinks(d->p, PIPELINE_SINK_QUEUE_MAX);
+	if (d->sink == NULL)
+		return;
+	for (;;) {
+		sink_syslog_stats(d->sink, &st);
+		if (st.n_queued == 0 ||
+		    loop_now_ms() - last > SINK_STOP_WAIT_MS)
+			break;
+		if (sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) > 0)
+			last = loop_now_ms();
+		else
+			usleep(10000);
+	}
+	if (st.n_queued)
+		log_warnx("sinks.syslog: %llu alerts not delivered at exit",
+			  (unsigned long long)st.n_queued);
 }
 
 /* ---- reload ---- */
@@ -304,7 +405,11 @@ static bool same_inputs(const struct config *a, const struct config *b)
 		if (!same_str(x->name, y->name) || x->type != y->type ||
 		    !same_str(x->path, y->path) ||
 		    !same_str(x->listen, y->listen) ||
-		    x->protocol != y->protocol || x->format != y->format)
+		    x->protocol != y->protocol || x->format != y->format ||
+		    x->max_message_bytes != y->max_message_bytes ||
+		    x->max_connections != y->max_connections ||
+		    x->idle_timeout_ms != y->idle_timeout_ms ||
+		    (x->pcap == NULL) != (y->pcap == NULL))
 			return false;
 	}
 	return true;
@@ -317,6 +422,15 @@ static void warn_restart_only(const struct daemon *d, const struct config *c)
 	if (!same_inputs(o, c))
 		log_warnx("reload: input changes take effect at the next "
 			  "restart; inputs are unchanged until then");
+	if (memcmp(&o->sink_syslog.priority, &c->sink_syslog.priority,
+		   sizeof(c->sink_syslog.priority)) != 0 ||
+	    o->sink_syslog.enabled != c->sink_syslog.enabled ||
+	    o->sink_syslog.facility != c->sink_syslog.facility ||
+	    o->sink_syslog.queue_max != c->sink_syslog.queue_max ||
+	    !same_str(o->sink_syslog.ident, c->sink_syslog.ident) ||
+	    !same_str(o->sink_syslog.socket_path, c->sink_syslog.socket_path))
+		log_warnx("reload: sinks changes take effect at the next "
+			  "restart");
 	if (!same_str(o->store_path, c->store_path) ||
 	    !same_str(o->state_dir, c->state_dir) ||
 	    !same_str(o->control_socket, c->control_socket) ||
@@ -531,6 +645,7 @@ static void start(struct daemon *d)
 		 (unsigned long long)rs.n_groups,
 		 (unsigned long long)rs.n_stale,
 		 (unsigned long long)rs.n_rejected);
+	open_sinks(d);
 	if (pipeline_open_inputs(d->p, d->store, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	d->ctl =
@@ -553,12 +668,13 @@ static int stop(struct daemon *d)
 	sd_notify(0, "STOPPING=1");
 	if (do_checkpoint(d) < 0)
 		rc = 1;
-	pipeline_drain_sinks(d->p, PIPELINE_SINK_QUEUE_MAX);
+	flush_sinks(d);
 	status_line(d, line, sizeof(line));
 	log_info("exiting: %s", line);
 	control_close(d->ctl);
 	loop_free(d->loop);
 	pipeline_free(d->p);
+	sink_syslog_free(d->sink);
 	store_close(d->store);
 	if (d->cfg != d->cfg_inputs)
 		config_free(d->cfg);

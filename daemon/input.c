@@ -7,8 +7,10 @@
 #include <string.h>
 
 static const struct input_ops *const registry[] = {
-    &input_stdin_ops, &input_file_ops,
-    /* &input_syslog_ops: add when its module lands */
+    &input_stdin_ops,
+    &input_file_ops,
+    &input_syslog_ops,
+    &input_pcap_ops,
 };
 
 const struct input_ops *input_ops_find(const char *type)

@@ -1,6 +1,6 @@
 /*
  * input: the interface every custosd input implements (file tail, syslog,
- * stdin, later pcap), as a table of operations with designated
+ * stdin, pcap), as a table of operations with designated
  * initializers (OpenSMTPD table.c style).  The event loop owns the inputs.
  *
  * An input produces records (one log line, one syslog message, one HTTP
@@ -39,9 +39,9 @@ struct input_record {
 typedef int (*input_emit_fn)(void *arg, const struct input_record *rec);
 
 /* Inputs whose records are already-decoded events (pcap): the event is
- * borrowed for the call; its field ids refer to the input's own frozen
- * table, so the daemon re-binds fields by name (fieldtab_find) or copies
- * into its event_buf before engine_process.  Return value ignored. */
+ * borrowed for the call; its field ids refer to the table given to
+ * set_event_sink() (the daemon's ruleset table, so the daemon evaluates it
+ * directly with engine_process).  Return value ignored. */
 typedef int (*input_event_fn)(void *arg, const struct event *ev);
 
 struct input_stats {
@@ -55,7 +55,7 @@ struct input_stats {
 };
 
 struct input_ops {
-	const char *type;       /* "file", "syslog", "stdin" */
+	const char *type;       /* "file", "syslog", "stdin", "pcap" */
 	/* Opens the input described by cfg, resuming from `position` (a blob
 	 * returned earlier by position(), or NULL).  NULL with err filled on
 	 * failure. */
@@ -76,10 +76,14 @@ struct input_ops {
 	void *(*position)(struct input *in, size_t *len);
 	void (*stats)(const struct input *in, struct input_stats *out);
 	void (*close)(struct input *in);
-	/* Optional (pcap): where poll() hands decoded events; set once after
-	 * open().  NULL for inputs that emit raw records. */
+	/* Optional (pcap): where poll() hands decoded events, and the frozen
+	 * field table (borrowed; must outlive the input or the next call)
+	 * their field ids refer to.  Called after open() and again after a
+	 * reload with the new ruleset's table: events in progress under the
+	 * old table are then dropped (counted by the input).  NULL for
+	 * inputs that emit raw records. */
 	void (*set_event_sink)(struct input *in, input_event_fn fn,
-	                       void *arg);
+	                       void *arg, const struct fieldtab *tab);
 };
 
 extern const struct input_ops input_file_ops;

@@ -11,16 +11,19 @@
  * Records are already-decoded events, not bytes: poll() hands each one to
  * emit_event (struct input_ops, below) — the daemon must evaluate it
  * directly (engine_process), skipping decode and normalize.  The `emit`
- * callback is not used.  No position: a capture cannot be resumed
- * (position() returns NULL); restart loses the flows in progress.
- * Statistics: n_records = events, n_errors = frames that did not decode,
- * n_dropped = the kernel's and the interface's drops (pcap_stats).
+ * callback is not used.  Events are built against the field table given to
+ * set_event_sink (the daemon's ruleset table, so ids match the rules);
+ * until then against the input's own table.  A new table (reload) means a
+ * new decoder: requests in progress are dropped and counted.  No position: a
+ * capture cannot be resumed (position() returns NULL); restart loses the flows
+ * in progress. Statistics: n_records = events, n_errors = frames that did not
+ * decode, n_dropped = the kernel's and the interface's drops (pcap_stats).
  *
  * Limits: TLS traffic must be captured behind the TLS terminator; HTTP/2
  * is not parsed (see pcap_http.h).  Clock: packet time for flows;
  * idle flows are also expired on each poll using the last packet time.
  */
-#include "input.h"
+#include "input_pcap.h"
 
 #include "pcap_decode.h"
 #include "pcap_http.h"
@@ -35,7 +38,12 @@ struct input {
 	int linktype;
 	bool offline, eof;
 	struct pcap_http *http;
-	struct fieldtab *tab;
+	const struct pcap_config *cfg;
+	struct fieldtab *tab;	      /* own table, until set_event_sink */
+	const struct fieldtab *bound; /* the table http builds against */
+	struct pcap_http_stats prev;  /* of the decoders replaced */
+	uint64_t n_rebind_dropped;
+	bool rebinding, failed;
 	const char *source;
 	char name[128];
 	input_event_fn emit_event;
@@ -49,6 +57,10 @@ static int on_event(void *arg, const struct event *ev)
 {
 	struct input *in = arg;
 
+	if (in->rebinding) {
+		in->n_rebind_dropped++;
+		return 0;
+	}
 	in->n_events++;
 	in->n_emitted++;
 	if (in->emit_event)
@@ -56,14 +68,13 @@ static int on_event(void *arg, const struct event *ev)
 	return 0;
 }
 
-static int open_live(struct input *in, const struct pcap_config *pc,
-		     char *err, size_t err_size)
+static int open_live(struct input *in, const struct pcap_config *pc, char *err,
+		     size_t err_size)
 {
 	char eb[PCAP_ERRBUF_SIZE] = "";
 
 	in->pc = pcap_create(pc->interface, eb);
-	if (in->pc == NULL ||
-	    pcap_set_snaplen(in->pc, (int)pc->snaplen) != 0 ||
+	if (in->pc == NULL || pcap_set_snaplen(in->pc, (int)pc->snaplen) != 0 ||
 	    pcap_set_buffer_size(in->pc, (int)pc->buffer_size) != 0 ||
 	    pcap_set_immediate_mode(in->pc, 1) != 0 ||
 	    pcap_setnonblock(in->pc, 1, eb) != 0) {
@@ -94,6 +105,7 @@ static void pcap_close_input(struct input *in)
 {
 	if (in == NULL)
 		return;
+	in->emit_event = NULL; /* the requests still waiting go nowhere */
 	pcap_http_free(in->http);
 	fieldtab_free(in->tab);
 	if (in->pc)
@@ -114,7 +126,8 @@ static struct input *pcap_open_input(const struct config_input *cfg,
 		free(in);
 		return NULL;
 	}
-	snprintf(in->name, sizeof(in->name), "pcap:%s", cfg->name);
+	/* source.input: the input name, as for the other inputs */
+	snprintf(in->name, sizeof(in->name), "%s", cfg->name);
 	in->offline = pc->interface == NULL;
 	in->source = in->offline ? cfg->path : pc->interface;
 	if (in->offline)
@@ -135,6 +148,8 @@ static struct input *pcap_open_input(const struct config_input *cfg,
 	if ((in->tab = fieldtab_new()) == NULL)
 		goto fail;
 	fieldtab_freeze(in->tab);
+	in->cfg = pc;
+	in->bound = in->tab;
 	in->http = pcap_http_new(pc, in->tab, in->name, on_event, in);
 	if (in->http == NULL)
 		goto fail;
@@ -161,8 +176,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h,
 	struct input *in = (struct input *)user;
 
 	in->last_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-	pcap_http_frame(in->http, in->linktype, in->last_us, bytes,
-			h->caplen);
+	pcap_http_frame(in->http, in->linktype, in->last_us, bytes, h->caplen);
 }
 
 static int pcap_poll(struct input *in, input_emit_fn emit, void *arg,
@@ -171,10 +185,15 @@ static int pcap_poll(struct input *in, input_emit_fn emit, void *arg,
 	(void)emit;
 	(void)arg;
 	in->n_emitted = 0;
+	if (in->failed) {
+		snprintf(err, err_size,
+			 "out of memory binding the field table");
+		return -1;
+	}
 	if (in->eof)
 		return 0;
-	int cnt = max_records > 0 && max_records < 100000 ? (int)max_records
-							   : 1000;
+	int cnt =
+	    max_records > 0 && max_records < 100000 ? (int)max_records : 1000;
 	int rc = pcap_dispatch(in->pc, cnt, on_packet, (u_char *)in);
 	if (rc == PCAP_ERROR) {
 		snprintf(err, err_size, "%s", pcap_geterr(in->pc));
@@ -196,12 +215,24 @@ static void *pcap_position(struct input *in, size_t *len)
 	return NULL;
 }
 
+static void add_stats(struct pcap_http_stats *sum,
+		      const struct pcap_http_stats *st)
+{
+	sum->n_frames += st->n_frames;
+	sum->n_bad_frames += st->n_bad_frames;
+	sum->n_malformed += st->n_malformed;
+	sum->n_unmatched += st->n_unmatched;
+	sum->tcp.n_truncated += st->tcp.n_truncated;
+	sum->tcp.n_flows_evicted += st->tcp.n_flows_evicted;
+}
+
 static void pcap_input_stats(const struct input *in, struct input_stats *out)
 {
 	struct pcap_http_stats st;
 	struct pcap_stat ps;
 
 	pcap_http_get_stats(in->http, &st);
+	add_stats(&st, &in->prev);
 	memset(out, 0, sizeof(*out));
 	out->n_records = in->n_events;
 	out->n_errors = st.n_bad_frames + st.n_malformed;
@@ -211,10 +242,51 @@ static void pcap_input_stats(const struct input *in, struct input_stats *out)
 		out->n_dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
 }
 
-static void input_pcap_set_event_sink(struct input *in, input_event_fn fn, void *arg)
+/* A new decoder against tab; the old one's waiting requests are dropped
+ * (counted): their field ids refer to the old table. */
+static void input_pcap_set_event_sink(struct input *in, input_event_fn fn,
+				      void *arg, const struct fieldtab *tab)
 {
 	in->emit_event = fn;
 	in->arg = arg;
+	if (tab == NULL || tab == in->bound)
+		return;
+	struct pcap_http *h =
+	    pcap_http_new(in->cfg, tab, in->name, on_event, in);
+	struct pcap_http_stats st;
+	if (h == NULL) {
+		in->failed = true; /* ids would not match: stop */
+		return;
+	}
+	pcap_http_set_source_path(h, in->source);
+	pcap_http_get_stats(in->http, &st);
+	add_stats(&in->prev, &st);
+	in->rebinding = true;
+	pcap_http_free(in->http);
+	in->rebinding = false;
+	in->http = h;
+	in->bound = tab;
+}
+
+void input_pcap_counters(const struct input *in, struct input_pcap_stats *out)
+{
+	struct pcap_http_stats st;
+	struct pcap_stat ps;
+
+	memset(out, 0, sizeof(*out));
+	pcap_http_get_stats(in->http, &st);
+	add_stats(&st, &in->prev);
+	out->live = !in->offline;
+	if (!in->offline && pcap_stats(in->pc, &ps) == 0) {
+		out->n_kernel_recv = ps.ps_recv;
+		out->n_kernel_drop = ps.ps_drop;
+		out->n_if_drop = ps.ps_ifdrop;
+	}
+	out->n_frames = st.n_frames;
+	out->n_unmatched = st.n_unmatched;
+	out->n_malformed = st.n_malformed;
+	out->n_flows_evicted = st.tcp.n_flows_evicted;
+	out->n_rebind_dropped = in->n_rebind_dropped;
 }
 
 const struct input_ops input_pcap_ops = {

@@ -8,24 +8,49 @@
  */
 #include "pipeline.h"
 
+#include "decode_csv.h"
 #include "decode_json.h"
+#include "decode_kv.h"
+#include "input_pcap.h"
+#include "input_syslog.h"
 #include "normalize.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char *const input_type_names[] = {"file", "stdin", "syslog"};
+static const char *const input_type_names[] = {"file", "stdin", "syslog",
+					       "pcap"};
 static const char *const format_names[] = {"json", "csv", "kv"};
 
-/* One line per decoder; csv and kv plug in here when they land. */
+/* One line per format.  csv has no one-record decoder: its records are
+ * decoded against their file's header (csv_decode_record below). */
 static const struct {
 	const char *name;
 	pipeline_decode_fn fn;
 } decoders[] = {
     {"json", decode_json},
-    /* {"csv", decode_csv}, {"kv", decode_kv}, */
+    {"csv", NULL},
+    {"kv", decode_kv},
+};
+
+struct csv_file {
+	char *path; /* "" for stdin */
+	struct csv_header *h;
+	uint64_t used; /* tick of the last use, for eviction */
+};
+
+struct pipeline_csv {
+	struct csv_file files[PIPELINE_CSV_MAX_FILES];
+	size_t n_files;
+	uint64_t tick;
+	uint64_t n_headers;	  /* header lines parsed */
+	uint64_t n_header_reads;  /* headers read back from disk */
+	uint64_t n_header_errors; /* bad or unreadable header lines */
+	uint64_t n_evicted;	  /* headers dropped at the bound */
 };
 
 struct sink_slot {
@@ -59,6 +84,182 @@ pipeline_decode_fn pipeline_decoder(const char *format)
 		if (strcmp(decoders[i].name, format) == 0)
 			return decoders[i].fn;
 	return NULL;
+}
+
+bool pipeline_format_supported(const char *format)
+{
+	for (size_t i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
+		if (strcmp(decoders[i].name, format) == 0)
+			return true;
+	return false;
+}
+
+/* ---- CSV headers, one per file (see pipeline.h) ---- */
+
+static void csv_free(struct pipeline_csv *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_files; i++) {
+		free(c->files[i].path);
+		csv_header_free(c->files[i].h);
+	}
+	free(c);
+}
+
+static struct csv_file *csv_find(struct pipeline_csv *c, const char *path)
+{
+	for (size_t i = 0; i < c->n_files; i++)
+		if (strcmp(c->files[i].path, path) == 0)
+			return &c->files[i];
+	return NULL;
+}
+
+static void csv_forget(struct pipeline_csv *c, const char *path)
+{
+	struct csv_file *f = csv_find(c, path);
+
+	if (f == NULL)
+		return;
+	free(f->path);
+	csv_header_free(f->h);
+	*f = c->files[--c->n_files];
+}
+
+/* Keeps h (takes ownership) as path's header; 0, or -1 on allocation
+ * failure (h freed). */
+static int csv_keep(struct pipeline_csv *c, const char *path,
+		    struct csv_header *h)
+{
+	struct csv_file *f = csv_find(c, path);
+
+	if (f == NULL && c->n_files == PIPELINE_CSV_MAX_FILES) {
+		size_t old = 0;
+		for (size_t i = 1; i < c->n_files; i++)
+			if (c->files[i].used < c->files[old].used)
+				old = i;
+		c->n_evicted++;
+		csv_forget(c, c->files[old].path);
+	}
+	if (f == NULL) {
+		char *dup = strdup(path);
+		if (dup == NULL) {
+			csv_header_free(h);
+			return -1;
+		}
+		f = &c->files[c->n_files++];
+		*f = (struct csv_file){.path = dup};
+	}
+	csv_header_free(f->h);
+	f->h = h;
+	f->used = ++c->tick;
+	return 0;
+}
+
+/* Reads up to size bytes of fd until a newline; the length of the first
+ * line (without the newline), or -1 when there is none in size bytes. */
+static ssize_t read_first_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t got = read(fd, buf + n, size - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		char *nl = memchr(buf + n, '\n', (size_t)got);
+		n += (size_t)got;
+		if (nl != NULL)
+			return nl - buf;
+	}
+	return -1;
+}
+
+/* The first line of the file at path (at most max bytes) parsed as a
+ * header, or NULL with err filled. */
+static struct csv_header *csv_read_header(const char *path, size_t max,
+					  char *err, size_t err_size)
+{
+	char *buf = malloc(max + 1);
+	int fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	struct csv_header *h = NULL;
+	ssize_t len;
+
+	if (fd < 0)
+		snprintf(err, err_size, "no CSV header: %s: %s", path,
+			 strerror(buf ? errno : ENOMEM));
+	else if ((len = read_first_line(fd, buf, max + 1)) < 0)
+		snprintf(err, err_size,
+			 "no CSV header: first line of %s unreadable, "
+			 "unfinished or longer than max_line_bytes",
+			 path);
+	else
+		h = csv_header_parse(buf, (size_t)len, err, err_size);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return h;
+}
+
+/* The header for a record of path; NULL with err filled. */
+static const struct csv_header *csv_header_for(struct pipeline_input *pi,
+					       const char *path, char *err,
+					       size_t err_size)
+{
+	struct pipeline_csv *c = pi->csv;
+	struct csv_file *f = csv_find(c, path);
+
+	if (f != NULL) {
+		f->used = ++c->tick;
+		return f->h;
+	}
+	if (path[0] == '\0') {
+		snprintf(err, err_size, "no CSV header (first line lost)");
+		return NULL;
+	}
+	struct csv_header *h =
+	    csv_read_header(path, pi->cfg->max_line_bytes, err, err_size);
+	if (h == NULL) {
+		c->n_header_errors++;
+		return NULL;
+	}
+	c->n_header_reads++;
+	if (csv_keep(c, path, h) < 0) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	return csv_find(c, path)->h;
+}
+
+/* A CSV record: its file's header line (kept, no event: returns 1), or
+ * decoded against that header (0), or -1 with err filled. */
+static int csv_decode_record(struct pipeline_input *pi,
+			     const struct input_record *r, struct event *ev,
+			     char *err, size_t err_size)
+{
+	struct pipeline_csv *c = pi->csv;
+	const char *path = r->source.path ? r->source.path : "";
+
+	if (r->source.line == 1) {
+		struct csv_header *h =
+		    csv_header_parse(r->data, r->len, err, err_size);
+		if (h == NULL) {
+			c->n_header_errors++;
+			csv_forget(c, path);
+			return -1;
+		}
+		c->n_headers++;
+		if (csv_keep(c, path, h) < 0) {
+			snprintf(err, err_size, "out of memory");
+			return -1;
+		}
+		return 1;
+	}
+	const struct csv_header *h = csv_header_for(pi, path, err, err_size);
+	if (h == NULL)
+		return -1;
+	return decode_csv(pi->p->buf, h, r->data, r->len, ev, err, err_size);
 }
 
 /* ---- alert copies ---- */
@@ -192,9 +393,11 @@ void pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n_inputs; i++)
+	for (size_t i = 0; i < p->n_inputs; i++) {
 		if (p->inputs[i].in)
 			p->inputs[i].ops->close(p->inputs[i].in);
+		csv_free(p->inputs[i].csv);
+	}
 	free(p->inputs);
 	pipeline_checkpointed(p);
 	free(p->pending);
@@ -227,6 +430,34 @@ struct pipeline_input *pipeline_input_at(struct pipeline *p, size_t i)
 
 /* ---- inputs ---- */
 
+static void on_input_event(void *arg, const struct event *ev);
+
+static int event_sink(void *arg, const struct event *ev)
+{
+	on_input_event(arg, ev);
+	return 0;
+}
+
+/* What the generic open() cannot be told: syslog limits, the field table
+ * of event inputs.  0 or -1. */
+static int configure_input(struct pipeline_input *pi)
+{
+	const struct config_input *ci = pi->cfg;
+
+	if (ci->type == INPUT_SYSLOG) {
+		struct input_syslog_limits l = {
+		    .max_msg_bytes = ci->max_message_bytes,
+		    .max_conns = ci->max_connections,
+		    .idle_ms = ci->idle_timeout_ms};
+		if (input_syslog_set_limits(pi->in, &l) < 0)
+			return -1;
+	}
+	if (pi->ops->set_event_sink)
+		pi->ops->set_event_sink(pi->in, event_sink, pi,
+					pi->p->rules->fields);
+	return 0;
+}
+
 static int open_one(struct pipeline *p, size_t i, struct store *store,
 		    char *err, size_t err_size)
 {
@@ -241,13 +472,19 @@ static int open_one(struct pipeline *p, size_t i, struct store *store,
 	pi->map = config_input_fieldmap(p->cfg, i);
 	pi->ops = input_ops_find(input_type_names[ci->type]);
 	pi->decode = pipeline_decoder(format_names[ci->format]);
-	if (pi->ops == NULL || pi->decode == NULL) {
+	if (pi->ops == NULL ||
+	    !pipeline_format_supported(format_names[ci->format])) {
 		snprintf(err, err_size,
 			 "input %s: %s '%s' is not supported "
 			 "by this build",
 			 ci->name, pi->ops ? "format" : "type",
 			 pi->ops ? format_names[ci->format]
 				 : input_type_names[ci->type]);
+		return -1;
+	}
+	if (ci->format == INPUT_CSV && ci->type != INPUT_PCAP &&
+	    (pi->csv = calloc(1, sizeof(*pi->csv))) == NULL) {
+		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
 	if (store && store_position_get(store, ci->name, &pos, &pos_len) < 0) {
@@ -259,6 +496,10 @@ static int open_one(struct pipeline *p, size_t i, struct store *store,
 	free(pos);
 	if (pi->in == NULL) {
 		snprintf(err, err_size, "input %s: %s", ci->name, why);
+		return -1;
+	}
+	if (configure_input(pi) < 0) {
+		snprintf(err, err_size, "input %s: out of memory", ci->name);
 		return -1;
 	}
 	pi->ready = true;
@@ -305,7 +546,13 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 	}
 	if (r->len == 0)
 		return;
-	if (pi->decode(p->buf, r->data, r->len, &ev, err, sizeof(err)) < 0 ||
+	int rc = pi->csv      ? csv_decode_record(pi, r, &ev, err, sizeof(err))
+		 : pi->decode ? pi->decode(p->buf, r->data, r->len, &ev, err,
+					   sizeof(err))
+			      : (snprintf(err, sizeof(err), "no decoder"), -1);
+	if (rc == 1)
+		return; /* a CSV header line */
+	if (rc < 0 ||
 	    normalize_event(pi->map, p->buf, &ev, err, sizeof(err)) < 0) {
 		malformed(pi, r, err);
 		return;
@@ -313,6 +560,20 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 	ev.source = r->source;
 	if (engine_process(p->engine, &ev) < 0)
 		p->n_nomem++;
+}
+
+void pipeline_event(struct pipeline_input *pi, const struct event *ev)
+{
+	struct pipeline *p = pi->p;
+
+	p->n_records_since_checkpoint++;
+	if (engine_process(p->engine, ev) < 0)
+		p->n_nomem++;
+}
+
+static void on_input_event(void *arg, const struct event *ev)
+{
+	pipeline_event(arg, ev);
 }
 
 static int emit(void *arg, const struct input_record *r)
@@ -452,6 +713,14 @@ int pipeline_reload(struct pipeline *p, const struct config *cfg,
 		return -1;
 	}
 	pipeline_drain_sinks(p, PIPELINE_SINK_QUEUE_MAX);
+	/* event inputs move to the new table while the old one still lives
+	 * (their requests in progress refer to it) */
+	for (size_t i = 0; i < p->n_inputs; i++) {
+		struct pipeline_input *pi = &p->inputs[i];
+		if (pi->in && pi->ops->set_event_sink)
+			pi->ops->set_event_sink(pi->in, event_sink, pi,
+						rules->fields);
+	}
 	engine_free(p->engine);
 	event_buf_free(p->buf);
 	ruleset_free(p->rules);
@@ -466,20 +735,72 @@ int pipeline_reload(struct pipeline *p, const struct config *cfg,
 
 /* ---- figures ---- */
 
+/* The counters only some inputs have, added to the input's object. */
+static void input_json_extra(const struct pipeline_input *pi, json_t *o)
+{
+	const struct pipeline_csv *c = pi->csv;
+
+	if (c != NULL)
+		json_object_set_new(
+		    o, "csv",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "files",
+			      (json_int_t)c->n_files, "headers",
+			      (json_int_t)c->n_headers, "header_reads",
+			      (json_int_t)c->n_header_reads, "header_errors",
+			      (json_int_t)c->n_header_errors, "evicted",
+			      (json_int_t)c->n_evicted));
+	if (pi->in == NULL)
+		return;
+	if (pi->cfg->type == INPUT_SYSLOG) {
+		struct input_syslog_stats x;
+		input_syslog_counters(pi->in, &x);
+		json_object_set_new(
+		    o, "syslog",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "connections", (json_int_t)x.n_conns, "accepted",
+			      (json_int_t)x.n_accepted, "refused",
+			      (json_int_t)x.n_refused, "idle_closed",
+			      (json_int_t)x.n_idle_closed, "frame_errors",
+			      (json_int_t)x.n_frame_errors, "parse_errors",
+			      (json_int_t)x.n_parse_errors, "recv_errors",
+			      (json_int_t)x.n_recv_errors, "rxq_dropped",
+			      (json_int_t)x.n_rxq_dropped));
+	} else if (pi->cfg->type == INPUT_PCAP) {
+		struct input_pcap_stats x;
+		input_pcap_counters(pi->in, &x);
+		json_object_set_new(
+		    o, "pcap",
+		    json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "live", x.live, "kernel_received",
+			      (json_int_t)x.n_kernel_recv, "kernel_dropped",
+			      (json_int_t)x.n_kernel_drop, "interface_dropped",
+			      (json_int_t)x.n_if_drop, "frames",
+			      (json_int_t)x.n_frames, "unmatched",
+			      (json_int_t)x.n_unmatched, "malformed_http",
+			      (json_int_t)x.n_malformed, "flows_evicted",
+			      (json_int_t)x.n_flows_evicted, "reload_dropped",
+			      (json_int_t)x.n_rebind_dropped));
+	}
+}
+
 static json_t *input_json(const struct pipeline_input *pi)
 {
 	struct input_stats st = {.lag_bytes = -1};
+	json_t *o;
 
 	if (pi->in)
 		pi->ops->stats(pi->in, &st);
-	return json_pack(
-	    "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "name",
-	    pi->cfg->name, "type", pi->ops->type, "records",
-	    (json_int_t)st.n_records, "bytes", (json_int_t)st.n_bytes, "errors",
-	    (json_int_t)st.n_errors, "malformed", (json_int_t)pi->n_malformed,
-	    "truncated", (json_int_t)st.n_truncated, "dropped",
-	    (json_int_t)st.n_dropped, "lag_bytes", (json_int_t)st.lag_bytes,
-	    "failed", pi->failed);
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		      "name", pi->cfg->name, "type", pi->ops->type, "records",
+		      (json_int_t)st.n_records, "bytes", (json_int_t)st.n_bytes,
+		      "errors", (json_int_t)st.n_errors, "malformed",
+		      (json_int_t)pi->n_malformed, "truncated",
+		      (json_int_t)st.n_truncated, "dropped",
+		      (json_int_t)st.n_dropped, "lag_bytes",
+		      (json_int_t)st.lag_bytes, "failed", pi->failed);
+	if (o != NULL)
+		input_json_extra(pi, o);
+	return o;
 }
 
 static json_t *rules_json(const struct pipeline *p)

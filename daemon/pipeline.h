@@ -6,6 +6,21 @@
  *     the store by the next checkpoint) and sink queue (delivered to the
  *     sinks between polls)
  *
+ * Inputs of already-decoded events (pcap) skip decode and normalize: they
+ * get the ruleset's field table through set_event_sink (again after a
+ * reload) and their events go straight to the engine.
+ *
+ * CSV (file and stdin inputs): the header is each file's first line.  The
+ * pipeline keeps one parsed header per file path (at most
+ * PIPELINE_CSV_MAX_FILES per input, least recently used evicted, counted):
+ * a record at line 1 replaces its file's header and is not an event (a new
+ * file, a rotated-in file or a truncated one each bring their own); a
+ * record of a file whose header is not known (resumed from a checkpoint
+ * past line 1, a file renamed by rotation, an evicted entry) reads the
+ * header from the file's first line on disk, at most max_line_bytes.  A
+ * file whose first line was rewritten in place between our reads cannot
+ * be told apart.  Records without a usable header are malformed.
+ *
  * A malformed record (undecodable, bad ts, line too long) is counted per
  * input and logged through a per-input rate limiter with its line and
  * offset; it is never fatal.  Late events (older than the engine's
@@ -42,7 +57,8 @@
 #define PIPELINE_MAX_PENDING 50000
 #define PIPELINE_SINK_QUEUE_MAX 4096
 #define PIPELINE_MAX_SINKS 8
-#define PIPELINE_POLL_BATCH 512 /* records per input per poll */
+#define PIPELINE_POLL_BATCH 512	  /* records per input per poll */
+#define PIPELINE_CSV_MAX_FILES 16 /* CSV headers kept per input */
 
 /* A decoder: one record -> fields of one event in b (decode_json's
  * contract, decode_json.h). */
@@ -50,22 +66,27 @@ typedef int (*pipeline_decode_fn)(struct event_buf *b, const char *data,
 				  size_t len, struct event *ev, char *err,
 				  size_t err_size);
 
-/* The decoder for a format name ("json", "csv", "kv"), or NULL when this
- * build has none. */
+/* The decoder for a format name ("json", "kv"), or NULL when this build
+ * has none or the format needs more than one record (csv: see above). */
 pipeline_decode_fn pipeline_decoder(const char *format);
+
+/* True when this build can decode `format` ("json", "csv", "kv"). */
+bool pipeline_format_supported(const char *format);
 
 /* A sink: called with each queued alert (valid during the call).  Returns
  * 0, or -1 if the alert could not be delivered (counted, not retried). */
 typedef int (*pipeline_sink_fn)(void *arg, const struct alert *a);
 
 struct pipeline;
+struct pipeline_csv; /* per-file CSV headers of one input */
 
 struct pipeline_input {
 	struct pipeline *p;
 	const struct config_input *cfg; /* the entry it was opened with */
 	const struct input_ops *ops;
 	struct input *in;
-	pipeline_decode_fn decode;
+	pipeline_decode_fn decode;  /* NULL for csv and event inputs */
+	struct pipeline_csv *csv;   /* csv inputs only */
 	const struct fieldmap *map; /* from the current config */
 	bool ready;		    /* poll it at the next turn */
 	bool failed;		    /* a poll failed: no more polling */
@@ -92,6 +113,10 @@ struct pipeline_input *pipeline_input_at(struct pipeline *p, size_t i);
 
 /* Evaluates one record of input i (tests; the poll path uses it). */
 void pipeline_record(struct pipeline_input *pi, const struct input_record *r);
+
+/* Evaluates one decoded event of input i, whose field ids refer to the
+ * current ruleset's table (the event-input path). */
+void pipeline_event(struct pipeline_input *pi, const struct event *ev);
 
 /* Marks every input ready (the poll timer: rotation checks, inputs whose
  * fds cannot be watched). */

@@ -357,7 +357,8 @@ required:
 /* ---- sections ---- */
 
 static const char *const input_formats[] = {"json", "csv", "kv", NULL};
-static const char *const input_types[] = {"file", "stdin", "syslog", NULL};
+static const char *const input_types[] = {"file", "stdin", "syslog", "pcap",
+					  NULL};
 static const char *const syslog_protocols[] = {"udp", "tcp", NULL};
 
 static int parse_fieldmap(const struct yaml_node *v, void *member,
@@ -404,16 +405,85 @@ static const struct config_key input_keys[] = {
      .type = CONFIG_CUSTOM,
      .parse = pcap_config_parse,
      .offset = offsetof(struct config_input, pcap)},
+    {.name = "max_message_bytes",
+     .type = CONFIG_SIZE,
+     .min = 256,
+     .max = 16LL * 1024 * 1024,
+     .def = 0,
+     .offset = offsetof(struct config_input, max_message_bytes)},
+    {.name = "max_connections",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 4096,
+     .def = 0,
+     .offset = offsetof(struct config_input, max_connections)},
+    {.name = "idle_timeout",
+     .type = CONFIG_DURATION,
+     .min = 1000,
+     .max = 86400000,
+     .def = 0,
+     .offset = offsetof(struct config_input, idle_timeout_ms)},
 };
+
+/* Keys that only some input types take: key, the types (bit per enum
+ * input_type) that accept it. */
+static const struct {
+	const char *key;
+	unsigned types;
+} input_key_types[] = {
+    {"path", 1u << INPUT_FILE | 1u << INPUT_STDIN | 1u << INPUT_PCAP},
+    {"listen", 1u << INPUT_SYSLOG},
+    {"protocol", 1u << INPUT_SYSLOG},
+    {"max_message_bytes", 1u << INPUT_SYSLOG},
+    {"max_connections", 1u << INPUT_SYSLOG},
+    {"idle_timeout", 1u << INPUT_SYSLOG},
+    {"format", 1u << INPUT_FILE | 1u << INPUT_STDIN | 1u << INPUT_SYSLOG},
+    {"field_map", 1u << INPUT_FILE | 1u << INPUT_STDIN | 1u << INPUT_SYSLOG},
+    {"pcap", 1u << INPUT_PCAP},
+};
+
+/* Rejects keys given for a type that ignores them, and csv where there is
+ * no file whose first line is the header (syslog). */
+static void check_input_keys(const struct config_input *in,
+			     const struct yaml_node *it, struct diag *d)
+{
+	for (size_t i = 0;
+	     i < sizeof(input_key_types) / sizeof(input_key_types[0]); i++) {
+		const struct yaml_node *k =
+		    yamltree_get(it, input_key_types[i].key);
+		if (k == NULL || (input_key_types[i].types & 1u << in->type))
+			continue;
+		diag_add(d, k->file, k->line, k->column,
+			 "'%s' does not apply to inputs of type %s",
+			 input_key_types[i].key, input_types[in->type]);
+	}
+	const struct yaml_node *f = yamltree_get(it, "format");
+	if (f != NULL && in->type == INPUT_SYSLOG && in->format == INPUT_CSV)
+		diag_add(d, f->file, f->line, f->column,
+			 "format csv needs a header line: file and stdin "
+			 "inputs only (use json or kv over syslog)");
+}
 
 /* The keys each input type needs: a file needs a path, syslog a listen
  * address of the form host:port. */
 static void check_input(struct config_input *in, const struct yaml_node *it,
 			const char *what, struct diag *d)
 {
+	if (in->type < 0 && in->pcap != NULL)
+		in->type = INPUT_PCAP;
 	if (in->type < 0)
 		in->type = in->path && strcmp(in->path, "-") == 0 ? INPUT_STDIN
 								  : INPUT_FILE;
+	check_input_keys(in, it, d);
+	if (in->type == INPUT_PCAP && in->pcap == NULL)
+		diag_add(d, it->file, it->line, it->column,
+			 "missing required key 'pcap' in %s (type pcap)", what);
+	if (in->type == INPUT_PCAP && in->pcap && !in->pcap->interface &&
+	    (in->path == NULL || strcmp(in->path, "-") == 0))
+		diag_add(d, it->file, it->line, it->column,
+			 "%s (type pcap) needs pcap.interface (live capture) "
+			 "or 'path' (a capture file)",
+			 what);
 	if (in->type == INPUT_FILE && in->path == NULL)
 		diag_add(d, it->file, it->line, it->column,
 			 "missing required key 'path' in %s", what);
@@ -426,8 +496,9 @@ static void check_input(struct config_input *in, const struct yaml_node *it,
 		const struct yaml_node *v = yamltree_get(it, "listen");
 		char *end = NULL;
 		long port = colon ? strtol(colon + 1, &end, 10) : 0;
-		if (colon == NULL || colon == in->listen || end == colon + 1 ||
-		    *end != '\0' || port < 1 || port > 65535)
+		/* ":port" and "*:port" listen on every address */
+		if (colon == NULL || end == colon + 1 || *end != '\0' ||
+		    port < 1 || port > 65535)
 			diag_add(d, v->file, v->line, v->column,
 				 "'listen' must be host:port, not '%s'",
 				 in->listen);
@@ -702,6 +773,16 @@ static const struct config_key sink_syslog_keys[] = {
      .type = CONFIG_CUSTOM,
      .parse = parse_priority,
      .offset = offsetof(struct config_sink_syslog, priority)},
+    {.name = "queue_max",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 1000000,
+     .def = 10000,
+     .offset = offsetof(struct config_sink_syslog, queue_max)},
+    {.name = "socket_path",
+     .type = CONFIG_STRING,
+     .def_str = "/dev/log",
+     .offset = offsetof(struct config_sink_syslog, socket_path)},
 };
 
 /* Defaults of sinks.syslog (also when `sinks:` is absent). */
@@ -835,6 +916,7 @@ static int resolve_paths(struct config *c)
 		rc |= resolve(c->file, &c->rule_paths[i]);
 	for (size_t i = 0; i < c->n_inputs; i++)
 		rc |= resolve(c->file, &c->inputs[i].path);
+	rc |= resolve(c->file, &c->sink_syslog.socket_path);
 	return rc;
 }
 
@@ -934,6 +1016,7 @@ void config_free(struct config *c)
 	free(c->group);
 	free(c->control_group);
 	free(c->sink_syslog.ident);
+	free(c->sink_syslog.socket_path);
 	free(c->file);
 	free(c);
 }
@@ -947,6 +1030,22 @@ const struct fieldmap *config_input_fieldmap(const struct config *c, size_t i)
 
 /* ---- dump ---- */
 
+static void dump_syslog_input(const struct config_input *in, FILE *f)
+{
+	fprintf(f, "    listen: %s\n    protocol: %s\n", in->listen,
+		syslog_protocols[in->protocol]);
+	if (in->max_message_bytes)
+		fprintf(f, "    max_message_bytes: %zu\n",
+			in->max_message_bytes);
+	if (in->max_connections)
+		fprintf(f, "    max_connections: %zu\n", in->max_connections);
+	if (in->idle_timeout_ms) {
+		char t[32];
+		format_duration(in->idle_timeout_ms, t, sizeof(t));
+		fprintf(f, "    idle_timeout: %s\n", t);
+	}
+}
+
 static void dump_inputs(const struct config *c, FILE *f)
 {
 	fprintf(f, "inputs:%s\n", c->n_inputs ? "" : " []");
@@ -957,9 +1056,10 @@ static void dump_inputs(const struct config *c, FILE *f)
 		if (in->path != NULL)
 			fprintf(f, "    path: %s\n", in->path);
 		if (in->type == INPUT_SYSLOG)
-			fprintf(f, "    listen: %s\n    protocol: %s\n",
-				in->listen, syslog_protocols[in->protocol]);
-		fprintf(f, "    format: %s\n", input_formats[in->format]);
+			dump_syslog_input(in, f);
+		if (in->type != INPUT_PCAP)
+			fprintf(f, "    format: %s\n",
+				input_formats[in->format]);
 		if (in->field_map != NULL) {
 			fprintf(f, "    field_map:\n");
 			fieldmap_dump(in->field_map, f, 6);
@@ -1014,6 +1114,8 @@ static void dump_daemon(const struct config *c, FILE *f)
 	for (int l = LEVEL_INFORMATIONAL; l <= LEVEL_CRITICAL; l++)
 		fprintf(f, "      %s: %s\n", rule_level_name(l),
 			syslog_priorities[s->priority[l]]);
+	fprintf(f, "    queue_max: %zu\n    socket_path: %s\n", s->queue_max,
+		s->socket_path ? s->socket_path : "~");
 }
 
 void config_dump(const struct config *c, FILE *f)

@@ -9,16 +9,26 @@
  *       agent: actor.id
  *     inputs:
  *       - name: crm              # required, unique
- *         type: file             # file | stdin | syslog  [file if `path`
- *                                #  is set; stdin if path is "-"]
+ *         type: file             # file | stdin | syslog | pcap  [pcap if
+ *                                #  a `pcap:` section is given, else
+ *                                #  stdin if path is "-", else file]
  *         path: /var/log/crm/access.json        # file: required
  *         listen: 0.0.0.0:514    # syslog: required, host:port
  *         protocol: udp          # syslog: udp | tcp  [udp]
+ *         max_message_bytes: 64KiB  # syslog: 256..16MiB, longer cut
+ *         max_connections: 256   # syslog tcp: 1..4096
+ *         idle_timeout: 5m       # syslog tcp: 1s..1d
  *         format: json           # json | csv | kv  [json] (decoders are
- *                                #  looked up by name by the daemon)
+ *                                #  looked up by name by the daemon);
+ *                                #  csv: file and stdin only (the header
+ *                                #  is each file's first line); pcap
+ *                                #  inputs take no format
  *         field_map: { ... }     # replaces the top-level map entirely
  *         pcap: { ... }          # HTTP capture input: interface, filter,
- *                                #  limits and route map (pcap_http.h)
+ *                                #  limits and route map (pcap_http.h);
+ *                                #  required for type pcap, which reads
+ *                                #  `path` (a capture file) when no
+ *                                #  pcap.interface is set
  *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
  *     lists:                     # for the Sigma `expand` modifier
  *       vip_customers: [ c-1, c-2 ]
@@ -51,6 +61,12 @@
  *           medium: warning
  *           high: err
  *           critical: crit
+ *         queue_max: 10000       # lines waiting for syslog, 1..1M
+ *         socket_path: /dev/log  # the unix datagram socket custosd
+ *                                #  writes alert lines to [/dev/log]
+ *                                #  (not syslog(3): its ident and
+ *                                #  facility are process-wide, shared
+ *                                #  with custosd's own log)
  *
  * Relative paths (inputs, rules, store) are taken relative to the directory
  * of the config file, so the daemon does not depend on its working
@@ -103,6 +119,10 @@ struct config_input {
 				   daemon copies config.max_line_bytes */
 	int64_t rotate_wait_ms; /* keep reading a rotated file this long
 				   after its rotation; 0: 5 s */
+	/* Syslog input limits (0 = the input's default): */
+	size_t max_message_bytes;
+	size_t max_connections;
+	int64_t idle_timeout_ms;
 };
 
 /* sinks.syslog: read by the syslog alert sink.  facility is the LOG_*
@@ -113,6 +133,8 @@ struct config_sink_syslog {
 	int facility;
 	char *ident;
 	int priority[LEVEL_CRITICAL + 1];
+	size_t queue_max;  /* lines queued for syslog at most */
+	char *socket_path; /* never NULL after config_load */
 };
 
 struct config_checkpoint {

@@ -45,3 +45,19 @@ finish() {
 	echo "$n_passed passed, $n_failed failed"
 	[ "$n_failed" -eq 0 ] && [ "$n_passed" -gt 0 ]
 }
+# write_view_rule FILE: a detection rule raising one alert (id $view_id)
+# per view of a customer record, whatever the rule pack says.
+view_id=5f1c2a3b-0d4e-4f60-8a7b-9c0d1e2f3a4b
+write_view_rule() {
+	cat >"$1" <<YML
+title: Customer record viewed (integration test)
+id: $view_id
+status: test
+detection:
+  selection:
+    action: view
+    customer|exists: true
+  condition: selection
+level: medium
+YML
+}

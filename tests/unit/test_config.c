@@ -147,7 +147,8 @@ static void test_full(void)
 	    "    ident: custos\n    priority:\n"
 	    "      informational: info\n      low: notice\n"
 	    "      medium: warning\n      high: alert\n"
-	    "      critical: crit\n";
+	    "      critical: crit\n"
+	    "    queue_max: 10000\n    socket_path: /dev/log\n";
 	CHECK_STR(got, want);
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "%s", got);
@@ -310,7 +311,8 @@ static void test_errors(void)
 	    {2, 5, "missing required key 'path' in inputs[0]"},
 	    {4, 5, "missing required key 'listen' in inputs[1] (type syslog)"},
 	    {7, 13, "'listen' must be host:port, not 'nowhere'"},
-	    {9, 11, "'type' must be one of file, stdin, syslog, not 'tail'"}};
+	    {9, 11,
+	     "'type' must be one of file, stdin, syslog, pcap, not 'tail'"}};
 	expect_errors("inputs:\n"
 		      "  - name: a\n"
 		      "    format: json\n"
@@ -368,6 +370,79 @@ static void test_file(void)
 	diag_clear(&d);
 }
 
+/* Input types and the keys / formats each accepts; syslog limits and the
+ * sink's queue and socket. */
+static void test_input_types(void)
+{
+	struct diag d;
+	struct config *c =
+	    load("/etc/custos/t.yml",
+		 "inputs:\n"
+		 "  - name: relay\n    type: syslog\n    listen: :5514\n"
+		 "    protocol: tcp\n    format: kv\n"
+		 "    max_message_bytes: 8KiB\n    max_connections: 10\n"
+		 "    idle_timeout: 30s\n"
+		 "  - name: cap\n    path: c.pcap\n    pcap: { filter: tcp }\n"
+		 "  - name: live\n    type: pcap\n    pcap: { interface: lo }\n"
+		 "sinks:\n  syslog: { enabled: true, queue_max: 5,\n"
+		 "    socket_path: run/log }\n",
+		 &d);
+	CHECK(c != NULL);
+	if (c == NULL) {
+		diag_print(&d, stderr);
+		diag_clear(&d);
+		return;
+	}
+	CHECK_INT(c->inputs[0].type, INPUT_SYSLOG);
+	CHECK_INT(c->inputs[0].format, INPUT_KV);
+	CHECK_INT(c->inputs[0].max_message_bytes, 8192);
+	CHECK_INT(c->inputs[0].max_connections, 10);
+	CHECK_INT(c->inputs[0].idle_timeout_ms, 30000);
+	CHECK_INT(c->inputs[1].type, INPUT_PCAP); /* from its pcap: section */
+	CHECK_STR(c->inputs[1].path, "/etc/custos/c.pcap");
+	CHECK_INT(c->inputs[2].type, INPUT_PCAP);
+	CHECK_INT(c->sink_syslog.queue_max, 5);
+	CHECK_STR(c->sink_syslog.socket_path, "/etc/custos/run/log");
+	char *got = dump(c);
+	CHECK(strstr(got, "    protocol: tcp\n    max_message_bytes: 8192\n"
+			  "    max_connections: 10\n    idle_timeout: 30s\n"
+			  "    format: kv\n") != NULL);
+	CHECK(strstr(got,
+		     "  - name: cap\n    type: pcap\n"
+		     "    path: /etc/custos/c.pcap\n  - name: live\n") != NULL);
+	free(got);
+	config_free(c);
+	diag_clear(&d);
+
+	const struct want_diag w[] = {
+	    {4, 13,
+	     "format csv needs a header line: file and stdin inputs "
+	     "only (use json or kv over syslog)"},
+	    {8, 13, "'listen' does not apply to inputs of type file"},
+	    {12, 13, "'format' does not apply to inputs of type pcap"},
+	    {13, 5, "missing required key 'pcap' in inputs[3] (type pcap)"},
+	    {18, 22,
+	     "'max_connections' does not apply to inputs of type stdin"},
+	    {19, 5,
+	     "inputs[5] (type pcap) needs pcap.interface (live "
+	     "capture) or 'path' (a capture file)"},
+	    {21, 63,
+	     "'max_message_bytes' must be an integer between 256 and "
+	     "16777216, not '10'"}};
+	expect_errors("inputs:\n"
+		      "  - name: a\n    type: syslog\n    format: csv\n"
+		      "    listen: :514\n"
+		      "  - name: b\n    path: x.log\n    listen: :514\n"
+		      "  - name: c\n    path: x.pcap\n    pcap: {}\n"
+		      "    format: json\n"
+		      "  - name: d\n    type: pcap\n    path: x.pcap\n"
+		      "  - name: e\n    path: \"-\"\n    max_connections: 3\n"
+		      "  - name: f\n    pcap: {}\n"
+		      "  - { name: g, type: syslog, listen: \":1\", "
+		      "max_message_bytes: 10 }\n",
+		      w, sizeof(w) / sizeof(w[0]));
+}
+
 int main(void)
 {
 	test_full();
@@ -375,5 +450,6 @@ int main(void)
 	test_errors();
 	test_helpers();
 	test_file();
+	test_input_types();
 	return check_done();
 }
