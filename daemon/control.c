@@ -83,6 +83,10 @@ struct control *control_open(const char *path, gid_t group_gid,
 	umask(old);
 	if (rc < 0 || chmod(path, 0660) < 0 || listen(c->fd, 16) < 0)
 		goto fail;
+	/* the socket's group is the one allowed to connect: analysts in
+	 * control_group reach it through the file mode, then SO_PEERCRED */
+	if (group_gid != (gid_t)-1 && chown(path, (uid_t)-1, group_gid) < 0)
+		goto fail;
 	return c;
 fail:
 	snprintf(err, err_size, "%s: %s", path, strerror(errno));

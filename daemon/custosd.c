@@ -543,7 +543,8 @@ static void chown_files(const struct config *c, uid_t uid, gid_t gid)
 	}
 	if (sock && chown(dirname(sock), uid, gid) < 0)
 		log_warn("chown %s", sock);
-	if (chown(c->control_socket, uid, gid) < 0)
+	/* the socket keeps the group control_open() gave it */
+	if (chown(c->control_socket, uid, (gid_t)-1) < 0)
 		log_warn("chown %s", c->control_socket);
 	free(sock);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # custosd started as root with `user:`/`group:` drops to that user after
-# opening its input, store and control socket: the running process holds
+# opening its input, store and control socket (which belongs to the
+# control group): the running process holds
 # no root uid or gid (real, effective, saved), no supplementary groups but
 # the configured one, no capabilities; the state it created belongs to the
 # user; and it still works (alerts stored, status answered).  Skipped when
@@ -27,6 +28,7 @@ state_dir: $tmp/state
 control_socket: $tmp/run/ctl.sock
 user: $user
 group: $user
+control_group: adm
 checkpoint: { every_ms: 100ms }
 YML
 "$custosd" -f -c "$tmp/c.yml" 2>"$tmp/log" &
@@ -49,6 +51,10 @@ check "store owned by $user" \
 	test "$(stat -c %U "$tmp/state/alerts.db")" = "$user"
 has_alerts() { [ "$(sqlite3 "$tmp/state/alerts.db" 'select count(*) from alerts')" -gt 0 ]; }
 check "alerts stored after the drop" wait_for 20 has_alerts
+check "control socket belongs to the control group, mode 0660" \
+	test "$(stat -c '%U:%G %a' "$tmp/run/ctl.sock")" = "$user:adm 660"
+check "a user outside the control group is refused" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups '$custos' status --socket '$tmp/run/ctl.sock' >/dev/null 2>&1"
 kill -TERM "$daemon_pid"
 wait_for 10 daemon_gone
 wait "$daemon_pid"
