@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	 "evaluate rules over log files in event time, print alerts"},
 	{"lint", cmd_lint, "validate rule files; report file:line:column"},
 	{"status", cmd_status, "figures of the running custosd"},
+	{"alerts", cmd_alerts, "list, show and triage stored alerts"},
 	{"pcap-events", cmd_pcap_events,
 	 "print the access events found in an HTTP capture (JSON lines)"},
 };

@@ -12,6 +12,7 @@
 int cmd_replay(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
 int cmd_pcap_events(int argc, char **argv);
 
 #endif
