@@ -443,15 +443,37 @@ static json_t *json_cell(const char *v, int numeric)
 	return json_string(v);
 }
 
+static json_t *row_json(const struct cli_table *t, size_t r)
+{
+	json_t *o = json_object();
+
+	for (size_t c = 0; c < t->n_cols; c++)
+		json_object_set_new(o, col_name(t, c),
+				    json_cell(t->cells[r * t->n_cols + c],
+					      t->numeric[c]));
+	return o;
+}
+
+json_t *cli_table_json(const struct cli_table *t)
+{
+	json_t *a = json_array();
+
+	for (size_t r = 0; r < t->n_rows; r++)
+		json_array_append_new(a, row_json(t, r));
+	return a;
+}
+
+const char *cli_table_cell(const struct cli_table *t, size_t row, size_t col)
+{
+	return row < t->n_rows && col < t->n_cols
+		   ? t->cells[row * t->n_cols + col]
+		   : NULL;
+}
+
 static void print_json(const struct cli_table *t, FILE *out)
 {
 	for (size_t r = 0; r < t->n_rows; r++) {
-		json_t *o = json_object();
-		for (size_t c = 0; c < t->n_cols; c++)
-			json_object_set_new(
-			    o, col_name(t, c),
-			    json_cell(t->cells[r * t->n_cols + c],
-				      t->numeric[c]));
+		json_t *o = row_json(t, r);
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (s) {
 			fputs(s, out);

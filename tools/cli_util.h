@@ -79,6 +79,12 @@ size_t cli_table_rows(const struct cli_table *t);
  * header (RFC 4180: quoted when needed, CRLF line ends). */
 void cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out);
 
+/* The rows as a JSON array of objects (a jansson reference). */
+struct json_t *cli_table_json(const struct cli_table *t);
+
+/* A cell's text (NULL if no value or out of range). */
+const char *cli_table_cell(const struct cli_table *t, size_t row, size_t col);
+
 /* Writes one CSV field (RFC 4180 quoting). */
 void cli_csv_field(FILE *out, const char *s);
 

@@ -19,6 +19,9 @@ static const struct command commands[] = {
 	{"lint", cmd_lint, "validate rule files; report file:line:column"},
 	{"status", cmd_status, "figures of the running custosd"},
 	{"alerts", cmd_alerts, "list, show and triage stored alerts"},
+	{"agent", cmd_agent, "an agent's timeline: alerts, evidence, daily customers"},
+	{"customer", cmd_customer, "who accessed a customer, when, with/without ticket"},
+	{"blast-radius", cmd_blast, "every customer the given agents touched"},
 	{"pcap-events", cmd_pcap_events,
 	 "print the access events found in an HTTP capture (JSON lines)"},
 };

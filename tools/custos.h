@@ -13,6 +13,9 @@ int cmd_replay(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_customer(int argc, char **argv);
+int cmd_blast(int argc, char **argv);
 int cmd_pcap_events(int argc, char **argv);
 
 #endif
