@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{"agent", cmd_agent, "an agent's timeline: alerts, evidence, daily customers"},
 	{"customer", cmd_customer, "who accessed a customer, when, with/without ticket"},
 	{"blast-radius", cmd_blast, "every customer the given agents touched"},
+	{"verify", cmd_verify, "check the alert store's hash chain (tamper evidence)"},
+	{"purge", cmd_purge, "delete old alerts and access events (retention)"},
 	{"pcap-events", cmd_pcap_events,
 	 "print the access events found in an HTTP capture (JSON lines)"},
 };

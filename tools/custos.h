@@ -16,6 +16,8 @@ int cmd_alerts(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_customer(int argc, char **argv);
 int cmd_blast(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 int cmd_pcap_events(int argc, char **argv);
 
 #endif
