@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{"blast-radius", cmd_blast, "every customer the given agents touched"},
 	{"verify", cmd_verify, "check the alert store's hash chain (tamper evidence)"},
 	{"purge", cmd_purge, "delete old alerts and access events (retention)"},
+	{"stats", cmd_stats, "alert counts per rule, level, agent, status"},
+	{"report", cmd_report, "one self-contained HTML report with charts"},
 	{"pcap-events", cmd_pcap_events,
 	 "print the access events found in an HTTP capture (JSON lines)"},
 };

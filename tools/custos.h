@@ -18,6 +18,8 @@ int cmd_customer(int argc, char **argv);
 int cmd_blast(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_pcap_events(int argc, char **argv);
 
 #endif
