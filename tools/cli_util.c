@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CELL_MAX_TTY 48	    /* display columns per cell on a terminal */
-#define AUDIT_MAX 2048	    /* bytes of command line logged */
+#define CELL_MAX_TTY 48 /* display columns per cell on a terminal */
+#define AUDIT_MAX 2048	/* bytes of command line logged */
 
 /* ---- time ---- */
 
@@ -81,8 +81,7 @@ int64_t cli_now_ms(void)
 	struct timespec ts;
 	int64_t ms;
 
-	if (pin && *pin && cli_parse_time(pin, 0, &ms) == 0 &&
-	    strchr(pin, '-'))
+	if (pin && *pin && cli_parse_time(pin, 0, &ms) == 0 && strchr(pin, '-'))
 		return ms;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -98,7 +97,8 @@ int cli_parse_level(const char *s, int *min, int *max)
 	if (plus)
 		len--;
 	for (int i = 0; i < 5; i++) {
-		if ((strlen(names[i]) == len && strncmp(s, names[i], len) == 0) ||
+		if ((strlen(names[i]) == len &&
+		     strncmp(s, names[i], len) == 0) ||
 		    (i == 0 && len == 4 && strncmp(s, "info", 4) == 0)) {
 			*min = i;
 			*max = plus ? 4 : i;
@@ -232,8 +232,9 @@ int cli_resolve_alert(struct store *s, const char *arg, char id[33])
 	int n = 0, rc;
 
 	if (len < 6 || len > 32 || strspn(arg, "0123456789abcdef") != len) {
-		fprintf(stderr, "custos: '%s': not an alert id (6 to 32 hex "
-				"characters)\n",
+		fprintf(stderr,
+			"custos: '%s': not an alert id (6 to 32 hex "
+			"characters)\n",
 			arg);
 		return -1;
 	}
@@ -346,8 +347,7 @@ static size_t width(const char *s)
 }
 
 /* Prints s padded to w columns, cut at max, control chars as '?'. */
-static void print_cell(FILE *out, const char *s, size_t w, size_t max,
-		       int last)
+static void print_cell(FILE *out, const char *s, size_t w, size_t max, int last)
 {
 	size_t n = 0;
 
@@ -448,9 +448,9 @@ static json_t *row_json(const struct cli_table *t, size_t r)
 	json_t *o = json_object();
 
 	for (size_t c = 0; c < t->n_cols; c++)
-		json_object_set_new(o, col_name(t, c),
-				    json_cell(t->cells[r * t->n_cols + c],
-					      t->numeric[c]));
+		json_object_set_new(
+		    o, col_name(t, c),
+		    json_cell(t->cells[r * t->n_cols + c], t->numeric[c]));
 	return o;
 }
 

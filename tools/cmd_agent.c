@@ -56,13 +56,27 @@ static int parse_agent_opts(struct agent_opts *o, int argc, char **argv)
 	o->since = "7d";
 	while ((c = getopt_long(argc, argv, "d:c:s:u:jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->db = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 's': o->since = optarg; break;
-		case 'u': o->until = optarg; break;
-		case 'j': o->fmt = CLI_JSON; break;
-		case 'h': agent_usage(stdout); return -1;
-		default: agent_usage(stderr); return EXIT_USAGE;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->since = optarg;
+			break;
+		case 'u':
+			o->until = optarg;
+			break;
+		case 'j':
+			o->fmt = CLI_JSON;
+			break;
+		case 'h':
+			agent_usage(stdout);
+			return -1;
+		default:
+			agent_usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -97,7 +111,7 @@ static void add_window(struct cli_sql *q, const struct agent_opts *o,
 static struct cli_table *query_alerts(struct store *s,
 				      const struct agent_opts *o)
 {
-	static const char *const cols[] = {"ts", "level", "rule_title",
+	static const char *const cols[] = {"ts",     "level",  "rule_title",
 					   "#value", "status", "id"};
 	struct cli_sql q;
 	struct cli_table *t;
@@ -117,7 +131,7 @@ static struct cli_table *query_alerts(struct store *s,
 static struct cli_table *query_evidence(struct store *s,
 					const struct agent_opts *o)
 {
-	static const char *const cols[] = {"ts", "action", "object",
+	static const char *const cols[] = {"ts",       "action", "object",
 					   "customer", "ticket", "alerts"};
 	struct cli_sql q;
 	struct cli_table *t;
@@ -145,8 +159,7 @@ static struct cli_table *query_evidence(struct store *s,
 	return t;
 }
 
-static struct cli_table *query_days(struct store *s,
-				    const struct agent_opts *o)
+static struct cli_table *query_days(struct store *s, const struct agent_opts *o)
 {
 	static const char *const cols[] = {"day", "#distinct_customers",
 					   "#accesses", "#without_ticket"};

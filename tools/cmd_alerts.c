@@ -33,30 +33,31 @@ struct alerts_opts {
 
 static void alerts_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: custos alerts [--db FILE] [--config FILE] [--since T] "
-		"[--until T]\n"
-		"         [--level high+|medium|...] [--rule ID|TITLE] "
-		"[--agent A] [--customer C]\n"
-		"         [--status open|acked|resolved] [--sort ts|level|rule] "
-		"[--limit N]\n"
-		"         [--json|--csv]\n"
-		"       custos alerts show ID [--json]\n"
-		"       custos alerts ack|resolve|reopen ID... [--note TEXT]\n"
-		"       custos alerts resolve ID... --false-positive "
-		"[--suppress 7d] [--note TEXT]\n"
-		"       custos alerts assign ID... --to USER [--note TEXT]\n"
-		"       custos alerts comment ID --note TEXT\n"
-		"  T is relative to now (30m, 2h, 7d, 2w) or RFC 3339 "
-		"(2025-03-03, 2025-03-03T08:00Z).\n"
-		"  --level NAME+ means NAME or higher.  --rule matches the "
-		"rule id or title.\n"
-		"  Default store: %s (or store.path of --config).\n"
-		"  ID: a full alert id or a unique prefix of 6+ characters.\n"
-		"  --false-positive --suppress D suppresses alerts of the same "
-		"rule for the same\n  agent from the alert's time until now + "
-		"D (the daemon consults it).\n",
-		CLI_DEFAULT_DB);
+	fprintf(
+	    f,
+	    "usage: custos alerts [--db FILE] [--config FILE] [--since T] "
+	    "[--until T]\n"
+	    "         [--level high+|medium|...] [--rule ID|TITLE] "
+	    "[--agent A] [--customer C]\n"
+	    "         [--status open|acked|resolved] [--sort ts|level|rule] "
+	    "[--limit N]\n"
+	    "         [--json|--csv]\n"
+	    "       custos alerts show ID [--json]\n"
+	    "       custos alerts ack|resolve|reopen ID... [--note TEXT]\n"
+	    "       custos alerts resolve ID... --false-positive "
+	    "[--suppress 7d] [--note TEXT]\n"
+	    "       custos alerts assign ID... --to USER [--note TEXT]\n"
+	    "       custos alerts comment ID --note TEXT\n"
+	    "  T is relative to now (30m, 2h, 7d, 2w) or RFC 3339 "
+	    "(2025-03-03, 2025-03-03T08:00Z).\n"
+	    "  --level NAME+ means NAME or higher.  --rule matches the "
+	    "rule id or title.\n"
+	    "  Default store: %s (or store.path of --config).\n"
+	    "  ID: a full alert id or a unique prefix of 6+ characters.\n"
+	    "  --false-positive --suppress D suppresses alerts of the same "
+	    "rule for the same\n  agent from the alert's time until now + "
+	    "D (the daemon consults it).\n",
+	    CLI_DEFAULT_DB);
 }
 
 static int parse_opts(struct alerts_opts *o, int argc, char **argv)
@@ -87,25 +88,63 @@ static int parse_opts(struct alerts_opts *o, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->db = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 's': o->since = optarg; break;
-		case 'u': o->until = optarg; break;
-		case 'l': o->level = optarg; break;
-		case 'r': o->rule = optarg; break;
-		case 'a': o->agent = optarg; break;
-		case 'C': o->customer = optarg; break;
-		case 'S': o->status = optarg; break;
-		case 'o': o->sort = optarg; break;
-		case 'n': o->limit = strtol(optarg, NULL, 10); break;
-		case 'j': o->fmt = CLI_JSON; break;
-		case 'v': o->fmt = CLI_CSV; break;
-		case 'N': o->note = optarg; break;
-		case 't': o->to = optarg; break;
-		case 'F': o->false_positive = 1; break;
-		case 'P': o->suppress = optarg; break;
-		case 'h': alerts_usage(stdout); return -1;
-		default: alerts_usage(stderr); return EXIT_USAGE;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->since = optarg;
+			break;
+		case 'u':
+			o->until = optarg;
+			break;
+		case 'l':
+			o->level = optarg;
+			break;
+		case 'r':
+			o->rule = optarg;
+			break;
+		case 'a':
+			o->agent = optarg;
+			break;
+		case 'C':
+			o->customer = optarg;
+			break;
+		case 'S':
+			o->status = optarg;
+			break;
+		case 'o':
+			o->sort = optarg;
+			break;
+		case 'n':
+			o->limit = strtol(optarg, NULL, 10);
+			break;
+		case 'j':
+			o->fmt = CLI_JSON;
+			break;
+		case 'v':
+			o->fmt = CLI_CSV;
+			break;
+		case 'N':
+			o->note = optarg;
+			break;
+		case 't':
+			o->to = optarg;
+			break;
+		case 'F':
+			o->false_positive = 1;
+			break;
+		case 'P':
+			o->suppress = optarg;
+			break;
+		case 'h':
+			alerts_usage(stdout);
+			return -1;
+		default:
+			alerts_usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	return 0;
@@ -116,8 +155,7 @@ static int parse_bound(const char *v, int64_t now, int64_t *t)
 {
 	if (cli_parse_time(v, now, t) == 0)
 		return 0;
-	fprintf(stderr, "custos: bad time '%s' (30m, 2h, 7d or RFC 3339)\n",
-		v);
+	fprintf(stderr, "custos: bad time '%s' (30m, 2h, 7d or RFC 3339)\n", v);
 	return -1;
 }
 
@@ -142,9 +180,10 @@ static int add_filters(struct cli_sql *q, const struct alerts_opts *o,
 	}
 	if (o->level) {
 		if (cli_parse_level(o->level, &lo, &hi) < 0) {
-			fprintf(stderr, "custos: bad --level '%s' (informational"
-					"|low|medium|high|critical, + for "
-					"and above)\n",
+			fprintf(stderr,
+				"custos: bad --level '%s' (informational"
+				"|low|medium|high|critical, + for "
+				"and above)\n",
 				o->level);
 			return EXIT_USAGE;
 		}
@@ -178,8 +217,8 @@ static int add_filters(struct cli_sql *q, const struct alerts_opts *o,
 static int list_alerts(struct store *s, const struct alerts_opts *o)
 {
 	static const char *const cols[] = {
-	    "id", "ts", "level", "rule_id", "rule_title", "agent",
-	    "customer", "#value", "status", "assignee"};
+	    "id",    "ts",	 "level",  "rule_id", "rule_title",
+	    "agent", "customer", "#value", "status",  "assignee"};
 	struct cli_sql q;
 	struct cli_table *t = NULL;
 	const char *order = "ts_ms DESC, id";
@@ -195,10 +234,11 @@ static int list_alerts(struct store *s, const struct alerts_opts *o)
 		return EXIT_USAGE;
 	}
 	cli_sql_init(&q);
-	cli_sql_add(&q, "SELECT id, ts, level, rule_id, rule_title, agent,"
-			" customer, CASE WHEN value IS NULL THEN NULL ELSE"
-			" printf('%.15g', value) END, status, assignee FROM alerts"
-			" WHERE 1");
+	cli_sql_add(&q,
+		    "SELECT id, ts, level, rule_id, rule_title, agent,"
+		    " customer, CASE WHEN value IS NULL THEN NULL ELSE"
+		    " printf('%.15g', value) END, status, assignee FROM alerts"
+		    " WHERE 1");
 	if ((rc = add_filters(&q, o, cli_now_ms())) != 0)
 		goto out;
 	cli_sql_add(&q, " ORDER BY ");
@@ -304,15 +344,16 @@ static void print_event_line(json_t *ev)
 static void print_show(json_t *o)
 {
 	static const char *const keys[] = {
-	    "id", "rule_title", "rule_id", "level", "ts", "agent",
-	    "customer", "value", "status", "assignee", "group_json",
-	    "tags_json", "source_path", "source_line", "evidence_count"};
+	    "id",	   "rule_title",  "rule_id",	   "level",
+	    "ts",	   "agent",	  "customer",	   "value",
+	    "status",	   "assignee",	  "group_json",	   "tags_json",
+	    "source_path", "source_line", "evidence_count"};
 	size_t i;
 	json_t *e;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_t *v = json_object_get(o, keys[i]);
-		char *txt = json_is_string(v)	? strdup(json_string_value(v))
+		char *txt = json_is_string(v) ? strdup(json_string_value(v))
 			    : json_is_null(v) ? NULL
 					      : json_dumps(v, JSON_ENCODE_ANY);
 		printf("%-15s %s\n", keys[i], txt ? txt : "-");
@@ -327,14 +368,13 @@ static void print_show(json_t *o)
 	printf("\ntriage:\n");
 	if (json_array_size(json_object_get(o, "triage")) == 0)
 		printf("  (none)\n");
-	json_array_foreach(json_object_get(o, "triage"), i, e)
-	    printf("  %s  %-10s %-8s %-20s %s\n", jstr(e, "ts"),
-		   jstr(e, "user"), jstr(e, "action"), jstr(e, "value"),
-		   jstr(e, "note"));
+	json_array_foreach(json_object_get(o, "triage"), i, e) printf(
+	    "  %s  %-10s %-8s %-20s %s\n", jstr(e, "ts"), jstr(e, "user"),
+	    jstr(e, "action"), jstr(e, "value"), jstr(e, "note"));
 }
 
-static int show_alert(struct store *s, const struct alerts_opts *o,
-		      int argc, char **argv)
+static int show_alert(struct store *s, const struct alerts_opts *o, int argc,
+		      char **argv)
 {
 	char id[33];
 	json_t *a;
@@ -380,20 +420,25 @@ static int suppress_like(struct store *s, const char *id, int64_t d,
 	if (sqlite3_step(st) != SQLITE_ROW ||
 	    sqlite3_column_type(st, 0) == SQLITE_NULL ||
 	    sqlite3_column_type(st, 1) == SQLITE_NULL) {
-		fprintf(stderr, "custos: alert %s has no rule id or agent to "
-				"scope a suppression\n", id);
+		fprintf(stderr,
+			"custos: alert %s has no rule id or agent to "
+			"scope a suppression\n",
+			id);
 		goto out;
 	}
-	sp = (struct store_suppression){
-	    .rule_id = col(st, 0), .agent = col(st, 1),
-	    .from_ms = sqlite3_column_int64(st, 2), .until_ms = now + d,
-	    .created_ms = now, .user = cli_user(), .alert_id = id,
-	    .note = o->note};
+	sp = (struct store_suppression){.rule_id = col(st, 0),
+					.agent = col(st, 1),
+					.from_ms = sqlite3_column_int64(st, 2),
+					.until_ms = now + d,
+					.created_ms = now,
+					.user = cli_user(),
+					.alert_id = id,
+					.note = o->note};
 	alert_format_ts(sp.until_ms, until, sizeof(until));
-	snprintf(note, sizeof(note), "suppress agent %.40s until %s",
-		 sp.agent, until);
-	struct store_triage t = {id, now, cli_user(), "suppress", note,
-				 o->note};
+	snprintf(note, sizeof(note), "suppress agent %.40s until %s", sp.agent,
+		 until);
+	struct store_triage t = {id,	     now,  cli_user(),
+				 "suppress", note, o->note};
 	if (store_suppress(s, &sp) < 0 || store_triage(s, &t) < 0)
 		fprintf(stderr, "custos: %s\n", store_errmsg(s));
 	else
@@ -414,18 +459,19 @@ static int triage_one(struct store *s, const char *action, const char *id,
 		return -1;
 	}
 	if (o->false_positive) {
-		struct store_triage fp = {id, now, cli_user(),
-					  "false_positive", NULL, NULL};
+		struct store_triage fp = {
+		    id, now, cli_user(), "false_positive", NULL, NULL};
 		if (store_triage(s, &fp) != 1)
 			return -1;
 	}
 	if (sup > 0 && suppress_like(s, id, sup, now, o) < 0)
 		return -1;
-	printf("%s %s\n", id, strcmp(action, "resolve") == 0 ? "resolved"
-			     : strcmp(action, "ack") == 0   ? "acked"
-			     : strcmp(action, "reopen") == 0 ? "reopened"
-			     : strcmp(action, "assign") == 0 ? "assigned"
-							     : "commented");
+	printf("%s %s\n", id,
+	       strcmp(action, "resolve") == 0  ? "resolved"
+	       : strcmp(action, "ack") == 0    ? "acked"
+	       : strcmp(action, "reopen") == 0 ? "reopened"
+	       : strcmp(action, "assign") == 0 ? "assigned"
+					       : "commented");
 	return 0;
 }
 
@@ -450,9 +496,9 @@ static int check_triage_opts(const char *action, const struct alerts_opts *o,
 				"with resolve\n");
 		return EXIT_USAGE;
 	}
-	if (o->suppress && (!o->false_positive ||
-			    cli_parse_duration(o->suppress, sup) < 0 ||
-			    *sup <= 0)) {
+	if (o->suppress &&
+	    (!o->false_positive || cli_parse_duration(o->suppress, sup) < 0 ||
+	     *sup <= 0)) {
 		fprintf(stderr, "custos: --suppress DURATION (e.g. 7d) needs "
 				"--false-positive\n");
 		return EXIT_USAGE;
@@ -498,8 +544,8 @@ out:
 	return rc;
 }
 
-static const char *const triage_verbs[] = {"ack", "resolve", "reopen",
-					   "assign", "comment"};
+static const char *const triage_verbs[] = {"ack", "resolve", "reopen", "assign",
+					   "comment"};
 
 int cmd_alerts(int argc, char **argv)
 {
@@ -514,8 +560,8 @@ int cmd_alerts(int argc, char **argv)
 	for (size_t i = 0; argc > 1 && i < 5; i++)
 		if (strcmp(argv[1], triage_verbs[i]) == 0)
 			verb = triage_verbs[i];
-	if ((rc = parse_opts(&o, argc - (verb != NULL), argv + (verb != NULL))) !=
-	    0)
+	if ((rc = parse_opts(&o, argc - (verb != NULL),
+			     argv + (verb != NULL))) != 0)
 		return rc < 0 ? 0 : rc;
 	if (verb == NULL && optind < argc) {
 		fprintf(stderr, "custos: alerts: unexpected '%s'\n",

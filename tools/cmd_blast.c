@@ -28,14 +28,15 @@ struct blast_opts {
 
 static void blast_usage(FILE *f)
 {
-	fprintf(f, "usage: custos blast-radius --agent A [--agent B]... "
-		   "[--since T] [--until T]\n"
-		   "                             [--db FILE] [--config FILE] "
-		   "[--json|--csv]\n"
-		   "  Every customer these agents accessed (retained access "
-		   "events): with/without\n  ticket, which data kinds, first "
-		   "and last access.  Up to %d agents.\n",
-		   MAX_AGENTS);
+	fprintf(f,
+		"usage: custos blast-radius --agent A [--agent B]... "
+		"[--since T] [--until T]\n"
+		"                             [--db FILE] [--config FILE] "
+		"[--json|--csv]\n"
+		"  Every customer these agents accessed (retained access "
+		"events): with/without\n  ticket, which data kinds, first "
+		"and last access.  Up to %d agents.\n",
+		MAX_AGENTS);
 }
 
 static int parse_blast_opts(struct blast_opts *o, int argc, char **argv)
@@ -52,15 +53,26 @@ static int parse_blast_opts(struct blast_opts *o, int argc, char **argv)
 	    {0, 0, 0, 0}};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:c:a:s:u:h", opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "d:c:a:s:u:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->db = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 's': o->since = optarg; break;
-		case 'u': o->until = optarg; break;
-		case 'j': o->fmt = CLI_JSON; break;
-		case 'v': o->fmt = CLI_CSV; break;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->since = optarg;
+			break;
+		case 'u':
+			o->until = optarg;
+			break;
+		case 'j':
+			o->fmt = CLI_JSON;
+			break;
+		case 'v':
+			o->fmt = CLI_CSV;
+			break;
 		case 'a':
 			if (o->n_agents == MAX_AGENTS) {
 				fprintf(stderr, "custos: too many --agent\n");
@@ -68,8 +80,12 @@ static int parse_blast_opts(struct blast_opts *o, int argc, char **argv)
 			}
 			o->agents[o->n_agents++] = optarg;
 			break;
-		case 'h': blast_usage(stdout); return -1;
-		default: blast_usage(stderr); return EXIT_USAGE;
+		case 'h':
+			blast_usage(stdout);
+			return -1;
+		default:
+			blast_usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (o->n_agents == 0 || optind != argc) {
@@ -84,15 +100,14 @@ static int build(struct cli_sql *q, const struct blast_opts *o)
 {
 	int64_t now = cli_now_ms(), t;
 
-	cli_sql_add(q,
-		    "SELECT customer, count(*), sum(ticket IS NOT NULL),"
-		    " sum(ticket IS NULL), group_concat(DISTINCT object),"
-		    " group_concat(DISTINCT action),"
-		    " strftime('%Y-%m-%dT%H:%M:%fZ', min(ts_ms) / 1000.0,"
-		    " 'unixepoch'), strftime('%Y-%m-%dT%H:%M:%fZ',"
-		    " max(ts_ms) / 1000.0, 'unixepoch'),"
-		    " group_concat(DISTINCT agent) FROM access_events"
-		    " WHERE customer IS NOT NULL AND agent IN (");
+	cli_sql_add(q, "SELECT customer, count(*), sum(ticket IS NOT NULL),"
+		       " sum(ticket IS NULL), group_concat(DISTINCT object),"
+		       " group_concat(DISTINCT action),"
+		       " strftime('%Y-%m-%dT%H:%M:%fZ', min(ts_ms) / 1000.0,"
+		       " 'unixepoch'), strftime('%Y-%m-%dT%H:%M:%fZ',"
+		       " max(ts_ms) / 1000.0, 'unixepoch'),"
+		       " group_concat(DISTINCT agent) FROM access_events"
+		       " WHERE customer IS NOT NULL AND agent IN (");
 	for (int i = 0; i < o->n_agents; i++) {
 		if (i)
 			cli_sql_add(q, ", ");
@@ -121,9 +136,9 @@ bad:
 int cmd_blast(int argc, char **argv)
 {
 	static const char *const cols[] = {
-	    "customer", "#accesses", "#with_ticket", "#without_ticket",
-	    "objects",	"actions",   "first",	     "last",
-	    "agents"};
+	    "customer",	       "#accesses", "#with_ticket",
+	    "#without_ticket", "objects",   "actions",
+	    "first",	       "last",	    "agents"};
 	struct blast_opts o = {0};
 	struct cli_sql q;
 	struct cli_table *t = NULL;

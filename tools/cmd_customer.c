@@ -50,14 +50,32 @@ static int parse_customer_opts(struct customer_opts *o, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "d:c:s:u:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->db = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
-		case 'j': o->fmt = CLI_JSON; o->fmt_set = 1; break;
-		case 'v': o->fmt = CLI_CSV; o->fmt_set = 1; break;
-		case 'h': customer_usage(stdout); return -1;
-		default: customer_usage(stderr); return EXIT_USAGE;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
+		case 'j':
+			o->fmt = CLI_JSON;
+			o->fmt_set = 1;
+			break;
+		case 'v':
+			o->fmt = CLI_CSV;
+			o->fmt_set = 1;
+			break;
+		case 'h':
+			customer_usage(stdout);
+			return -1;
+		default:
+			customer_usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -91,14 +109,16 @@ static void where_customer(struct cli_sql *q, const struct customer_opts *o)
 static struct cli_table *query_events(struct store *s,
 				      const struct customer_opts *o)
 {
-	static const char *const cols[] = {"ts", "agent", "team", "action",
-					   "object", "ticket", "source"};
+	static const char *const cols[] = {
+	    "ts", "agent", "team", "action", "object", "ticket", "source"};
 	struct cli_sql q;
 	struct cli_table *t;
 
 	cli_sql_init(&q);
-	cli_sql_add(&q, "SELECT " TS_SQL("ts_ms") ", agent, team, action,"
-			" object, ticket, source FROM access_events");
+	cli_sql_add(&q,
+		    "SELECT " TS_SQL(
+			"ts_ms") ", agent, team, action,"
+				 " object, ticket, source FROM access_events");
 	where_customer(&q, o);
 	cli_sql_add(&q, " ORDER BY ts_ms, id");
 	t = cli_query(s, &q, 7, cols);
@@ -110,8 +130,8 @@ static struct cli_table *query_by_agent(struct store *s,
 					const struct customer_opts *o)
 {
 	static const char *const cols[] = {
-	    "agent",	     "team",	   "#accesses", "#with_ticket",
-	    "#without_ticket", "objects", "first",	 "last"};
+	    "agent",	       "team",	  "#accesses", "#with_ticket",
+	    "#without_ticket", "objects", "first",     "last"};
 	struct cli_sql q;
 	struct cli_table *t;
 
@@ -131,7 +151,7 @@ static struct cli_table *query_by_agent(struct store *s,
 static struct cli_table *query_alerts(struct store *s,
 				      const struct customer_opts *o)
 {
-	static const char *const cols[] = {"ts", "level", "rule_title",
+	static const char *const cols[] = {"ts",    "level",  "rule_title",
 					   "agent", "status", "id"};
 	struct cli_sql q;
 	struct cli_table *t;

@@ -39,12 +39,23 @@ static void html(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f);
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 	}
 }
@@ -97,23 +108,29 @@ static void svg_columns(FILE *f, const struct bar *b, size_t n,
 
 	for (size_t i = 0; i < n_lines; i++)
 		m = lines[i] > m ? lines[i] : m;
-	fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" "
-		   "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n", w, h);
-	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-		   "stroke=\"#444\"/>\n", left, h - bottom, w - 10, h - bottom);
+	fprintf(f,
+		"<svg class=\"chart\" viewBox=\"0 0 %d %d\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n",
+		w, h);
+	fprintf(f,
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		"stroke=\"#444\"/>\n",
+		left, h - bottom, w - 10, h - bottom);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"ax\">%.0f</text>\n",
 		left - 6, top + 4, m);
 	for (size_t i = 0; i < n; i++) {
 		double bh = (h - bottom - top) * b[i].v / m;
 		double x = left + i * bw;
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			   "height=\"%.1f\" fill=\"#2f6db5\"><title>",
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\" fill=\"#2f6db5\"><title>",
 			x + bw * 0.1, h - bottom - bh, bw * 0.8, bh);
 		html(f, b[i].label);
 		fprintf(f, ": %.0f</title></rect>\n", b[i].v);
 		if (n <= 24 || i % (n / 12 + 1) == 0) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"axr\" "
-				   "transform=\"rotate(-35 %.1f %d)\">",
+			fprintf(f,
+				"<text x=\"%.1f\" y=\"%d\" class=\"axr\" "
+				"transform=\"rotate(-35 %.1f %d)\">",
 				x + bw / 2, h - bottom + 14, x + bw / 2,
 				h - bottom + 14);
 			html(f, b[i].label);
@@ -122,11 +139,12 @@ static void svg_columns(FILE *f, const struct bar *b, size_t n,
 	}
 	for (size_t i = 0; i < n_lines; i++) {
 		double y = h - bottom - (h - bottom - top) * lines[i] / m;
-		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-			   "class=\"base%zu\"/><text x=\"%d\" y=\"%.1f\" "
-			   "class=\"lbl%zu\">%s %.1f</text>\n",
-			left, y, w - 10, y, i, w - 200, y - 4, i,
-			line_names[i], lines[i]);
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+			"class=\"base%zu\"/><text x=\"%d\" y=\"%.1f\" "
+			"class=\"lbl%zu\">%s %.1f</text>\n",
+			left, y, w - 10, y, i, w - 200, y - 4, i, line_names[i],
+			lines[i]);
 	}
 	fprintf(f, "</svg>\n");
 }
@@ -137,17 +155,19 @@ static void svg_rows(FILE *f, const struct bar *b, size_t n)
 	const int w = 1000, row = 26, left = 220;
 	double m = max_of(b, n, 1);
 
-	fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" "
-		   "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n", w,
-		n * row + 10);
+	fprintf(f,
+		"<svg class=\"chart\" viewBox=\"0 0 %d %zu\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n",
+		w, n * row + 10);
 	for (size_t i = 0; i < n; i++) {
 		double bw = (w - left - 80) * b[i].v / m;
 		fprintf(f, "<text x=\"%d\" y=\"%zu\" class=\"rl\">", left - 8,
 			i * row + 18);
 		html(f, b[i].label);
-		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" "
-			   "height=\"18\" fill=\"#c0392b\"/><text x=\"%.1f\" "
-			   "y=\"%zu\" class=\"ax\">%.0f</text>\n",
+		fprintf(f,
+			"</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" "
+			"height=\"18\" fill=\"#c0392b\"/><text x=\"%.1f\" "
+			"y=\"%zu\" class=\"ax\">%.0f</text>\n",
 			left, i * row + 4, bw, left + bw + 6, i * row + 18,
 			b[i].v);
 	}
@@ -157,13 +177,14 @@ static void svg_rows(FILE *f, const struct bar *b, size_t n)
 /* Bucket width (s) giving at most ~48 bars over the alerts' span. */
 static int64_t bucket_s(struct report *r)
 {
-	static const int64_t steps[] = {60, 300, 900, 3600, 21600, 86400,
-					604800};
+	static const int64_t steps[] = {60,    300,   900,   3600,
+					21600, 86400, 604800};
 	struct bar b[1];
 	int64_t span;
 
-	if (load_bars(r, "SELECT '', (max(ts_ms) - min(ts_ms)) / 1000 FROM"
-			 " alerts WHERE ts_ms >= ?1 AND ts_ms < ?2",
+	if (load_bars(r,
+		      "SELECT '', (max(ts_ms) - min(ts_ms)) / 1000 FROM"
+		      " alerts WHERE ts_ms >= ?1 AND ts_ms < ?2",
 		      NULL, b, 1) == 0)
 		return 86400;
 	span = (int64_t)b[0].v;
@@ -186,17 +207,19 @@ static void chart_over_time(struct report *r)
 		 " ts_ms >= ?1 AND ts_ms < ?2 GROUP BY k ORDER BY k",
 		 (long long)bs, (long long)bs);
 	n = load_bars(r, sql, NULL, b, MAX_BARS);
-	fprintf(r->f, "<h2>Alerts over time</h2><p class=\"note\">%zu "
-		      "buckets of %lld minutes (UTC)</p>\n",
+	fprintf(r->f,
+		"<h2>Alerts over time</h2><p class=\"note\">%zu "
+		"buckets of %lld minutes (UTC)</p>\n",
 		n, (long long)bs / 60);
 	svg_columns(r->f, b, n, NULL, NULL, 0);
 }
 
 static size_t top_agents(struct report *r, struct bar *b)
 {
-	return load_bars(r, "SELECT agent, count(*) AS n FROM alerts WHERE"
-			    " ts_ms >= ?1 AND ts_ms < ?2 AND agent IS NOT NULL"
-			    " GROUP BY agent ORDER BY n DESC, agent LIMIT 10",
+	return load_bars(r,
+			 "SELECT agent, count(*) AS n FROM alerts WHERE"
+			 " ts_ms >= ?1 AND ts_ms < ?2 AND agent IS NOT NULL"
+			 " GROUP BY agent ORDER BY n DESC, agent LIMIT 10",
 			 NULL, b, TOP_AGENTS);
 }
 
@@ -227,15 +250,17 @@ static void chart_agent_days(struct report *r, const char *agent)
 	double lines[2];
 	size_t n;
 
-	n = load_bars(r, "SELECT date(ts_ms / 1000, 'unixepoch') AS d,"
-			 " count(DISTINCT customer) FROM access_events WHERE"
-			 " ts_ms >= ?1 AND ts_ms < ?2 AND agent = ?3 GROUP BY"
-			 " d ORDER BY d",
+	n = load_bars(r,
+		      "SELECT date(ts_ms / 1000, 'unixepoch') AS d,"
+		      " count(DISTINCT customer) FROM access_events WHERE"
+		      " ts_ms >= ?1 AND ts_ms < ?2 AND agent = ?3 GROUP BY"
+		      " d ORDER BY d",
 		      agent, b, MAX_BARS);
 	size_t has_team =
-	    load_bars(r, "SELECT team, count(*) AS c FROM access_events WHERE"
-			 " ts_ms >= ?1 AND ts_ms < ?2 AND agent = ?3 AND team"
-			 " IS NOT NULL GROUP BY team ORDER BY c DESC LIMIT 1",
+	    load_bars(r,
+		      "SELECT team, count(*) AS c FROM access_events WHERE"
+		      " ts_ms >= ?1 AND ts_ms < ?2 AND agent = ?3 AND team"
+		      " IS NOT NULL GROUP BY team ORDER BY c DESC LIMIT 1",
 		      agent, team, 1);
 	lines[0] = median_for(r, "agent", agent);
 	lines[1] = has_team ? median_for(r, "team", team[0].label) : 0;
@@ -256,8 +281,9 @@ static void table_rows(struct report *r, const char *title, const char *sql)
 	static struct bar b[50];
 	size_t n = load_bars(r, sql, NULL, b, 50);
 
-	fprintf(r->f, "<h2>%s</h2><table><tr><th>%s</th><th>alerts</th>"
-		      "</tr>\n",
+	fprintf(r->f,
+		"<h2>%s</h2><table><tr><th>%s</th><th>alerts</th>"
+		"</tr>\n",
 		title, title + 10);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(r->f, "<tr><td>");
@@ -290,14 +316,16 @@ static void write_report(struct report *r)
 	alert_format_ts(r->from_ms, from, sizeof(from));
 	alert_format_ts(r->to_ms == INT64_MAX ? cli_now_ms() : r->to_ms, to,
 			sizeof(to));
-	fprintf(r->f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
-		      "charset=\"utf-8\"><meta http-equiv="
-		      "\"Content-Security-Policy\" content=\"default-src "
-		      "'none'; style-src 'unsafe-inline'\"><title>custos "
-		      "report</title><style>%s</style></head><body>\n",
+	fprintf(r->f,
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+		"charset=\"utf-8\"><meta http-equiv="
+		"\"Content-Security-Policy\" content=\"default-src "
+		"'none'; style-src 'unsafe-inline'\"><title>custos "
+		"report</title><style>%s</style></head><body>\n",
 		css);
-	fprintf(r->f, "<h1>custos alert report</h1><p class=\"note\">%s to "
-		      "%s, generated by custos %s</p>\n",
+	fprintf(r->f,
+		"<h1>custos alert report</h1><p class=\"note\">%s to "
+		"%s, generated by custos %s</p>\n",
 		from, to, CUSTOS_VERSION);
 	chart_over_time(r);
 	n_agents = top_agents(r, agents);
@@ -344,13 +372,27 @@ int cmd_report(int argc, char **argv)
 	cli_audit(argc, argv);
 	while ((c = getopt_long(argc, argv, "d:c:o:s:u:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'c': config = optarg; break;
-		case 'o': out = optarg; break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
-		case 'h': report_usage(stdout); return 0;
-		default: report_usage(stderr); return EXIT_USAGE;
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
+		case 'h':
+			report_usage(stdout);
+			return 0;
+		default:
+			report_usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (out == NULL || optind != argc ||

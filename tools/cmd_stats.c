@@ -53,14 +53,30 @@ int cmd_stats(int argc, char **argv)
 	cli_audit(argc, argv);
 	while ((c = getopt_long(argc, argv, "d:c:s:u:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'c': config = optarg; break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
-		case 'j': fmt = CLI_JSON; break;
-		case 'v': fmt = CLI_CSV; break;
-		case 'h': stats_usage(stdout); return 0;
-		default: stats_usage(stderr); return EXIT_USAGE;
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
+		case 'j':
+			fmt = CLI_JSON;
+			break;
+		case 'v':
+			fmt = CLI_CSV;
+			break;
+		case 'h':
+			stats_usage(stdout);
+			return 0;
+		default:
+			stats_usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc || cli_parse_time(since, now, &from) < 0 ||
@@ -78,7 +94,8 @@ int cmd_stats(int argc, char **argv)
 		cli_sql_add(&q, dims[i].dim);
 		cli_sql_add(&q, "', ");
 		cli_sql_add(&q, dims[i].expr);
-		cli_sql_add(&q, " AS k, count(*) AS n FROM alerts WHERE ts_ms >= ");
+		cli_sql_add(&q,
+			    " AS k, count(*) AS n FROM alerts WHERE ts_ms >= ");
 		cli_sql_int(&q, from);
 		cli_sql_add(&q, " AND ts_ms < ");
 		cli_sql_int(&q, to);

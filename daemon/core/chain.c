@@ -63,7 +63,7 @@ static int unhex(const char *text, uint8_t out[32])
 		return -1;
 	for (int i = 0; i < 64; i++) {
 		char c = text[i];
-		int v = c >= '0' && c <= '9'	 ? c - '0'
+		int v = c >= '0' && c <= '9'   ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
 					       : -1;
 		if (v < 0)
@@ -196,8 +196,8 @@ int chain_head(sqlite3 *db, int64_t *seq, char hex[CHAIN_HEX_LEN + 1])
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT seq, chain FROM chain_head",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT seq, chain FROM chain_head", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(st, 1);
@@ -307,7 +307,8 @@ int chain_skeleton_add(sqlite3 *db, const char *kind, const char *key,
 {
 	static const char *const sel[] = {
 	    "SELECT chain_seq, chain FROM alerts WHERE id = ?1",
-	    "SELECT chain_seq, chain FROM triage WHERE id = CAST(?1 AS INTEGER)"};
+	    "SELECT chain_seq, chain FROM triage WHERE id = CAST(?1 AS "
+	    "INTEGER)"};
 	sqlite3_stmt *st = NULL, *ins = NULL;
 	uint8_t row[32];
 	char hex[CHAIN_HEX_LEN + 1];

@@ -76,10 +76,10 @@ int chain_purge_list_hash(struct sqlite3 *db, int64_t purge_seq,
 int chain_head(struct sqlite3 *db, int64_t *seq, char hex[CHAIN_HEX_LEN + 1]);
 
 struct chain_problem {
-	int64_t seq;	 /* chain position concerned, 0 if none */
-	char kind[16];	 /* alert, triage, purge, seal, head, status */
-	char ref[80];	 /* alert id, triage id, ... */
-	char what[160];	 /* altered, deleted, inserted, ... */
+	int64_t seq;	/* chain position concerned, 0 if none */
+	char kind[16];	/* alert, triage, purge, seal, head, status */
+	char ref[80];	/* alert id, triage id, ... */
+	char what[160]; /* altered, deleted, inserted, ... */
 };
 
 struct chain_report {

@@ -238,7 +238,8 @@ static int check_seals(sqlite3 *db, const struct entries *es,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, seq, head FROM seals ORDER BY id",
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, seq, head FROM seals ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -281,11 +282,12 @@ static int check_purges(sqlite3 *db, const struct entries *es,
 			problem(r, e->seq, e->kind, e->ref,
 				"deleted: removed without a purge marker");
 	}
-	if (sqlite3_prepare_v2(db,
-			       "SELECT p.chain_seq, p.id, p.list_hash,"
-			       " (SELECT count(*) FROM chain_purged c"
-			       " WHERE c.purge_seq = p.chain_seq) FROM purges p",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"SELECT p.chain_seq, p.id, p.list_hash,"
+		" (SELECT count(*) FROM chain_purged c"
+		" WHERE c.purge_seq = p.chain_seq) FROM purges p",
+		-1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char want[CHAIN_HEX_LEN + 1];
@@ -335,12 +337,12 @@ int chain_verify(sqlite3 *db, struct chain_report *r, char *err,
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (load_live(db, "alert",
-		      "SELECT chain_seq, id, chain FROM alerts", &es) < 0 ||
-	    load_live(db, "triage",
-		      "SELECT chain_seq, id, chain FROM triage", &es) < 0 ||
-	    load_live(db, "purge",
-		      "SELECT chain_seq, id, chain FROM purges", &es) < 0)
+	if (load_live(db, "alert", "SELECT chain_seq, id, chain FROM alerts",
+		      &es) < 0 ||
+	    load_live(db, "triage", "SELECT chain_seq, id, chain FROM triage",
+		      &es) < 0 ||
+	    load_live(db, "purge", "SELECT chain_seq, id, chain FROM purges",
+		      &es) < 0)
 		goto out;
 	r->n_live = (int64_t)es.n;
 	if (load_purged(db, &es) < 0)

@@ -1021,7 +1021,8 @@ int store_seal(struct store *s, int64_t now_ms, char head_hex[65])
 	s->err[0] = '\0';
 	if (chain_head(s->db, &seq, head_hex) < 0)
 		return db_fail(s, "read chain head");
-	st = prep(s, "INSERT INTO seals (ts_ms, seq, head) VALUES (?1, ?2, ?3)");
+	st =
+	    prep(s, "INSERT INTO seals (ts_ms, seq, head) VALUES (?1, ?2, ?3)");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, now_ms);
@@ -1069,8 +1070,7 @@ static int purge_skeletons(struct store *s, int64_t cutoff_ms,
 }
 
 /* Deletes with one int64 bound; adds the number of rows to *n. */
-static int purge_delete(struct store *s, const char *sql, int64_t v,
-			int64_t *n)
+static int purge_delete(struct store *s, const char *sql, int64_t v, int64_t *n)
 {
 	sqlite3_stmt *st = prep(s, sql);
 	int rc;
@@ -1131,8 +1131,8 @@ static int purge_fn(struct store *s, const struct store_purge *p,
 			 "DELETE FROM triage WHERE alert_id IN"
 			 " (SELECT id FROM alerts WHERE ts_ms < ?1)",
 			 p->cutoff_ms, NULL) < 0 ||
-	    purge_delete(s, "DELETE FROM alerts WHERE ts_ms < ?1",
-			 p->cutoff_ms, NULL) < 0 ||
+	    purge_delete(s, "DELETE FROM alerts WHERE ts_ms < ?1", p->cutoff_ms,
+			 NULL) < 0 ||
 	    purge_delete(s, "DELETE FROM access_events WHERE ts_ms < ?1",
 			 p->cutoff_ms, &c->n_events) < 0 ||
 	    purge_delete(s, "DELETE FROM suppressions WHERE until_ms < ?1",

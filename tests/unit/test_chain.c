@@ -56,7 +56,8 @@ static struct alert make_alert(const struct rule *r, int i, char *ev,
 static void build_reference(void)
 {
 	static char *evidence[] = {"{\"n\":1}", "{\"n\":2}"};
-	struct rule r = {.id = "r-1", .title = "Bulk view", .level = LEVEL_HIGH};
+	struct rule r = {
+	    .id = "r-1", .title = "Bulk view", .level = LEVEL_HIGH};
 	char err[256], ev[128], head[65];
 	struct store *s = store_open(ref_path, err, sizeof(err));
 
@@ -71,8 +72,8 @@ static void build_reference(void)
 		CHECK_INT(store_add_alert(s, &a, 6), 0);
 		memcpy(ids[i], a.id, sizeof(ids[i]));
 		if (i % 4 == 0) {
-			struct store_triage t = {a.id, 7, "alice", "ack", NULL,
-						 "looking"};
+			struct store_triage t = {a.id,	7,    "alice",
+						 "ack", NULL, "looking"};
 			CHECK_INT(store_triage(s, &t), 1);
 		}
 	}
@@ -134,13 +135,17 @@ static int64_t tamper(char *sql, size_t size, char *want_ref)
 	strcpy(want_ref, ids[i]);
 	switch (rnd(6)) {
 	case 0:
-		snprintf(sql, size, "UPDATE alerts SET value = value + 1 "
-				    "WHERE id = '%s'", ids[i]);
+		snprintf(sql, size,
+			 "UPDATE alerts SET value = value + 1 "
+			 "WHERE id = '%s'",
+			 ids[i]);
 		return seq_i;
 	case 1:
-		snprintf(sql, size, "UPDATE evidence SET event_json = "
-				    "'{\"n\":9}' WHERE alert_id = '%s' AND "
-				    "seq = 1", ids[i]);
+		snprintf(sql, size,
+			 "UPDATE evidence SET event_json = "
+			 "'{\"n\":9}' WHERE alert_id = '%s' AND "
+			 "seq = 1",
+			 ids[i]);
 		return seq_i;
 	case 2:
 		want_ref[0] = '\0';
@@ -169,8 +174,10 @@ static int64_t tamper(char *sql, size_t size, char *want_ref)
 	default: /* the ack of alert 4k: change its note */
 		i = 4 * (int)rnd(N_ALERTS / 4);
 		snprintf(want_ref, 48, "%d", i / 4 + 1);
-		snprintf(sql, size, "UPDATE triage SET note = 'nothing' "
-				    "WHERE alert_id = '%s'", ids[i]);
+		snprintf(sql, size,
+			 "UPDATE triage SET note = 'nothing' "
+			 "WHERE alert_id = '%s'",
+			 ids[i]);
 		return i + 2 + (i + 3) / 4;
 	}
 }
@@ -221,9 +228,10 @@ static void test_intact_and_special_cases(void)
 	CHECK_STR(p.kind, "head");
 	/* a forged seal */
 	copy_file(ref_path, work_path);
-	exec_on(work_path, "UPDATE seals SET head = "
-			   "'1111111111111111111111111111111111111111111111111111"
-			   "111111111111'");
+	exec_on(work_path,
+		"UPDATE seals SET head = "
+		"'1111111111111111111111111111111111111111111111111111"
+		"111111111111'");
 	CHECK_INT(verify(&p), 1);
 	CHECK_STR(p.kind, "seal");
 }
@@ -266,8 +274,8 @@ static void test_suppressions(void)
 {
 	char err[256];
 	struct store *s = store_open(":memory:", err, sizeof(err));
-	struct store_suppression sp = {"r-1", "a1", 1000, 2000, 5, "alice",
-				       NULL, "fp"};
+	struct store_suppression sp = {"r-1", "a1",    1000, 2000,
+				       5,     "alice", NULL, "fp"};
 
 	CHECK(s != NULL);
 	if (s == NULL)
