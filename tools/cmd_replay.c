@@ -13,6 +13,9 @@
  * a capture of HTTP traffic (.pcap/.pcapng) with the route map of the
  * config's pcap input (see pcap_http.h); the JSON files, if any, are read
  * first.
+ *
+ * --keep-events (with --db) also retains every access event in the store's
+ * access_events table (agent timeline, customer view, blast radius).
  */
 #include "custos.h"
 
@@ -47,6 +50,7 @@ struct replay {
 	const char *config_path;
 	const char *db_path;
 	int quiet;
+	int keep_events; /* --keep-events: retain access events in the store */
 	struct config *config;
 	struct ruleset *rules;
 	struct fieldmap *field_map;
@@ -70,6 +74,8 @@ static void replay_usage(FILE *f)
 		   "  --config FILE  field map, lists and limits\n"
 		   "  --db FILE      also store alerts in this SQLite file\n"
 		   "  --quiet        no summary on stderr\n"
+		   "  --keep-events  also retain the access events in the "
+		   "--db store\n"
 		   "  --pcap FILE    also events from an HTTP capture "
 		   "(repeatable; route map:\n"
 		   "                 the config's pcap input)\n");
@@ -82,6 +88,7 @@ static int parse_args(struct replay *rp, int argc, char **argv)
 	    {"config", required_argument, 0, 'c'},
 	    {"db", required_argument, 0, 'd'},
 	    {"quiet", no_argument, 0, 'q'},
+	    {"keep-events", no_argument, 0, 'k'},
 	    {"pcap", required_argument, 0, 'p'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
@@ -105,6 +112,9 @@ static int parse_args(struct replay *rp, int argc, char **argv)
 		case 'q':
 			rp->quiet = 1;
 			break;
+		case 'k':
+			rp->keep_events = 1;
+			break;
 		case 'p':
 			if (rp->n_pcap_paths == MAX_RULE_PATHS) {
 				fprintf(stderr, "custos: too many --pcap\n");
@@ -120,7 +130,8 @@ static int parse_args(struct replay *rp, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc && rp->n_pcap_paths == 0) {
+	if ((optind >= argc && rp->n_pcap_paths == 0) ||
+	    (rp->keep_events && rp->db_path == NULL)) {
 		replay_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -190,6 +201,25 @@ fail:
 	rp->failed = 1;
 }
 
+/* --keep-events: the event joins the current store batch. */
+static void keep_event(struct replay *rp, const struct event *ev)
+{
+	if (!rp->keep_events || rp->store == NULL || rp->failed)
+		return;
+	if ((rp->n_in_batch == 0 && store_begin(rp->store) < 0) ||
+	    store_add_access_event(rp->store, ev) < 0) {
+		fprintf(stderr, "custos: %s: %s\n", rp->db_path,
+			store_errmsg(rp->store));
+		rp->failed = 1;
+		return;
+	}
+	if (++rp->n_in_batch >= STORE_BATCH) {
+		if (store_commit(rp->store) < 0)
+			rp->failed = 1;
+		rp->n_in_batch = 0;
+	}
+}
+
 static void on_alert(const struct alert *a, void *arg)
 {
 	struct replay *rp = arg;
@@ -254,6 +284,7 @@ static int replay_fd(struct replay *rp, int fd, const char *path,
 		}
 		ev.source =
 		    (struct event_source){"replay", path, line_no, offset};
+		keep_event(rp, &ev);
 		if (engine_process(rp->engine, &ev) < 0)
 			rp->failed = 1;
 	}
@@ -346,6 +377,7 @@ static int pcap_event(void *arg, const struct event *ev)
 {
 	struct replay *rp = arg;
 
+	keep_event(rp, ev);
 	if (engine_process(rp->engine, ev) < 0)
 		rp->failed = 1;
 	return 0;

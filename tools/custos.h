@@ -12,6 +12,14 @@
 int cmd_replay(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_customer(int argc, char **argv);
+int cmd_blast(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_pcap_events(int argc, char **argv);
 
 #endif

@@ -61,6 +61,35 @@
  *     input           TEXT PRIMARY KEY   input name
  *     blob            BLOB NOT NULL      opaque to the store
  *
+ * Schema version 3 adds the analyst side (see chain.h for the hash chain):
+ *
+ *   alerts            + assignee TEXT, chain_seq INTEGER, chain TEXT
+ *   triage            one row per analyst change, never updated
+ *     id INTEGER PRIMARY KEY, alert_id, ts_ms (wall clock of the change),
+ *     user (Unix user), action (ack|resolve|reopen|assign|comment),
+ *     value (new status for ack/resolve/reopen, assignee for assign,
+ *     "suppress rule/agent until" notes), note, chain_seq, chain
+ *     index triage_alert(alert_id, id)
+ *   suppressions      scoped false-positive suppressions
+ *     id, rule_id, agent, from_ms, until_ms (event time window that is
+ *     suppressed: [from_ms, until_ms)), created_ms, user, alert_id, note
+ *     index suppressions_key(rule_id, agent, until_ms)
+ *   access_events     bounded retention of recent access events (for the
+ *     agent timeline, the customer view and the blast radius): id, ts_ms,
+ *     agent, customer, action, object, ticket, team, source
+ *     ("input:path:line"); indexes on ts_ms, (agent, ts_ms),
+ *     (customer, ts_ms).  Retention: store_purge / `custos purge`.
+ *   chain_head        one row: seq, chain (hex) of the newest chain entry
+ *   chain_purged      skeletons of purged rows: seq, kind, ref, row_hash,
+ *                     chain, purge_seq
+ *   purges            purge markers (chained): id, ts_ms, cutoff_ms, user,
+ *                     n_alerts, n_triage, n_events, list_hash, chain_seq,
+ *                     chain
+ *   seals             id, ts_ms, seq, head: chain head copies, also sent
+ *                     to syslog by the daemon as an outside witness
+ *
+ * Opening a v1/v2 store chains its existing alerts once (rowid order).
+ *
  * Files: the store is created with mode 0640 (an existing file keeps its
  * mode); SQLite gives its -wal and -shm files the same mode.  The parent
  * directory is not created.
@@ -76,8 +105,10 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "chain.h"
+#include "event.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x63757374 /* "cust" */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -153,5 +184,76 @@ int store_position_put(struct store *s, const char *input, const void *blob,
 		       size_t blob_len);
 int store_position_get(struct store *s, const char *input, void **blob,
 		       size_t *blob_len);
+
+/* ---- analyst side (schema v3) ---- */
+
+/* The store's SQLite handle, for the analyst CLI's read-only queries
+ * (filters, reports).  Borrowed; valid until store_close(). */
+struct sqlite3 *store_sqlite(struct store *s);
+
+struct store_triage {
+	const char *alert_id; /* full id */
+	int64_t ts_ms;	      /* when (caller's wall clock) */
+	const char *user;     /* who: the Unix user */
+	const char *action;   /* ack|resolve|reopen|assign|comment */
+	const char *value;    /* assign: the assignee; else ignored */
+	const char *note;     /* may be NULL */
+};
+
+/* Records one triage change (chained) and applies it: ack/resolve/reopen
+ * set alerts.status to acked/resolved/open, assign sets alerts.assignee.
+ * Atomic (a savepoint).  Returns 1, 0 if there is no such alert, -1 on
+ * error (store_errmsg). */
+int store_triage(struct store *s, const struct store_triage *t);
+
+struct store_suppression {
+	const char *rule_id, *agent; /* the scope: both required */
+	int64_t from_ms, until_ms;   /* suppressed event times [from, until) */
+	int64_t created_ms;
+	const char *user, *alert_id, *note; /* alert_id, note may be NULL */
+};
+
+/* Adds a suppression.  Returns 0 or -1. */
+int store_suppress(struct store *s, const struct store_suppression *sp);
+
+/* Whether an alert of rule_id for agent at event time ts_ms is covered by
+ * a suppression: 1 yes, 0 no, -1 error.  The daemon calls it for each
+ * alert before its sinks (prepared statement, index lookup). */
+int store_suppressed(struct store *s, const char *rule_id, const char *agent,
+		     int64_t ts_ms);
+
+/* Retains one access event (its canonical agent, customer, action, object,
+ * ticket, team fields and source) in access_events.  Call inside the
+ * writer's batch transaction.  Returns 0 or -1. */
+int store_add_access_event(struct store *s, const struct event *ev);
+
+/* Records a seal of the current chain head at now_ms and copies the head
+ * (64 hex chars + NUL) to head_hex, for the daemon to send to syslog.
+ * Returns 0 or -1. */
+int store_seal(struct store *s, int64_t now_ms, char head_hex[65]);
+
+struct store_purge {
+	int64_t cutoff_ms;  /* remove alerts/events with ts_ms < cutoff */
+	int64_t now_ms;	    /* the purge marker's time */
+	int64_t max_events; /* also keep at most this many access events
+			       (newest); 0 = no count limit */
+	const char *user;
+};
+
+struct store_purge_counts {
+	int64_t n_alerts, n_triage, n_events, n_suppressions;
+};
+
+/* Deletes, in one transaction with PRAGMA secure_delete=ON, alerts (with
+ * evidence and triage) and access events older than cutoff_ms, expired
+ * suppressions, and access events beyond max_events; keeps the chain
+ * verifiable (skeletons + a chained purge marker, chain.h), then truncates
+ * the WAL.  Takes its own transaction.  Returns 0 or -1. */
+int store_purge(struct store *s, const struct store_purge *p,
+		struct store_purge_counts *c);
+
+/* Verifies the hash chain (chain_verify).  Returns 0 (see
+ * r->n_problems) or -1 on error. */
+int store_verify(struct store *s, struct chain_report *r);
 
 #endif

@@ -159,7 +159,7 @@ static void test_create_insert_reopen(void)
 	CHECK_INT(store_add_alert(s, &b, 4000), 0);
 	CHECK_INT(store_count_alerts(s), 3);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "2");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "3");
 	CHECK_STR(peek(p, "SELECT count(*) FROM evidence"), "6");
 }
 
@@ -289,14 +289,15 @@ static void test_migrate_v1(void)
 	if (s == NULL)
 		return;
 	CHECK_INT(store_schema_version(s), 1);
-	CHECK_INT(store_n_migrated(s), 1);
+	CHECK_INT(store_n_migrated(s), 2);
 	CHECK_INT(store_count_alerts(s), 1);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "2");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "3");
 	CHECK_STR(peek(p, "SELECT count(*) FROM sqlite_master WHERE name IN"
 			  " ('engine_state', 'input_position')"),
 		  "2");
 	CHECK_STR(peek(p, "SELECT id FROM alerts"), "0123");
+	CHECK_STR(peek(p, "SELECT chain_seq FROM alerts"), "1"); /* adopted */
 	s = store_open(p, err, sizeof(err));
 	CHECK(s != NULL && store_n_migrated(s) == 0);
 	store_close(s);
