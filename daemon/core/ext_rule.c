@@ -217,10 +217,10 @@ done:
 static int compile_baseline(const struct yaml_node *n, struct ext_rule *x,
 			    const struct rule_ctx *ctx, struct diag *d)
 {
-	static const char *const keys[] = {"of", "min_days", "z", "ratio",
-					   NULL};
+	static const char *const keys[] = {"of",    "min_days",    "z",
+					   "ratio", "consecutive", NULL};
 	const struct yaml_node *of;
-	double min_days = 10;
+	double min_days = 10, consecutive = 1;
 
 	x->bl_z = 3.5;
 	x->bl_ratio = 2;
@@ -240,7 +240,9 @@ static int compile_baseline(const struct yaml_node *n, struct ext_rule *x,
 	int rc = get_number(n, "min_days", &min_days, 1, EXT_MAX_DAYS, ctx, d);
 	rc |= get_number(n, "z", &x->bl_z, 0, 100, ctx, d);
 	rc |= get_number(n, "ratio", &x->bl_ratio, 0, 100, ctx, d);
+	rc |= get_number(n, "consecutive", &consecutive, 1, 7, ctx, d);
 	x->bl_min_days = (int)min_days;
+	x->bl_consecutive = (int)consecutive;
 	return rc;
 }
 
@@ -354,7 +356,8 @@ void ext_rule_dump(const struct ext_rule *x, FILE *f)
 			(long long)x->shift_margin_ms, x->shift_days,
 			x->shift_min_days);
 	if (x->baseline != EXT_BASELINE_NONE)
-		fprintf(f, " baseline=%d/%d/%a/%a", (int)x->baseline,
-			x->bl_min_days, x->bl_z, x->bl_ratio);
+		fprintf(f, " baseline=%d/%d/%d/%a/%a", (int)x->baseline,
+			x->bl_min_days, x->bl_consecutive, x->bl_z,
+			x->bl_ratio);
 	fputc('\n', f);
 }

@@ -24,7 +24,9 @@
  *       of: self              # distinct customers today exceed its own
  *       min_days: 10          # history (self: median + z * 1.4826 * MAD
  *       z: 3.5                # and ratio * median) or its team's
- *       ratio: 2              # (peers: p99 and ratio * median)
+ *       ratio: 2              # (peers: p99 and ratio * median; with
+ *       consecutive: 2        # `consecutive`, the agent's previous
+ *                             # active days were above p99 as well)
  *
  * Compilation is pure; errors go to the diag as file:line:column.  The
  * structure is plain data owned by the rule.
@@ -61,6 +63,7 @@ struct ext_rule {
 	int shift_days, shift_min_days;
 	enum ext_baseline_of baseline;
 	int bl_min_days;
+	int bl_consecutive; /* peers: active days in a row above */
 	double bl_z, bl_ratio;
 };
 

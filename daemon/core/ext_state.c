@@ -472,8 +472,9 @@ static size_t history(const struct agent *a, int64_t today, double *v,
 	return n;
 }
 
-/* The team's median and p99 of agent-days (cached per day). */
-static void team_stats(struct team *t, int64_t today)
+/* The team's median and p99 of agent-days (cached per day); needs
+ * min_samples agent-days. */
+static void team_stats(struct team *t, int64_t today, size_t min_samples)
 {
 	size_t cap = t->n * N_RING, n = 0;
 	double *v;
@@ -486,7 +487,7 @@ static void team_stats(struct team *t, int64_t today)
 		return;
 	for (size_t i = 0; i < t->n; i++)
 		n = history(t->members[i], today, v, cap, n);
-	if (n >= 20) {
+	if (n >= min_samples) {
 		t->median = ext_median(v, n);
 		t->p_hi = ext_quantile(v, n, 0.99);
 		t->ok = true;
@@ -530,13 +531,24 @@ static bool gate_baseline(const struct ext_rule *r, struct agent *a)
 	struct team *t = a->team;
 
 	if (t)
-		team_stats(t, a->day);
+		team_stats(t, a->day, (size_t)r->bl_min_days);
 	if (t && t->ok && team_busy(a, t))
 		return false;
 	if (r->baseline == EXT_BASELINE_SELF)
 		return gate_self(r, a);
-	return t && t->ok && (double)a->today.n > t->p_hi &&
-	       (double)a->today.n >= r->bl_ratio * t->median;
+	if (!(t && t->ok && (double)a->today.n > t->p_hi &&
+	      (double)a->today.n >= r->bl_ratio * t->median))
+		return false;
+	/* the previous consecutive - 1 active days (within a week) too */
+	for (int k = 1; k < r->bl_consecutive; k++) {
+		size_t i = a->n_ring;
+		if (i < (size_t)k)
+			return false;
+		const struct day_rec *d = &a->ring[i - (size_t)k];
+		if (d->day < a->day - 7 * k || (double)d->n <= t->p_hi)
+			return false;
+	}
+	return true;
 }
 
 bool ext_state_gate(struct ext_state *x, const struct rule *r,
