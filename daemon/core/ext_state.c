@@ -70,6 +70,7 @@ struct ext_state {
 	struct ext_map suppress; /* rule key NUL group key -> last alert */
 	struct ext_map dels;	 /* saved suppression entries removed */
 	int64_t ticket_window_ms, horizon_ms;
+	int64_t last_assign_ts; /* any agent's; INT64_MIN: none yet */
 	struct ext_state_stats st;
 	struct agent *cur;
 };
@@ -165,6 +166,7 @@ struct ext_state *ext_state_new(const struct ruleset *rs, size_t max_agents)
 	ext_map_init(&x->teams, max_agents);
 	ext_map_init(&x->suppress, MAX_SUPPRESS);
 	ext_map_init(&x->dels, MAX_SUPPRESS);
+	x->last_assign_ts = INT64_MIN;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		const struct ext_rule *r = rs->rules[i]->ext;
 		if (r && r->require_ticket &&
@@ -380,6 +382,8 @@ void ext_state_end(struct ext_state *x, const struct event *ev)
 	if (x->ticket_window_ms == 0 || cu == NULL || cu->kind == VALUE_NULL ||
 	    act == NULL || strcmp(act->value, "ticket_assign") != 0)
 		return;
+	if (ev->ts_ms > x->last_assign_ts)
+		x->last_assign_ts = ev->ts_ms;
 	struct ext_map_entry *en = ext_map_put(&a->tickets, cu->value,
 					       cu->value_len, &created, &full);
 	if (en == NULL && full) {
@@ -398,12 +402,17 @@ void ext_state_end(struct ext_state *x, const struct event *ev)
 
 /* ---- gates ---- */
 
-static bool gate_ticket(const struct agent *a, const struct ext_rule *r,
-			const struct event *ev)
+/* A stream without ticket assignments (none within the window, by any
+ * agent) cannot justify anything: the gate then stays closed rather than
+ * flag every access. */
+static bool gate_ticket(const struct ext_state *x, const struct agent *a,
+			const struct ext_rule *r, const struct event *ev)
 {
 	const struct event_field *cu = event_get(ev, FIELD_CUSTOMER);
 
-	if (cu == NULL || cu->kind == VALUE_NULL)
+	if (cu == NULL || cu->kind == VALUE_NULL ||
+	    x->last_assign_ts == INT64_MIN ||
+	    ev->ts_ms - x->last_assign_ts > r->ticket_window_ms)
 		return false;
 	const struct ext_map_entry *en =
 	    ext_map_find(&a->tickets, cu->value, cu->value_len);
@@ -566,7 +575,7 @@ bool ext_state_gate(struct ext_state *x, const struct rule *r,
 	if (xr->first_seen)
 		pass = gate_first_seen(x, a, xr, ev);
 	if (pass && xr->require_ticket)
-		pass = gate_ticket(a, xr, ev);
+		pass = gate_ticket(x, a, xr, ev);
 	if (pass && xr->off_shift)
 		pass = gate_off_shift(a, xr, ev);
 	if (pass && xr->baseline != EXT_BASELINE_NONE)
@@ -825,6 +834,11 @@ static int restore_agent(struct ext_state *x, struct codec_reader *r,
 	}
 	en->ptr = a;
 	a->flags = F_SAVED;
+	size_t i = 0;
+	const struct ext_map_entry *t;
+	while ((t = ext_map_next(&a->tickets, &i)) != NULL)
+		if (t->num > x->last_assign_ts)
+			x->last_assign_ts = t->num;
 	if (team)
 		set_team(x, a, team, team_len);
 	return 1;
@@ -874,6 +888,7 @@ void ext_state_transfer(struct ext_state *from, struct ext_state *to)
 	to->suppress = from->suppress;
 	to->dels = from->dels;
 	to->st = from->st;
+	to->last_assign_ts = from->last_assign_ts;
 	from->agents = tmp.agents;
 	from->teams = tmp.teams;
 	from->suppress = tmp.suppress;
