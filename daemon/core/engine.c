@@ -271,7 +271,7 @@ static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 	for (size_t j = 0; j < c->n_group_by; j++)
 		kv[j] = (struct alert_kv){c->group_by[j], g->values[j]};
 	size_t n_down = c->n_group_by + risk_kv(cs->rule, &kv[c->n_group_by],
-					      risk_buf, sizeof(risk_buf));
+						risk_buf, sizeof(risk_buf));
 	a.rule = cs->rule;
 	a.ts_ms = tr->ts_ms;
 	a.group = kv;

@@ -24,11 +24,20 @@ int ext_parse_duration(const char *s, int64_t *out_ms)
 	if (i == 0 || i + 1 != len)
 		return -1;
 	switch (s[i]) {
-	case 's': unit = 1000; break;
-	case 'm': unit = 60000; break;
-	case 'h': unit = 3600000; break;
-	case 'd': unit = 86400000; break;
-	default: return -1;
+	case 's':
+		unit = 1000;
+		break;
+	case 'm':
+		unit = 60000;
+		break;
+	case 'h':
+		unit = 3600000;
+		break;
+	case 'd':
+		unit = 86400000;
+		break;
+	default:
+		return -1;
 	}
 	if (v <= 0 || v > INT64_C(1) << 32)
 		return -1;
@@ -54,9 +63,9 @@ static int get_duration(const struct yaml_node *map, const char *key,
 	return 0;
 }
 
-static int get_number(const struct yaml_node *map, const char *key,
-		      double *out, double lo, double hi,
-		      const struct rule_ctx *ctx, struct diag *d)
+static int get_number(const struct yaml_node *map, const char *key, double *out,
+		      double lo, double hi, const struct rule_ctx *ctx,
+		      struct diag *d)
 {
 	const struct yaml_node *n = yamltree_get(map, key);
 	char *end = NULL;
@@ -181,8 +190,8 @@ static int compile_first_seen(const struct yaml_node *n, struct ext_rule *x,
 		x->n_fs_by = i + 1;
 		if (x->fs_by[i] == NULL)
 			return -1;
-		x->fs_ids[i] = fieldtab_intern(ctx->fields, f->scalar,
-					       strlen(f->scalar));
+		x->fs_ids[i] =
+		    fieldtab_intern(ctx->fields, f->scalar, strlen(f->scalar));
 	}
 	return rc;
 }
@@ -217,7 +226,7 @@ done:
 static int compile_baseline(const struct yaml_node *n, struct ext_rule *x,
 			    const struct rule_ctx *ctx, struct diag *d)
 {
-	static const char *const keys[] = {"of",    "min_days",    "z",
+	static const char *const keys[] = {"of",    "min_days",	   "z",
 					   "ratio", "consecutive", NULL};
 	const struct yaml_node *of;
 	double min_days = 10, consecutive = 1;
@@ -300,9 +309,9 @@ struct ext_rule *ext_rule_compile(const struct yaml_node *node,
 				  const struct rule *r,
 				  const struct rule_ctx *ctx, struct diag *d)
 {
-	static const char *const keys[] = {"suppress", "risk", "require_ticket",
-					   "first_seen", "off_shift",
-					   "baseline", "watchlists", NULL};
+	static const char *const keys[] = {
+	    "suppress",	 "risk",     "require_ticket", "first_seen",
+	    "off_shift", "baseline", "watchlists",     NULL};
 	struct ext_rule *x;
 	int rc = 0;
 
@@ -345,8 +354,7 @@ void ext_rule_dump(const struct ext_rule *x, FILE *f)
 		fprintf(f, " require_ticket=%lld",
 			(long long)x->ticket_window_ms);
 	if (x->first_seen) {
-		fprintf(f, " first_seen=%lld/%lld",
-			(long long)x->fs_horizon_ms,
+		fprintf(f, " first_seen=%lld/%lld", (long long)x->fs_horizon_ms,
 			(long long)x->fs_min_history_ms);
 		for (size_t i = 0; i < x->n_fs_by; i++)
 			fprintf(f, ",%zu:%s", strlen(x->fs_by[i]), x->fs_by[i]);

@@ -42,7 +42,11 @@
 #include "rules.h"
 #include "yamltree.h"
 
-enum ext_baseline_of { EXT_BASELINE_NONE, EXT_BASELINE_SELF, EXT_BASELINE_PEERS };
+enum ext_baseline_of {
+	EXT_BASELINE_NONE,
+	EXT_BASELINE_SELF,
+	EXT_BASELINE_PEERS
+};
 
 #define EXT_MAX_BY 4
 #define EXT_MAX_DAYS 60

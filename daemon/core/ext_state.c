@@ -218,8 +218,8 @@ static void team_join(struct ext_state *x, struct agent *a, const char *name,
 		      size_t len)
 {
 	int created, full;
-	struct ext_map_entry *en = ext_map_put(&x->teams, name, len, &created,
-					       &full);
+	struct ext_map_entry *en =
+	    ext_map_put(&x->teams, name, len, &created, &full);
 	struct team *t;
 
 	if (en == NULL) {
@@ -308,8 +308,8 @@ static void roll_day(struct ext_state *x, struct agent *a, int64_t day,
 static struct agent *get_agent(struct ext_state *x, const char *id, size_t len)
 {
 	int created, full;
-	struct ext_map_entry *en = ext_map_put(&x->agents, id, len, &created,
-					       &full);
+	struct ext_map_entry *en =
+	    ext_map_put(&x->agents, id, len, &created, &full);
 
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
@@ -384,8 +384,8 @@ void ext_state_end(struct ext_state *x, const struct event *ev)
 		return;
 	if (ev->ts_ms > x->last_assign_ts)
 		x->last_assign_ts = ev->ts_ms;
-	struct ext_map_entry *en = ext_map_put(&a->tickets, cu->value,
-					       cu->value_len, &created, &full);
+	struct ext_map_entry *en =
+	    ext_map_put(&a->tickets, cu->value, cu->value_len, &created, &full);
 	if (en == NULL && full) {
 		int64_t cut = ev->ts_ms - x->ticket_window_ms;
 		ext_map_sweep(&a->tickets, expired_before, &cut);
@@ -436,8 +436,8 @@ static bool gate_first_seen(struct ext_state *x, struct agent *a,
 			return false; /* too long to be a category */
 		at += (size_t)n;
 	}
-	struct ext_map_entry *en = ext_map_put(&a->seen, key, at, &created,
-					       &full);
+	struct ext_map_entry *en =
+	    ext_map_put(&a->seen, key, at, &created, &full);
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
 		return false;
@@ -529,8 +529,8 @@ static bool gate_self(const struct ext_rule *r, struct agent *a)
 		a->self_ok = n >= (size_t)r->bl_min_days;
 		double med = ext_median(v, n);
 		double mad = ext_mad(v, n, med);
-		a->self_thr = fmax(med + r->bl_z * 1.4826 * mad,
-				   r->bl_ratio * med);
+		a->self_thr =
+		    fmax(med + r->bl_z * 1.4826 * mad, r->bl_ratio * med);
 	}
 	return a->self_ok && (double)a->today.n > a->self_thr;
 }
@@ -739,8 +739,7 @@ static int save_suppress(struct ext_state *x, bool all, engine_state_fn fn,
 	return 0;
 }
 
-int ext_state_save(struct ext_state *x, bool all, engine_state_fn fn,
-		   void *arg)
+int ext_state_save(struct ext_state *x, bool all, engine_state_fn fn, void *arg)
 {
 	size_t i = 0;
 	struct ext_map_entry *en;

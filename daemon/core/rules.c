@@ -350,8 +350,8 @@ static int read_attributes(const struct yaml_node *doc, struct rule *r,
  * watchlist rules loads without a configuration. */
 static int declare_lists(struct ruleset *rs, const struct yaml_node *doc)
 {
-	const struct yaml_node *w = yamltree_get(yamltree_get(doc, "custos"),
-						 "watchlists");
+	const struct yaml_node *w =
+	    yamltree_get(yamltree_get(doc, "custos"), "watchlists");
 	struct rule_lists *l = &rs->lists;
 
 	for (size_t i = 0; w && w->kind == YAML_SEQUENCE && i < w->n_items;
@@ -362,13 +362,13 @@ static int declare_lists(struct ruleset *rs, const struct yaml_node *doc)
 			known = strcmp(l->names[k], n->scalar) == 0;
 		if (known)
 			continue;
-		char **names = realloc(l->names, (l->n_lists + 1) *
-						     sizeof(*names));
+		char **names =
+		    realloc(l->names, (l->n_lists + 1) * sizeof(*names));
 		if (names == NULL)
 			return -1;
 		l->names = names;
-		char ***values = realloc(l->values, (l->n_lists + 1) *
-							sizeof(*values));
+		char ***values =
+		    realloc(l->values, (l->n_lists + 1) * sizeof(*values));
 		if (values == NULL)
 			return -1;
 		l->values = values;

@@ -238,7 +238,8 @@ static void test_require_ticket(void)
 	/* no assignment in the stream yet: nothing can be judged */
 	feed(e, rs, T0, "agent=a action=view customer=C0");
 	CHECK_INT((int)n_alerts, 0);
-	feed(e, rs, T0 + 10, "agent=a action=ticket_assign customer=C1 ticket=T1");
+	feed(e, rs, T0 + 10,
+	     "agent=a action=ticket_assign customer=C1 ticket=T1");
 	feed(e, rs, T0 + 20, "agent=a action=view customer=C1 ticket=T1");
 	CHECK_INT((int)n_alerts, 0);
 	/* a colleague's ticket id does not justify */
@@ -250,7 +251,8 @@ static void test_require_ticket(void)
 	/* the assignment expires after 24 h */
 	feed(e, rs, T0 + 10 + 24 * H, "agent=a action=view customer=C1");
 	CHECK_INT((int)n_alerts, 2);
-	feed(e, rs, T0 + 11 + 24 * H, "agent=c action=ticket_assign customer=C9");
+	feed(e, rs, T0 + 11 + 24 * H,
+	     "agent=c action=ticket_assign customer=C9");
 	feed(e, rs, T0 + 12 + 24 * H, "agent=a action=view customer=C1");
 	CHECK_INT((int)n_alerts, 3);
 	engine_free(e);
@@ -286,17 +288,17 @@ static void test_suppress(void)
 
 static void test_first_seen(void)
 {
-	struct ruleset *rs = load(
-	    "title: F\ndetection:\n  sel:\n    action: export\n"
-	    "  condition: sel\ncustos:\n  first_seen:\n    by: [action]\n"
-	    "    horizon: 30d\n    min_history: 7d\n");
+	struct ruleset *rs =
+	    load("title: F\ndetection:\n  sel:\n    action: export\n"
+		 "  condition: sel\ncustos:\n  first_seen:\n    by: [action]\n"
+		 "    horizon: 30d\n    min_history: 7d\n");
 	struct engine *e = start(rs, NULL);
 
 	feed(e, rs, T0, "agent=a action=view");
 	feed(e, rs, T0 + 3 * DAY, "agent=a action=export"); /* too early */
 	feed(e, rs, T0, "agent=b action=view");
 	feed(e, rs, T0 + 8 * DAY, "agent=b action=export");
-	feed(e, rs, T0 + 9 * DAY, "agent=b action=export"); /* seen */
+	feed(e, rs, T0 + 9 * DAY, "agent=b action=export");  /* seen */
 	feed(e, rs, T0 + 12 * DAY, "agent=a action=export"); /* seen */
 	CHECK_INT((int)n_alerts, 1);
 	CHECK_ALERT(0, "F", T0 + 8 * DAY, "", 1);
@@ -319,7 +321,8 @@ static void test_off_shift(void)
 
 	for (int d = 0; d < 5; d++) /* worked 09:00-17:00 */
 		for (int h = 9; h < 17; h++)
-			feed(e, rs, T0 + d * DAY + h * H, "agent=a action=login");
+			feed(e, rs, T0 + d * DAY + h * H,
+			     "agent=a action=login");
 	feed(e, rs, T0 + 5 * DAY + 8 * H + 10 * 60, "agent=a action=view");
 	CHECK_INT((int)n_alerts, 0); /* 08:10: within the margin */
 	feed(e, rs, T0 + 5 * DAY + 21 * H, "agent=a action=view");
@@ -414,10 +417,10 @@ static int save_fn(void *arg, const char *rule_key, const void *gk,
 
 static void test_save_restore(void)
 {
-	struct ruleset *rs = load(
-	    UNJUST "---\ntitle: C\ncorrelation:\n  type: event_count\n"
-		   "  rules: [u]\n  group-by: [agent]\n  timespan: 1h\n"
-		   "  condition:\n    gte: 1\ncustos:\n  suppress: 4h\n");
+	struct ruleset *rs =
+	    load(UNJUST "---\ntitle: C\ncorrelation:\n  type: event_count\n"
+			"  rules: [u]\n  group-by: [agent]\n  timespan: 1h\n"
+			"  condition:\n    gte: 1\ncustos:\n  suppress: 4h\n");
 	struct engine *e = start(rs, NULL);
 
 	feed(e, rs, T0, "agent=a action=ticket_assign customer=C1");
