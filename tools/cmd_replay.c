@@ -371,6 +371,12 @@ static void print_summary(const struct replay *rp)
 			(unsigned long long)st.n_groups_evicted,
 			(unsigned long long)st.n_window_overflow,
 			(unsigned long long)st.n_distinct_overflow);
+	if (st.n_ext_cap_hits || st.n_suppressed)
+		fprintf(stderr,
+			"custos: extensions: %llu alerts suppressed, %llu "
+			"state bound hits\n",
+			(unsigned long long)st.n_suppressed,
+			(unsigned long long)st.n_ext_cap_hits);
 }
 
 static int pcap_event(void *arg, const struct event *ev)

@@ -48,6 +48,8 @@
 #include "correlation.h"
 #include "detection.h"
 #include "engine_int.h"
+#include "ext_rule.h"
+#include "ext_state.h"
 #include "window.h"
 
 #include <errno.h>
@@ -134,6 +136,11 @@ struct engine *engine_new(const struct ruleset *rs,
 	for (size_t i = 0; i < rs->n_rules; i++)
 		if (rs->rules[i]->kind == RULE_CORRELATION)
 			corr_init(e, &e->corr[i], rs->rules[i]);
+	if (ext_state_needed(rs) &&
+	    (e->ext = ext_state_new(rs, e->lim.max_groups)) == NULL) {
+		engine_free(e);
+		return NULL;
+	}
 	if (engine_rule_keys_compute(e) < 0) {
 		engine_free(e);
 		return NULL;
@@ -149,6 +156,7 @@ void engine_free(struct engine *e)
 		if (e->corr[i].c)
 			window_groups_clear(&e->corr[i].groups);
 	engine_state_free(e);
+	ext_state_free(e->ext);
 	free(e->corr);
 	free(e->hits);
 	free(e->key);
@@ -232,6 +240,18 @@ static void emit(struct engine *e, struct alert *a)
 		e->on_alert(a, e->arg);
 }
 
+/* The `custos.risk` value a rule's alerts carry downstream (value_sum
+ * correlations read it like a group value); 0 or 1 kv written. */
+static size_t risk_kv(const struct rule *r, struct alert_kv *kv, char *buf,
+		      size_t size)
+{
+	if (r->ext == NULL || !r->ext->has_risk)
+		return 0;
+	snprintf(buf, size, "%.15g", r->ext->risk);
+	*kv = (struct alert_kv){"custos.risk", buf};
+	return 1;
+}
+
 /* Raises the alert of a correlation group and feeds it downstream. */
 static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 		const struct trigger *tr, double v)
@@ -241,6 +261,7 @@ static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 	struct alert_kv *kv = calloc(c->n_group_by + 1, sizeof(*kv));
 	char **evidence = calloc(n_ev + 1, sizeof(*evidence));
 	struct alert a = {0};
+	char risk_buf[32];
 	int rc = 0;
 
 	if (kv == NULL || evidence == NULL) {
@@ -249,6 +270,8 @@ static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 	}
 	for (size_t j = 0; j < c->n_group_by; j++)
 		kv[j] = (struct alert_kv){c->group_by[j], g->values[j]};
+	size_t n_down = c->n_group_by + risk_kv(cs->rule, &kv[c->n_group_by],
+						risk_buf, sizeof(risk_buf));
 	a.rule = cs->rule;
 	a.ts_ms = tr->ts_ms;
 	a.group = kv;
@@ -264,9 +287,9 @@ static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 	a.n_evidence_total = window_count(&g->win);
 	e->hits[cs->rule->index]++;
 	emit(e, &a);
-	struct corr_input in = {cs->rule,  tr->ts_ms, tr->ev,	 kv,
-				a.n_group, tr->json,  tr->input, tr->path,
-				tr->line,  tr->offset};
+	struct corr_input in = {cs->rule, tr->ts_ms, tr->ev,	kv,
+				n_down,	  tr->json,  tr->input, tr->path,
+				tr->line, tr->offset};
 	rc = feed(e, cs->rule, &in);
 done:
 	free(kv);
@@ -439,6 +462,18 @@ static struct window_group *add_input(struct engine *e, struct corr_state *cs,
 	return g;
 }
 
+/* custos.suppress: the group alerted less than `suppress` ago. */
+static bool suppressed(struct engine *e, const struct corr_state *cs,
+		       const struct window_group *g, int64_t ts)
+{
+	const struct ext_rule *x = cs->rule->ext;
+
+	if (x == NULL || x->suppress_ms == 0 || e->ext == NULL)
+		return false;
+	return ext_state_suppressed(e->ext, e->rule_keys[cs->rule->index],
+				    g->key, g->key_len, ts, x->suppress_ms);
+}
+
 static int corr_feed(struct engine *e, struct corr_state *cs,
 		     const struct corr_input *in)
 {
@@ -468,7 +503,10 @@ static int corr_feed(struct engine *e, struct corr_state *cs,
 		return 0;
 	struct trigger tr = {in->ts_ms,	   in->ev,   json,	in->src_input,
 			     in->src_path, in->line, in->offset};
-	rc = fire(e, cs, g, &tr, v);
+	if (suppressed(e, cs, g, in->ts_ms))
+		e->stats.n_suppressed++;
+	else
+		rc = fire(e, cs, g, &tr, v);
 	window_groups_remove(&cs->groups, g);
 	return rc;
 }
@@ -528,13 +566,18 @@ static int match_detections(struct engine *e, const struct event *ev)
 		if (r->kind != RULE_DETECTION ||
 		    !detection_match(r->detection, ev))
 			continue;
+		if (r->ext && e->ext && !ext_state_gate(e->ext, r, ev))
+			continue;
 		e->stats.n_detection_matches++;
 		e->hits[i]++;
+		struct alert_kv risk;
+		char risk_buf[32];
+		size_t n_risk = risk_kv(r, &risk, risk_buf, sizeof(risk_buf));
 		struct corr_input in = {r,
 					ev->ts_ms,
 					ev,
-					NULL,
-					0,
+					n_risk ? &risk : NULL,
+					n_risk,
 					NULL,
 					ev->source.input,
 					ev->source.path,
@@ -574,8 +617,12 @@ int engine_process(struct engine *e, const struct event *ev)
 		rc = -1;
 	e->ev = ev;
 	e->ev_json = NULL;
+	if (e->ext)
+		ext_state_begin(e->ext, ev);
 	if (match_detections(e, ev) < 0)
 		rc = -1;
+	if (e->ext)
+		ext_state_end(e->ext, ev);
 	free(e->ev_json);
 	e->ev_json = NULL;
 	e->ev = NULL;
@@ -593,6 +640,11 @@ void engine_finish(struct engine *e)
 void engine_get_stats(const struct engine *e, struct engine_stats *out)
 {
 	*out = e->stats;
+	if (e->ext) {
+		struct ext_state_stats xs;
+		ext_state_get_stats(e->ext, &xs);
+		out->n_ext_cap_hits = xs.n_cap_hits;
+	}
 	out->n_groups = 0;
 	for (size_t i = 0; i < e->rs->n_rules; i++)
 		if (e->corr[i].c)

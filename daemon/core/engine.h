@@ -49,6 +49,9 @@ struct engine_stats {
 	uint64_t n_nomem;	      /* allocation failures (an event then
 					 is only partly evaluated) */
 	uint64_t n_state_rejected;    /* saved state blobs refused */
+	uint64_t n_ext_cap_hits;      /* a bound of the custos extensions'
+					 state refused an entry */
+	uint64_t n_suppressed;	      /* alerts withheld by custos.suppress */
 };
 
 /* Called for every alert.  The alert is valid only during the call; the

@@ -58,6 +58,8 @@ struct engine {
 	struct window_group *dirty_head, *dirty_tail;
 	struct state_del *dels;
 	size_t n_dels, cap_dels;
+	/* custos rule extensions (ext_state.h); NULL when no rule has any */
+	struct ext_state *ext;
 };
 
 /* Appends "<len>:<bytes>" to the group key scratch at *at (engine.c). */

@@ -23,6 +23,8 @@
 
 #include "correlation.h"
 #include "detection.h"
+#include "ext_rule.h"
+#include "ext_state.h"
 #include "state_codec.h"
 
 #include <openssl/sha.h>
@@ -79,6 +81,7 @@ static char *rule_key_make(const struct engine *e, const struct rule *r)
 		detection_dump(r->detection, e->rs->fields, f);
 	else if (r->kind == RULE_CORRELATION && r->correlation)
 		dump_correlation(e, r, f);
+	ext_rule_dump(r->ext, f); /* nothing for plain Sigma rules */
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -316,6 +319,8 @@ int engine_save_all(struct engine *e, engine_state_fn fn, void *arg)
 				return -1;
 		}
 	}
+	if (e->ext && ext_state_save(e->ext, true, fn, arg) < 0)
+		return -1;
 	if (emit_scalars(e, fn, arg) < 0)
 		return -1;
 	mark_all_saved(e);
@@ -332,6 +337,8 @@ int engine_save_changes(struct engine *e, engine_state_fn fn, void *arg)
 	for (struct window_group *g = e->dirty_head; g; g = g->dirty_next)
 		if (emit_group(e, &e->corr[g->owner], g, fn, arg) < 0)
 			return -1;
+	if (e->ext && ext_state_save(e->ext, false, fn, arg) < 0)
+		return -1;
 	if (emit_scalars(e, fn, arg) < 0)
 		return -1;
 	mark_saved(e);
@@ -439,6 +446,13 @@ int engine_restore_group(struct engine *e, const char *rule_key,
 	e->tracking = true;
 	if (rule_key == NULL || (group_key == NULL && group_key_len > 0))
 		goto done;
+	if (strncmp(rule_key, EXT_STATE_PREFIX, strlen(EXT_STATE_PREFIX)) ==
+	    0) {
+		rc = e->ext ? ext_state_restore(e->ext, rule_key, group_key,
+						group_key_len, blob, blob_len)
+			    : 0;
+		goto done;
+	}
 	int i = rule_key[0] ? find_rule(e, rule_key) : -1;
 	if (rule_key[0] && i < 0)
 		return 0;
@@ -665,5 +679,7 @@ int engine_transfer(struct engine *from, struct engine *to)
 		from->dirty_head = from->dirty_tail = NULL;
 	}
 	transfer_scalars(to, from);
+	if (from->ext && to->ext)
+		ext_state_transfer(from->ext, to->ext);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "correlation.h"
 #include "detection.h"
+#include "ext_rule.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -83,6 +84,7 @@ static void rule_free(struct rule *r)
 	free(r->tags);
 	detection_free(r->detection);
 	correlation_free(r->correlation);
+	ext_rule_free(r->ext);
 	free(r->consumers);
 	free(r);
 }
@@ -342,6 +344,46 @@ static int read_attributes(const struct yaml_node *doc, struct rule *r,
 	return rc;
 }
 
+/* custos.watchlists: [NAME...] declares the expand lists a rule uses; a
+ * list the configuration does not define becomes an empty list (the rule
+ * then matches nothing) instead of an error, so a rule pack with
+ * watchlist rules loads without a configuration. */
+static int declare_lists(struct ruleset *rs, const struct yaml_node *doc)
+{
+	const struct yaml_node *w =
+	    yamltree_get(yamltree_get(doc, "custos"), "watchlists");
+	struct rule_lists *l = &rs->lists;
+
+	for (size_t i = 0; w && w->kind == YAML_SEQUENCE && i < w->n_items;
+	     i++) {
+		const struct yaml_node *n = w->items[i];
+		bool known = n->kind != YAML_SCALAR;
+		for (size_t k = 0; !known && k < l->n_lists; k++)
+			known = strcmp(l->names[k], n->scalar) == 0;
+		if (known)
+			continue;
+		char **names =
+		    realloc(l->names, (l->n_lists + 1) * sizeof(*names));
+		if (names == NULL)
+			return -1;
+		l->names = names;
+		char ***values =
+		    realloc(l->values, (l->n_lists + 1) * sizeof(*values));
+		if (values == NULL)
+			return -1;
+		l->values = values;
+		names[l->n_lists] = strdup(n->scalar);
+		values[l->n_lists] = calloc(1, sizeof(char *));
+		if (!names[l->n_lists] || !values[l->n_lists]) {
+			free(names[l->n_lists]);
+			free(values[l->n_lists]);
+			return -1;
+		}
+		l->n_lists++;
+	}
+	return 0;
+}
+
 /* Compiles one YAML document into a rule and adds it to the set. */
 static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 			    const char *file, struct diag *d)
@@ -369,6 +411,10 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	r->kind = det ? RULE_DETECTION : RULE_CORRELATION;
+	if (declare_lists(rs, doc) < 0) {
+		free(r);
+		return -1;
+	}
 	r->file = file;
 	r->line = doc->line;
 	r->column = doc->column;
@@ -377,6 +423,9 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 		r->detection = detection_compile(det, &ctx, d);
 	else
 		r->correlation = correlation_compile(corr, &ctx, d);
+	const struct yaml_node *ext = yamltree_get(doc, "custos");
+	if (ext)
+		r->ext = ext_rule_compile(ext, r, &ctx, d);
 	if (diag_count(d) != n_before || (!r->detection && !r->correlation) ||
 	    add_rule(rs, r) < 0) {
 		if (diag_count(d) == n_before)

@@ -48,6 +48,7 @@ enum rule_kind { RULE_DETECTION, RULE_CORRELATION };
 
 struct detection;   /* detection.h */
 struct correlation; /* correlation.h */
+struct ext_rule;    /* ext_rule.h */
 
 struct rule {
 	enum rule_kind kind;
@@ -69,6 +70,8 @@ struct rule {
 	/* correlations that consume this rule's matches, filled by resolve */
 	struct rule **consumers;
 	size_t n_consumers;
+	/* the `custos:` extensions (ext_rule.h); NULL for plain Sigma */
+	struct ext_rule *ext;
 };
 
 /* Named value lists for the `expand` modifier (%name% placeholders), from

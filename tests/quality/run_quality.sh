@@ -15,8 +15,16 @@ root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Patterns the shipped rules detect today (each must be detected).
-COVERED=bulk_export,breadth_burst,no_ticket,id_harvest,denied_burst
+# Patterns the shipped rules detect (each must be detected).  Not yet:
+# never_exporter (its day-5 export comes before the 10 days of history the
+# first-export rule needs; an agent directory with roles would catch it)
+# and first_id_doc (same, 10 days).  vip_no_ticket and decoy need the
+# watchlists (--config); every other pattern is found from the log alone.
+LOG_ONLY=no_ticket,breadth_day,breadth_burst,self_baseline,peer_outlier
+LOG_ONLY=$LOG_ONLY,bulk_export,export_sum,id_harvest,sensitive_no_ticket
+LOG_ONLY=$LOG_ONLY,off_shift,sequential_ids,search_then_view,denied_burst
+LOG_ONLY=$LOG_ONLY,first_export,coordinated,many_agents_one_customer
+COVERED=$LOG_ONLY,vip_no_ticket,decoy
 
 # False positives per 1,000 agent-days allowed for the rules behind COVERED
 # (the goal: at most 1).  The ID-document rule exempts the verification
@@ -27,7 +35,11 @@ FP_BOUNDS=(
 	"Agent opened five or more customers without a ticket in a day=1"
 	"Repeated denied accesses by one agent=1"
 	"Agent opened more than ten ID documents in a day=1"
+	"Agent above its peers' daily customers=1"
+	"First export by an agent=1"
 )
+# and all rules together
+MAX_FP=1
 
 start=$(date +%s)
 if ! python3 "$root/tools/custos-gen" --agents 300 --days 16 \
@@ -45,9 +57,18 @@ for b in "${FP_BOUNDS[@]}"; do bounds+=(--max-fp-rule "$b"); done
 python3 "$root/tools/detection-quality" --custos "$custos" \
 	--rules "$root/rules" --config "$tmp/lists.yaml" \
 	--labels "$tmp/labels.jsonl" --directory "$tmp/agents.csv" \
-	--require "$COVERED" "${bounds[@]}" --json "$tmp/summary.json" \
-	"$tmp/access.jsonl"
+	--require "$COVERED" "${bounds[@]}" --max-fp-per-1000 "$MAX_FP" \
+	--json "$tmp/summary.json" "$tmp/access.jsonl"
 rc=$?
+echo "--- the log alone (no configuration: no watchlists) ---"
+: >"$tmp/empty.yaml"
+python3 "$root/tools/detection-quality" --custos "$custos" \
+	--rules "$root/rules" --config "$tmp/empty.yaml" \
+	--labels "$tmp/labels.jsonl" --directory "$tmp/agents.csv" \
+	--require "$LOG_ONLY" --max-fp-per-1000 "$MAX_FP" \
+	"$tmp/access.jsonl" | grep -E '^(recall|alerts):'
+rc2=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] && rc=$rc2
 echo "covered patterns: $COVERED"
 echo "total $(($(date +%s) - start)) s"
 if [ "$rc" -ne 0 ]; then

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Writes the rule fixtures tests/rules/<rule>/{fire,quiet}.jsonl (and
+config.yaml where a rule needs lists).  Each pair differs only in what the
+rule is about; run_rule_fixtures.sh checks the rule fires on fire.jsonl and
+not on quiet.jsonl.  Re-run after changing a fixture: python3 make_fixtures.py
+"""
+import json, os
+
+T0 = 1742198400  # 2025-03-17T08:00:00Z
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def ev(t, agent, action, **kw):
+    import datetime
+    ts = datetime.datetime.fromtimestamp(T0 + t, datetime.timezone.utc)
+    e = {"ts": ts.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "agent": agent,
+         "team": kw.pop("team", "mnl-general-1"), "action": action}
+    e.update(kw)
+    return e
+
+
+def background():
+    # another agent's ticket work: the stream carries assignments
+    return [ev(0, "z", "ticket_assign", customer="C900", ticket="T900")]
+
+
+def write(rule, title, fire, quiet, config=None):
+    d = os.path.join(here, rule)
+    os.makedirs(d, exist_ok=True)
+    for name, evs in (("fire", fire), ("quiet", quiet)):
+        evs = sorted(background() + evs, key=lambda e: e["ts"])
+        with open(os.path.join(d, name + ".jsonl"), "w") as f:
+            for e in evs:
+                f.write(json.dumps(e) + "\n")
+    with open(os.path.join(d, "title"), "w") as f:
+        f.write(title + "\n")
+    if config:
+        with open(os.path.join(d, "config.yaml"), "w") as f:
+            f.write(config)
+
+
+def views(agent, customers, t=60, step=60, **kw):
+    return [ev(t + i * step, agent, "view", object="profile", customer=c,
+               **kw) for i, c in enumerate(customers)]
+
+
+def assigns(agent, customers, t=10):
+    return [ev(t, agent, "ticket_assign", customer=c, ticket="T" + c)
+            for c in customers]
+
+
+cs = ["C%03d" % i for i in range(200)]
+
+write("no_ticket_day",
+      "Agent opened five or more customers without a ticket in a day",
+      views("a", cs[:5], ticket="T900"),  # a colleague's ticket id
+      assigns("a", cs[:5]) + views("a", cs[:5]))
+write("breadth_burst", "Agent opened many distinct customers within an hour",
+      assigns("a", cs[:40]) + views("a", cs[:40], step=30),
+      assigns("a", cs[:39]) + views("a", cs[:39], step=30))
+write("breadth_day", "Agent opened more than 150 distinct customers in a day",
+      assigns("a", cs[:151]) + views("a", cs[:151], step=300),
+      assigns("a", cs[:150]) + views("a", cs[:150], step=300))
+write("bulk_export", "Bulk export of customer data",
+      [ev(60, "a", "export", object="report", rows=2001)],
+      [ev(60, "a", "export", object="report", rows=2000)])
+write("export_sum", "Agent exported more than 3,000 rows in a day",
+      [ev(60 + i * 3600, "a", "export", object="report", rows=800)
+       for i in range(4)],
+      [ev(60 + i * 3600, "a", "export", object="report", rows=750)
+       for i in range(4)])
+write("sensitive_no_ticket", "Sensitive records opened without a ticket",
+      [ev(60 + i, "a", "view", object="id_document", customer=c)
+       for i, c in enumerate(cs[:2])],
+      assigns("a", cs[:2]) +
+      [ev(60 + i, "a", "view", object="id_document", customer=c)
+       for i, c in enumerate(cs[:2])])
+write("many_agents_one_customer",
+      "One customer opened without a ticket by many agents in a day",
+      [ev(60 + i * 600, "a%d" % i, "view", object="profile", customer="C7")
+       for i in range(4)],
+      [ev(60 + i * 600, "a%d" % i, "view", object="profile", customer="C7")
+       for i in range(3)])
+write("denied_burst", "Repeated denied accesses by one agent",
+      [ev(60 + i * 60, "a", "view", object="bank_account", customer=c,
+          outcome="denied") for i, c in enumerate(cs[:5])],
+      [ev(60 + i * 60, "a", "view", object="bank_account", customer=c,
+          outcome="denied") for i, c in enumerate(cs[:4])])
+lists = "lists:\n  vip_customers: [C001]\n  decoy_customers: [C666]\n"
+write("decoy_access", "Decoy customer record opened",
+      views("a", ["C666"], ticket="T900"), views("a", ["C665"]), lists)
+write("vip_no_ticket", "VIP customer opened without a ticket",
+      views("a", ["C001"]), assigns("a", ["C001"]) + views("a", ["C001"]),
+      lists)

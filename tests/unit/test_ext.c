@@ -1,0 +1,507 @@
+/*
+ * test_ext: the custos rule extensions (ext_rule, ext_state, ext_map)
+ * through the engine: rules from YAML text, hand-built events, the exact
+ * alerts raised: require_ticket, suppress, first_seen, off_shift, the
+ * self baseline, risk accumulation, state save/restore, lint errors.
+ */
+#include "check.h"
+#include "engine.h"
+#include "rules.h"
+#include "ext_map.h"
+#include "ext_state.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- collecting alerts ---- */
+
+struct got {
+	char rule[64];
+	int64_t ts;
+	char group[128];
+	double value;
+	size_t n_evidence;
+	uint64_t n_evidence_total;
+	char event[256];
+	char evidence0[256];
+	size_t id_len;
+};
+
+static struct got alerts[30000];
+static size_t n_alerts;
+
+static void on_alert(const struct alert *a, void *arg)
+{
+	(void)arg;
+	if (n_alerts >= sizeof(alerts) / sizeof(*alerts))
+		return;
+	struct got *g = &alerts[n_alerts++];
+	snprintf(g->rule, sizeof(g->rule), "%s", a->rule->title);
+	g->ts = a->ts_ms;
+	g->group[0] = '\0';
+	for (size_t i = 0; i < a->n_group; i++) {
+		size_t l = strlen(g->group);
+		snprintf(g->group + l, sizeof(g->group) - l, "%s%s=%s",
+			 i ? "," : "", a->group[i].key, a->group[i].value);
+	}
+	g->value = a->value;
+	g->n_evidence = a->n_evidence;
+	g->n_evidence_total = a->n_evidence_total;
+	snprintf(g->event, sizeof(g->event), "%s", a->event_json);
+	snprintf(g->evidence0, sizeof(g->evidence0), "%s",
+		 a->n_evidence ? a->evidence_json[0] : "");
+	g->id_len = strlen(a->id);
+}
+
+/* ---- hand-built events ---- */
+
+struct evbuf {
+	struct event ev;
+	struct event_field fields[8];
+	int32_t slots[256];
+	char names[8][32];
+	char values[8][64];
+};
+
+/* spec: "agent=a action=view customer=C1" (rows=<n> is a number) */
+static const struct event *mkev(struct evbuf *b, const struct ruleset *rs,
+				int64_t ts, const char *spec)
+{
+	char tmp[256];
+	size_t n = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->ev.ts_ms = ts;
+	b->ev.fields = b->fields;
+	b->ev.slot = b->slots;
+	b->ev.n_slots = fieldtab_count(rs->fields);
+	for (size_t i = 0; i < b->ev.n_slots && i < 256; i++)
+		b->slots[i] = -1;
+	b->ev.source.input = "test";
+	b->ev.source.line = (uint64_t)(ts / 1000);
+	snprintf(tmp, sizeof(tmp), "%s", spec);
+	for (char *tok = strtok(tmp, " "); tok && n < 8;
+	     tok = strtok(NULL, " ")) {
+		char *eq = strchr(tok, '=');
+		*eq = '\0';
+		snprintf(b->names[n], 32, "%s", tok);
+		snprintf(b->values[n], 64, "%s", eq + 1);
+		struct event_field *f = &b->fields[n];
+		f->name = b->names[n];
+		f->value = b->values[n];
+		f->value_len = (uint32_t)strlen(b->values[n]);
+		f->kind =
+		    strcmp(tok, "rows") == 0 ? VALUE_NUMBER : VALUE_STRING;
+		f->id = fieldtab_find(rs->fields, tok, strlen(tok));
+		f->next_same = -1;
+		if (f->id >= 0 && (size_t)f->id < b->ev.n_slots)
+			b->slots[f->id] = (int32_t)n;
+		n++;
+	}
+	b->ev.n_fields = n;
+	return &b->ev;
+}
+
+static struct ruleset *load(const char *text)
+{
+	struct diag d;
+	struct ruleset *rs = ruleset_new();
+
+	diag_init(&d);
+	if (ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d) < 0 ||
+	    ruleset_finish(rs, &d) < 0) {
+		diag_print(&d, stderr);
+		ruleset_free(rs);
+		rs = NULL;
+	}
+	diag_clear(&d);
+	return rs;
+}
+
+static struct engine *start(const struct ruleset *rs,
+			    const struct engine_limits *lim)
+{
+	n_alerts = 0;
+	return engine_new(rs, lim, on_alert, NULL);
+}
+
+static void feed(struct engine *e, const struct ruleset *rs, int64_t ts_s,
+		 const char *spec)
+{
+	struct evbuf b;
+
+	CHECK_INT(engine_process(e, mkev(&b, rs, ts_s * 1000, spec)), 0);
+}
+
+#define CHECK_ALERT(i, title, ts_s, grp, val)                                  \
+	do {                                                                   \
+		CHECK((i) < n_alerts);                                         \
+		if ((i) < n_alerts) {                                          \
+			CHECK_STR(alerts[i].rule, title);                      \
+			CHECK_INT(alerts[i].ts, (int64_t)(ts_s)*1000);         \
+			CHECK_STR(alerts[i].group, grp);                       \
+			CHECK(alerts[i].value == (val));                       \
+		}                                                              \
+	} while (0)
+
+#define VIEW_RULE                                                              \
+	"title: View\nname: view\ndetection:\n  sel:\n    action: view\n"      \
+	"  condition: sel\n"
+
+#define CORR(title, body) "---\ntitle: " title "\ncorrelation:\n" body
+
+/* ---- the cases ---- */
+#define H 3600
+#define DAY 86400
+#define T0 1742169600 /* 2025-03-17T00:00:00Z */
+
+static void test_map(void)
+{
+	struct ext_map m;
+	int created, full;
+	char k[16];
+
+	ext_map_init(&m, 100);
+	for (int i = 0; i < 100; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		struct ext_map_entry *en =
+		    ext_map_put(&m, k, strlen(k), &created, &full);
+		CHECK(en && created);
+		en->num = i;
+	}
+	CHECK(ext_map_put(&m, "x", 1, &created, &full) == NULL && full);
+	CHECK(ext_map_find(&m, "k42", 3)->num == 42);
+	CHECK(ext_map_put(&m, "k42", 3, &created, &full) && !created);
+	struct ext_map_entry *en;
+	size_t i = 0, n = 0;
+	CHECK_INT((int)m.n, 100);
+	ext_map_del(&m, ext_map_find(&m, "k7", 2));
+	CHECK(ext_map_find(&m, "k7", 2) == NULL);
+	CHECK(ext_map_find(&m, "k8", 2)->num == 8);
+	CHECK(ext_map_put(&m, "x", 1, &created, &full) != NULL && created);
+	while ((en = ext_map_next(&m, &i)) != NULL)
+		n++;
+	CHECK_INT((int)n, 100);
+	ext_map_clear(&m);
+}
+
+static int below(struct ext_map_entry *en, void *arg)
+{
+	return en->num < *(int64_t *)arg;
+}
+
+static void test_map_sweep(void)
+{
+	struct ext_map m;
+	int created, full;
+	char k[16];
+	int64_t cut = 500;
+
+	ext_map_init(&m, 5000);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "c%d", i * 7919 % 1000);
+		ext_map_put(&m, k, strlen(k), &created, &full)->num =
+		    i * 7919 % 1000;
+	}
+	CHECK_INT((int)ext_map_sweep(&m, below, &cut), 500);
+	CHECK_INT((int)m.n, 500);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "c%d", i);
+		CHECK((ext_map_find(&m, k, strlen(k)) != NULL) == (i >= 500));
+	}
+	ext_map_clear(&m);
+}
+
+static void test_stats(void)
+{
+	double v[] = {5, 1, 3, 100, 4};
+	double med = ext_median(v, 5);
+	CHECK(med == 4);
+	CHECK(ext_mad(v, 5, med) == 1); /* |1-4|,|3-4|,0,1,96 -> 1 */
+	double q[100];
+	for (int i = 0; i < 100; i++)
+		q[i] = 100 - i;
+	CHECK(ext_quantile(q, 100, 0.99) == 99);
+}
+
+#define UNJUST                                                                 \
+	"title: U\nname: u\ndetection:\n  sel:\n    action: view\n"            \
+	"  condition: sel\ncustos:\n  require_ticket:\n    window: 24h\n"
+
+static void test_require_ticket(void)
+{
+	struct ruleset *rs = load(UNJUST);
+	struct engine *e = start(rs, NULL);
+
+	/* no assignment in the stream yet: nothing can be judged */
+	feed(e, rs, T0, "agent=a action=view customer=C0");
+	CHECK_INT((int)n_alerts, 0);
+	feed(e, rs, T0 + 10,
+	     "agent=a action=ticket_assign customer=C1 ticket=T1");
+	feed(e, rs, T0 + 20, "agent=a action=view customer=C1 ticket=T1");
+	CHECK_INT((int)n_alerts, 0);
+	/* a colleague's ticket id does not justify */
+	feed(e, rs, T0 + 30, "agent=b action=view customer=C1 ticket=T1");
+	CHECK_ALERT(0, "U", T0 + 30, "", 1);
+	/* another customer of the same agent */
+	feed(e, rs, T0 + 40, "agent=a action=view customer=C2 ticket=T1");
+	CHECK_INT((int)n_alerts, 2);
+	/* the assignment expires after 24 h */
+	feed(e, rs, T0 + 10 + 24 * H, "agent=a action=view customer=C1");
+	CHECK_INT((int)n_alerts, 2);
+	feed(e, rs, T0 + 11 + 24 * H,
+	     "agent=c action=ticket_assign customer=C9");
+	feed(e, rs, T0 + 12 + 24 * H, "agent=a action=view customer=C1");
+	CHECK_INT((int)n_alerts, 3);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+static void test_suppress(void)
+{
+	struct ruleset *rs = load(VIEW_RULE CORR(
+	    "S", "  type: event_count\n  rules: [view]\n  group-by: [agent]\n"
+		 "  timespan: 10m\n  condition:\n    gte: 2\n"
+		 "custos:\n  suppress: 1h\n"));
+	struct engine *e = start(rs, NULL);
+	struct engine_stats st;
+
+	for (int i = 0; i < 10; i++) /* 5 firings within 50 min */
+		feed(e, rs, T0 + i * 300, "agent=a action=view");
+	CHECK_INT((int)n_alerts, 1);
+	CHECK_ALERT(0, "S", T0 + 300, "agent=a", 2);
+	/* another group is not suppressed */
+	feed(e, rs, T0 + 3000, "agent=b action=view");
+	feed(e, rs, T0 + 3001, "agent=b action=view");
+	CHECK_INT((int)n_alerts, 2);
+	/* an hour after the first alert, a again */
+	feed(e, rs, T0 + 300 + H, "agent=a action=view");
+	feed(e, rs, T0 + 301 + H, "agent=a action=view");
+	CHECK_INT((int)n_alerts, 3);
+	engine_get_stats(e, &st);
+	CHECK_INT((int)st.n_suppressed, 4);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+static void test_first_seen(void)
+{
+	struct ruleset *rs =
+	    load("title: F\ndetection:\n  sel:\n    action: export\n"
+		 "  condition: sel\ncustos:\n  first_seen:\n    by: [action]\n"
+		 "    horizon: 30d\n    min_history: 7d\n");
+	struct engine *e = start(rs, NULL);
+
+	feed(e, rs, T0, "agent=a action=view");
+	feed(e, rs, T0 + 3 * DAY, "agent=a action=export"); /* too early */
+	feed(e, rs, T0, "agent=b action=view");
+	feed(e, rs, T0 + 8 * DAY, "agent=b action=export");
+	feed(e, rs, T0 + 9 * DAY, "agent=b action=export");  /* seen */
+	feed(e, rs, T0 + 12 * DAY, "agent=a action=export"); /* seen */
+	CHECK_INT((int)n_alerts, 1);
+	CHECK_ALERT(0, "F", T0 + 8 * DAY, "", 1);
+	/* 30 days later it is new again */
+	feed(e, rs, T0 + 40 * DAY, "agent=b action=export");
+	CHECK_INT((int)n_alerts, 2);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+#define OFFSHIFT                                                               \
+	"title: O\ndetection:\n  sel:\n    action: view\n  condition: sel\n"   \
+	"custos:\n  off_shift:\n    margin: 60m\n    days: 14\n"               \
+	"    min_days: 5\n"
+
+static void test_off_shift(void)
+{
+	struct ruleset *rs = load(OFFSHIFT);
+	struct engine *e = start(rs, NULL);
+
+	for (int d = 0; d < 5; d++) /* worked 09:00-17:00 */
+		for (int h = 9; h < 17; h++)
+			feed(e, rs, T0 + d * DAY + h * H,
+			     "agent=a action=login");
+	feed(e, rs, T0 + 5 * DAY + 8 * H + 10 * 60, "agent=a action=view");
+	CHECK_INT((int)n_alerts, 0); /* 08:10: within the margin */
+	feed(e, rs, T0 + 5 * DAY + 21 * H, "agent=a action=view");
+	CHECK_ALERT(0, "O", T0 + 5 * DAY + 21 * H, "", 1);
+	/* an agent with 4 known days is not judged */
+	for (int d = 1; d < 5; d++)
+		feed(e, rs, T0 + d * DAY + 10 * H, "agent=b action=login");
+	feed(e, rs, T0 + 5 * DAY + 22 * H, "agent=b action=view");
+	CHECK_INT((int)n_alerts, 1);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+static void test_self_baseline(void)
+{
+	struct ruleset *rs = load(
+	    "title: B\ndetection:\n  sel:\n    action: view\n  condition: sel\n"
+	    "custos:\n  baseline:\n    of: self\n    min_days: 10\n");
+	struct engine *e = start(rs, NULL);
+	char spec[64];
+
+	for (int d = 0; d < 10; d++)
+		for (int c = 0; c < 5 + d % 2; c++) {
+			snprintf(spec, sizeof(spec),
+				 "agent=a action=view customer=C%d", c);
+			feed(e, rs, T0 + d * DAY + 9 * H + c, spec);
+		}
+	CHECK_INT((int)n_alerts, 0);
+	/* median 5.5, MAD 0.5: threshold max(5.5+3.5*1.48*0.5, 11) = 11 */
+	for (int c = 0; c < 12; c++) {
+		snprintf(spec, sizeof(spec), "agent=a action=view customer=C%d",
+			 c);
+		feed(e, rs, T0 + 10 * DAY + 9 * H + c, spec);
+	}
+	CHECK_INT((int)n_alerts, 1);
+	CHECK_ALERT(0, "B", T0 + 10 * DAY + 9 * H + 11, "", 1);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+static void test_risk(void)
+{
+	struct ruleset *rs = load(
+	    "title: R1\nname: r1\ndetection:\n  sel:\n    action: export\n"
+	    "  condition: sel\ncustos:\n  risk: 60\n"
+	    "---\ntitle: R2\nname: r2\ndetection:\n  sel:\n    action: print\n"
+	    "  condition: sel\ncustos:\n  risk: 30\n"
+	    "---\ntitle: Sum\ngenerate: true\ncorrelation:\n  type: value_sum\n"
+	    "  rules: [r1, r2]\n  group-by: [agent]\n  timespan: 24h\n"
+	    "  condition:\n    field: custos.risk\n    gte: 100\n");
+	struct engine *e = start(rs, NULL);
+
+	feed(e, rs, T0, "agent=a action=export");
+	feed(e, rs, T0 + 1, "agent=a action=print");
+	feed(e, rs, T0 + 2, "agent=b action=export");
+	CHECK_INT((int)n_alerts, 3);
+	feed(e, rs, T0 + 3, "agent=a action=print");
+	CHECK_INT((int)n_alerts, 5);
+	CHECK_ALERT(4, "Sum", T0 + 3, "agent=a", 120);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+/* ---- save / restore ---- */
+
+struct saved {
+	char rk[128];
+	char key[128];
+	size_t key_len;
+	unsigned char *blob;
+	size_t len;
+};
+static struct saved saved[64];
+static size_t n_saved;
+
+static int save_fn(void *arg, const char *rule_key, const void *gk,
+		   size_t gk_len, const void *blob, size_t blob_len)
+{
+	(void)arg;
+	if (n_saved >= 64 || gk_len >= 128)
+		return -1;
+	struct saved *s = &saved[n_saved++];
+	snprintf(s->rk, sizeof(s->rk), "%s", rule_key);
+	memcpy(s->key, gk, gk_len);
+	s->key_len = gk_len;
+	s->len = blob_len;
+	s->blob = blob ? malloc(blob_len) : NULL;
+	if (blob)
+		memcpy(s->blob, blob, blob_len);
+	return 0;
+}
+
+static void test_save_restore(void)
+{
+	struct ruleset *rs =
+	    load(UNJUST "---\ntitle: C\ncorrelation:\n  type: event_count\n"
+			"  rules: [u]\n  group-by: [agent]\n  timespan: 1h\n"
+			"  condition:\n    gte: 1\ncustos:\n  suppress: 4h\n");
+	struct engine *e = start(rs, NULL);
+
+	feed(e, rs, T0, "agent=a action=ticket_assign customer=C1");
+	feed(e, rs, T0 + 1, "agent=a action=view customer=C2");
+	CHECK_INT((int)n_alerts, 1);
+	n_saved = 0;
+	CHECK_INT(engine_save_all(e, save_fn, NULL), 0);
+	engine_free(e);
+	e = start(rs, NULL);
+	int n_ext = 0;
+	for (size_t i = 0; i < n_saved; i++) {
+		int rc = engine_restore_group(e, saved[i].rk, saved[i].key,
+					      saved[i].key_len, saved[i].blob,
+					      saved[i].len);
+		CHECK_INT(rc, 1);
+		n_ext += strncmp(saved[i].rk, "custos:", 7) == 0;
+	}
+	CHECK_INT(n_ext, 2); /* agent a, the suppression of C/a */
+	/* the assignment survived; the suppression too */
+	feed(e, rs, T0 + 2, "agent=a action=view customer=C1");
+	feed(e, rs, T0 + 3, "agent=a action=view customer=C3");
+	CHECK_INT((int)n_alerts, 0);
+	/* a corrupted blob is refused */
+	saved[0].blob[saved[0].len / 2] ^= 0x55;
+	CHECK_INT(engine_restore_group(e, saved[0].rk, saved[0].key,
+				       saved[0].key_len, saved[0].blob,
+				       saved[0].len),
+		  -1);
+	for (size_t i = 0; i < n_saved; i++)
+		free(saved[i].blob);
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+static void lint_case(const char *text, const char *want)
+{
+	struct diag d;
+	struct ruleset *rs = ruleset_new();
+	char *buf = NULL;
+	size_t len = 0;
+
+	diag_init(&d);
+	ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d);
+	FILE *f = open_memstream(&buf, &len);
+	diag_print(&d, f);
+	fclose(f);
+	if (strstr(buf, want) == NULL)
+		fprintf(stderr, "want '%s' in:\n%s", want, buf);
+	CHECK(strstr(buf, want) != NULL);
+	free(buf);
+	diag_clear(&d);
+	ruleset_free(rs);
+}
+
+static void test_lint(void)
+{
+	lint_case(VIEW_RULE "custos:\n  supress: 4h\n",
+		  "t.yml:8:3: custos: unknown key 'supress' in 'custos' (did "
+		  "you mean 'suppress'?)");
+	lint_case(VIEW_RULE "custos:\n  suppress: 4h\n",
+		  "t.yml:8:3: custos: 'suppress' applies to correlation rules");
+	lint_case(VIEW_RULE "custos:\n  require_ticket:\n    window: 4x\n",
+		  "t.yml:9:13: custos: 'window' must be a duration");
+	lint_case(VIEW_RULE "custos:\n  baseline:\n    of: team\n",
+		  "t.yml:9:9: custos: baseline 'of' must be 'self' or 'peers'");
+	lint_case(VIEW_RULE "custos:\n  first_seen:\n    horizon: 30d\n",
+		  "custos: first_seen 'by' must be a list");
+}
+
+int main(void)
+{
+	test_map();
+	test_map_sweep();
+	test_stats();
+	test_require_ticket();
+	test_suppress();
+	test_first_seen();
+	test_off_shift();
+	test_self_baseline();
+	test_risk();
+	test_save_restore();
+	test_lint();
+	return check_done();
+}
