@@ -47,7 +47,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Baseline: custos replay over the first 1M lines the daemon gets, with the
 # same rules (probe rule included); median of 3.
 mkdir -p "$tmp/probe"
-python3 -c 'import sys; sys.path.insert(0, "bench"); import bench_daemon as b; print(b.PROBE_RULE, end="")' \
+python3 -B -c 'import sys; sys.path.insert(0, "bench"); import bench_daemon as b; print(b.PROBE_RULE, end="")' \
 	>"$tmp/probe/probe.yml"
 build-bench/bench/bench_appender --pool "$pool" --out "$tmp/replay.jsonl" \
 	--seq0 0 --dump 1000000 --probe-every "$PROBE_EVERY" 2>/dev/null
