@@ -666,13 +666,13 @@ static const struct config_key checkpoint_keys[] = {
      .type = CONFIG_SIZE,
      .min = 1,
      .max = 10000000,
-     .def = 10000,
+     .def = 200000,
      .offset = offsetof(struct config, checkpoint.every_records)},
     {.name = "every_ms",
      .type = CONFIG_DURATION,
      .min = 10,
      .max = 3600000,
-     .def = 2000,
+     .def = 1000,
      .offset = offsetof(struct config, checkpoint.every_ms)},
 };
 

@@ -1,38 +1,27 @@
 /*
  * state_codec: bounded binary writer/reader for checkpoint blobs (see
- * state_codec.h).  The CRC-32 is the IEEE polynomial (as zlib's crc32),
- * table-driven; the table is computed on first use (no shared state beyond
- * that constant table).
+ * state_codec.h).  The CRC-32 is zlib's crc32 (IEEE polynomial); zlib's
+ * word-at-a-time implementation is several times faster than a byte table,
+ * and checkpoints checksum every changed group.
  */
 #include "state_codec.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static uint32_t crc_table[256];
-static bool crc_ready;
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-	crc_ready = true;
-}
+#include <zlib.h>
 
 uint32_t codec_crc32(const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	uint32_t c = 0xFFFFFFFFu;
+	uLong c = crc32(0L, Z_NULL, 0);
 
-	if (!crc_ready)
-		crc_init();
-	for (size_t i = 0; i < len; i++)
-		c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-	return c ^ 0xFFFFFFFFu;
+	/* zlib takes uInt lengths: feed very large buffers in pieces */
+	for (const unsigned char *p = data; len > 0;) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		c = crc32(c, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)c;
 }
 
 /* ---- writer ---- */

@@ -175,8 +175,8 @@ static void test_defaults(void)
 	CHECK_STR(c->state_dir, "/var/lib/custos");
 	CHECK_STR(c->control_socket, "/run/custos/control.sock");
 	CHECK(c->user == NULL && c->group == NULL);
-	CHECK_INT(c->checkpoint.every_records, 10000);
-	CHECK_INT(c->checkpoint.every_ms, 2000);
+	CHECK_INT(c->checkpoint.every_records, 200000);
+	CHECK_INT(c->checkpoint.every_ms, 1000);
 	CHECK_INT(c->status_log_interval_ms, 300000);
 	CHECK(!c->sink_syslog.enabled);
 	CHECK_STR(c->sink_syslog.ident, "custos");
