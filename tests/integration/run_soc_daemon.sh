@@ -124,6 +124,11 @@ check "suppressed alerts stored, resolved by custosd" wait_for 5 stored_ok
 check "status: 10 suppressed alerts stored" \
 	test "$(status_num store.suppressed_stored)" = 10
 check "custos verify passes" "$custos" verify --db "$db"
+"$custos" status --socket "$tmp/ctl.sock" >"$tmp/status.txt"
+check "custos status: suppressed, retained, last seal" bash -c "
+	grep -q '^suppressed: 10 alerts kept from the sinks (10 stored resolved)' '$tmp/status.txt' &&
+	grep -q '^access events: 330 retained' '$tmp/status.txt' &&
+	grep -Eq '^last seal: seq [0-9]+ head [0-9a-f]{64}' '$tmp/status.txt'"
 
 # kill -9 in the middle of a larger batch, then restart
 gen 2000 30000 >>"$tmp/ev.jsonl"
