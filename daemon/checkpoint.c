@@ -44,8 +44,28 @@ static int put_positions(struct checkpoint *c, struct pipeline *p)
 	return 0;
 }
 
+/* A newly stored alert that a suppression held back from the sinks:
+ * resolved by custosd, with the scope in the note.  0 or -1. */
+static int resolve_suppressed(struct checkpoint *c, const struct alert *a,
+			      int64_t wall_ms)
+{
+	char note[256];
+	const char *rule = alert_rule_id(a);
+	struct store_triage t = {.alert_id = a->id,
+				 .ts_ms = wall_ms,
+				 .user = "custosd",
+				 .action = "resolve",
+				 .note = note};
+
+	snprintf(note, sizeof(note),
+		 "suppressed: rule %.80s for this agent is covered by a "
+		 "suppression (not sent to the sinks)",
+		 rule ? rule : "?");
+	return store_triage(c->store, &t) < 0 ? -1 : 0;
+}
+
 static int put_alerts(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
-		      uint64_t *n_new)
+		      uint64_t *n_new, uint64_t *n_held)
 {
 	size_t n;
 	const struct alert *a = pipeline_pending(p, &n);
@@ -55,6 +75,11 @@ static int put_alerts(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		if (rc < 0)
 			return -1;
 		*n_new += (uint64_t)rc;
+		if (rc == 1 && pipeline_pending_held(p, i)) {
+			if (resolve_suppressed(c, &a[i], wall_ms) < 0)
+				return -1;
+			(*n_held)++;
+		}
 	}
 	return 0;
 }
@@ -63,13 +88,15 @@ int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		      int64_t mono_ms, char *err, size_t err_size)
 {
 	struct engine *e = pipeline_engine(p);
-	uint64_t n_new = 0;
+	uint64_t n_new = 0, n_held = 0;
 	size_t n_pending;
 
 	pipeline_pending(p, &n_pending);
 	if (store_begin(c->store) < 0)
 		goto fail;
-	if (put_alerts(c, p, wall_ms, &n_new) < 0)
+	if (put_alerts(c, p, wall_ms, &n_new, &n_held) < 0)
+		goto fail;
+	if (c->retain && retain_write(c->retain, c->store) < 0)
 		goto fail;
 	if ((c->need_full ? engine_save_all(e, put_state, c)
 			  : engine_save_changes(e, put_state, c)) < 0)
@@ -80,7 +107,10 @@ int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 	c->n_commits++;
 	c->n_alerts_stored += n_new;
 	c->n_alerts_repeated += n_pending - n_new;
+	c->n_suppressed_stored += n_held;
 	c->last_ms = mono_ms;
+	if (c->retain)
+		retain_committed(c->retain);
 	pipeline_checkpointed(p);
 	return 0;
 fail:

@@ -12,6 +12,14 @@
  * alerts that were never committed (with the same ids: ids depend only on
  * the input).
  *
+ * The same transaction also writes the access events retained since the
+ * previous checkpoint (c->retain, when set: retain.h), and records an
+ * alert held back from the sinks by a suppression (pipeline_pending_held)
+ * as resolved by a chained triage row of user "custosd" whose note names
+ * the suppression scope, so the analyst's open queue stays quiet while the
+ * alert stays on record (and `custos verify` agrees with its status).  A
+ * repeat of an alert already stored gets no second triage row.
+ *
  * The daemon calls checkpoint_commit() every checkpoint.every_records
  * records or every_ms, on reload and at shutdown.  Clock: the caller's
  * wall clock for the store's created_ms, CLOCK_MONOTONIC for last_ms.
@@ -25,6 +33,7 @@
 
 #include "engine.h"
 #include "pipeline.h"
+#include "retain.h"
 #include "store.h"
 
 struct checkpoint {
@@ -35,6 +44,8 @@ struct checkpoint {
 	uint64_t n_alerts_repeated; /* already stored (a re-read) */
 	uint64_t n_groups_written;
 	int64_t last_ms; /* monotonic time of the last success, 0: never */
+	struct retain *retain;	     /* borrowed; NULL: no retention */
+	uint64_t n_suppressed_stored; /* held alerts stored as resolved */
 };
 
 void checkpoint_init(struct checkpoint *c, struct store *store);

@@ -21,6 +21,14 @@
  * never through syslog(3), whose ident and facility custosd's own log
  * uses.  Sink settings change at restart only.
  *
+ * The store's analyst side (storekeep.h): alerts covered by a suppression
+ * do not reach the sinks and are stored resolved; evaluated events are
+ * retained as access events with each checkpoint; the chain head is
+ * sealed every seal_interval and at exit, and the seal logged ("custos:
+ * seal seq=N head=HEX", also to the syslog sink); the store is purged by
+ * the retention config every retention.purge_interval.
+ * retention.access_events changes at restart only.
+ *
  * Input fds: each input's fds are re-queried after every poll (syslog TCP
  * connections come and go); at most MAX_INPUT_FDS per input are watched,
  * the others are read on the poll timer (every POLL_INTERVAL_MS), which
@@ -36,6 +44,7 @@
 #include "rules.h"
 #include "sink_syslog.h"
 #include "store.h"
+#include "storekeep.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -73,10 +82,11 @@ struct daemon {
 	struct pipeline *p;
 	struct sink_syslog *sink; /* NULL unless sinks.syslog.enabled */
 	struct checkpoint ck;
+	struct storekeep keep;
 	struct control *ctl;
 	struct loop *loop;
 	int64_t start_ms;
-	int ck_timer, status_timer;
+	int ck_timer, status_timer, seal_timer, purge_timer;
 	int input_fds[MAX_INPUTS][MAX_INPUT_FDS];
 	size_t n_input_fds[MAX_INPUTS];
 	uint64_t n_reloads, n_reload_failures;
@@ -188,6 +198,18 @@ static void sink_status(const struct daemon *d, json_t *o)
 		      (json_int_t)st.n_errors));
 }
 
+/* "store": suppressions, retained access events, seals, purges. */
+static void store_status(const struct daemon *d, json_t *o, int64_t now)
+{
+	json_t *st = storekeep_status(&d->keep, now);
+
+	if (st == NULL)
+		return;
+	json_object_set_new(st, "suppressed_stored",
+			    json_integer((json_int_t)d->ck.n_suppressed_stored));
+	json_object_set_new(o, "store", st);
+}
+
 static char *status_json(void *arg)
 {
 	struct daemon *d = arg;
@@ -213,6 +235,7 @@ static char *status_json(void *arg)
 		      (json_int_t)d->ck.n_alerts_repeated, "groups_written",
 		      (json_int_t)d->ck.n_groups_written, "last_age_ms",
 		      (json_int_t)(d->ck.last_ms ? now - d->ck.last_ms : -1)));
+	store_status(d, o, now);
 	json_object_set_new(o, "reloads",
 			    json_pack("{s:I, s:I}", "ok",
 				      (json_int_t)d->n_reloads, "failed",
@@ -257,6 +280,20 @@ static void on_checkpoint_timer(struct loop *l, void *arg)
 	if (pipeline_records_since_checkpoint(d->p) || n_pending ||
 	    d->ck.need_full)
 		do_checkpoint(d);
+}
+
+static void on_seal_timer(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	storekeep_seal(&d->keep, wall_ms(), loop_now_ms());
+}
+
+static void on_purge_timer(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	storekeep_purge(&d->keep, wall_ms(), loop_now_ms());
 }
 
 static void on_watchdog_timer(struct loop *l, void *arg)
@@ -321,7 +358,8 @@ static bool before_sleep(struct loop *l, void *arg)
 	bool more = pipeline_poll(d->p, PIPELINE_POLL_BATCH, loop_now_ms());
 	for (size_t i = 0; i < pipeline_n_inputs(d->p); i++)
 		sync_fds(d, i);
-	if (pipeline_need_checkpoint(d->p))
+	if (pipeline_need_checkpoint(d->p) ||
+	    (d->keep.retain && retain_need_flush(d->keep.retain)))
 		do_checkpoint(d);
 	pipeline_drain_sinks(d->p, SINK_DRAIN_BATCH);
 	if (d->sink &&
@@ -472,6 +510,10 @@ static void reload(struct daemon *d)
 	d->ck.need_full = true;
 	loop_timer_set(d->loop, d->ck_timer, cfg->checkpoint.every_ms);
 	loop_timer_set(d->loop, d->status_timer, cfg->status_log_interval_ms);
+	d->keep.cfg = cfg;
+	loop_timer_set(d->loop, d->seal_timer, cfg->seal_interval_ms);
+	loop_timer_set(d->loop, d->purge_timer,
+		       cfg->retention.purge_interval_ms);
 	d->n_reloads++;
 	log_info("reloaded: %zu rules", pipeline_rules(d->p)->n_rules);
 out:
@@ -603,12 +645,28 @@ static int setup_loop(struct daemon *d)
 	d->status_timer = loop_add_timer(
 	    d->loop, d->cfg->status_log_interval_ms, on_status_timer, d);
 	loop_add_timer(d->loop, POLL_INTERVAL_MS, on_poll_timer, d);
+	d->seal_timer = loop_add_timer(d->loop, 1, on_seal_timer, d);
+	d->purge_timer = loop_add_timer(d->loop, 1, on_purge_timer, d);
+	if (d->seal_timer < 0 || d->purge_timer < 0)
+		return -1;
+	loop_timer_set(d->loop, d->seal_timer, d->cfg->seal_interval_ms);
+	loop_timer_set(d->loop, d->purge_timer,
+		       d->cfg->retention.purge_interval_ms);
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
 		loop_add_timer(d->loop, (int64_t)(wd_usec / 2000),
 			       on_watchdog_timer, d);
 	for (size_t i = 0; i < pipeline_n_inputs(d->p); i++)
 		sync_fds(d, i);
 	return 0;
+}
+
+/* Suppressions before the sinks, retained events into the checkpoint. */
+static void wire_storekeep(struct daemon *d)
+{
+	d->keep.sink = d->sink;
+	d->ck.retain = d->keep.retain;
+	pipeline_set_alert_filter(d->p, storekeep_filter, &d->keep);
+	pipeline_set_event_hook(d->p, storekeep_on_event, &d->keep);
 }
 
 /* Everything before serving; fatal on failure (exit 1, or 2 for a bad
@@ -638,6 +696,8 @@ static void start(struct daemon *d)
 	checkpoint_init(&d->ck, d->store);
 	if ((d->p = pipeline_new(d->cfg, rules, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (storekeep_init(&d->keep, d->store, d->cfg, err, sizeof(err)) < 0)
+		fatalx("store %s: %s", d->cfg->store_path, err);
 	if (checkpoint_restore(d->store, pipeline_engine(d->p), &rs, err,
 			       sizeof(err)) < 0)
 		fatalx("%s", err);
@@ -647,6 +707,7 @@ static void start(struct daemon *d)
 		 (unsigned long long)rs.n_stale,
 		 (unsigned long long)rs.n_rejected);
 	open_sinks(d);
+	wire_storekeep(d);
 	if (pipeline_open_inputs(d->p, d->store, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	d->ctl =
@@ -669,6 +730,7 @@ static int stop(struct daemon *d)
 	sd_notify(0, "STOPPING=1");
 	if (do_checkpoint(d) < 0)
 		rc = 1;
+	storekeep_seal(&d->keep, wall_ms(), loop_now_ms());
 	flush_sinks(d);
 	status_line(d, line, sizeof(line));
 	log_info("exiting: %s", line);
@@ -676,6 +738,7 @@ static int stop(struct daemon *d)
 	loop_free(d->loop);
 	pipeline_free(d->p);
 	sink_syslog_free(d->sink);
+	storekeep_clear(&d->keep);
 	store_close(d->store);
 	if (d->cfg != d->cfg_inputs)
 		config_free(d->cfg);

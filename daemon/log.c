@@ -75,6 +75,15 @@ void log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, fmt, ap, NULL);
+	va_end(ap);
+}
+
 void log_debug(const char *fmt, ...)
 {
 	va_list ap;

@@ -67,7 +67,12 @@ struct pipeline {
 	struct pipeline_input *inputs;
 	size_t n_inputs;
 	struct alert *pending;
+	bool *pending_held; /* cap_pending flags */
 	size_t n_pending, cap_pending;
+	pipeline_event_fn event_hook;
+	void *event_hook_arg;
+	pipeline_filter_fn filter;
+	void *filter_arg;
 	struct alert ring[PIPELINE_SINK_QUEUE_MAX];
 	size_t ring_head, ring_len;
 	struct sink_slot sinks[PIPELINE_MAX_SINKS];
@@ -306,18 +311,23 @@ static int alert_copy(struct alert *dst, const struct alert *src)
 	return 0;
 }
 
-static void queue_pending(struct pipeline *p, const struct alert *a)
+static void queue_pending(struct pipeline *p, const struct alert *a,
+			  bool held)
 {
 	if (p->n_pending == p->cap_pending) {
 		size_t cap = p->cap_pending ? 2 * p->cap_pending : 64;
 		struct alert *n = realloc(p->pending, cap * sizeof(*n));
-		if (n == NULL) {
+		if (n != NULL)
+			p->pending = n;
+		bool *h = n ? realloc(p->pending_held, cap * sizeof(*h)) : NULL;
+		if (h == NULL) {
 			p->n_nomem++;
 			return;
 		}
-		p->pending = n;
+		p->pending_held = h;
 		p->cap_pending = cap;
 	}
+	p->pending_held[p->n_pending] = held;
 	if (alert_copy(&p->pending[p->n_pending], a) == 0)
 		p->n_pending++;
 	else
@@ -343,9 +353,31 @@ static void on_alert(const struct alert *a, void *arg)
 {
 	struct pipeline *p = arg;
 
+	bool held = p->filter && p->filter(p->filter_arg, a);
+
 	p->n_alerts++;
-	queue_pending(p, a);
-	queue_sinks(p, a);
+	queue_pending(p, a, held);
+	if (!held)
+		queue_sinks(p, a);
+}
+
+void pipeline_set_event_hook(struct pipeline *p, pipeline_event_fn fn,
+			     void *arg)
+{
+	p->event_hook = fn;
+	p->event_hook_arg = arg;
+}
+
+void pipeline_set_alert_filter(struct pipeline *p, pipeline_filter_fn fn,
+			       void *arg)
+{
+	p->filter = fn;
+	p->filter_arg = arg;
+}
+
+bool pipeline_pending_held(const struct pipeline *p, size_t i)
+{
+	return i < p->n_pending && p->pending_held[i];
 }
 
 /* ---- life cycle ---- */
@@ -401,6 +433,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->inputs);
 	pipeline_checkpointed(p);
 	free(p->pending);
+	free(p->pending_held);
 	drop_ring(p);
 	engine_free(p->engine);
 	event_buf_free(p->buf);
@@ -558,6 +591,8 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 		return;
 	}
 	ev.source = r->source;
+	if (p->event_hook)
+		p->event_hook(p->event_hook_arg, &ev);
 	if (engine_process(p->engine, &ev) < 0)
 		p->n_nomem++;
 }
@@ -567,6 +602,8 @@ void pipeline_event(struct pipeline_input *pi, const struct event *ev)
 	struct pipeline *p = pi->p;
 
 	p->n_records_since_checkpoint++;
+	if (p->event_hook)
+		p->event_hook(p->event_hook_arg, ev);
 	if (engine_process(p->engine, ev) < 0)
 		p->n_nomem++;
 }

@@ -144,6 +144,22 @@ int pipeline_add_sink(struct pipeline *p, const char *name, pipeline_sink_fn fn,
 size_t pipeline_drain_sinks(struct pipeline *p, size_t max);
 size_t pipeline_sink_queue_depth(const struct pipeline *p);
 
+/* Hooks for the store's analyst side (custosd's storekeep and retain).
+ * The event hook sees every event handed to the engine (borrowed for the
+ * call).  The alert filter is asked about every alert before it is queued
+ * for the sinks: true holds it back from the sinks (it stays pending for
+ * the store, marked: pipeline_pending_held).  Either fn may be NULL. */
+typedef void (*pipeline_event_fn)(void *arg, const struct event *ev);
+typedef bool (*pipeline_filter_fn)(void *arg, const struct alert *a);
+void pipeline_set_event_hook(struct pipeline *p, pipeline_event_fn fn,
+			     void *arg);
+void pipeline_set_alert_filter(struct pipeline *p, pipeline_filter_fn fn,
+			       void *arg);
+
+/* Whether pending alert i (pipeline_pending) was held back from the
+ * sinks by the alert filter. */
+bool pipeline_pending_held(const struct pipeline *p, size_t i);
+
 /* Reload: evaluates with `rules` (takes ownership) and cfg's limits and
  * field maps from now on, moving the state of unchanged rules (engine_
  * transfer).  The caller checkpoints first (pending must be empty); queued

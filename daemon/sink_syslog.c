@@ -263,3 +263,23 @@ void sink_syslog_stats(const struct sink_syslog *s,
 {
 	*out = s->st;
 }
+
+int sink_syslog_push_line(struct sink_syslog *s, int severity,
+			  const char *text)
+{
+	char *copy;
+
+	if (s->n == s->cfg.queue_max || (copy = strdup(text)) == NULL) {
+		s->st.n_dropped++;
+		return -1;
+	}
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	struct line *l = &s->ring[(s->head + s->n) % s->cfg.queue_max];
+	l->text = copy;
+	l->pri = s->cfg.facility | (severity & 7);
+	s->n++;
+	s->st.n_queued = s->n;
+	return 0;
+}

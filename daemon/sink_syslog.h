@@ -83,6 +83,13 @@ void sink_syslog_free(struct sink_syslog *s);
  * is full or the alert cannot be serialized (counted in n_dropped). */
 int sink_syslog_push(struct sink_syslog *s, const struct alert *a);
 
+/* Queues one line of text (copied; control bytes become spaces) at
+ * severity (LOG_NOTICE...) with the sink's facility: daemon messages
+ * meant for the same receiver as the alerts (chain seals).  Returns 0, or
+ * -1 when the queue is full or memory is short (counted in n_dropped). */
+int sink_syslog_push_line(struct sink_syslog *s, int severity,
+			  const char *text);
+
 /* Sends at most max queued lines, oldest first.  Returns the number sent;
  * fewer than queued when the socket would block or fails (the rest stays
  * queued). */

@@ -106,6 +106,15 @@ security=$(systemd-analyze security --offline=yes $unit 2>/dev/null |
 echo "systemd-analyze security: exposure $security"
 check "exposure level at most 2.0 (got ${security:-none})" \
 	awk -v s="${security:-99}" 'BEGIN { exit !(s <= 2.0) }'
+# the daily retention purge: both units installed and clean
+for u in custos-purge.service custos-purge.timer; do
+	check "$u installed" test -f /lib/systemd/system/$u
+	out=$(systemd-analyze verify /lib/systemd/system/$u 2>&1)
+	check "systemd-analyze verify $u: ${out:-clean}" test -z "$out"
+done
+check "custos-purge.service runs custos purge as _custos" bash -c \
+	"grep -q '^ExecStart=/usr/bin/custos purge --older-than 90d --db /var/lib/custos/alerts.db$' /lib/systemd/system/custos-purge.service &&
+	 grep -q '^User=_custos$' /lib/systemd/system/custos-purge.service"
 mkdir -p /etc/systemd/system/custosd.service.d
 cp /usr/share/custos/systemd/pcap.conf /etc/systemd/system/custosd.service.d/
 out=$(systemd-analyze verify $unit 2>&1)

@@ -4,7 +4,9 @@
  * Asks a running custosd for its figures over the control socket (a UNIX
  * stream socket; one "status" request line, one JSON line back) and prints
  * them: uptime, per-input records/bytes/errors/lag, per-rule hits, engine
- * state sizes and limits hit, sink queue depth and drops, checkpoints.
+ * state sizes and limits hit, sink queue depth and drops, checkpoints,
+ * and the store's side: suppressed alerts, access events retained, the
+ * last chain seal, purges.
  * --json prints the daemon's JSON as is.  Exit 1 when the daemon cannot be
  * reached or answers garbage.
  */
@@ -107,6 +109,41 @@ static void print_rules(json_t *rules)
 	}
 }
 
+/* Suppressions, retained access events, seals, purges (custosd's
+ * "store" object; absent from older daemons). */
+static void print_store(json_t *st)
+{
+	json_t *ev = json_object_get(st, "access_events");
+	json_t *seal = json_object_get(st, "seal");
+	json_t *pu = json_object_get(st, "purge");
+	const char *head = json_string_value(json_object_get(seal, "last_head"));
+
+	if (st == NULL)
+		return;
+	printf("suppressed: %lld alerts kept from the sinks (%lld stored "
+	       "resolved), %lld lookup errors\n",
+	       num(st, "suppressed"), num(st, "suppressed_stored"),
+	       num(st, "suppress_errors"));
+	if (json_is_true(json_object_get(ev, "enabled")))
+		printf("access events: %lld retained, %lld written, %lld "
+		       "waiting, %lld dropped\n",
+		       num(ev, "retained"), num(ev, "written"),
+		       num(ev, "waiting"), num(ev, "dropped"));
+	else
+		printf("access events: not retained\n");
+	if (head != NULL)
+		printf("last seal: seq %lld head %s, %lld ms ago (%lld "
+		       "seals, %lld failed)\n",
+		       num(seal, "last_seq"), head, num(seal, "last_age_ms"),
+		       num(seal, "seals"), num(seal, "failures"));
+	else
+		printf("last seal: none yet\n");
+	printf("purges: %lld (%lld failed), removed %lld alerts, %lld access "
+	       "events\n",
+	       num(pu, "runs"), num(pu, "failures"), num(pu, "alerts"),
+	       num(pu, "events"));
+}
+
 static void print_human(json_t *o)
 {
 	json_t *e = json_object_get(o, "engine");
@@ -133,6 +170,7 @@ static void print_human(json_t *o)
 	       "%lld ms ago\n",
 	       num(c, "commits"), num(c, "failures"), num(c, "alerts_stored"),
 	       num(c, "last_age_ms"));
+	print_store(json_object_get(o, "store"));
 }
 
 int cmd_status(int argc, char **argv)

@@ -820,6 +820,39 @@ static int parse_sinks(const struct yaml_node *v, void *member, struct diag *d)
 	return 0;
 }
 
+static const struct config_key retention_keys[] = {
+    {.name = "access_events",
+     .type = CONFIG_BOOL,
+     .def = 1,
+     .offset = offsetof(struct config, retention.access_events)},
+    {.name = "max_events",
+     .type = CONFIG_SIZE,
+     .min = 0,
+     .max = 1LL << 30,
+     .def = 10000000,
+     .offset = offsetof(struct config, retention.max_events)},
+    {.name = "max_age",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 36500LL * 86400000,
+     .def = 90LL * 86400000,
+     .offset = offsetof(struct config, retention.max_age_ms)},
+    {.name = "purge_interval",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 7LL * 86400000,
+     .def = 3600000,
+     .offset = offsetof(struct config, retention.purge_interval_ms)},
+};
+
+static int parse_retention(const struct yaml_node *v, void *member,
+			   struct diag *d)
+{
+	config_apply(v, retention_keys, N_KEYS(retention_keys), member,
+		     "retention", d);
+	return 0;
+}
+
 static int parse_checkpoint(const struct yaml_node *v, void *member,
 			    struct diag *d)
 {
@@ -875,6 +908,13 @@ static const struct config_key top_keys[] = {
      .def = 300000,
      .offset = offsetof(struct config, status_log_interval_ms)},
     {.name = "sinks", .type = CONFIG_CUSTOM, .parse = parse_sinks},
+    {.name = "retention", .type = CONFIG_CUSTOM, .parse = parse_retention},
+    {.name = "seal_interval",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 7LL * 86400000,
+     .def = 3600000,
+     .offset = offsetof(struct config, seal_interval_ms)},
 };
 
 /* ---- loading ---- */
@@ -940,6 +980,8 @@ config_from_docs(const char *name, const struct yaml_docs *docs, struct diag *d)
 	config_apply(NULL, checkpoint_keys, N_KEYS(checkpoint_keys), c,
 		     "checkpoint", d);
 	sink_syslog_defaults(&c->sink_syslog, d);
+	config_apply(NULL, retention_keys, N_KEYS(retention_keys), c,
+		     "retention", d);
 	config_apply(docs->n_docs ? docs->docs[0] : NULL, top_keys,
 		     N_KEYS(top_keys), c, "config", d);
 	if (c->field_map == NULL && diag_count(d) == before)
@@ -1118,6 +1160,22 @@ static void dump_daemon(const struct config *c, FILE *f)
 		s->socket_path ? s->socket_path : "~");
 }
 
+static void dump_retention(const struct config *c, FILE *f)
+{
+	const struct config_retention *r = &c->retention;
+	char age[32], purge[32], seal[32];
+
+	format_duration(r->max_age_ms, age, sizeof(age));
+	format_duration(r->purge_interval_ms, purge, sizeof(purge));
+	format_duration(c->seal_interval_ms, seal, sizeof(seal));
+	fprintf(f,
+		"retention:\n  access_events: %s\n  max_events: %zu\n"
+		"  max_age: %s\n  purge_interval: %s\nseal_interval: %s\n",
+		r->access_events ? "true" : "false", r->max_events,
+		r->max_age_ms ? age : "0", r->purge_interval_ms ? purge : "0",
+		c->seal_interval_ms ? seal : "0");
+}
+
 void config_dump(const struct config *c, FILE *f)
 {
 	char lateness[32];
@@ -1136,4 +1194,5 @@ void config_dump(const struct config *c, FILE *f)
 		c->max_line_bytes);
 	fprintf(f, "store:\n  path: %s\n", c->store_path);
 	dump_daemon(c, f);
+	dump_retention(c, f);
 }

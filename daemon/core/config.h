@@ -67,6 +67,24 @@
  *                                #  (not syslog(3): its ident and
  *                                #  facility are process-wide, shared
  *                                #  with custosd's own log)
+ *     retention:                 # what custosd keeps in the store
+ *       access_events: true      # retain every evaluated event's agent,
+ *                                #  customer, action, object, ticket, team
+ *                                #  (for `custos agent|customer|
+ *                                #  blast-radius`), written with each
+ *                                #  checkpoint
+ *       max_events: 10000000     # keep at most the newest N (0: no
+ *                                #  count limit), 0..1G
+ *       max_age: 90d             # custosd purges everything older: alerts
+ *                                #  (with evidence and triage), access
+ *                                #  events, expired suppressions (as
+ *                                #  `custos purge --older-than`); 0: no
+ *                                #  age limit, ..100y
+ *       purge_interval: 1h       # how often custosd purges; 0: never
+ *                                #  (leave it to custos-purge.timer)
+ *     seal_interval: 1h          # how often custosd seals the hash chain
+ *                                #  and logs the head (the outside
+ *                                #  witness); also at exit; 0: exit only
  *
  * Relative paths (inputs, rules, store) are taken relative to the directory
  * of the config file, so the daemon does not depend on its working
@@ -142,6 +160,14 @@ struct config_checkpoint {
 	int64_t every_ms;
 };
 
+/* retention: see above. */
+struct config_retention {
+	bool access_events;
+	size_t max_events;	   /* 0: no count limit */
+	int64_t max_age_ms;	   /* 0: no age limit */
+	int64_t purge_interval_ms; /* 0: custosd does not purge */
+};
+
 struct config {
 	char *file;
 	struct fieldmap *field_map; /* never NULL after config_load */
@@ -160,6 +186,8 @@ struct config {
 	struct config_checkpoint checkpoint;
 	int64_t status_log_interval_ms; /* 0: off */
 	struct config_sink_syslog sink_syslog;
+	struct config_retention retention;
+	int64_t seal_interval_ms; /* 0: seal at exit only */
 };
 
 /* Loads and validates a config file.  Returns NULL with every problem in d.

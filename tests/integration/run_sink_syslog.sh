@@ -78,6 +78,8 @@ python3 - "$tmp/out" >"$tmp/got" 2>"$tmp/bad" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     tag, fac, sev, msg = line.rstrip("\n").split("|", 3)
+    if msg.lstrip().startswith("custos: seal "):
+        continue  # the chain seal at exit (checked below)
     a = json.loads(msg)
     if not tag.startswith("custos-it[") or fac != "local3" or sev != "notice":
         print("bad line:", line, file=sys.stderr)
@@ -86,5 +88,7 @@ PY
 check "every line: ident, facility local3, severity notice" test ! -s "$tmp/bad"
 sort "$tmp/got" >"$tmp/got.sorted"
 check "every stored alert arrived exactly once" cmp -s "$tmp/want" "$tmp/got.sorted"
+check "the exit seal reached syslog too" \
+	grep -Eq '^custos-it\[[0-9]+\]:?\|local3\|notice\| ?custos: seal seq=[0-9]+ head=[0-9a-f]{64}$' "$tmp/out"
 [ "$n_failed" -eq 0 ] && { kill "$rsyslog_pid"; wait "$rsyslog_pid"; } || { cat "$tmp/log.txt" "$tmp/rsyslog.err" "$tmp/bad"; }
 finish

@@ -68,7 +68,10 @@ static void test_full(void)
 				"status_log_interval: 0\n"
 				"sinks:\n"
 				"  syslog: { enabled: yes, facility: auth,\n"
-				"            priority: { high: alert } }\n",
+				"            priority: { high: alert } }\n"
+				"retention: { access_events: no, "
+				"max_events: 5000, max_age: 30d }\n"
+				"seal_interval: 15m\n",
 				&d);
 	CHECK(c != NULL);
 	CHECK_INT(diag_count(&d), 0);
@@ -85,6 +88,11 @@ static void test_full(void)
 	CHECK_INT(c->checkpoint.every_records, 500);
 	CHECK_INT(c->checkpoint.every_ms, 250);
 	CHECK_INT(c->status_log_interval_ms, 0);
+	CHECK(!c->retention.access_events);
+	CHECK_INT(c->retention.max_events, 5000);
+	CHECK_INT(c->retention.max_age_ms, 30LL * 86400000);
+	CHECK_INT(c->retention.purge_interval_ms, 3600000);
+	CHECK_INT(c->seal_interval_ms, 900000);
 	CHECK(c->sink_syslog.enabled);
 	CHECK_INT(c->sink_syslog.priority[LEVEL_HIGH], 1);
 	CHECK_INT(c->sink_syslog.priority[LEVEL_CRITICAL], 2);
@@ -148,7 +156,9 @@ static void test_full(void)
 	    "      informational: info\n      low: notice\n"
 	    "      medium: warning\n      high: alert\n"
 	    "      critical: crit\n"
-	    "    queue_max: 10000\n    socket_path: /dev/log\n";
+	    "    queue_max: 10000\n    socket_path: /dev/log\n"
+	    "retention:\n  access_events: false\n  max_events: 5000\n"
+	    "  max_age: 30d\n  purge_interval: 1h\nseal_interval: 15m\n";
 	CHECK_STR(got, want);
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "%s", got);
@@ -173,6 +183,10 @@ static void test_defaults(void)
 	CHECK_INT(c->max_line_bytes, 1048576);
 	CHECK_STR(c->store_path, "/var/lib/custos/alerts.db");
 	CHECK_STR(c->state_dir, "/var/lib/custos");
+	CHECK(c->retention.access_events);
+	CHECK_INT(c->retention.max_events, 10000000);
+	CHECK_INT(c->retention.max_age_ms, 90LL * 86400000);
+	CHECK_INT(c->seal_interval_ms, 3600000);
 	CHECK_STR(c->control_socket, "/run/custos/control.sock");
 	CHECK(c->user == NULL && c->group == NULL);
 	CHECK_INT(c->checkpoint.every_records, 200000);
