@@ -19,8 +19,8 @@
  * S seconds; for each probe line it records "seq wall_us" (CLOCK_REALTIME
  * just after the write that made it visible) in the probes file.  It
  * prints one summary line: "written N seconds T bytes B behind L" (L: lines
- * it could not write in time, 0 when it kept the rate) on stderr.  --dump writes N
- * lines unpaced (the same bytes the daemon would get), for the replay
+ * it could not write in time, 0 when it kept the rate) on stderr.  --dump
+ * writes N lines unpaced (the same bytes the daemon would get), for the replay
  * baseline.  Exit 1 on I/O errors, 2 on usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -96,8 +96,8 @@ static int parse_ts(const char *s, int64_t *ms)
 	int h = digits(s + 11, 2), mi = digits(s + 14, 2);
 	int se = digits(s + 17, 2), f = digits(s + 20, 3);
 
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || mi < 0 ||
-	    se < 0 || f < 0 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || mi < 0 || se < 0 ||
+	    f < 0 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z')
 		return -1;
 	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
@@ -136,8 +136,9 @@ static int pool_index(struct pool *p)
 		    parse_ts(p->data + pos + TS_PREFIX_LEN, &p->ts_ms[p->n]) <
 			0 ||
 		    p->data[end - 1] != '\n') {
-			fprintf(stderr, "appender: pool line %zu: not "
-					"{\"ts\":\"...Z\",... with a newline\n",
+			fprintf(stderr,
+				"appender: pool line %zu: not "
+				"{\"ts\":\"...Z\",... with a newline\n",
 				p->n + 1);
 			return -1;
 		}
@@ -233,8 +234,7 @@ static int write_batch(const struct pool *p, const struct opts *o, int fd,
 	return 0;
 }
 
-static int run(const struct pool *p, const struct opts *o, int fd,
-	       FILE *probes)
+static int run(const struct pool *p, const struct opts *o, int fd, FILE *probes)
 {
 	char *buf = malloc(BUF_SIZE);
 	uint64_t done = 0, bytes = 0, total, behind = 0;
@@ -270,9 +270,10 @@ static int run(const struct pool *p, const struct opts *o, int fd,
 		done += n;
 	}
 	now = clock_us(CLOCK_MONOTONIC);
-	fprintf(stderr, "written %" PRIu64 " seconds %.3f bytes %" PRIu64
-	       " behind %" PRIu64 "\n",
-	       done, (double)(now - t0) / 1e6, bytes, behind);
+	fprintf(stderr,
+		"written %" PRIu64 " seconds %.3f bytes %" PRIu64
+		" behind %" PRIu64 "\n",
+		done, (double)(now - t0) / 1e6, bytes, behind);
 	free(buf);
 	return 0;
 }

@@ -44,7 +44,7 @@ struct checkpoint {
 	uint64_t n_alerts_repeated; /* already stored (a re-read) */
 	uint64_t n_groups_written;
 	int64_t last_ms; /* monotonic time of the last success, 0: never */
-	struct retain *retain;	     /* borrowed; NULL: no retention */
+	struct retain *retain;	      /* borrowed; NULL: no retention */
 	uint64_t n_suppressed_stored; /* held alerts stored as resolved */
 };
 

@@ -27,10 +27,10 @@
 struct input;
 
 struct input_record {
-	const char *data;       /* record bytes, not NUL-terminated; valid
-	                           only during the emit callback */
+	const char *data; /* record bytes, not NUL-terminated; valid
+			     only during the emit callback */
 	size_t len;
-	bool truncated;         /* longer than max_line_bytes: cut */
+	bool truncated; /* longer than max_line_bytes: cut */
 	struct event_source source;
 };
 
@@ -47,21 +47,21 @@ typedef int (*input_event_fn)(void *arg, const struct event *ev);
 struct input_stats {
 	uint64_t n_records;
 	uint64_t n_bytes;
-	uint64_t n_errors;       /* read/parse errors at the input level */
+	uint64_t n_errors; /* read/parse errors at the input level */
 	uint64_t n_truncated;
-	uint64_t n_dropped;      /* records lost (e.g. UDP overrun) */
-	int64_t lag_bytes;       /* bytes written but not yet read, -1 if
-	                            unknown */
+	uint64_t n_dropped; /* records lost (e.g. UDP overrun) */
+	int64_t lag_bytes;  /* bytes written but not yet read, -1 if
+			       unknown */
 };
 
 struct input_ops {
-	const char *type;       /* "file", "syslog", "stdin", "pcap" */
+	const char *type; /* "file", "syslog", "stdin", "pcap" */
 	/* Opens the input described by cfg, resuming from `position` (a blob
 	 * returned earlier by position(), or NULL).  NULL with err filled on
 	 * failure. */
 	struct input *(*open)(const struct config_input *cfg,
-	                      const void *position, size_t position_len,
-	                      char *err, size_t err_size);
+			      const void *position, size_t position_len,
+			      char *err, size_t err_size);
 	/* File descriptors the loop should watch for readability; returns
 	 * how many were written to fds (at most max). */
 	size_t (*fds)(struct input *in, int *fds, size_t max);
@@ -70,7 +70,7 @@ struct input_ops {
 	 * error (err filled).  Also called on a timer (every poll_ms) for
 	 * inputs that need it (rotation checks, idle timeouts). */
 	int (*poll)(struct input *in, input_emit_fn emit, void *arg,
-	            size_t max_records, char *err, size_t err_size);
+		    size_t max_records, char *err, size_t err_size);
 	/* The position just after the last record emitted, as a malloc'd
 	 * blob, or NULL with *len == 0 for inputs that cannot resume (UDP). */
 	void *(*position)(struct input *in, size_t *len);
@@ -82,8 +82,8 @@ struct input_ops {
 	 * reload with the new ruleset's table: events in progress under the
 	 * old table are then dropped (counted by the input).  NULL for
 	 * inputs that emit raw records. */
-	void (*set_event_sink)(struct input *in, input_event_fn fn,
-	                       void *arg, const struct fieldtab *tab);
+	void (*set_event_sink)(struct input *in, input_event_fn fn, void *arg,
+			       const struct fieldtab *tab);
 };
 
 extern const struct input_ops input_file_ops;

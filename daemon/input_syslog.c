@@ -81,8 +81,8 @@ static void peer_name(const struct sockaddr *sa, socklen_t len,
 		return;
 	}
 	int n = strchr(host, ':') != NULL
-	            ? snprintf(out, size, "%s:[%s]:%s", proto, host, serv)
-	            : snprintf(out, size, "%s:%s:%s", proto, host, serv);
+		    ? snprintf(out, size, "%s:[%s]:%s", proto, host, serv)
+		    : snprintf(out, size, "%s:%s:%s", proto, host, serv);
 	if (n < 0 || (size_t)n >= size) /* cannot happen for numeric names */
 		snprintf(out, size, "%s:?", proto);
 }

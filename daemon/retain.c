@@ -9,9 +9,9 @@
 #include <string.h>
 
 /* The canonical fields the store keeps (store_add_access_event). */
-static const enum canonical_field kept[] = {
-    FIELD_AGENT, FIELD_CUSTOMER, FIELD_ACTION,
-    FIELD_OBJECT, FIELD_TICKET,	 FIELD_TEAM};
+static const enum canonical_field kept[] = {FIELD_AGENT,  FIELD_CUSTOMER,
+					    FIELD_ACTION, FIELD_OBJECT,
+					    FIELD_TICKET, FIELD_TEAM};
 #define N_KEPT (sizeof(kept) / sizeof(kept[0]))
 
 struct copy {
@@ -135,13 +135,13 @@ static int write_one(struct store *s, const struct copy *c)
 	for (size_t k = 0; k < N_KEPT; k++) {
 		if (c->value[k] == NULL)
 			continue;
-		fields[ev.n_fields] = (struct event_field){
-		    .name = canonical_field_names[kept[k]],
-		    .value = c->value[k],
-		    .value_len = c->len[k],
-		    .kind = VALUE_STRING,
-		    .id = (int32_t)kept[k],
-		    .next_same = -1};
+		fields[ev.n_fields] =
+		    (struct event_field){.name = canonical_field_names[kept[k]],
+					 .value = c->value[k],
+					 .value_len = c->len[k],
+					 .kind = VALUE_STRING,
+					 .id = (int32_t)kept[k],
+					 .next_same = -1};
 		slot[kept[k]] = (int32_t)ev.n_fields++;
 	}
 	return store_add_access_event(s, &ev);

@@ -36,7 +36,8 @@ int storekeep_init(struct storekeep *k, struct store *store,
 	k->store = store;
 	k->cfg = cfg;
 	k->last_seal_seq = -1;
-	if (cfg->retention.access_events && (k->retain = retain_new()) == NULL) {
+	if (cfg->retention.access_events &&
+	    (k->retain = retain_new()) == NULL) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}

@@ -41,16 +41,16 @@
 #include "store.h"
 
 struct storekeep {
-	struct store *store;		 /* borrowed */
-	const struct config *cfg;	 /* borrowed; the current config */
-	struct sink_syslog *sink;	 /* borrowed, may be NULL */
-	struct retain *retain;		 /* owned; NULL when not retaining */
-	uint64_t n_suppressed;		 /* alerts held back from the sinks */
-	uint64_t n_suppress_errors;	 /* lookups that failed */
-	int64_t n_events_in_store;	 /* at the last count (start, purge) */
-	uint64_t n_written_at_count;	 /* retain's n_written then */
+	struct store *store;	     /* borrowed */
+	const struct config *cfg;    /* borrowed; the current config */
+	struct sink_syslog *sink;    /* borrowed, may be NULL */
+	struct retain *retain;	     /* owned; NULL when not retaining */
+	uint64_t n_suppressed;	     /* alerts held back from the sinks */
+	uint64_t n_suppress_errors;  /* lookups that failed */
+	int64_t n_events_in_store;   /* at the last count (start, purge) */
+	uint64_t n_written_at_count; /* retain's n_written then */
 	uint64_t n_seals, n_seal_failures;
-	int64_t last_seal_seq;		 /* -1: none by this process */
+	int64_t last_seal_seq; /* -1: none by this process */
 	char last_seal_head[CHAIN_HEX_LEN + 1];
 	int64_t last_seal_mono_ms;
 	uint64_t n_purges, n_purge_failures;

@@ -116,7 +116,8 @@ static void print_store(json_t *st)
 	json_t *ev = json_object_get(st, "access_events");
 	json_t *seal = json_object_get(st, "seal");
 	json_t *pu = json_object_get(st, "purge");
-	const char *head = json_string_value(json_object_get(seal, "last_head"));
+	const char *head =
+	    json_string_value(json_object_get(seal, "last_head"));
 
 	if (st == NULL)
 		return;

@@ -14,20 +14,23 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"replay", cmd_replay,
-	 "evaluate rules over log files in event time, print alerts"},
-	{"lint", cmd_lint, "validate rule files; report file:line:column"},
-	{"status", cmd_status, "figures of the running custosd"},
-	{"alerts", cmd_alerts, "list, show and triage stored alerts"},
-	{"agent", cmd_agent, "an agent's timeline: alerts, evidence, daily customers"},
-	{"customer", cmd_customer, "who accessed a customer, when, with/without ticket"},
-	{"blast-radius", cmd_blast, "every customer the given agents touched"},
-	{"verify", cmd_verify, "check the alert store's hash chain (tamper evidence)"},
-	{"purge", cmd_purge, "delete old alerts and access events (retention)"},
-	{"stats", cmd_stats, "alert counts per rule, level, agent, status"},
-	{"report", cmd_report, "one self-contained HTML report with charts"},
-	{"pcap-events", cmd_pcap_events,
-	 "print the access events found in an HTTP capture (JSON lines)"},
+    {"replay", cmd_replay,
+     "evaluate rules over log files in event time, print alerts"},
+    {"lint", cmd_lint, "validate rule files; report file:line:column"},
+    {"status", cmd_status, "figures of the running custosd"},
+    {"alerts", cmd_alerts, "list, show and triage stored alerts"},
+    {"agent", cmd_agent,
+     "an agent's timeline: alerts, evidence, daily customers"},
+    {"customer", cmd_customer,
+     "who accessed a customer, when, with/without ticket"},
+    {"blast-radius", cmd_blast, "every customer the given agents touched"},
+    {"verify", cmd_verify,
+     "check the alert store's hash chain (tamper evidence)"},
+    {"purge", cmd_purge, "delete old alerts and access events (retention)"},
+    {"stats", cmd_stats, "alert counts per rule, level, agent, status"},
+    {"report", cmd_report, "one self-contained HTML report with charts"},
+    {"pcap-events", cmd_pcap_events,
+     "print the access events found in an HTTP capture (JSON lines)"},
 };
 
 static void usage(FILE *f)
@@ -35,7 +38,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: custos COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name,
-		        commands[i].summary);
+			commands[i].summary);
 	fprintf(f, "\n'custos COMMAND --help' describes a command.\n");
 }
 

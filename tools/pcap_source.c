@@ -71,8 +71,8 @@ int pcap_source_run(const struct pcap_source *s, const struct fieldtab *tab,
 		    void *arg, struct pcap_http_stats *st)
 {
 	char err[512];
-	struct pcap_http *p = pcap_http_new(s->pcap, tab, s->input_name, fn,
-					    arg);
+	struct pcap_http *p =
+	    pcap_http_new(s->pcap, tab, s->input_name, fn, arg);
 
 	if (p == NULL) {
 		fprintf(stderr, "custos: out of memory\n");

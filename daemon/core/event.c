@@ -22,7 +22,7 @@ const struct event_field *event_find(const struct event *ev, const char *name)
 }
 
 struct fieldtab {
-	char **names; /* by id */
+	char **names;	/* by id */
 	uint32_t *lens; /* by id: strlen(names[id]) */
 	size_t n_names, cap_names;
 	int32_t *buckets; /* id or -1; size is a power of two */

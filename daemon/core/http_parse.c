@@ -153,8 +153,8 @@ static int parse_request_line(char *line, struct head *h)
 	for (char *c = sp1 + 1; c < sp2; c++)
 		if ((unsigned char)*c <= ' ' || *c == 0x7f)
 			return -1;
-	if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)sp2[8]) ||
-	    sp2[9] != '\0')
+	if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
+	    !isdigit((unsigned char)sp2[8]) || sp2[9] != '\0')
 		return -1;
 	*sp1 = *sp2 = '\0';
 	h->method = line;
@@ -166,8 +166,8 @@ static int parse_request_line(char *line, struct head *h)
 /* "HTTP/1.x SP 3DIGIT [SP reason]" */
 static int parse_status_line(const char *line, struct head *h)
 {
-	if (strncmp(line, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)line[7]) ||
-	    line[8] != ' ')
+	if (strncmp(line, "HTTP/1.", 7) != 0 ||
+	    !isdigit((unsigned char)line[7]) || line[8] != ' ')
 		return -1;
 	for (int i = 9; i < 12; i++)
 		if (!isdigit((unsigned char)line[i]))
@@ -175,7 +175,8 @@ static int parse_status_line(const char *line, struct head *h)
 	if (line[12] != '\0' && line[12] != ' ')
 		return -1;
 	h->minor = line[7] - '0';
-	h->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + line[11] - '0';
+	h->status =
+	    (line[9] - '0') * 100 + (line[10] - '0') * 10 + line[11] - '0';
 	return h->status >= 100 ? 0 : -1; /* 0 means "no response" */
 }
 
@@ -201,8 +202,8 @@ static void trim_value(struct http_header *x)
 {
 	char *v = (char *)x->value;
 
-	while (x->value_len && (v[x->value_len - 1] == ' ' ||
-				v[x->value_len - 1] == '\t'))
+	while (x->value_len &&
+	       (v[x->value_len - 1] == ' ' || v[x->value_len - 1] == '\t'))
 		v[--x->value_len] = '\0';
 }
 
@@ -235,8 +236,8 @@ static int header_line(char *line, struct head *h, struct http_stats *st)
 	}
 	*colon = '\0';
 	char *v = colon + 1 + strspn(colon + 1, " \t");
-	h->hdrs[h->n_hdrs] = (struct http_header){line, v, (size_t)(colon - line),
-						  strlen(v)};
+	h->hdrs[h->n_hdrs] =
+	    (struct http_header){line, v, (size_t)(colon - line), strlen(v)};
 	trim_value(&h->hdrs[h->n_hdrs++]);
 	return 0;
 }
@@ -310,7 +311,8 @@ static void add_mark(struct hstream *s, uint64_t at, int64_t ts_us,
 		     uint64_t pkt_no)
 {
 	if (s->n_marks == N_MARKS) {
-		memmove(s->marks, s->marks + 1, (N_MARKS - 1) * sizeof(*s->marks));
+		memmove(s->marks, s->marks + 1,
+			(N_MARKS - 1) * sizeof(*s->marks));
 		s->n_marks--;
 	}
 	s->marks[s->n_marks++] = (struct mark){at, ts_us, pkt_no};
@@ -329,8 +331,7 @@ static struct mark find_mark(const struct hstream *s, uint64_t at)
 
 static void emit(struct http_conn *c, struct msg *m)
 {
-	struct http_exchange x = {&m->req, m->status, m->resp_hdrs,
-				  m->n_resp};
+	struct http_exchange x = {&m->req, m->status, m->resp_hdrs, m->n_resp};
 
 	c->st->n_exchanges++;
 	if (x.status == 0)
@@ -391,9 +392,9 @@ static struct msg *unanswered(struct http_conn *c)
 
 /* ---- message starts ---- */
 
-static const char *const methods[] = {
-    "GET",     "HEAD",	"POST",	    "PUT",   "DELETE", "PATCH",
-    "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "REPORT", NULL};
+static const char *const methods[] = {"GET",	 "HEAD",     "POST",	"PUT",
+				      "DELETE",	 "PATCH",    "OPTIONS", "TRACE",
+				      "CONNECT", "PROPFIND", "REPORT",	NULL};
 
 /* Does p[0..n) start with a known method and a space?  -1: cannot tell
  * yet (too short). */
@@ -442,8 +443,7 @@ static int start_at(const uint8_t *p, size_t n, int dir)
 }
 
 /* Looks for the next message start; true when parsing can resume. */
-static bool step_resync(struct hstream *s, int dir, const uint8_t *p,
-			size_t n)
+static bool step_resync(struct hstream *s, int dir, const uint8_t *p, size_t n)
 {
 	bool *line_start = &s->line_start;
 	size_t i = 0;
@@ -508,8 +508,7 @@ static int framing(struct hstream *s, const struct head *h)
 	return 1; /* no framing headers */
 }
 
-static int on_request_head(struct http_conn *c, struct head *h,
-			   struct mark mk)
+static int on_request_head(struct http_conn *c, struct head *h, struct mark mk)
 {
 	struct hstream *s = &c->s[0];
 	struct msg *m = calloc(1, sizeof(*m));
@@ -606,7 +605,8 @@ static bool step_head(struct http_conn *c, int dir, const uint8_t *p, size_t n)
 	if (start == 0 || (end == 0 && n > c->lim.max_header_bytes) ||
 	    end > c->lim.max_header_bytes) {
 		if (start == 0)
-			dir ? c->st->n_bad_responses++ : c->st->n_bad_requests++;
+			dir ? c->st->n_bad_responses++
+			    : c->st->n_bad_requests++;
 		else
 			c->st->n_header_limit++;
 		to_resync(c, s, false);
@@ -709,11 +709,12 @@ static bool step_chunk_line(struct http_conn *c, int dir, const uint8_t *p,
 		uint64_t size = 0;
 		size_t i = 0;
 		for (; i < content && isxdigit(p[i]) && i < 15; i++)
-			size = size * 16 + (uint64_t)(isdigit(p[i])
-							  ? p[i] - '0'
-							  : (p[i] | 0x20) - 'a' + 10);
-		if (i == 0 || (i < content && p[i] != ';' && p[i] != ' ' &&
-			       p[i] != '\t'))
+			size = size * 16 +
+			       (uint64_t)(isdigit(p[i])
+					      ? p[i] - '0'
+					      : (p[i] | 0x20) - 'a' + 10);
+		if (i == 0 ||
+		    (i < content && p[i] != ';' && p[i] != ' ' && p[i] != '\t'))
 			goto bad;
 		s->remaining = size;
 		s->state = size ? S_CHUNK_DATA : S_TRAILER;

@@ -76,8 +76,8 @@ struct http_exchange {
 
 struct http_stats {
 	uint64_t n_requests, n_responses, n_exchanges;
-	uint64_t n_unanswered;	    /* exchanges without status */
-	uint64_t n_unpaired;	    /* responses with no request */
+	uint64_t n_unanswered; /* exchanges without status */
+	uint64_t n_unpaired;   /* responses with no request */
 	uint64_t n_bad_requests, n_bad_responses;
 	uint64_t n_header_limit;    /* head over max_header_bytes */
 	uint64_t n_headers_dropped; /* over HTTP_MAX_HEADERS */

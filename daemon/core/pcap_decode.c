@@ -135,8 +135,8 @@ static int decode_ether(const uint8_t *p, size_t cap, struct pcap_pkt *out)
 	if (cap < 14)
 		return PCAP_DECODE_BAD;
 	type = rd16(p + off);
-	for (int tags = 0; (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) &&
-			   tags < 2;
+	for (int tags = 0;
+	     (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) && tags < 2;
 	     tags++) {
 		off += 4;
 		if (cap < off + 2)

@@ -22,7 +22,7 @@
 #define TCP_ACK 0x10
 
 struct pcap_pkt {
-	int af;			/* AF_INET or AF_INET6 */
+	int af;			  /* AF_INET or AF_INET6 */
 	uint8_t src[16], dst[16]; /* IPv4 uses the first 4 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
@@ -33,10 +33,10 @@ struct pcap_pkt {
 };
 
 enum pcap_decode_result {
-	PCAP_DECODE_TCP = 0,	/* out filled */
-	PCAP_DECODE_SKIP = 1,	/* not TCP over IP (ARP, UDP, ...) */
-	PCAP_DECODE_FRAGMENT = 2, /* an IP fragment (not reassembled) */
-	PCAP_DECODE_BAD = -1,	/* malformed or cut before the TCP header */
+	PCAP_DECODE_TCP = 0,	   /* out filled */
+	PCAP_DECODE_SKIP = 1,	   /* not TCP over IP (ARP, UDP, ...) */
+	PCAP_DECODE_FRAGMENT = 2,  /* an IP fragment (not reassembled) */
+	PCAP_DECODE_BAD = -1,	   /* malformed or cut before the TCP header */
 	PCAP_DECODE_LINKTYPE = -2, /* link type not supported */
 };
 

@@ -42,38 +42,73 @@ struct pcap_http {
 #define MiB (1024LL * 1024)
 
 static const struct config_key pcap_keys[] = {
-    {.name = "interface", .type = CONFIG_STRING,
+    {.name = "interface",
+     .type = CONFIG_STRING,
      .offset = offsetof(struct pcap_config, interface)},
-    {.name = "filter", .type = CONFIG_STRING,
+    {.name = "filter",
+     .type = CONFIG_STRING,
      .offset = offsetof(struct pcap_config, filter)},
-    {.name = "snaplen", .type = CONFIG_SIZE, .min = 64, .max = 262144,
-     .def = 262144, .offset = offsetof(struct pcap_config, snaplen)},
-    {.name = "buffer_size", .type = CONFIG_SIZE, .min = 64 * KiB,
-     .max = 1024 * MiB, .def = 4 * MiB,
+    {.name = "snaplen",
+     .type = CONFIG_SIZE,
+     .min = 64,
+     .max = 262144,
+     .def = 262144,
+     .offset = offsetof(struct pcap_config, snaplen)},
+    {.name = "buffer_size",
+     .type = CONFIG_SIZE,
+     .min = 64 * KiB,
+     .max = 1024 * MiB,
+     .def = 4 * MiB,
      .offset = offsetof(struct pcap_config, buffer_size)},
-    {.name = "max_flows", .type = CONFIG_SIZE, .min = 1, .max = 10000000,
-     .def = 10000, .offset = offsetof(struct pcap_config, max_flows)},
-    {.name = "max_flow_bytes", .type = CONFIG_SIZE, .min = KiB,
-     .max = 64 * MiB, .def = MiB,
+    {.name = "max_flows",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 10000,
+     .offset = offsetof(struct pcap_config, max_flows)},
+    {.name = "max_flow_bytes",
+     .type = CONFIG_SIZE,
+     .min = KiB,
+     .max = 64 * MiB,
+     .def = MiB,
      .offset = offsetof(struct pcap_config, max_flow_bytes)},
-    {.name = "max_buffer_bytes", .type = CONFIG_SIZE, .min = 64 * KiB,
-     .max = 4096 * MiB, .def = 64 * MiB,
+    {.name = "max_buffer_bytes",
+     .type = CONFIG_SIZE,
+     .min = 64 * KiB,
+     .max = 4096 * MiB,
+     .def = 64 * MiB,
      .offset = offsetof(struct pcap_config, max_buffer_bytes)},
-    {.name = "idle_timeout", .type = CONFIG_DURATION, .min = 1000,
-     .max = 86400000, .def = 120000,
+    {.name = "idle_timeout",
+     .type = CONFIG_DURATION,
+     .min = 1000,
+     .max = 86400000,
+     .def = 120000,
      .offset = offsetof(struct pcap_config, idle_timeout_ms)},
-    {.name = "max_header_bytes", .type = CONFIG_SIZE, .min = KiB,
-     .max = MiB, .def = 64 * KiB,
+    {.name = "max_header_bytes",
+     .type = CONFIG_SIZE,
+     .min = KiB,
+     .max = MiB,
+     .def = 64 * KiB,
      .offset = offsetof(struct pcap_config, max_header_bytes)},
-    {.name = "max_body_bytes", .type = CONFIG_SIZE, .min = 0,
-     .max = 16 * MiB, .def = 64 * KiB,
+    {.name = "max_body_bytes",
+     .type = CONFIG_SIZE,
+     .min = 0,
+     .max = 16 * MiB,
+     .def = 64 * KiB,
      .offset = offsetof(struct pcap_config, max_body_bytes)},
-    {.name = "max_pending", .type = CONFIG_SIZE, .min = 1, .max = 10000,
-     .def = 64, .offset = offsetof(struct pcap_config, max_pending)},
-    {.name = "defaults", .type = CONFIG_CUSTOM,
+    {.name = "max_pending",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000,
+     .def = 64,
+     .offset = offsetof(struct pcap_config, max_pending)},
+    {.name = "defaults",
+     .type = CONFIG_CUSTOM,
      .parse = routes_parse_defaults,
      .offset = offsetof(struct pcap_config, routes)},
-    {.name = "routes", .type = CONFIG_CUSTOM, .parse = routes_parse_list,
+    {.name = "routes",
+     .type = CONFIG_CUSTOM,
+     .parse = routes_parse_list,
      .offset = offsetof(struct pcap_config, routes)},
 };
 
@@ -166,8 +201,8 @@ static void on_exchange(void *arg, const struct http_exchange *x)
 		p->st.n_malformed++;
 		return;
 	}
-	ev.source = (struct event_source){p->input_name, p->path, 0,
-					  x->req->pkt_no};
+	ev.source =
+	    (struct event_source){p->input_name, p->path, 0, x->req->pkt_no};
 	ev.raw = x->req->uri;
 	ev.raw_len = strlen(x->req->uri);
 	p->st.n_events++;
@@ -235,8 +270,8 @@ struct pcap_http *pcap_http_new(const struct pcap_config *cfg,
 
 	if (p == NULL)
 		return NULL;
-	*p = (struct pcap_http){.cfg = cfg, .input_name = input_name,
-				.fn = fn, .arg = arg};
+	*p = (struct pcap_http){
+	    .cfg = cfg, .input_name = input_name, .fn = fn, .arg = arg};
 	p->hlim = (struct http_limits){cfg->max_header_bytes,
 				       cfg->max_body_bytes, cfg->max_pending};
 	struct tcp_reasm_limits tl = {cfg->max_flows, cfg->max_flow_bytes,
@@ -321,8 +356,9 @@ int pcap_http_read_file(struct pcap_http *p, const char *path, char *err,
 	int lt = pcap_datalink(pc);
 	if (!pcap_decode_linktype_ok(lt)) {
 		snprintf(err, err_size, "unsupported link type %s",
-			 pcap_datalink_val_to_name(lt) ? pcap_datalink_val_to_name(lt)
-						       : "?");
+			 pcap_datalink_val_to_name(lt)
+			     ? pcap_datalink_val_to_name(lt)
+			     : "?");
 		pcap_close(pc);
 		return -1;
 	}
@@ -337,8 +373,7 @@ int pcap_http_read_file(struct pcap_http *p, const char *path, char *err,
 	return rc == PCAP_ERROR ? -1 : 0;
 }
 
-void pcap_http_get_stats(const struct pcap_http *p,
-			 struct pcap_http_stats *out)
+void pcap_http_get_stats(const struct pcap_http *p, struct pcap_http_stats *out)
 {
 	*out = p->st;
 	tcp_reasm_get_stats(p->reasm, &out->tcp);

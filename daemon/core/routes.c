@@ -39,9 +39,9 @@ enum src_kind {
 	SRC_JWT,
 };
 
-static const char *const src_prefixes[] = {
-    "", "path.", "query.", "body.", "header.", "response.", "cookie.",
-    "basic.", "jwt."};
+static const char *const src_prefixes[] = {"",	      "path.",	 "query.",
+					   "body.",   "header.", "response.",
+					   "cookie.", "basic.",	 "jwt."};
 
 struct tpl_part {
 	char *text; /* literal, or placeholder name */
@@ -55,9 +55,9 @@ struct tpl {
 
 struct source {
 	enum src_kind kind;
-	char *name;	   /* after the prefix, or the literal */
-	pcre2_code *re;	   /* refinement, or NULL */
-	struct tpl *tpl;   /* refinement, or NULL */
+	char *name;	 /* after the prefix, or the literal */
+	pcre2_code *re;	 /* refinement, or NULL */
+	struct tpl *tpl; /* refinement, or NULL */
 };
 
 struct field_rule {
@@ -67,9 +67,9 @@ struct field_rule {
 
 /* canonical fields a route may set */
 static const enum canonical_field route_fields[] = {
-    FIELD_AGENT,  FIELD_TEAM,  FIELD_SITE,    FIELD_ACTION,
+    FIELD_AGENT,  FIELD_TEAM,	  FIELD_SITE,	FIELD_ACTION,
     FIELD_OBJECT, FIELD_CUSTOMER, FIELD_TICKET, FIELD_ROWS,
-    FIELD_QUERY,  FIELD_SESSION, FIELD_TOOL};
+    FIELD_QUERY,  FIELD_SESSION,  FIELD_TOOL};
 #define N_ROUTE_FIELDS (sizeof(route_fields) / sizeof(route_fields[0]))
 
 struct route {
@@ -145,7 +145,8 @@ static int tpl_compile(const char *s, struct tpl *t, const struct yaml_node *v,
 		const char *e = ph ? strchr(p, '}') : strchr(p, '{');
 		if (ph && (e == NULL || e == p + 1)) {
 			diag_add(d, v->file, v->line, v->column,
-				 "unterminated or empty '{' in template '%s'", s);
+				 "unterminated or empty '{' in template '%s'",
+				 s);
 			return -1;
 		}
 		if (e == NULL)
@@ -159,7 +160,8 @@ static int tpl_compile(const char *s, struct tpl *t, const struct yaml_node *v,
 		size_t len = ph ? (size_t)(e - p - 1) : (size_t)(e - p);
 		t->parts[t->n_parts].text = strndup(ph ? p + 1 : p, len);
 		t->parts[t->n_parts++].placeholder = ph;
-		if (ph && t->n_parts > 1 && t->parts[t->n_parts - 2].placeholder) {
+		if (ph && t->n_parts > 1 &&
+		    t->parts[t->n_parts - 2].placeholder) {
 			diag_add(d, v->file, v->line, v->column,
 				 "template '%s': two placeholders in a row", s);
 			return -1;
@@ -190,13 +192,17 @@ struct refine {
 };
 
 static const struct config_key refine_keys[] = {
-    {.name = "from", .type = CONFIG_STRING,
+    {.name = "from",
+     .type = CONFIG_STRING,
      .offset = offsetof(struct refine, from)},
-    {.name = "regex", .type = CONFIG_STRING,
+    {.name = "regex",
+     .type = CONFIG_STRING,
      .offset = offsetof(struct refine, regex)},
-    {.name = "template", .type = CONFIG_STRING,
+    {.name = "template",
+     .type = CONFIG_STRING,
      .offset = offsetof(struct refine, template)},
-    {.name = "value", .type = CONFIG_STRING,
+    {.name = "value",
+     .type = CONFIG_STRING,
      .offset = offsetof(struct refine, value)},
 };
 
@@ -216,9 +222,9 @@ static int refine_build(const struct refine *rf, struct source *src,
 	if (rf->regex) {
 		int err;
 		PCRE2_SIZE off;
-		src->re = pcre2_compile((PCRE2_SPTR)rf->regex,
-					PCRE2_ZERO_TERMINATED, 0, &err, &off,
-					NULL);
+		src->re =
+		    pcre2_compile((PCRE2_SPTR)rf->regex, PCRE2_ZERO_TERMINATED,
+				  0, &err, &off, NULL);
 		if (src->re == NULL) {
 			PCRE2_UCHAR msg[128];
 			pcre2_get_error_message(err, msg, sizeof(msg));
@@ -302,9 +308,10 @@ static int parse_match(const struct yaml_node *v, void *member, struct diag *d)
 
 	if (v->kind != YAML_SCALAR || (sp = strchr(v->scalar, ' ')) == NULL ||
 	    sp[1] != '/') {
-		diag_add(d, v->file, v->line, v->column,
-			 "'match' must be 'METHOD /path/{placeholder}' (methods "
-			 "separated by '|', or '*')");
+		diag_add(
+		    d, v->file, v->line, v->column,
+		    "'match' must be 'METHOD /path/{placeholder}' (methods "
+		    "separated by '|', or '*')");
 		return -1;
 	}
 	if ((s = strndup(v->scalar, (size_t)(sp - v->scalar))) == NULL)
@@ -336,10 +343,11 @@ static int parse_match(const struct yaml_node *v, void *member, struct diag *d)
 	    FIELD_KEY("rows", 7), FIELD_KEY("query", 8),                       \
 	    FIELD_KEY("session", 9), FIELD_KEY("tool", 10)
 
-static const struct config_key route_keys[] = {
-    {.name = "match", .type = CONFIG_CUSTOM, .parse = parse_match,
-     .required = true},
-    FIELD_KEYS};
+static const struct config_key route_keys[] = {{.name = "match",
+						.type = CONFIG_CUSTOM,
+						.parse = parse_match,
+						.required = true},
+					       FIELD_KEYS};
 
 static const struct config_key default_keys[] = {FIELD_KEYS};
 
@@ -360,8 +368,8 @@ int routes_parse_defaults(const struct yaml_node *v, void *member,
 	if (r == NULL)
 		return -1;
 	route_clear(&r->defaults);
-	config_apply(v, default_keys, N_ROUTE_FIELDS, &r->defaults,
-		     "defaults", d);
+	config_apply(v, default_keys, N_ROUTE_FIELDS, &r->defaults, "defaults",
+		     d);
 	return 0;
 }
 
@@ -415,7 +423,8 @@ static bool tpl_match(const struct tpl *t, const char *s, size_t n, bool whole,
 			pos += l;
 			continue;
 		}
-		const char *next = i + 1 < t->n_parts ? t->parts[i + 1].text : "";
+		const char *next =
+		    i + 1 < t->n_parts ? t->parts[i + 1].text : "";
 		size_t e = pos;
 		while (e < n && !strchr("/?#", s[e]) &&
 		       (next[0] == '\0' || next[0] == '/' || s[e] != next[0]))
@@ -423,7 +432,8 @@ static bool tpl_match(const struct tpl *t, const char *s, size_t n, bool whole,
 		if (e == pos)
 			return false;
 		if (*n_caps < MAX_CAPS)
-			caps[(*n_caps)++] = (struct cap){p->text, s + pos, e - pos};
+			caps[(*n_caps)++] =
+			    (struct cap){p->text, s + pos, e - pos};
 		pos = e;
 	}
 	return !whole || pos == n;
@@ -463,7 +473,8 @@ static size_t pct_decode(const char *s, size_t n, bool plus, char *out,
 	size_t o = 0;
 
 	for (size_t i = 0; i < n && o + 1 < size; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
 					  hexval((unsigned char)s[i + 2]));
@@ -489,7 +500,8 @@ static long form_param(const char *s, size_t n, const char *name, char *out,
 		size_t kl = eq ? (size_t)(eq - (s + i)) : e - i;
 		if (kl == nl && memcmp(s + i, name, nl) == 0) {
 			size_t vs = eq ? (size_t)(eq - s) + 1 : e;
-			return (long)pct_decode(s + vs, e - vs, true, out, size);
+			return (long)pct_decode(s + vs, e - vs, true, out,
+						size);
 		}
 		i = e + 1;
 	}
@@ -529,7 +541,8 @@ static long json_path(json_t *root, const char *path, char *out, size_t size)
 	if (json_is_real(j))
 		return snprintf(out, size, "%.17g", json_real_value(j));
 	if (json_is_boolean(j))
-		return snprintf(out, size, "%s", json_is_true(j) ? "true" : "false");
+		return snprintf(out, size, "%s",
+				json_is_true(j) ? "true" : "false");
 	return -1;
 }
 
@@ -543,14 +556,16 @@ static long b64_decode(const char *s, size_t n, bool url, char *out,
 	if (n > MAX_VALUE || (n * 3) / 4 + 3 >= size)
 		return -1;
 	for (size_t i = 0; i < n && s[i] != '='; i++)
-		in[k++] = url && s[i] == '-' ? '+' : url && s[i] == '_' ? '/' : s[i];
+		in[k++] = url && s[i] == '-'   ? '+'
+			  : url && s[i] == '_' ? '/'
+					       : s[i];
 	pad = (4 - k % 4) % 4;
 	if (pad == 3)
 		return -1;
 	for (size_t i = 0; i < pad; i++)
 		in[k++] = '=';
-	int got = EVP_DecodeBlock((unsigned char *)out, (unsigned char *)in,
-				  (int)k);
+	int got =
+	    EVP_DecodeBlock((unsigned char *)out, (unsigned char *)in, (int)k);
 	if (got < 0)
 		return -1;
 	got -= (int)pad;
@@ -561,8 +576,7 @@ static long b64_decode(const char *s, size_t n, bool url, char *out,
 static const struct http_header *req_header(const struct ctx *c,
 					    const char *name)
 {
-	return http_header_find(c->x->req->headers, c->x->req->n_headers,
-				name);
+	return http_header_find(c->x->req->headers, c->x->req->n_headers, name);
 }
 
 static json_t *load_body(struct ctx *c)
@@ -571,8 +585,8 @@ static json_t *load_body(struct ctx *c)
 
 	if (!c->body_tried && q->body_len && !q->body_truncated) {
 		c->body_tried = true;
-		c->body = json_loadb((const char *)q->body, q->body_len, 0,
-				     NULL);
+		c->body =
+		    json_loadb((const char *)q->body, q->body_len, 0, NULL);
 	}
 	return c->body;
 }
@@ -589,8 +603,7 @@ static long from_body(struct ctx *c, const char *name, char *out, size_t size)
 	return j ? json_path(j, name, out, size) : -1;
 }
 
-static long from_cookie(struct ctx *c, const char *name, char *out,
-			size_t size)
+static long from_cookie(struct ctx *c, const char *name, char *out, size_t size)
 {
 	const struct http_header *h = req_header(c, "Cookie");
 	size_t nl = strlen(name);
@@ -705,7 +718,8 @@ static long refine(const struct source *src, char *out, long n)
 	if (src->tpl) {
 		struct cap caps[MAX_CAPS];
 		size_t n_caps;
-		if (!tpl_match(src->tpl, out, (size_t)n, false, caps, &n_caps) ||
+		if (!tpl_match(src->tpl, out, (size_t)n, false, caps,
+			       &n_caps) ||
 		    n_caps == 0)
 			return -1;
 		char tmp[MAX_VALUE];

@@ -67,8 +67,8 @@ size_t routes_count(const struct routes *r);
 
 /* Result of routes_apply. */
 struct routes_result {
-	int route;	      /* index of the matching route, -1 if none */
-	unsigned n_bad_rows;  /* rows values dropped (not digits) */
+	int route;	     /* index of the matching route, -1 if none */
+	unsigned n_bad_rows; /* rows values dropped (not digits) */
 };
 
 /* Matches the exchange's request against the routes and, on a match, adds

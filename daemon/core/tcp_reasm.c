@@ -187,8 +187,7 @@ static void drain(struct tcp_reasm *r, struct flow *f, int dir)
 
 /* Declares the bytes before `upto` lost: delivers what waits before it
  * (with a gap for each hole) and moves next_seq to upto at least. */
-static void skip_to(struct tcp_reasm *r, struct flow *f, int dir,
-		    uint32_t upto)
+static void skip_to(struct tcp_reasm *r, struct flow *f, int dir, uint32_t upto)
 {
 	struct half *h = &f->half[dir];
 
@@ -257,7 +256,7 @@ static bool enqueue(struct tcp_reasm *r, struct flow *f, int dir,
 	struct seg *s = malloc(sizeof(*s) + p->cap_len);
 	if (s == NULL)
 		return false;
-	*s = (struct seg){*pp, p->seq, (uint32_t)p->len, (uint32_t)p->cap_len,
+	*s = (struct seg){*pp,	 p->seq, (uint32_t)p->len, (uint32_t)p->cap_len,
 			  ts_us, pkt_no};
 	memcpy(s->data, p->payload, p->cap_len);
 	*pp = s;
@@ -449,8 +448,7 @@ void tcp_reasm_flush(struct tcp_reasm *r)
 }
 
 struct tcp_reasm *tcp_reasm_new(const struct tcp_reasm_limits *limits,
-				const struct tcp_reasm_callbacks *cb,
-				void *arg)
+				const struct tcp_reasm_callbacks *cb, void *arg)
 {
 	struct tcp_reasm *r = calloc(1, sizeof(*r));
 
@@ -481,8 +479,7 @@ void tcp_reasm_free(struct tcp_reasm *r)
 	free(r);
 }
 
-void tcp_reasm_get_stats(const struct tcp_reasm *r,
-			 struct tcp_reasm_stats *out)
+void tcp_reasm_get_stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out)
 {
 	*out = r->st;
 }

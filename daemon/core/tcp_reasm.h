@@ -39,10 +39,10 @@
 #include "pcap_decode.h"
 
 struct tcp_reasm_limits {
-	size_t max_flows;	    /* >= 1 */
-	size_t max_flow_bytes;	    /* waiting out-of-order bytes, per flow */
-	size_t max_buffered_bytes;  /* waiting bytes, all flows */
-	int64_t idle_timeout_ms;    /* packet time */
+	size_t max_flows;	   /* >= 1 */
+	size_t max_flow_bytes;	   /* waiting out-of-order bytes, per flow */
+	size_t max_buffered_bytes; /* waiting bytes, all flows */
+	int64_t idle_timeout_ms;   /* packet time */
 };
 
 struct tcp_flow_info {
@@ -52,7 +52,7 @@ struct tcp_flow_info {
 };
 
 enum tcp_close_reason {
-	TCP_CLOSE_FIN,	   /* both directions finished */
+	TCP_CLOSE_FIN, /* both directions finished */
 	TCP_CLOSE_RST,
 	TCP_CLOSE_IDLE,	   /* idle timeout */
 	TCP_CLOSE_EVICTED, /* max_flows reached */

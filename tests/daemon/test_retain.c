@@ -16,11 +16,12 @@ static void make_event(struct event *ev, struct event_field *f, int32_t *slot,
 	memset(ev, 0, sizeof(*ev));
 	for (int i = 0; i < N_CANONICAL_FIELDS; i++)
 		slot[i] = -1;
-	f[0] = (struct event_field){"agent", agent, (uint32_t)strlen(agent),
-				    VALUE_STRING, FIELD_AGENT, -1};
-	f[1] = (struct event_field){"customer", customer,
-				    (uint32_t)strlen(customer), VALUE_STRING,
-				    FIELD_CUSTOMER, -1};
+	f[0] = (struct event_field){
+	    "agent",	  agent,       (uint32_t)strlen(agent),
+	    VALUE_STRING, FIELD_AGENT, -1};
+	f[1] = (struct event_field){
+	    "customer",	  customer,	  (uint32_t)strlen(customer),
+	    VALUE_STRING, FIELD_CUSTOMER, -1};
 	slot[FIELD_AGENT] = 0;
 	slot[FIELD_CUSTOMER] = 1;
 	*ev = (struct event){.ts_ms = ts,

@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg == NULL) {
 		struct diag d;
 		diag_init(&d);
-		cfg = config_load_buffer("f.yml", cfg_text, strlen(cfg_text),
-					 &d);
+		cfg =
+		    config_load_buffer("f.yml", cfg_text, strlen(cfg_text), &d);
 		diag_clear(&d);
 		assert(cfg != NULL);
 		tab = fieldtab_new();

@@ -21,7 +21,7 @@
 	"  - name: t\n"                                                        \
 	"    path: x.pcap\n"                                                   \
 	"    pcap:\n"                                                          \
-	"      defaults: { agent: [header.X-Agent, basic.user] }\n"           \
+	"      defaults: { agent: [header.X-Agent, basic.user] }\n"            \
 	"      routes:\n"                                                      \
 	"        - match: GET /c/{customer}/d/{object}\n"                      \
 	"          action: view\n"                                             \
@@ -41,7 +41,7 @@ static int on_event(void *arg, const struct event *ev)
 	struct got *g = arg;
 	const char *names[] = {"agent", "object", "action", "outcome", "rows"};
 	char(*dst[])[32] = {g->agent, g->object, g->action, g->outcome,
-			     g->rows};
+			    g->rows};
 
 	if (g->n == 8)
 		return 0;
@@ -57,9 +57,8 @@ static int on_event(void *arg, const struct event *ev)
 
 enum { LT_ETH = DLT_EN10MB, LT_SLL = DLT_LINUX_SLL };
 
-static size_t frame(uint8_t *f, int lt, bool v6, bool from_client,
-		    uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
-		    size_t len)
+static size_t frame(uint8_t *f, int lt, bool v6, bool from_client, uint32_t seq,
+		    uint32_t ack, uint8_t flags, const char *data, size_t len)
 {
 	size_t o = 0, ip;
 	memset(f, 0, 128);
@@ -127,7 +126,8 @@ static void send_seg(struct cap *c, bool client, uint32_t rel, const char *d,
 	pcap_http_frame(c->p, c->lt, c->ts, f, caplen);
 	if (c->dump) {
 		struct pcap_pkthdr h = {{c->ts / 1000000, c->ts % 1000000},
-					(bpf_u_int32)caplen, (bpf_u_int32)n};
+					(bpf_u_int32)caplen,
+					(bpf_u_int32)n};
 		pcap_dump((u_char *)c->dump, &h, f);
 	}
 }
@@ -157,9 +157,9 @@ static struct fieldtab *tab;
 static struct cap start(struct got *g, int lt, bool v6)
 {
 	memset(g, 0, sizeof(*g));
-	struct cap c = {pcap_http_new(cfg->inputs[0].pcap, tab, "t", on_event,
-				      g),
-			lt, v6, 1700000000000000LL, NULL};
+	struct cap c = {
+	    pcap_http_new(cfg->inputs[0].pcap, tab, "t", on_event, g), lt, v6,
+	    1700000000000000LL, NULL};
 	handshake(&c);
 	return c;
 }
@@ -239,12 +239,13 @@ static void chunked(void)
 {
 	struct got g;
 	struct cap c = start(&g, LT_ETH, false);
-	send_seg(&c, true, 0,
-		 "POST /c/c3/export HTTP/1.1\r\nX-Agent: cy\r\n"
-		 "Content-Type: application/json\r\n"
-		 "Transfer-Encoding: chunked\r\n\r\n"
-		 "6\r\n{\"rows\r\n7;ext=1\r\n\": 42}\n\r\n0\r\nX-T: 1\r\n\r\n" R2,
-		 0);
+	send_seg(
+	    &c, true, 0,
+	    "POST /c/c3/export HTTP/1.1\r\nX-Agent: cy\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"
+	    "6\r\n{\"rows\r\n7;ext=1\r\n\": 42}\n\r\n0\r\nX-T: 1\r\n\r\n" R2,
+	    0);
 	send_seg(&c, false, 0, OK OK, 0);
 	finish(&c);
 	CHECK_INT(g.n, 2);
