@@ -59,6 +59,7 @@ mkdir -p "$build"
 deb=$("$repo/packaging/build-deb.sh" "$build" 2>"$build/build-deb.log" | tail -n 1)
 check "package built (see $build/build-deb.log)" test -f "$deb"
 [ -f "$deb" ] || { finish; exit 1; }
+deb=$(realpath "$deb") # apt-get takes a file only as a path with a slash
 echo "package: $deb"
 check "file name custos_<version>_<arch>.deb" bash -c \
 	"basename '$deb' | grep -Eq '^custos_[0-9.]+_[a-z0-9]+\.deb$'"
