@@ -97,10 +97,13 @@ static int exec_on(const char *path, const char *sql)
 
 static int copy_file(const char *from, const char *to)
 {
-	char cmd[600];
+	char cmd[2048];
+	int n = snprintf(cmd, sizeof(cmd),
+			 "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'", from, to,
+			 to, to);
 
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'",
-		 from, to, to, to);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -1;
 	return system(cmd);
 }
 
