@@ -290,8 +290,9 @@ static void sd_param(struct sb *b, const char *name, struct text t)
 	sb_add(b, "\"", 1);
 }
 
-static void rfc5424(struct sb *b, const struct fields *f, const char *msg,
-		    const struct siem_opts *o, int64_t ts_ms)
+/* "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID" */
+static void header5424(struct sb *b, const struct fields *f,
+		       const struct siem_opts *o, int64_t ts_ms)
 {
 	int pri = (o->facility & 0x1f) * 8 + (o->severity[f->level_index] & 7);
 	const char *app = o->app_name ? o->app_name : "custos";
@@ -312,6 +313,12 @@ static void rfc5424(struct sb *b, const struct fields *f, const char *msg,
 	else
 		sb_str(b, " - ");
 	sb_header_field(b, f->rule.s, f->rule.len, SIEM_MSGID_MAX);
+}
+
+static void rfc5424(struct sb *b, const struct fields *f, const char *msg,
+		    const struct siem_opts *o, int64_t ts_ms)
+{
+	header5424(b, f, o, ts_ms);
 	sb_str(b, " [" SIEM_SD_ID);
 	sd_param(b, "id", f->id);
 	sd_param(b, "rule", f->rule);
@@ -352,7 +359,7 @@ static void cef(struct sb *b, const struct fields *f, const struct siem_opts *o,
 	sb_add(b, "|", 1);
 	sb_escaped(b, f->title.s ? f->title.s : "", f->title.len, ESC_CEF_HDR);
 	sb_printf(b, "|%d|", sev[f->level_index]);
-	b->mark = b->len;
+	b->mark = b->len; /* where the extension starts */
 	snprintf(num[0], sizeof(num[0]), "%lld", (long long)ts_ms);
 	snprintf(num[1], sizeof(num[1]), "%llu", f->count);
 	cef_ext(b, "externalId", f->id);
@@ -486,6 +493,10 @@ char *siem_format_alert(const struct alert *a, const struct siem_opts *o,
 		return NULL;
 	}
 	fields_fill(&f, root, a, nums);
+	if (o->format != SIEM_RFC5424 && o->syslog_header) {
+		header5424(&b, &f, o, a->ts_ms);
+		sb_str(&b, " - ");
+	}
 	if (o->format == SIEM_RFC5424)
 		rfc5424(&b, &f, text, o, a->ts_ms);
 	else if (o->format == SIEM_CEF)

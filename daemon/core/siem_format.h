@@ -36,6 +36,7 @@
 #ifndef CUSTOS_SIEM_FORMAT_H
 #define CUSTOS_SIEM_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "alert.h"
@@ -57,6 +58,10 @@ struct siem_opts {
 	 * low 5, medium 4, high 3, critical 2 */
 	int severity[LEVEL_CRITICAL + 1];
 	const char *version; /* product version in CEF/LEEF [0.1.0] */
+	/* CEF, LEEF and JSON records get an RFC 5424 HEADER and a NILVALUE
+	 * STRUCTURED-DATA in front ("<PRI>1 TS HOST APP PROCID MSGID - "),
+	 * making them syslog messages for a collector [false] */
+	bool syslog_header;
 	const unsigned char *pseudo_key; /* NULL: customer ids as they are */
 	size_t pseudo_key_len;
 };

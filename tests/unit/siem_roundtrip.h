@@ -354,6 +354,23 @@ static inline int rt_check(const struct rt_in *in, char *why, size_t why_size)
 	}
 	if (json == NULL || strcmp(rec[SIEM_JSON], json) != 0)
 		RT_FAIL("json record differs from the alert JSON");
+	/* with a syslog header: the RFC 5424 record's HEADER, "-", record */
+	o.syslog_header = true;
+	for (int f = 0; f < 4; f++) {
+		o.format = f;
+		char *h = siem_format_alert(&x.a, &o, err, sizeof(err));
+		const char *sd = strstr(rec[SIEM_RFC5424], " [" SIEM_SD_ID);
+		size_t hl = (size_t)(sd - rec[SIEM_RFC5424]);
+		bool ok = h != NULL &&
+			  (f == SIEM_RFC5424
+			       ? strcmp(h, rec[f]) == 0
+			       : strncmp(h, rec[SIEM_RFC5424], hl) == 0 &&
+				     strncmp(h + hl, " - ", 3) == 0 &&
+				     strcmp(h + hl + 3, rec[f]) == 0);
+		free(h);
+		if (!ok)
+			RT_FAIL("%s with a syslog header", siem_format_name(f));
+	}
 	if (rt_check_5424(in, &x, rec[SIEM_RFC5424], json, why, why_size) ||
 	    rt_check_cef(in, &x, rec[SIEM_CEF], why, why_size) ||
 	    rt_check_leef(in, &x, rec[SIEM_LEEF], why, why_size)) {
