@@ -170,6 +170,29 @@ static int do_checkpoint(struct daemon *d)
 	return -1;
 }
 
+/* "forward": [{name, connected, sent, queued, ...}] in sinks. */
+static void forward_status(const struct daemon *d, json_t *sinks)
+{
+	json_t *fwd = json_array();
+
+	for (size_t i = 0; i < d->n_fwd; i++) {
+		struct sink_forward_stats fs;
+		sink_forward_stats(d->fwd[i], &fs);
+		json_array_append_new(
+		    fwd,
+		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "name", sink_forward_name(d->fwd[i]),
+			      "connected", fs.connected, "sent",
+			      (json_int_t)fs.n_sent, "queued",
+			      (json_int_t)fs.n_queued, "outbox_bytes",
+			      (json_int_t)fs.outbox_bytes, "dropped",
+			      (json_int_t)fs.n_dropped, "reconnects",
+			      (json_int_t)fs.n_reconnects, "errors",
+			      (json_int_t)fs.n_errors));
+	}
+	json_object_set_new(sinks, "forward", fwd);
+}
+
 /* "sinks": {"syslog": {...}} in the status object. */
 static void sink_status(const struct daemon *d, json_t *o)
 {
@@ -189,6 +212,7 @@ static void sink_status(const struct daemon *d, json_t *o)
 		      (json_int_t)st.n_sent, "dropped",
 		      (json_int_t)st.n_dropped, "errors",
 		      (json_int_t)st.n_errors));
+	forward_status(d, sinks);
 }
 
 static char *status_json(void *arg)
