@@ -359,14 +359,20 @@ static inline int rt_check(const struct rt_in *in, char *why, size_t why_size)
 	for (int f = 0; f < 4; f++) {
 		o.format = f;
 		char *h = siem_format_alert(&x.a, &o, err, sizeof(err));
-		const char *sd = strstr(rec[SIEM_RFC5424], " [" SIEM_SD_ID);
-		size_t hl = (size_t)(sd - rec[SIEM_RFC5424]);
+		/* the HEADER: six fields, none holding a space */
+		const char *sd = rec[SIEM_RFC5424];
+		for (int sp = 0; sp < 6 && sd; sp++)
+			sd = strchr(sd + (sp > 0), ' ');
+		size_t hl = sd ? (size_t)(sd - rec[SIEM_RFC5424]) : 0;
 		bool ok = h != NULL &&
 			  (f == SIEM_RFC5424
 			       ? strcmp(h, rec[f]) == 0
 			       : strncmp(h, rec[SIEM_RFC5424], hl) == 0 &&
 				     strncmp(h + hl, " - ", 3) == 0 &&
 				     strcmp(h + hl + 3, rec[f]) == 0);
+		if (!ok && h && getenv("RT_DEBUG"))
+			fprintf(stderr, "with header: %s\nplain: %s\n", h,
+				rec[f]);
 		free(h);
 		if (!ok)
 			RT_FAIL("%s with a syslog header", siem_format_name(f));
