@@ -42,6 +42,7 @@
 #include "loop.h"
 #include "pipeline.h"
 #include "rules.h"
+#include "sink_forward.h"
 #include "sink_syslog.h"
 #include "store.h"
 #include "storekeep.h"
@@ -81,6 +82,8 @@ struct daemon {
 	struct store *store;
 	struct pipeline *p;
 	struct sink_syslog *sink; /* NULL unless sinks.syslog.enabled */
+	struct sink_forward *fwd[PIPELINE_MAX_SINKS]; /* sinks.forward */
+	size_t n_fwd;
 	struct checkpoint ck;
 	struct storekeep keep;
 	struct control *ctl;
@@ -177,6 +180,29 @@ static int do_checkpoint(struct daemon *d)
 	return -1;
 }
 
+/* "forward": [{name, connected, sent, queued, ...}] in sinks. */
+static void forward_status(const struct daemon *d, json_t *sinks)
+{
+	json_t *fwd = json_array();
+
+	for (size_t i = 0; i < d->n_fwd; i++) {
+		struct sink_forward_stats fs;
+		sink_forward_stats(d->fwd[i], &fs);
+		json_array_append_new(
+		    fwd,
+		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "name", sink_forward_name(d->fwd[i]),
+			      "connected", fs.connected, "sent",
+			      (json_int_t)fs.n_sent, "queued",
+			      (json_int_t)fs.n_queued, "outbox_bytes",
+			      (json_int_t)fs.outbox_bytes, "dropped",
+			      (json_int_t)fs.n_dropped, "reconnects",
+			      (json_int_t)fs.n_reconnects, "errors",
+			      (json_int_t)fs.n_errors));
+	}
+	json_object_set_new(sinks, "forward", fwd);
+}
+
 /* "sinks": {"syslog": {...}} in the status object. */
 static void sink_status(const struct daemon *d, json_t *o)
 {
@@ -196,6 +222,7 @@ static void sink_status(const struct daemon *d, json_t *o)
 		      (json_int_t)st.n_sent, "dropped",
 		      (json_int_t)st.n_dropped, "errors",
 		      (json_int_t)st.n_errors));
+	forward_status(d, sinks);
 }
 
 /* "store": suppressions, retained access events, seals, purges. */
@@ -365,6 +392,10 @@ static bool before_sleep(struct loop *l, void *arg)
 	if (d->sink &&
 	    sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
 		more = true; /* the socket keeps up: go on without sleeping */
+	for (size_t i = 0; i < d->n_fwd; i++)
+		if (sink_forward_flush(d->fwd[i], loop_now_ms(),
+				       SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
+			more = true;
 	return more || pipeline_sink_queue_depth(d->p) > 0;
 }
 
@@ -375,6 +406,71 @@ static int push_syslog(void *arg, const struct alert *a)
 	return sink_syslog_push(arg, a);
 }
 
+static int push_forward(void *arg, const struct alert *a)
+{
+	return sink_forward_push(arg, a);
+}
+
+/* Reads a pseudonymisation key file (at most 4 KiB, at least 16 bytes). */
+static unsigned char *read_key(const char *path, size_t *len)
+{
+	unsigned char *k = malloc(4096);
+	FILE *f = fopen(path, "re");
+
+	*len = f && k ? fread(k, 1, 4096, f) : 0;
+	if (f)
+		fclose(f);
+	if (*len < 16) {
+		free(k);
+		fatalx("pseudonymize_key_file %s: missing or shorter than 16 "
+		       "bytes",
+		       path);
+	}
+	return k;
+}
+
+/* One sink per sinks.forward entry, outbox in state_dir; fatal if one
+ * cannot be made (before serving). */
+static void open_forward(struct daemon *d)
+{
+	char err[256], host[256] = "", *outbox;
+
+	gethostname(host, sizeof(host) - 1);
+	for (size_t i = 0; i < d->cfg->n_sink_forward; i++) {
+		const struct config_sink_forward *c = &d->cfg->sink_forward[i];
+		struct sink_forward_config fc;
+		unsigned char *key = NULL;
+		sink_forward_config_init(&fc);
+		fc.name = c->name;
+		fc.address = c->address;
+		fc.transport = c->transport;
+		fc.siem.format = c->format;
+		fc.siem.hostname = host;
+		fc.siem.procid = (long)getpid();
+		fc.siem.version = CUSTOS_VERSION;
+		fc.ca_file = c->ca_file;
+		fc.cert_file = c->cert_file;
+		fc.key_file = c->key_file;
+		fc.outbox_max = c->outbox_max;
+		if (c->pseudonymize_key_file)
+			fc.siem.pseudo_key = key = read_key(
+			    c->pseudonymize_key_file, &fc.siem.pseudo_key_len);
+		if (asprintf(&outbox, "%s/forward-%s.outbox",
+			     d->cfg->state_dir, c->name) < 0)
+			fatalx("out of memory");
+		fc.outbox_path = outbox;
+		d->fwd[d->n_fwd] = sink_forward_new(&fc, err, sizeof(err));
+		free(outbox);
+		free(key);
+		if (d->fwd[d->n_fwd] == NULL)
+			fatalx("sinks.forward %s: %s", c->name, err);
+		if (pipeline_add_sink(d->p, c->name, push_forward,
+				      d->fwd[d->n_fwd++]) < 0)
+			fatalx("sinks.forward %s: too many sinks", c->name);
+		log_info("alerts also go to %s (%s)", c->address, c->name);
+	}
+}
+
 /* The syslog sink from sinks.syslog, registered with the pipeline;
  * fatal if it cannot be made (before serving). */
 static void open_sinks(struct daemon *d)
@@ -383,9 +479,11 @@ static void open_sinks(struct daemon *d)
 	struct sink_syslog_config sc;
 	char err[256];
 
+	open_forward(d);
 	if (!c->enabled)
 		return;
 	sink_syslog_config_init(&sc);
+	sc.format = c->format;
 	sc.ident = c->ident;
 	sc.facility = c->facility;
 	for (int l = 0; l < SINK_SYSLOG_N_LEVELS; l++)
@@ -401,6 +499,27 @@ static void open_sinks(struct daemon *d)
 		 c->ident);
 }
 
+/* At exit: the forward sinks' outboxes, for at most SINK_STOP_WAIT_MS
+ * (what is left is sent after the next start). */
+static void flush_forward(struct daemon *d)
+{
+	int64_t start = loop_now_ms();
+	bool left = true;
+
+	while (left && loop_now_ms() - start <= SINK_STOP_WAIT_MS) {
+		left = false;
+		for (size_t i = 0; i < d->n_fwd; i++) {
+			struct sink_forward_stats st;
+			sink_forward_flush(d->fwd[i], loop_now_ms(),
+					   SINK_FLUSH_BATCH);
+			sink_forward_stats(d->fwd[i], &st);
+			left |= st.n_queued > 0 && st.connected;
+		}
+		if (left)
+			usleep(10000);
+	}
+}
+
 /* At exit: everything queued to the sink, waiting at most
  * SINK_STOP_WAIT_MS for a receiver that does not take it. */
 static void flush_sinks(struct daemon *d)
@@ -409,6 +528,7 @@ static void flush_sinks(struct daemon *d)
 	int64_t last = loop_now_ms();
 
 	pipeline_drain_sinks(d->p, PIPELINE_SINK_QUEUE_MAX);
+	flush_forward(d);
 	if (d->sink == NULL)
 		return;
 	for (;;) {
@@ -739,6 +859,8 @@ static int stop(struct daemon *d)
 	pipeline_free(d->p);
 	sink_syslog_free(d->sink);
 	storekeep_clear(&d->keep);
+	for (size_t i = 0; i < d->n_fwd; i++)
+		sink_forward_free(d->fwd[i]);
 	store_close(d->store);
 	if (d->cfg != d->cfg_inputs)
 		config_free(d->cfg);

@@ -8,6 +8,8 @@
  */
 #include "sink_syslog.h"
 
+#include "siem_format.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 struct line {
 	char *text;
 	int pri;
+	bool whole; /* an RFC 5424 message: no header of ours */
 };
 
 struct sink_syslog {
@@ -30,6 +33,7 @@ struct sink_syslog {
 	size_t head, n;
 	int fd; /* socket_path mode: -1 until connected */
 	struct sink_syslog_stats st;
+	char hostname[256]; /* RFC 5424 HOSTNAME */
 };
 
 static const struct {
@@ -102,6 +106,10 @@ int sink_syslog_config_check(const struct sink_syslog_config *c, char *err,
 				 c->priority[i], rule_level_name(i));
 			return -1;
 		}
+	if (c->format < SIEM_JSON || c->format > SIEM_LEEF) {
+		snprintf(err, err_size, "invalid format %d", c->format);
+		return -1;
+	}
 	if (c->queue_max == 0) {
 		snprintf(err, err_size, "queue_max must be at least 1");
 		return -1;
@@ -127,6 +135,7 @@ struct sink_syslog *sink_syslog_new(const struct sink_syslog_config *cfg)
 		sink_syslog_free(s);
 		return NULL;
 	}
+	gethostname(s->hostname, sizeof(s->hostname) - 1);
 	if (s->cfg.socket_path == NULL)
 		openlog(s->cfg.ident, LOG_PID | LOG_NDELAY, s->cfg.facility);
 	return s;
@@ -155,6 +164,25 @@ int sink_syslog_priority(const struct sink_syslog *s, enum rule_level level)
 	return s->cfg.facility | s->cfg.priority[level];
 }
 
+/* The line for a in the configured format (malloc'd), or NULL. */
+static char *format_line(const struct sink_syslog *s, const struct alert *a)
+{
+	struct siem_opts o;
+	char err[128];
+
+	if (s->cfg.format == SIEM_JSON)
+		return alert_to_json(a);
+	siem_opts_init(&o);
+	o.format = s->cfg.format;
+	o.hostname = s->hostname;
+	o.app_name = s->cfg.ident;
+	o.procid = (long)getpid();
+	o.facility = s->cfg.facility >> 3;
+	for (int i = 0; i < SINK_SYSLOG_N_LEVELS; i++)
+		o.severity[i] = s->cfg.priority[i];
+	return siem_format_alert(a, &o, err, sizeof(err));
+}
+
 int sink_syslog_push(struct sink_syslog *s, const struct alert *a)
 {
 	enum rule_level level = LEVEL_MEDIUM;
@@ -163,7 +191,7 @@ int sink_syslog_push(struct sink_syslog *s, const struct alert *a)
 		s->st.n_dropped++;
 		return -1;
 	}
-	char *text = alert_to_json(a);
+	char *text = format_line(s, a);
 	if (text == NULL) {
 		s->st.n_dropped++;
 		return -1;
@@ -175,6 +203,7 @@ int sink_syslog_push(struct sink_syslog *s, const struct alert *a)
 	struct line *l = &s->ring[(s->head + s->n) % s->cfg.queue_max];
 	l->text = text;
 	l->pri = sink_syslog_priority(s, level);
+	l->whole = s->cfg.format == SIEM_RFC5424 && s->cfg.socket_path;
 	s->n++;
 	s->st.n_queued = s->n;
 	return 0;
@@ -212,8 +241,10 @@ static int sock_send(struct sink_syslog *s, const struct line *l)
 	}
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %T", &tm);
-	int hn = snprintf(head, sizeof(head), "<%d>%s %.48s[%ld]: ", l->pri,
-			  stamp, s->cfg.ident, (long)getpid());
+	int hn = l->whole ? 0
+			  : snprintf(head, sizeof(head), "<%d>%s %.48s[%ld]: ",
+				     l->pri, stamp, s->cfg.ident,
+				     (long)getpid());
 	struct iovec iov[2] = {{head, (size_t)hn}, {l->text, strlen(l->text)}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	if (sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)

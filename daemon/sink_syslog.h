@@ -16,6 +16,7 @@
  * dedicated rsyslog imuxsock socket, containers, and tests.  A send that
  * would block leaves the line queued for the next flush.
  *
+ * Format: see sink_syslog_config.format.
  * Lines: any byte below 0x20 left in the JSON (there should be none:
  * jsonw escapes control characters) is replaced by a space, so an alert is
  * always exactly one syslog line.  Receivers must accept long lines
@@ -44,6 +45,12 @@ struct sink_syslog_config {
 	int priority[SINK_SYSLOG_N_LEVELS];
 	size_t queue_max;	 /* lines; default SINK_SYSLOG_QUEUE_MAX */
 	const char *socket_path; /* copied; NULL: syslog(3) */
+	/* enum siem_format [SIEM_JSON]: the line is the alert JSON, or its
+	 * CEF / LEEF record (siem_format.h), after the usual syslog header;
+	 * SIEM_RFC5424 lines are whole RFC 5424 messages (their own PRI,
+	 * HEADER and STRUCTURED-DATA), written to socket_path as they are
+	 * (with syslog(3) they become the message text) */
+	int format;
 };
 
 struct sink_syslog_stats {

@@ -676,6 +676,10 @@ static const struct config_key checkpoint_keys[] = {
      .offset = offsetof(struct config, checkpoint.every_ms)},
 };
 
+/* Index = enum siem_format. */
+static const char *const siem_formats[] = {"json", "rfc5424", "cef", "leef",
+					   NULL};
+
 /* Index = LOG_* priority value (LOG_EMERG 0 .. LOG_DEBUG 7). */
 static const char *const syslog_priorities[] = {"emerg", "alert",   "crit",
 						"err",	 "warning", "notice",
@@ -783,7 +787,109 @@ static const struct config_key sink_syslog_keys[] = {
      .type = CONFIG_STRING,
      .def_str = "/dev/log",
      .offset = offsetof(struct config_sink_syslog, socket_path)},
+    {.name = "format",
+     .type = CONFIG_ENUM,
+     .def = 0,
+     .values = siem_formats,
+     .offset = offsetof(struct config_sink_syslog, format)},
 };
+
+static const char *const forward_transports[] = {"udp", "tcp", "tls", NULL};
+
+static const struct config_key sink_forward_keys[] = {
+    {.name = "name",
+     .type = CONFIG_STRING,
+     .required = true,
+     .offset = offsetof(struct config_sink_forward, name)},
+    {.name = "address",
+     .type = CONFIG_STRING,
+     .required = true,
+     .offset = offsetof(struct config_sink_forward, address)},
+    {.name = "transport",
+     .type = CONFIG_ENUM,
+     .def = FORWARD_T_TCP,
+     .values = forward_transports,
+     .offset = offsetof(struct config_sink_forward, transport)},
+    {.name = "format",
+     .type = CONFIG_ENUM,
+     .def = 1, /* rfc5424 */
+     .values = siem_formats,
+     .offset = offsetof(struct config_sink_forward, format)},
+    {.name = "ca_file",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config_sink_forward, ca_file)},
+    {.name = "cert_file",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config_sink_forward, cert_file)},
+    {.name = "key_file",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config_sink_forward, key_file)},
+    {.name = "pseudonymize_key_file",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config_sink_forward, pseudonymize_key_file)},
+    {.name = "outbox_max",
+     .type = CONFIG_SIZE,
+     .min = 1,
+     .max = 10000000,
+     .def = 100000,
+     .offset = offsetof(struct config_sink_forward, outbox_max)},
+};
+
+/* Names become outbox file names: [A-Za-z0-9_-], unique. */
+static void check_forward(const struct config *c, const struct yaml_node *it,
+			  const struct config_sink_forward *f, struct diag *d)
+{
+	if (f->name &&
+	    (f->name[strspn(f->name, "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")] !=
+	     '\0'))
+		diag_add(d, it->file, it->line, it->column,
+			 "sinks.forward name '%s' may only hold letters, "
+			 "digits, '_' and '-'",
+			 f->name);
+	for (size_t j = 0; f->name && j + 1 < c->n_sink_forward; j++)
+		if (c->sink_forward[j].name &&
+		    strcmp(c->sink_forward[j].name, f->name) == 0)
+			diag_add(d, it->file, it->line, it->column,
+				 "duplicate sinks.forward name '%s'", f->name);
+	const char *colon = f->address ? strrchr(f->address, ':') : NULL;
+	if (f->address && (colon == NULL || colon == f->address ||
+			   atoi(colon + 1) < 1 || atoi(colon + 1) > 65535))
+		diag_add(d, it->file, it->line, it->column,
+			 "'address' must be host:port, not '%s'", f->address);
+}
+
+/* member: the struct config's sink_forward. */
+static int parse_sink_forward(const struct yaml_node *v, void *member,
+			      struct diag *d)
+{
+	struct config *c =
+	    (struct config *)((char *)member -
+			      offsetof(struct config, sink_forward));
+
+	if (v->kind != YAML_SEQUENCE) {
+		diag_add(d, v->file, v->line, v->column,
+			 "'sinks.forward' must be a list, not %s",
+			 yamltree_kind_name(v->kind));
+		return -1;
+	}
+	c->sink_forward = calloc(v->n_items ? v->n_items : 1,
+				 sizeof(*c->sink_forward));
+	if (c->sink_forward == NULL)
+		return -1;
+	for (size_t i = 0; i < v->n_items; i++) {
+		struct config_sink_forward *f =
+		    &c->sink_forward[c->n_sink_forward++];
+		char what[40];
+		f->line = v->items[i]->line;
+		f->column = v->items[i]->column;
+		snprintf(what, sizeof(what), "sinks.forward[%zu]", i);
+		if (config_apply(v->items[i], sink_forward_keys,
+				 N_KEYS(sink_forward_keys), f, what, d) == 0)
+			check_forward(c, v->items[i], f, d);
+	}
+	return 0;
+}
 
 /* Defaults of sinks.syslog (also when `sinks:` is absent). */
 static void sink_syslog_defaults(struct config_sink_syslog *s, struct diag *d)
@@ -812,6 +918,10 @@ static const struct config_key sink_keys[] = {
      .type = CONFIG_CUSTOM,
      .parse = parse_sink_syslog,
      .offset = offsetof(struct config, sink_syslog)},
+    {.name = "forward",
+     .type = CONFIG_CUSTOM,
+     .parse = parse_sink_forward,
+     .offset = offsetof(struct config, sink_forward)},
 };
 
 static int parse_sinks(const struct yaml_node *v, void *member, struct diag *d)
@@ -957,6 +1067,12 @@ static int resolve_paths(struct config *c)
 	for (size_t i = 0; i < c->n_inputs; i++)
 		rc |= resolve(c->file, &c->inputs[i].path);
 	rc |= resolve(c->file, &c->sink_syslog.socket_path);
+	for (size_t i = 0; i < c->n_sink_forward; i++) {
+		rc |= resolve(c->file, &c->sink_forward[i].ca_file);
+		rc |= resolve(c->file, &c->sink_forward[i].cert_file);
+		rc |= resolve(c->file, &c->sink_forward[i].key_file);
+		rc |= resolve(c->file, &c->sink_forward[i].pseudonymize_key_file);
+	}
 	return rc;
 }
 
@@ -1059,6 +1175,16 @@ void config_free(struct config *c)
 	free(c->control_group);
 	free(c->sink_syslog.ident);
 	free(c->sink_syslog.socket_path);
+	for (size_t i = 0; i < c->n_sink_forward; i++) {
+		struct config_sink_forward *f = &c->sink_forward[i];
+		free(f->name);
+		free(f->address);
+		free(f->ca_file);
+		free(f->cert_file);
+		free(f->key_file);
+		free(f->pseudonymize_key_file);
+	}
+	free(c->sink_forward);
 	free(c->file);
 	free(c);
 }

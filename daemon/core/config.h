@@ -67,6 +67,16 @@
  *                                #  (not syslog(3): its ident and
  *                                #  facility are process-wide, shared
  *                                #  with custosd's own log)
+ *         format: json           # json | rfc5424 | cef | leef [json]
+ *       forward:                 # remote SIEM collectors (docs/siem.md)
+ *         - name: siem           # required, unique ([A-Za-z0-9_-])
+ *           address: 10.0.0.5:6514   # required, host:port
+ *           transport: tls       # udp | tcp | tls  [tcp]
+ *           format: rfc5424      # rfc5424 | cef | leef | json [rfc5424]
+ *           ca_file: /etc/custos/siem-ca.pem    # tls
+ *           cert_file: ..., key_file: ...       # tls client auth
+ *           pseudonymize_key_file: /etc/custos/pseudo.key
+ *           outbox_max: 100000   # records waiting, 1..10M
  *     retention:                 # what custosd keeps in the store
  *       access_events: true      # retain every evaluated event's agent,
  *                                #  customer, action, object, ticket, team
@@ -153,6 +163,20 @@ struct config_sink_syslog {
 	int priority[LEVEL_CRITICAL + 1];
 	size_t queue_max;  /* lines queued for syslog at most */
 	char *socket_path; /* never NULL after config_load */
+	int format;	   /* enum siem_format (siem_format.h) [json] */
+};
+
+/* sinks.forward[i]: a remote SIEM collector (sink_forward.h). */
+enum config_forward_transport { FORWARD_T_UDP, FORWARD_T_TCP, FORWARD_T_TLS };
+struct config_sink_forward {
+	char *name;    /* required, unique */
+	char *address; /* required, host:port */
+	int transport; /* enum config_forward_transport [tcp] */
+	int format;    /* enum siem_format [rfc5424] */
+	char *ca_file, *cert_file, *key_file; /* tls; NULL: none */
+	char *pseudonymize_key_file;	       /* NULL: real customer ids */
+	size_t outbox_max;		       /* records [100000] */
+	int line, column;
 };
 
 struct config_checkpoint {
@@ -188,6 +212,8 @@ struct config {
 	struct config_sink_syslog sink_syslog;
 	struct config_retention retention;
 	int64_t seal_interval_ms; /* 0: seal at exit only */
+	struct config_sink_forward *sink_forward; /* sinks.forward */
+	size_t n_sink_forward;
 };
 
 /* Loads and validates a config file.  Returns NULL with every problem in d.
