@@ -506,17 +506,41 @@ static void team_stats(struct team *t, int64_t today, size_t min_samples)
 
 /* True on a day when the whole team is busy: the median of the
  * team-mates' distinct customers so far today exceeds BUSY_RATIO times
- * their usual median.  Baselines are not applied then. */
+ * their usual median.  Baselines are not applied then.
+ *
+ * Runs on every gated event, so it does not sort: the median of the
+ * sorted counts v[0..n) is above thr iff enough counts are; at the odd/even
+ * boundary the two middle values are the largest count <= thr and the
+ * smallest count > thr, and their mean is compared as ext_median() would
+ * compute it (counts are small integers, so every sum is exact). */
 static bool team_busy(const struct agent *a, struct team *t)
 {
-	double v[MAX_MEMBERS];
-	size_t n = 0;
+	double thr = BUSY_RATIO * t->median, lo = -INFINITY, hi = INFINITY;
+	size_t n = 0, n_gt = 0;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->members[i] != a && t->members[i]->day == a->day &&
-		    t->members[i]->today.n > 0)
-			v[n++] = (double)t->members[i]->today.n;
-	return n >= 3 && ext_median(v, n) > BUSY_RATIO * t->median;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct agent *m = t->members[i];
+		if (m == a || m->day != a->day || m->today.n == 0)
+			continue;
+		double v = (double)m->today.n;
+		n++;
+		if (v > thr) {
+			n_gt++;
+			hi = v < hi ? v : hi;
+		} else {
+			lo = v > lo ? v : lo;
+		}
+	}
+	if (n < 3)
+		return false;
+	size_t first_gt = n - n_gt; /* sorted index of the smallest > thr */
+	if (n % 2)
+		return n / 2 >= first_gt;
+	if (n / 2 - 1 >= first_gt)
+		return true;
+	if (n / 2 < first_gt)
+		return false;
+	return (lo + hi) / 2 > thr;
 }
 
 static bool gate_self(const struct ext_rule *r, struct agent *a)
