@@ -14,6 +14,8 @@
  */
 #include "window.h"
 
+#include "evidence.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,7 +118,7 @@ void window_clear(struct window *w)
 	for (size_t i = 0; i < w->n_vals; i++)
 		free(w->vals[i].str);
 	for (size_t i = 0; i < w->n_samples; i++)
-		free(w->samples[i].json);
+		evidence_unref(w->samples[i].ev);
 	free(w->vals);
 	free(w->buckets);
 	free(w->ring);
@@ -327,30 +329,26 @@ enum window_status window_add(struct window *w, const struct window_params *p,
 /* ---- evidence samples ---- */
 
 void window_add_sample(struct window *w, const struct window_params *p,
-		       int64_t ts_ms, char *json)
+		       int64_t ts_ms, struct evidence *ev)
 {
 	size_t cap = p->evidence_sample;
 
-	if (cap == 0 || json == NULL) {
-		free(json);
+	if (cap == 0 || ev == NULL)
 		return;
-	}
 	if (w->samples == NULL) {
 		w->samples = calloc(cap, sizeof(*w->samples));
-		if (w->samples == NULL) {
-			free(json);
+		if (w->samples == NULL)
 			return;
-		}
 	}
 	size_t at = (w->sample_head + w->n_samples) % cap;
 	if (w->n_samples == cap) {
-		free(w->samples[at].json);
+		evidence_unref(w->samples[at].ev);
 		w->sample_head = (w->sample_head + 1) % cap;
 	} else {
 		w->n_samples++;
 	}
 	w->samples[at].ts_ms = ts_ms;
-	w->samples[at].json = json;
+	w->samples[at].ev = evidence_ref(ev);
 }
 
 size_t window_samples(const struct window *w, const struct window_params *p,
@@ -363,7 +361,9 @@ size_t window_samples(const struct window *w, const struct window_params *p,
 		    &w->samples[(w->sample_head + i) % p->evidence_sample];
 		if (p->sliding && s->ts_ms <= w->newest_ts - p->timespan_ms)
 			continue;
-		out[n++] = s->json;
+		const char *json = evidence_json(s->ev);
+		if (json != NULL)
+			out[n++] = (char *)json;
 	}
 	return n;
 }

@@ -55,9 +55,11 @@ struct window_bucket {
 	uint32_t hash;
 };
 
+struct evidence;
+
 struct window_sample {
 	int64_t ts_ms;
-	char *json; /* owned */
+	struct evidence *ev; /* one reference (evidence.h) */
 };
 
 struct window {
@@ -111,14 +113,17 @@ enum window_status window_add(struct window *w, const struct window_params *p,
 void window_expire(struct window *w, const struct window_params *p,
 		   int64_t now_ms);
 
-/* Keeps `json` (takes ownership) as evidence; the oldest sample goes when
- * evidence_sample are kept.  Frees json when evidence_sample is 0. */
+/* Keeps a new reference to `ev` (evidence.h; the caller keeps its own) as
+ * evidence; the oldest sample goes when evidence_sample are kept.  Nothing
+ * is kept when evidence_sample is 0 or ev is NULL. */
 void window_add_sample(struct window *w, const struct window_params *p,
-		       int64_t ts_ms, char *json);
+		       int64_t ts_ms, struct evidence *ev);
 
-/* Fills out[] (up to max) with the kept samples that are still inside the
- * window, in insertion order; returns how many.  Borrowed pointers, valid
- * until the window changes. */
+/* Fills out[] (up to max) with the JSON of the kept samples that are still
+ * inside the window, in insertion order; returns how many.  The JSON is
+ * made on first use (evidence_json()); a sample whose JSON cannot be made
+ * (out of memory) is left out.  Borrowed pointers, valid until the window
+ * changes. */
 size_t window_samples(const struct window *w, const struct window_params *p,
 		      char **out, size_t max);
 
