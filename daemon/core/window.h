@@ -41,9 +41,15 @@ struct window_entry {
 	uint32_t tag;  /* tag or WINDOW_NONE */
 };
 
+/* Values shorter than this are kept in their slot (no allocation). */
+#define WINDOW_VALUE_INLINE 16
+
 struct window_value {
-	char *str; /* owned copy, NUL-terminated */
-	uint32_t len;
+	union {
+		char *str; /* owned copy, when len >= WINDOW_VALUE_INLINE */
+		char inl[WINDOW_VALUE_INLINE]; /* when shorter */
+	} u;	      /* NUL-terminated; see window_value_str() */
+	uint32_t len; /* 0 in a free slot */
 	uint32_t hash;
 	uint64_t count; /* entries in the window with this value;
 			   0 = free slot */
@@ -70,7 +76,7 @@ struct window {
 	int64_t open_ts; /* first event since the window (re)started */
 	double sum;
 	struct window_value *vals;
-	size_t n_vals, n_distinct;
+	size_t n_vals, cap_vals, n_distinct;
 	uint32_t free_head;
 	struct window_bucket *buckets;
 	size_t n_buckets;
@@ -142,6 +148,11 @@ static inline double window_sum(const struct window *w)
 static inline uint32_t window_tags_present(const struct window *w)
 {
 	return w->n_tags_present;
+}
+/* The bytes of a distinct value (len of them, then a NUL). */
+static inline const char *window_value_str(const struct window_value *v)
+{
+	return v->len < WINDOW_VALUE_INLINE ? v->u.inl : v->u.str;
 }
 /* The i-th entry in time order (0 = oldest). */
 const struct window_entry *window_entry_at(const struct window *w, size_t i);

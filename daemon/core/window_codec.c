@@ -60,7 +60,8 @@ static void encode_values(struct codec_writer *w, const struct window *win,
 		if (s == WINDOW_NONE || map[s] != WINDOW_NONE)
 			continue;
 		map[s] = next++;
-		codec_put_bytes(w, win->vals[s].str, win->vals[s].len);
+		codec_put_bytes(w, window_value_str(&win->vals[s]),
+				win->vals[s].len);
 	}
 }
 
