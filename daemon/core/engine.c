@@ -48,6 +48,7 @@
 #include "correlation.h"
 #include "detection.h"
 #include "engine_int.h"
+#include "evidence.h"
 #include "ext_rule.h"
 #include "ext_state.h"
 #include "window.h"
@@ -166,6 +167,19 @@ void engine_free(struct engine *e)
 }
 
 /* ---- inputs ---- */
+
+/* The input's evidence: the current event's compact copy (one, shared by
+ * every window the event enters), or an upstream alert's JSON.  A new
+ * reference, or NULL on allocation failure. */
+static struct evidence *input_evidence(struct engine *e,
+				       const struct corr_input *in)
+{
+	if (in->json)
+		return evidence_from_json(in->json, strlen(in->json));
+	if (e->ev_evidence == NULL && e->ev)
+		e->ev_evidence = evidence_from_event(e->ev);
+	return e->ev_evidence ? evidence_ref(e->ev_evidence) : NULL;
+}
 
 static const char *input_json(struct engine *e, const struct corr_input *in)
 {
@@ -482,25 +496,30 @@ static int corr_feed(struct engine *e, struct corr_state *cs,
 
 	if (g == NULL)
 		return rc;
-	const char *json = input_json(e, in);
-	if (json == NULL)
-		return -1;
 	if (cs->wp.evidence_sample > 0) {
-		char *copy = strdup(json);
-		if (copy == NULL)
+		struct evidence *ev = input_evidence(e, in);
+		if (ev == NULL)
 			return -1;
-		window_add_sample(&g->win, &cs->wp, in->ts_ms, copy);
+		window_add_sample(&g->win, &cs->wp, in->ts_ms, ev);
+		evidence_unref(ev);
 	}
-	if (cs->closes)
+	if (cs->closes) {
+		const char *json = input_json(e, in);
+		if (json == NULL)
+			return -1;
 		return window_trigger_set(&g->last, in->ts_ms, json,
 					  in->src_input, in->src_path, in->line,
 					  in->offset);
+	}
 	double v = group_value(cs, g);
 	if (!correlation_condition_holds(cs->c, v))
 		return 0;
 	if (cs->c->type == CORRELATION_TEMPORAL_ORDERED &&
 	    !in_order(cs, &g->win))
 		return 0;
+	const char *json = input_json(e, in);
+	if (json == NULL)
+		return -1;
 	struct trigger tr = {in->ts_ms,	   in->ev,   json,	in->src_input,
 			     in->src_path, in->line, in->offset};
 	if (suppressed(e, cs, g, in->ts_ms))
@@ -625,6 +644,8 @@ int engine_process(struct engine *e, const struct event *ev)
 		ext_state_end(e->ext, ev);
 	free(e->ev_json);
 	e->ev_json = NULL;
+	evidence_unref(e->ev_evidence);
+	e->ev_evidence = NULL;
 	e->ev = NULL;
 	if (rc < 0)
 		e->stats.n_nomem++;

@@ -73,6 +73,7 @@ struct ext_state {
 	int64_t last_assign_ts; /* any agent's; INT64_MIN: none yet */
 	struct ext_state_stats st;
 	struct agent *cur;
+	int busy; /* team_busy() of cur for this event; -1: not known */
 };
 
 static int64_t day_of(int64_t ts)
@@ -167,6 +168,7 @@ struct ext_state *ext_state_new(const struct ruleset *rs, size_t max_agents)
 	ext_map_init(&x->suppress, MAX_SUPPRESS);
 	ext_map_init(&x->dels, MAX_SUPPRESS);
 	x->last_assign_ts = INT64_MIN;
+	x->busy = -1;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		const struct ext_rule *r = rs->rules[i]->ext;
 		if (r && r->require_ticket &&
@@ -350,6 +352,7 @@ void ext_state_begin(struct ext_state *x, const struct event *ev)
 	struct agent *a;
 
 	x->cur = NULL;
+	x->busy = -1;
 	if (ag == NULL || ag->kind == VALUE_NULL)
 		return;
 	if ((a = get_agent(x, ag->value, ag->value_len)) == NULL)
@@ -506,17 +509,41 @@ static void team_stats(struct team *t, int64_t today, size_t min_samples)
 
 /* True on a day when the whole team is busy: the median of the
  * team-mates' distinct customers so far today exceeds BUSY_RATIO times
- * their usual median.  Baselines are not applied then. */
+ * their usual median.  Baselines are not applied then.
+ *
+ * Runs on every gated event, so it does not sort: the median of the
+ * sorted counts v[0..n) is above thr iff enough counts are; at the odd/even
+ * boundary the two middle values are the largest count <= thr and the
+ * smallest count > thr, and their mean is compared as ext_median() would
+ * compute it (counts are small integers, so every sum is exact). */
 static bool team_busy(const struct agent *a, struct team *t)
 {
-	double v[MAX_MEMBERS];
-	size_t n = 0;
+	double thr = BUSY_RATIO * t->median, lo = -INFINITY, hi = INFINITY;
+	size_t n = 0, n_gt = 0;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->members[i] != a && t->members[i]->day == a->day &&
-		    t->members[i]->today.n > 0)
-			v[n++] = (double)t->members[i]->today.n;
-	return n >= 3 && ext_median(v, n) > BUSY_RATIO * t->median;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct agent *m = t->members[i];
+		if (m == a || m->day != a->day || m->today.n == 0)
+			continue;
+		double v = (double)m->today.n;
+		n++;
+		if (v > thr) {
+			n_gt++;
+			hi = v < hi ? v : hi;
+		} else {
+			lo = v > lo ? v : lo;
+		}
+	}
+	if (n < 3)
+		return false;
+	size_t first_gt = n - n_gt; /* sorted index of the smallest > thr */
+	if (n % 2)
+		return n / 2 >= first_gt;
+	if (n / 2 - 1 >= first_gt)
+		return true;
+	if (n / 2 < first_gt)
+		return false;
+	return (lo + hi) / 2 > thr;
 }
 
 static bool gate_self(const struct ext_rule *r, struct agent *a)
@@ -535,13 +562,23 @@ static bool gate_self(const struct ext_rule *r, struct agent *a)
 	return a->self_ok && (double)a->today.n > a->self_thr;
 }
 
-static bool gate_baseline(const struct ext_rule *r, struct agent *a)
+/* team_busy() for the current event: the team's counts and median do
+ * not change between the gates of one event, so it is computed once. */
+static bool cur_team_busy(struct ext_state *x, struct agent *a, struct team *t)
+{
+	if (x->busy < 0)
+		x->busy = team_busy(a, t);
+	return x->busy;
+}
+
+static bool gate_baseline(struct ext_state *x, const struct ext_rule *r,
+			  struct agent *a)
 {
 	struct team *t = a->team;
 
 	if (t)
 		team_stats(t, a->day, (size_t)r->bl_min_days);
-	if (t && t->ok && team_busy(a, t))
+	if (t && t->ok && cur_team_busy(x, a, t))
 		return false;
 	if (r->baseline == EXT_BASELINE_SELF)
 		return gate_self(r, a);
@@ -579,7 +616,7 @@ bool ext_state_gate(struct ext_state *x, const struct rule *r,
 	if (pass && xr->off_shift)
 		pass = gate_off_shift(a, xr, ev);
 	if (pass && xr->baseline != EXT_BASELINE_NONE)
-		pass = gate_baseline(xr, a);
+		pass = gate_baseline(x, xr, a);
 	return pass;
 }
 

@@ -14,6 +14,8 @@
  */
 #include "window.h"
 
+#include "evidence.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,9 +116,10 @@ void window_clear(struct window *w)
 	if (w == NULL)
 		return;
 	for (size_t i = 0; i < w->n_vals; i++)
-		free(w->vals[i].str);
+		if (w->vals[i].len >= WINDOW_VALUE_INLINE)
+			free(w->vals[i].u.str);
 	for (size_t i = 0; i < w->n_samples; i++)
-		free(w->samples[i].json);
+		evidence_unref(w->samples[i].ev);
 	free(w->vals);
 	free(w->buckets);
 	free(w->ring);
@@ -155,7 +158,7 @@ static bool value_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
 {
 	const struct window_value *v = &((const struct window *)ctx)->vals[idx];
 
-	return v->len == len && memcmp(v->str, key, len) == 0;
+	return v->len == len && memcmp(window_value_str(v), key, len) == 0;
 }
 
 static void value_release(struct window *w, uint32_t slot)
@@ -165,8 +168,9 @@ static void value_release(struct window *w, uint32_t slot)
 	if (--v->count > 0)
 		return;
 	index_del(w->buckets, w->n_buckets, v->hash, slot);
-	free(v->str);
-	v->str = NULL;
+	if (v->len >= WINDOW_VALUE_INLINE)
+		free(v->u.str);
+	v->len = 0;
 	v->next_free = w->free_head;
 	w->free_head = slot;
 	w->n_distinct--;
@@ -201,6 +205,19 @@ void window_expire(struct window *w, const struct window_params *p,
 		pop_oldest(w);
 }
 
+/* Doubles the value slots (amortised O(1) per new value). */
+static int vals_grow(struct window *w)
+{
+	size_t nc = w->cap_vals ? w->cap_vals * 2 : 4;
+	struct window_value *nv = realloc(w->vals, nc * sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	w->vals = nv;
+	w->cap_vals = nc;
+	return 0;
+}
+
 /* Finds or creates the slot of a value; WINDOW_NONE on a full table
  * (*full set) or on allocation failure. */
 static uint32_t value_slot(struct window *w, const struct window_params *p,
@@ -218,23 +235,23 @@ static uint32_t value_slot(struct window *w, const struct window_params *p,
 	if (index_reserve(&w->buckets, &w->n_buckets, w->n_distinct) < 0)
 		return WINDOW_NONE;
 	if (w->free_head == WINDOW_NONE) {
-		struct window_value *nv =
-		    realloc(w->vals, (w->n_vals + 1) * sizeof(*nv));
-		if (nv == NULL)
+		if (w->n_vals == w->cap_vals && vals_grow(w) < 0)
 			return WINDOW_NONE;
-		w->vals = nv;
+		w->vals[w->n_vals].len = 0;
 		w->vals[w->n_vals].next_free = WINDOW_NONE;
 		w->free_head = (uint32_t)w->n_vals++;
 	}
-	char *copy = malloc(len + 1);
-	if (copy == NULL)
+	struct window_value v = {.len = (uint32_t)len, .hash = h,
+				 .next_free = WINDOW_NONE};
+	char *copy = v.u.inl;
+	if (len >= WINDOW_VALUE_INLINE &&
+	    (copy = v.u.str = malloc(len + 1)) == NULL)
 		return WINDOW_NONE;
 	memcpy(copy, s, len);
 	copy[len] = '\0';
 	slot = w->free_head;
 	w->free_head = w->vals[slot].next_free;
-	w->vals[slot] =
-	    (struct window_value){copy, (uint32_t)len, h, 0, WINDOW_NONE};
+	w->vals[slot] = v;
 	index_put(w->buckets, w->n_buckets, h, slot);
 	w->n_distinct++;
 	return slot;
@@ -327,30 +344,26 @@ enum window_status window_add(struct window *w, const struct window_params *p,
 /* ---- evidence samples ---- */
 
 void window_add_sample(struct window *w, const struct window_params *p,
-		       int64_t ts_ms, char *json)
+		       int64_t ts_ms, struct evidence *ev)
 {
 	size_t cap = p->evidence_sample;
 
-	if (cap == 0 || json == NULL) {
-		free(json);
+	if (cap == 0 || ev == NULL)
 		return;
-	}
 	if (w->samples == NULL) {
 		w->samples = calloc(cap, sizeof(*w->samples));
-		if (w->samples == NULL) {
-			free(json);
+		if (w->samples == NULL)
 			return;
-		}
 	}
 	size_t at = (w->sample_head + w->n_samples) % cap;
 	if (w->n_samples == cap) {
-		free(w->samples[at].json);
+		evidence_unref(w->samples[at].ev);
 		w->sample_head = (w->sample_head + 1) % cap;
 	} else {
 		w->n_samples++;
 	}
 	w->samples[at].ts_ms = ts_ms;
-	w->samples[at].json = json;
+	w->samples[at].ev = evidence_ref(ev);
 }
 
 size_t window_samples(const struct window *w, const struct window_params *p,
@@ -363,7 +376,9 @@ size_t window_samples(const struct window *w, const struct window_params *p,
 		    &w->samples[(w->sample_head + i) % p->evidence_sample];
 		if (p->sliding && s->ts_ms <= w->newest_ts - p->timespan_ms)
 			continue;
-		out[n++] = s->json;
+		const char *json = evidence_json(s->ev);
+		if (json != NULL)
+			out[n++] = (char *)json;
 	}
 	return n;
 }
@@ -381,10 +396,6 @@ static void group_free(struct window_group *g)
 {
 	if (g == NULL)
 		return;
-	free(g->key);
-	for (size_t i = 0; i < g->n_values; i++)
-		free(g->values[i]);
-	free(g->values);
 	window_clear(&g->win);
 	free(g->last.json);
 	free(g->last.input);
@@ -539,21 +550,34 @@ void window_groups_remove(struct window_groups *t, struct window_group *g)
 	group_free(g);
 }
 
-static int copy_values(struct window_group *g, const char *const *values,
-		       const size_t *lens, size_t n)
+/* A group in one block: the struct, then values[], then the key, then
+ * each value NUL-terminated.  One allocation, and the key sits next to
+ * the struct that the lookup has just touched. */
+static struct window_group *group_alloc(const char *key, size_t key_len,
+					const char *const *values,
+					const size_t *lens, size_t n)
 {
-	g->values = calloc(n ? n : 1, sizeof(*g->values));
-	if (g->values == NULL)
-		return -1;
+	size_t bytes = sizeof(struct window_group) + n * sizeof(char *) +
+		       key_len;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += lens[i] + 1;
+	struct window_group *g = calloc(1, bytes);
+	if (g == NULL)
+		return NULL;
+	g->values = (char **)(g + 1);
 	g->n_values = n;
+	g->key = (char *)(g->values + n);
+	g->key_len = key_len;
+	memcpy(g->key, key, key_len);
+	char *at = g->key + key_len;
 	for (size_t i = 0; i < n; i++) {
-		g->values[i] = malloc(lens[i] + 1);
-		if (g->values[i] == NULL)
-			return -1;
-		memcpy(g->values[i], values[i], lens[i]);
-		g->values[i][lens[i]] = '\0';
+		g->values[i] = at;
+		memcpy(at, values[i], lens[i]);
+		at[lens[i]] = '\0';
+		at += lens[i] + 1;
 	}
-	return 0;
+	return g;
 }
 
 static uint32_t free_slot(struct window_groups *t)
@@ -582,18 +606,14 @@ static struct window_group *group_new(struct window_groups *t, const char *key,
 				      const char *const *values,
 				      const size_t *lens, size_t n_values)
 {
-	struct window_group *g = calloc(1, sizeof(*g));
+	struct window_group *g =
+	    group_alloc(key, key_len, values, lens, n_values);
 
 	if (g == NULL)
 		return NULL;
 	window_init(&g->win);
 	g->heap_pos = SIZE_MAX;
 	g->hash = hash;
-	g->key_len = key_len;
-	g->key = malloc(key_len ? key_len : 1);
-	if (g->key == NULL || copy_values(g, values, lens, n_values) < 0)
-		goto fail;
-	memcpy(g->key, key, key_len);
 	if (index_reserve(&t->buckets, &t->n_buckets, t->n_groups) < 0)
 		goto fail;
 	g->self = free_slot(t);

@@ -41,9 +41,15 @@ struct window_entry {
 	uint32_t tag;  /* tag or WINDOW_NONE */
 };
 
+/* Values shorter than this are kept in their slot (no allocation). */
+#define WINDOW_VALUE_INLINE 16
+
 struct window_value {
-	char *str; /* owned copy, NUL-terminated */
-	uint32_t len;
+	union {
+		char *str; /* owned copy, when len >= WINDOW_VALUE_INLINE */
+		char inl[WINDOW_VALUE_INLINE]; /* when shorter */
+	} u;	      /* NUL-terminated; see window_value_str() */
+	uint32_t len; /* 0 in a free slot */
 	uint32_t hash;
 	uint64_t count; /* entries in the window with this value;
 			   0 = free slot */
@@ -55,9 +61,11 @@ struct window_bucket {
 	uint32_t hash;
 };
 
+struct evidence;
+
 struct window_sample {
 	int64_t ts_ms;
-	char *json; /* owned */
+	struct evidence *ev; /* one reference (evidence.h) */
 };
 
 struct window {
@@ -68,7 +76,7 @@ struct window {
 	int64_t open_ts; /* first event since the window (re)started */
 	double sum;
 	struct window_value *vals;
-	size_t n_vals, n_distinct;
+	size_t n_vals, cap_vals, n_distinct;
 	uint32_t free_head;
 	struct window_bucket *buckets;
 	size_t n_buckets;
@@ -111,14 +119,17 @@ enum window_status window_add(struct window *w, const struct window_params *p,
 void window_expire(struct window *w, const struct window_params *p,
 		   int64_t now_ms);
 
-/* Keeps `json` (takes ownership) as evidence; the oldest sample goes when
- * evidence_sample are kept.  Frees json when evidence_sample is 0. */
+/* Keeps a new reference to `ev` (evidence.h; the caller keeps its own) as
+ * evidence; the oldest sample goes when evidence_sample are kept.  Nothing
+ * is kept when evidence_sample is 0 or ev is NULL. */
 void window_add_sample(struct window *w, const struct window_params *p,
-		       int64_t ts_ms, char *json);
+		       int64_t ts_ms, struct evidence *ev);
 
-/* Fills out[] (up to max) with the kept samples that are still inside the
- * window, in insertion order; returns how many.  Borrowed pointers, valid
- * until the window changes. */
+/* Fills out[] (up to max) with the JSON of the kept samples that are still
+ * inside the window, in insertion order; returns how many.  The JSON is
+ * made on first use (evidence_json()); a sample whose JSON cannot be made
+ * (out of memory) is left out.  Borrowed pointers, valid until the window
+ * changes. */
 size_t window_samples(const struct window *w, const struct window_params *p,
 		      char **out, size_t max);
 
@@ -137,6 +148,11 @@ static inline double window_sum(const struct window *w)
 static inline uint32_t window_tags_present(const struct window *w)
 {
 	return w->n_tags_present;
+}
+/* The bytes of a distinct value (len of them, then a NUL). */
+static inline const char *window_value_str(const struct window_value *v)
+{
+	return v->len < WINDOW_VALUE_INLINE ? v->u.inl : v->u.str;
 }
 /* The i-th entry in time order (0 = oldest). */
 const struct window_entry *window_entry_at(const struct window *w, size_t i);

@@ -19,6 +19,8 @@
  */
 #include "window.h"
 
+#include "evidence.h"
+
 #include "state_codec.h"
 
 #include <math.h>
@@ -58,7 +60,8 @@ static void encode_values(struct codec_writer *w, const struct window *win,
 		if (s == WINDOW_NONE || map[s] != WINDOW_NONE)
 			continue;
 		map[s] = next++;
-		codec_put_bytes(w, win->vals[s].str, win->vals[s].len);
+		codec_put_bytes(w, window_value_str(&win->vals[s]),
+				win->vals[s].len);
 	}
 }
 
@@ -112,8 +115,13 @@ void window_group_encode(struct codec_writer *w, const struct window_group *g,
 	for (size_t i = 0; i < win->n_samples; i++) {
 		const struct window_sample *s =
 		    &win->samples[(win->sample_head + i) % p->evidence_sample];
+		const char *json = evidence_json(s->ev);
+		if (json == NULL) {
+			w->failed = true;
+			return;
+		}
 		codec_put_i64(w, s->ts_ms);
-		codec_put_bytes(w, s->json, strlen(s->json));
+		codec_put_bytes(w, json, strlen(json));
 	}
 }
 
@@ -331,10 +339,12 @@ static int build_window(struct window_group *g, const struct window_params *p,
 	w->open_ts = im->open_ts;
 	w->newest_ts = im->newest_ts;
 	for (size_t i = 0; i < im->n_samples; i++) {
-		char *json = span_dup(&im->sample_json[i]);
-		if (json == NULL)
+		struct evidence *ev = evidence_from_json(
+		    im->sample_json[i].p, im->sample_json[i].len);
+		if (ev == NULL)
 			return -1;
-		window_add_sample(w, p, im->samples[i].ts_ms, json);
+		window_add_sample(w, p, im->samples[i].ts_ms, ev);
+		evidence_unref(ev);
 		if (w->n_samples != i + 1)
 			return -1;
 	}

@@ -6,6 +6,7 @@
  * eviction order and the close-time heap.
  */
 #include "check.h"
+#include "evidence.h"
 #include "window.h"
 
 #include <math.h>
@@ -248,7 +249,9 @@ static void test_samples(void)
 		char js[16];
 		snprintf(js, sizeof(js), "{\"i\":%d}", i);
 		window_add(&w, &p, &it);
-		window_add_sample(&w, &p, it.ts_ms, strdup(js));
+		struct evidence *ev = evidence_from_json(js, strlen(js));
+		window_add_sample(&w, &p, it.ts_ms, ev);
+		evidence_unref(ev);
 	}
 	CHECK_INT(window_samples(&w, &p, out, 4), 2);
 	CHECK_STR(out[0], "{\"i\":1}");
