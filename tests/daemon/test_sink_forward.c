@@ -104,8 +104,8 @@ int main(void)
 		CHECK(*end == ' ' && len > 0 && end + 1 + len <= buf + got);
 		char *rec = strndup(end + 1, len);
 		char want[64];
-		int n = snprintf(want, sizeof(want), "externalId=%s ", a[i].id);
-		CHECK(n > 0 && (size_t)n < sizeof(want));
+		int w = snprintf(want, sizeof(want), "externalId=%s ", a[i].id);
+		CHECK(w > 0 && (size_t)w < sizeof(want));
 		CHECK(strstr(rec, want) != NULL);
 		CHECK(strstr(rec, " - CEF:0|custos|") != NULL);
 		free(rec);
