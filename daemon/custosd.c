@@ -191,10 +191,9 @@ static void forward_status(const struct daemon *d, json_t *sinks)
 		json_array_append_new(
 		    fwd,
 		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
-			      "name", sink_forward_name(d->fwd[i]),
-			      "connected", fs.connected, "sent",
-			      (json_int_t)fs.n_sent, "queued",
-			      (json_int_t)fs.n_queued, "outbox_bytes",
+			      "name", sink_forward_name(d->fwd[i]), "connected",
+			      fs.connected, "sent", (json_int_t)fs.n_sent,
+			      "queued", (json_int_t)fs.n_queued, "outbox_bytes",
 			      (json_int_t)fs.outbox_bytes, "dropped",
 			      (json_int_t)fs.n_dropped, "reconnects",
 			      (json_int_t)fs.n_reconnects, "errors",
@@ -232,8 +231,9 @@ static void store_status(const struct daemon *d, json_t *o, int64_t now)
 
 	if (st == NULL)
 		return;
-	json_object_set_new(st, "suppressed_stored",
-			    json_integer((json_int_t)d->ck.n_suppressed_stored));
+	json_object_set_new(
+	    st, "suppressed_stored",
+	    json_integer((json_int_t)d->ck.n_suppressed_stored));
 	json_object_set_new(o, "store", st);
 }
 
@@ -455,8 +455,8 @@ static void open_forward(struct daemon *d)
 		if (c->pseudonymize_key_file)
 			fc.siem.pseudo_key = key = read_key(
 			    c->pseudonymize_key_file, &fc.siem.pseudo_key_len);
-		if (asprintf(&outbox, "%s/forward-%s.outbox",
-			     d->cfg->state_dir, c->name) < 0)
+		if (asprintf(&outbox, "%s/forward-%s.outbox", d->cfg->state_dir,
+			     c->name) < 0)
 			fatalx("out of memory");
 		fc.outbox_path = outbox;
 		d->fwd[d->n_fwd] = sink_forward_new(&fc, err, sizeof(err));

@@ -311,8 +311,7 @@ static int alert_copy(struct alert *dst, const struct alert *src)
 	return 0;
 }
 
-static void queue_pending(struct pipeline *p, const struct alert *a,
-			  bool held)
+static void queue_pending(struct pipeline *p, const struct alert *a, bool held)
 {
 	if (p->n_pending == p->cap_pending) {
 		size_t cap = p->cap_pending ? 2 * p->cap_pending : 64;

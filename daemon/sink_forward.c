@@ -37,7 +37,7 @@ struct sink_forward {
 	int outbox_fd;
 	uint64_t read_off, end_off;
 	bool off_dirty;
-	char *cur; /* the frame at read_off, or NULL */
+	char *cur;			   /* the frame at read_off, or NULL */
 	size_t cur_len, cur_msg, cur_sent; /* cur_msg: where MSG starts */
 	int fd;
 	enum conn_state state;
@@ -364,7 +364,8 @@ static ssize_t write_some(struct sink_forward *s)
 
 	if (s->ssl != NULL) {
 		ERR_clear_error();
-		int r = SSL_write(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		int r =
+		    SSL_write(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
 		if (r > 0)
 			return r;
 		int e = SSL_get_error(s->ssl, r);
@@ -375,9 +376,8 @@ static ssize_t write_some(struct sink_forward *s)
 	ssize_t w = send(s->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (w >= 0)
 		return w;
-	return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS
-		   ? 0
-		   : -1;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0
+									   : -1;
 }
 
 static void record_done(struct sink_forward *s)
@@ -435,16 +435,15 @@ static int tls_ctx(struct sink_forward *s, char *err, size_t err_size)
 		goto fail;
 	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
-	if ((c->ca_file ? SSL_CTX_load_verify_locations(s->ctx, c->ca_file,
-							NULL)
-			: SSL_CTX_set_default_verify_paths(s->ctx)) != 1)
+	if ((c->ca_file
+		 ? SSL_CTX_load_verify_locations(s->ctx, c->ca_file, NULL)
+		 : SSL_CTX_set_default_verify_paths(s->ctx)) != 1)
 		goto fail;
 	if (c->cert_file &&
 	    (SSL_CTX_use_certificate_chain_file(s->ctx, c->cert_file) != 1 ||
-	     SSL_CTX_use_PrivateKey_file(s->ctx,
-					 c->key_file ? c->key_file
-						     : c->cert_file,
-					 SSL_FILETYPE_PEM) != 1))
+	     SSL_CTX_use_PrivateKey_file(
+		 s->ctx, c->key_file ? c->key_file : c->cert_file,
+		 SSL_FILETYPE_PEM) != 1))
 		goto fail;
 	return 0;
 fail:

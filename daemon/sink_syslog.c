@@ -242,9 +242,9 @@ static int sock_send(struct sink_syslog *s, const struct line *l)
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %T", &tm);
 	int hn = l->whole ? 0
-			  : snprintf(head, sizeof(head), "<%d>%s %.48s[%ld]: ",
-				     l->pri, stamp, s->cfg.ident,
-				     (long)getpid());
+			  : snprintf(head, sizeof(head),
+				     "<%d>%s %.48s[%ld]: ", l->pri, stamp,
+				     s->cfg.ident, (long)getpid());
 	struct iovec iov[2] = {{head, (size_t)hn}, {l->text, strlen(l->text)}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	if (sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
@@ -295,8 +295,7 @@ void sink_syslog_stats(const struct sink_syslog *s,
 	*out = s->st;
 }
 
-int sink_syslog_push_line(struct sink_syslog *s, int severity,
-			  const char *text)
+int sink_syslog_push_line(struct sink_syslog *s, int severity, const char *text)
 {
 	char *copy;
 

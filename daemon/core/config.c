@@ -840,9 +840,9 @@ static void check_forward(const struct config *c, const struct yaml_node *it,
 			  const struct config_sink_forward *f, struct diag *d)
 {
 	if (f->name &&
-	    (f->name[strspn(f->name, "abcdefghijklmnopqrstuvwxyz"
-				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")] !=
-	     '\0'))
+	    (f->name[strspn(f->name,
+			    "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")] != '\0'))
 		diag_add(d, it->file, it->line, it->column,
 			 "sinks.forward name '%s' may only hold letters, "
 			 "digits, '_' and '-'",
@@ -873,8 +873,8 @@ static int parse_sink_forward(const struct yaml_node *v, void *member,
 			 yamltree_kind_name(v->kind));
 		return -1;
 	}
-	c->sink_forward = calloc(v->n_items ? v->n_items : 1,
-				 sizeof(*c->sink_forward));
+	c->sink_forward =
+	    calloc(v->n_items ? v->n_items : 1, sizeof(*c->sink_forward));
 	if (c->sink_forward == NULL)
 		return -1;
 	for (size_t i = 0; i < v->n_items; i++) {
@@ -1071,7 +1071,8 @@ static int resolve_paths(struct config *c)
 		rc |= resolve(c->file, &c->sink_forward[i].ca_file);
 		rc |= resolve(c->file, &c->sink_forward[i].cert_file);
 		rc |= resolve(c->file, &c->sink_forward[i].key_file);
-		rc |= resolve(c->file, &c->sink_forward[i].pseudonymize_key_file);
+		rc |=
+		    resolve(c->file, &c->sink_forward[i].pseudonymize_key_file);
 	}
 	return rc;
 }

@@ -174,8 +174,8 @@ struct config_sink_forward {
 	int transport; /* enum config_forward_transport [tcp] */
 	int format;    /* enum siem_format [rfc5424] */
 	char *ca_file, *cert_file, *key_file; /* tls; NULL: none */
-	char *pseudonymize_key_file;	       /* NULL: real customer ids */
-	size_t outbox_max;		       /* records [100000] */
+	char *pseudonymize_key_file;	      /* NULL: real customer ids */
+	size_t outbox_max;		      /* records [100000] */
 	int line, column;
 };
 
@@ -211,7 +211,7 @@ struct config {
 	int64_t status_log_interval_ms; /* 0: off */
 	struct config_sink_syslog sink_syslog;
 	struct config_retention retention;
-	int64_t seal_interval_ms; /* 0: seal at exit only */
+	int64_t seal_interval_ms;		  /* 0: seal at exit only */
 	struct config_sink_forward *sink_forward; /* sinks.forward */
 	size_t n_sink_forward;
 };

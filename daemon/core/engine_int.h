@@ -45,11 +45,11 @@ struct engine {
 	struct engine_stats stats;
 	bool has_watermark;
 	int64_t watermark;
-	const struct event *ev; /* during engine_process() */
-	char *ev_json;		/* its JSON, made on first use */
+	const struct event *ev;	      /* during engine_process() */
+	char *ev_json;		      /* its JSON, made on first use */
 	struct evidence *ev_evidence; /* its evidence copy, made on first
 					 use; shared by the windows */
-	char *key;		/* group key scratch */
+	char *key;		      /* group key scratch */
 	size_t key_size;
 	const char **vals; /* group values scratch */
 	size_t *lens;

@@ -36,8 +36,8 @@ static char *copy_str(char **at, const char *s, size_t len)
 
 struct evidence *evidence_from_event(const struct event *ev)
 {
-	size_t bytes = sizeof(struct evidence) +
-		       ev->n_fields * sizeof(struct event_field);
+	size_t bytes =
+	    sizeof(struct evidence) + ev->n_fields * sizeof(struct event_field);
 
 	for (size_t i = 0; i < ev->n_fields; i++)
 		bytes += strlen(ev->fields[i].name) + 1 +

@@ -62,7 +62,7 @@ static void sb_str(struct sb *b, const char *s)
 }
 
 static void sb_printf(struct sb *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void sb_printf(struct sb *b, const char *fmt, ...)
 {
@@ -73,8 +73,8 @@ static void sb_printf(struct sb *b, const char *fmt, ...)
 	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
-							: sizeof(tmp) - 1);
+		sb_add(b, tmp,
+		       (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* ---- escaping ---- */
@@ -221,15 +221,14 @@ static void fields_fill(struct fields *f, const json_t *root,
 	enum rule_level lv = LEVEL_MEDIUM;
 	if (f->level.s != NULL)
 		rule_level_parse(f->level.s, &lv);
-	f->level_index = (int)lv >= 0 && lv <= LEVEL_CRITICAL ? (int)lv
-							      : LEVEL_MEDIUM;
+	f->level_index =
+	    (int)lv >= 0 && lv <= LEVEL_CRITICAL ? (int)lv : LEVEL_MEDIUM;
 }
 
 /* ---- pseudonymisation ---- */
 
-int siem_pseudonymize(const unsigned char *key, size_t key_len,
-		      const char *id, size_t len,
-		      char out[SIEM_PSEUDO_LEN + 1])
+int siem_pseudonymize(const unsigned char *key, size_t key_len, const char *id,
+		      size_t len, char out[SIEM_PSEUDO_LEN + 1])
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -462,10 +461,9 @@ static json_t *alert_tree(const struct alert *a, const struct siem_opts *o,
 	if (o->pseudo_key != NULL) {
 		char *dumped = NULL;
 		if (pseudonymize_tree(root, o) < 0 ||
-		    (dumped = json_dumps(root, JSON_COMPACT |
-						   JSON_ENSURE_ASCII |
-						   JSON_REAL_PRECISION(17))) ==
-			NULL) {
+		    (dumped = json_dumps(
+			 root, JSON_COMPACT | JSON_ENSURE_ASCII |
+				   JSON_REAL_PRECISION(17))) == NULL) {
 			snprintf(err, err_size, "pseudonymisation failed");
 			json_decref(root);
 			return NULL;

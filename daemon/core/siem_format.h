@@ -43,7 +43,7 @@
 
 enum siem_format { SIEM_JSON, SIEM_RFC5424, SIEM_CEF, SIEM_LEEF };
 
-#define SIEM_PSEUDO_LEN 21     /* "cust_" + 16 hex digits */
+#define SIEM_PSEUDO_LEN 21	  /* "cust_" + 16 hex digits */
 #define SIEM_SD_ID "custos@32473" /* 32473: the example PEN of RFC 5612 */
 #define SIEM_MSGID_MAX 32	  /* RFC 5424 MSGID length */
 #define SIEM_HOSTNAME_MAX 255
@@ -83,8 +83,7 @@ char *siem_format_alert(const struct alert *a, const struct siem_opts *o,
 
 /* out = "cust_" + 16 hex digits of HMAC-SHA-256(key, id[0..len)).
  * Returns 0, or -1 (OpenSSL failure; out is then ""). */
-int siem_pseudonymize(const unsigned char *key, size_t key_len,
-		      const char *id, size_t len,
-		      char out[SIEM_PSEUDO_LEN + 1]);
+int siem_pseudonymize(const unsigned char *key, size_t key_len, const char *id,
+		      size_t len, char out[SIEM_PSEUDO_LEN + 1]);
 
 #endif

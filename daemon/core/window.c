@@ -241,8 +241,8 @@ static uint32_t value_slot(struct window *w, const struct window_params *p,
 		w->vals[w->n_vals].next_free = WINDOW_NONE;
 		w->free_head = (uint32_t)w->n_vals++;
 	}
-	struct window_value v = {.len = (uint32_t)len, .hash = h,
-				 .next_free = WINDOW_NONE};
+	struct window_value v = {
+	    .len = (uint32_t)len, .hash = h, .next_free = WINDOW_NONE};
 	char *copy = v.u.inl;
 	if (len >= WINDOW_VALUE_INLINE &&
 	    (copy = v.u.str = malloc(len + 1)) == NULL)
@@ -557,8 +557,8 @@ static struct window_group *group_alloc(const char *key, size_t key_len,
 					const char *const *values,
 					const size_t *lens, size_t n)
 {
-	size_t bytes = sizeof(struct window_group) + n * sizeof(char *) +
-		       key_len;
+	size_t bytes =
+	    sizeof(struct window_group) + n * sizeof(char *) + key_len;
 
 	for (size_t i = 0; i < n; i++)
 		bytes += lens[i] + 1;

@@ -92,8 +92,8 @@ int main(void)
 	size_t got = 0;
 	ssize_t n;
 	while (got < sizeof(buf) - 1 &&
-	       (n = recv(cfd, buf + got, sizeof(buf) - 1 - got,
-			 MSG_DONTWAIT)) > 0)
+	       (n = recv(cfd, buf + got, sizeof(buf) - 1 - got, MSG_DONTWAIT)) >
+		   0)
 		got += (size_t)n;
 	buf[got] = '\0';
 	/* three octet-counted frames, in order, each with its alert id */

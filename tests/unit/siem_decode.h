@@ -190,7 +190,9 @@ static inline int siem_dec_cef(const char *line, struct siem_dec *d)
 		for (const char *q = vs; q < ve; q++) {
 			if (*q == '\\' && q + 1 < ve) {
 				q++;
-				v[m++] = *q == 'n' ? '\n' : *q == 'r' ? '\r' : *q;
+				v[m++] = *q == 'n'   ? '\n'
+					 : *q == 'r' ? '\r'
+						     : *q;
 			} else
 				v[m++] = *q;
 		}

@@ -114,8 +114,8 @@ static inline char *rt_expect_(struct rt_text t, bool keep_nl, bool bar,
 		return NULL;
 	jsonw_init(&w, 1 << 20);
 	jsonw_stringn(&w, t.s, t.len);
-	json_t *j = json_loads(jsonw_str(&w), JSON_DECODE_ANY | JSON_ALLOW_NUL,
-			       &je);
+	json_t *j =
+	    json_loads(jsonw_str(&w), JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	jsonw_clear(&w);
 	const unsigned char *u = (const unsigned char *)json_string_value(j);
 	size_t n = json_string_length(j);
@@ -126,7 +126,8 @@ static inline char *rt_expect_(struct rt_text t, bool keep_nl, bool bar,
 		if (raw)
 			cl = 0;
 		else if (u[i] < 0x20 || u[i] == 0x7f || (bar && u[i] == '|'))
-			cl = (keep_nl && (u[i] == '\n' || u[i] == '\r')) ? 0 : 1;
+			cl =
+			    (keep_nl && (u[i] == '\n' || u[i] == '\r')) ? 0 : 1;
 		else if (i + 1 < n && u[i] == 0xc2 && u[i + 1] >= 0x80 &&
 			 u[i + 1] <= 0x9f)
 			cl = 2;
@@ -214,10 +215,9 @@ static inline void rt_want_init(struct rt_want *w, const struct rt_in *in,
 	w->level = strdup(alert_level_name(&x->a));
 	w->agent = rt_expect(in->agent, keep_nl, false);
 	/* a group without customer: the event's customer is the one */
-	w->customer = rt_expect(in->in_group && in->customer.s == NULL
-				    ? in->decoy
-				    : in->customer,
-				keep_nl, false);
+	w->customer = rt_expect(
+	    in->in_group && in->customer.s == NULL ? in->decoy : in->customer,
+	    keep_nl, false);
 	w->action = rt_expect(in->action, keep_nl, false);
 	jsonw_init(&j, 64);
 	jsonw_double(&j, in->value);
@@ -256,8 +256,8 @@ static inline int rt_check_5424(const struct rt_in *in,
 	bool nil_ts = in->ts_ms < 0 || in->ts_ms > 253402300799999LL;
 	if (strcmp(d.hdr[1], nil_ts ? "-" : w.ts) != 0 ||
 	    strcmp(d.hdr[2], host) != 0 || strcmp(d.hdr[3], "custos") != 0 ||
-	    strcmp(d.hdr[5], msgid) != 0 ||
-	    strcmp(d.hdr[6], SIEM_SD_ID) != 0 || strcmp(d.msg, json) != 0)
+	    strcmp(d.hdr[5], msgid) != 0 || strcmp(d.hdr[6], SIEM_SD_ID) != 0 ||
+	    strcmp(d.msg, json) != 0)
 		RT_FAIL("rfc5424 header/msg mismatch: %s", rec);
 	rc = rt_same(&d, keys, v, 6, why, why_size);
 out:
@@ -272,9 +272,9 @@ static inline int rt_check_cef(const struct rt_in *in, const struct rt_alert *x,
 			       const char *rec, char *why, size_t why_size)
 {
 	static const char *const keys[] = {
-	    "externalId", "rt",	 "cs1Label", "cs1",  "cs2Label", "cs2",
-	    "cs3Label",	  "cs3", "suser",    "duser", "act",	 "cnt",
-	    "msg"};
+	    "externalId", "rt",	      "cs1Label", "cs1",   "cs2Label",
+	    "cs2",	  "cs3Label", "cs3",	  "suser", "duser",
+	    "act",	  "cnt",      "msg"};
 	static const char *const sev[] = {"1", "3", "5", "8", "10"};
 	struct siem_dec d = {0};
 	struct rt_want w = {0}, h = {0};
@@ -282,9 +282,8 @@ static inline int rt_check_cef(const struct rt_in *in, const struct rt_alert *x,
 
 	rt_want_init(&w, in, x, true);
 	rt_want_init(&h, in, x, false);
-	char *v[] = {w.id,	   w.rt,    "level", w.level,	 "value",
-		     w.value,	   w.agent, w.customer, w.action, w.count,
-		     w.title};
+	char *v[] = {w.id,    w.rt,	  "level",  w.level, "value", w.value,
+		     w.agent, w.customer, w.action, w.count, w.title};
 	char *vv[13] = {v[0], v[1], "ruleId", w.rule};
 	memcpy(vv + 4, v + 2, sizeof(v) - 2 * sizeof(v[0]));
 	if (siem_dec_cef(rec, &d) < 0)
@@ -308,9 +307,9 @@ static inline int rt_check_leef(const struct rt_in *in,
 				char *why, size_t why_size)
 {
 	static const char *const keys[] = {
-	    "alertId", "devTime", "devTimeFormat", "ruleId",   "ruleTitle",
-	    "cat",     "sev",	  "usrName",	   "customer", "action",
-	    "value",   "evidenceCount"};
+	    "alertId",	 "devTime", "devTimeFormat", "ruleId",
+	    "ruleTitle", "cat",	    "sev",	     "usrName",
+	    "customer",	 "action",  "value",	     "evidenceCount"};
 	static const char *const sev[] = {"1", "3", "5", "8", "10"};
 	struct siem_dec d = {0};
 	struct rt_want w = {0};
@@ -318,10 +317,18 @@ static inline int rt_check_leef(const struct rt_in *in,
 
 	rt_want_init(&w, in, x, false);
 	char *hrule = rt_expect(in->rule_id, false, true);
-	char *v[] = {w.id,	   w.ts,    "yyyy-MM-dd'T'HH:mm:ss.SSSX",
-		     w.rule,	   w.title, w.level,
-		     (char *)sev[in->level], w.agent, w.customer,
-		     w.action,	   w.value, w.count};
+	char *v[] = {w.id,
+		     w.ts,
+		     "yyyy-MM-dd'T'HH:mm:ss.SSSX",
+		     w.rule,
+		     w.title,
+		     w.level,
+		     (char *)sev[in->level],
+		     w.agent,
+		     w.customer,
+		     w.action,
+		     w.value,
+		     w.count};
 	if (siem_dec_leef(rec, &d) < 0)
 		RT_FAIL("leef does not parse: %s", rec);
 	if (strcmp(d.hdr[1], "custos") || strcmp(d.hdr[4], hrule))

@@ -20,7 +20,7 @@ static struct event_field fld(const char *name, const char *value, uint32_t len,
 
 static void test_same_json(void)
 {
-	char names[9][16] = {"actor.name", "agent", "rows",  "tag", "ok",
+	char names[9][16] = {"actor.name", "agent", "rows",   "tag",	 "ok",
 			     "tag",	   "note",  "action", "customer"};
 	char vals[9][16] = {"Bob \"B\"", "a1", "2500", "x",   "true",
 			    "y",	 "",   "view", "c\0d"};
@@ -28,8 +28,8 @@ static void test_same_json(void)
 	int kinds[9] = {VALUE_STRING, VALUE_STRING, VALUE_NUMBER,
 			VALUE_STRING, VALUE_BOOL,   VALUE_STRING,
 			VALUE_NULL,   VALUE_STRING, VALUE_STRING};
-	int32_t ids[9] = {-1, FIELD_AGENT, FIELD_ROWS, 20,	       -1,
-			  20, -1,	   -1,	       FIELD_CUSTOMER};
+	int32_t ids[9] = {-1, FIELD_AGENT, FIELD_ROWS,	  20, -1, 20,
+			  -1, -1,	   FIELD_CUSTOMER};
 	struct event_field f[9];
 	struct event ev = {0};
 

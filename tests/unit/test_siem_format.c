@@ -10,12 +10,12 @@
 #include "check.h"
 #include "siem_roundtrip.h"
 
-static struct rt_text T(const char *s)
-{
+static struct rt_text T(const char *s) {
 	return (struct rt_text){s, s ? strlen(s) : 0};
 }
 
-static char *fmt(const struct rt_in *in, int f, const unsigned char *key)
+static char *
+fmt(const struct rt_in *in, int f, const unsigned char *key)
 {
 	struct rt_alert x;
 	struct siem_opts o;
@@ -119,11 +119,11 @@ static void test_pseudonymize(void)
 	}
 	char *s = fmt(&in, SIEM_JSON, key);
 	json_t *j = json_loads(s, 0, NULL);
-	CHECK_STR(json_string_value(json_object_get(
-		      json_object_get(j, "group"), "customer")),
+	CHECK_STR(json_string_value(
+		      json_object_get(json_object_get(j, "group"), "customer")),
 		  PSEUDO_C17);
-	CHECK_STR(json_string_value(json_object_get(
-		      json_object_get(j, "event"), "customer")),
+	CHECK_STR(json_string_value(
+		      json_object_get(json_object_get(j, "event"), "customer")),
 		  PSEUDO_C17);
 	json_decref(j);
 	free(s);
@@ -150,15 +150,29 @@ static uint32_t rnd(void)
 static size_t hostile(char *buf, size_t max, bool nul)
 {
 	static const char *const frag[] = {
-	    "|", "=", "\\", "]", "\"", "\n", "\r", "\t", " ", "x09",
-	    "\xc2\x85", "\xe2\x80\xa8", "\xff", "\xc3",
+	    "|",
+	    "=",
+	    "\\",
+	    "]",
+	    "\"",
+	    "\n",
+	    "\r",
+	    "\t",
+	    " ",
+	    "x09",
+	    "\xc2\x85",
+	    "\xe2\x80\xa8",
+	    "\xff",
+	    "\xc3",
 	    "\n<13>1 - h custos - x [custos@32473 id=\"f\"] forged",
-	    " externalId=forged", "\talertId=forged", "CEF:0|a|b|c|d|e|1|"};
+	    " externalId=forged",
+	    "\talertId=forged",
+	    "CEF:0|a|b|c|d|e|1|"};
 	size_t n = rnd() % 40, len = 0;
 	for (size_t i = 0; i < n && len + 64 < max; i++) {
 		if (rnd() % 3 == 0) {
-			const char *f = frag[rnd() % (sizeof(frag) /
-						      sizeof(frag[0]))];
+			const char *f =
+			    frag[rnd() % (sizeof(frag) / sizeof(frag[0]))];
 			memcpy(buf + len, f, strlen(f));
 			len += strlen(f);
 		} else {
@@ -178,7 +192,7 @@ static void test_roundtrip(void)
 
 	for (int i = 0; i < 5000; i++) {
 		struct rt_in in = {0};
-		struct rt_text *t[] = {&in.rule_id, &in.title, &in.agent,
+		struct rt_text *t[] = {&in.rule_id,  &in.title,	 &in.agent,
 				       &in.customer, &in.action, &in.decoy};
 		in.in_group = rnd() % 2;
 		for (int k = 0; k < 6; k++) {
