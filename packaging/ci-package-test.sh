@@ -99,6 +99,11 @@ check "default config passes custosd --check as _custos" bash -c \
 	"setpriv --reuid=_custos --regid=_custos --init-groups \
 	 /usr/sbin/custosd --check -c /etc/custos/custos.yml | grep -q '^OK'"
 
+check "bash completion installed" \
+	test -f /usr/share/bash-completion/completions/custos
+check "custos(1) documents the analyst commands" bash -c \
+	"zcat /usr/share/man/man1/custos.1.gz | grep -q 'blast\\\\-radius'"
+
 # ---- the unit ----
 out=$(systemd-analyze verify $unit 2>&1)
 check "systemd-analyze verify $unit: ${out:-clean}" test -z "$out"
