@@ -148,7 +148,37 @@ static int parse_type(const struct yaml_node *n, struct correlation *c,
 	return -1;
 }
 
-/* Parses "<digits><s|m|h|d>" into milliseconds. */
+int correlation_parse_timespan(const char *s, int64_t *out_ms)
+{
+	int64_t v = 0, unit = 0;
+	size_t i = 0, len = strlen(s);
+
+	while (i < len && s[i] >= '0' && s[i] <= '9' && v < INT64_C(1) << 40)
+		v = v * 10 + (s[i++] - '0');
+	if (i == 0 || i + 1 != len)
+		return -1;
+	switch (s[i]) {
+	case 's':
+		unit = 1000;
+		break;
+	case 'm':
+		unit = 60000;
+		break;
+	case 'h':
+		unit = 3600000;
+		break;
+	case 'd':
+		unit = 86400000;
+		break;
+	default:
+		return -1;
+	}
+	if (v <= 0 || v > INT64_C(1) << 32)
+		return -1;
+	*out_ms = v * unit;
+	return 0;
+}
+
 static int parse_timespan(const struct yaml_node *n, struct correlation *c,
 			  struct diag *d)
 {
@@ -156,37 +186,13 @@ static int parse_timespan(const struct yaml_node *n, struct correlation *c,
 		ERR(d, c, n, "correlation: 'timespan' is required");
 		return -1;
 	}
-	const char *s = n->kind == YAML_SCALAR ? n->scalar : "";
-	size_t len = strlen(s), i = 0;
-	int64_t v = 0, unit = 0;
-
-	while (i < len && s[i] >= '0' && s[i] <= '9' && v < INT64_C(1) << 40)
-		v = v * 10 + (s[i++] - '0');
-	if (i + 1 == len && i > 0) {
-		switch (s[i]) {
-		case 's':
-			unit = 1000;
-			break;
-		case 'm':
-			unit = 60000;
-			break;
-		case 'h':
-			unit = 3600000;
-			break;
-		case 'd':
-			unit = 86400000;
-			break;
-		default:
-			break;
-		}
-	}
-	if (unit == 0 || v <= 0 || v > INT64_C(1) << 32) {
+	if (n->kind != YAML_SCALAR ||
+	    correlation_parse_timespan(n->scalar, &c->timespan_ms) < 0) {
 		ERR(d, c, n,
 		    "timespan must be a positive number followed by s, m, h "
 		    "or d (e.g. 90m)");
 		return -1;
 	}
-	c->timespan_ms = v * unit;
 	return 0;
 }
 

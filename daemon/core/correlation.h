@@ -99,6 +99,10 @@ int correlation_resolve(struct rule *self, struct ruleset *rs, struct diag *d);
 /* The rules this correlation consumes (valid after resolve). */
 struct rule *const *correlation_inputs(const struct correlation *c, size_t *n);
 
+/* Parses a Sigma timespan, "<digits><s|m|h|d>" (e.g. "90m"), into
+ * milliseconds.  Returns 0, or -1 for anything else. */
+int correlation_parse_timespan(const char *s, int64_t *out_ms);
+
 void correlation_free(struct correlation *c);
 
 void correlation_dump(const struct correlation *c, void *stdio_file);

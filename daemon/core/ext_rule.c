@@ -6,6 +6,8 @@
  */
 #include "ext_rule.h"
 
+#include "correlation.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,37 +15,6 @@
 #define XERR(d, ctx, n, ...)                                                   \
 	diag_add((d), (ctx)->file, (n) ? (n)->line : 0, (n) ? (n)->column : 0, \
 		 __VA_ARGS__)
-
-int ext_parse_duration(const char *s, int64_t *out_ms)
-{
-	int64_t v = 0, unit = 0;
-	size_t i = 0, len = strlen(s);
-
-	while (i < len && s[i] >= '0' && s[i] <= '9' && v < INT64_C(1) << 40)
-		v = v * 10 + (s[i++] - '0');
-	if (i == 0 || i + 1 != len)
-		return -1;
-	switch (s[i]) {
-	case 's':
-		unit = 1000;
-		break;
-	case 'm':
-		unit = 60000;
-		break;
-	case 'h':
-		unit = 3600000;
-		break;
-	case 'd':
-		unit = 86400000;
-		break;
-	default:
-		return -1;
-	}
-	if (v <= 0 || v > INT64_C(1) << 32)
-		return -1;
-	*out_ms = v * unit;
-	return 0;
-}
 
 static int get_duration(const struct yaml_node *map, const char *key,
 			int64_t *out, const struct rule_ctx *ctx,
@@ -53,7 +24,8 @@ static int get_duration(const struct yaml_node *map, const char *key,
 
 	if (n == NULL)
 		return 0;
-	if (n->kind != YAML_SCALAR || ext_parse_duration(n->scalar, out) < 0) {
+	if (n->kind != YAML_SCALAR ||
+	    correlation_parse_timespan(n->scalar, out) < 0) {
 		XERR(d, ctx, n,
 		     "custos: '%s' must be a duration: a positive number "
 		     "followed by s, m, h or d (e.g. 4h)",

@@ -86,7 +86,4 @@ bool ext_rule_has_gate(const struct ext_rule *x);
 /* Writes a canonical text form (rule keys, lint -v). */
 void ext_rule_dump(const struct ext_rule *x, FILE *f);
 
-/* Parses a duration "30s", "10m", "4h", "30d"; 0 or -1. */
-int ext_parse_duration(const char *s, int64_t *out_ms);
-
 #endif
