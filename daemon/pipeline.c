@@ -8,6 +8,7 @@
  */
 #include "pipeline.h"
 
+#include "agentdir.h"
 #include "decode_csv.h"
 #include "decode_json.h"
 #include "decode_kv.h"
@@ -590,6 +591,7 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 		return;
 	}
 	ev.source = r->source;
+	agentdir_enrich(p->cfg->agents, p->buf, &ev);
 	if (p->event_hook)
 		p->event_hook(p->event_hook_arg, &ev);
 	if (engine_process(p->engine, &ev) < 0)

@@ -19,6 +19,7 @@
  */
 #include "custos.h"
 
+#include "agentdir.h"
 #include "config.h"
 #include "decode.h"
 #include "decode_json.h"
@@ -284,6 +285,8 @@ static int replay_fd(struct replay *rp, int fd, const char *path,
 		}
 		ev.source =
 		    (struct event_source){"replay", path, line_no, offset};
+		if (rp->config)
+			agentdir_enrich(rp->config->agents, buf, &ev);
 		keep_event(rp, &ev);
 		if (engine_process(rp->engine, &ev) < 0)
 			rp->failed = 1;

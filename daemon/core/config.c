@@ -12,6 +12,8 @@
  */
 #include "config.h"
 
+#include "agentdir.h"
+
 #include "lines.h"
 #include "pcap_http.h"
 
@@ -983,6 +985,20 @@ static int parse_store(const struct yaml_node *v, void *member, struct diag *d)
 	return 0;
 }
 
+static const struct config_key lookup_keys[] = {
+    {.name = "agents",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct config, lookup_agents)},
+};
+
+static int parse_lookups(const struct yaml_node *v, void *member,
+			 struct diag *d)
+{
+	config_apply(v, lookup_keys, N_KEYS(lookup_keys), member, "lookups",
+		     d);
+	return 0;
+}
+
 static const struct config_key top_keys[] = {
     {.name = "field_map",
      .type = CONFIG_CUSTOM,
@@ -991,6 +1007,7 @@ static const struct config_key top_keys[] = {
     {.name = "inputs", .type = CONFIG_CUSTOM, .parse = parse_inputs},
     {.name = "rules", .type = CONFIG_CUSTOM, .parse = parse_rules},
     {.name = "lists", .type = CONFIG_CUSTOM, .parse = parse_lists},
+    {.name = "lookups", .type = CONFIG_CUSTOM, .parse = parse_lookups},
     {.name = "limits", .type = CONFIG_CUSTOM, .parse = parse_limits},
     {.name = "store", .type = CONFIG_CUSTOM, .parse = parse_store},
     {.name = "state_dir",
@@ -1067,6 +1084,7 @@ static int resolve_paths(struct config *c)
 	for (size_t i = 0; i < c->n_inputs; i++)
 		rc |= resolve(c->file, &c->inputs[i].path);
 	rc |= resolve(c->file, &c->sink_syslog.socket_path);
+	rc |= resolve(c->file, &c->lookup_agents);
 	for (size_t i = 0; i < c->n_sink_forward; i++) {
 		rc |= resolve(c->file, &c->sink_forward[i].ca_file);
 		rc |= resolve(c->file, &c->sink_forward[i].cert_file);
@@ -1107,6 +1125,8 @@ config_from_docs(const char *name, const struct yaml_docs *docs, struct diag *d)
 		c->inputs[i].max_line_bytes = c->max_line_bytes;
 	if (diag_count(d) == before && resolve_paths(c) < 0)
 		diag_add(d, name, 0, 0, "out of memory");
+	if (diag_count(d) == before && c->lookup_agents)
+		c->agents = agentdir_load(c->lookup_agents, d);
 	if (diag_count(d) > before) {
 		config_free(c);
 		return NULL;
@@ -1166,6 +1186,8 @@ void config_free(struct config *c)
 		free(v);
 	}
 	free_strings(c->lists.names, c->lists.n_lists);
+	free(c->lookup_agents);
+	agentdir_free(c->agents);
 	free(c->lists.values);
 	fieldmap_free(c->field_map);
 	free(c->store_path);
@@ -1249,6 +1271,9 @@ static void dump_lists(const struct config *c, FILE *f)
 		for (size_t j = 0; v != NULL && v[j] != NULL; j++)
 			fprintf(f, "    - %s\n", v[j]);
 	}
+	if (c->lookup_agents)
+		fprintf(f, "lookups:\n  agents: %s  # %zu agents\n",
+			c->lookup_agents, agentdir_count(c->agents));
 }
 
 static const char *facility_name(int code)

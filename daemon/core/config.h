@@ -32,6 +32,11 @@
  *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
  *     lists:                     # for the Sigma `expand` modifier
  *       vip_customers: [ c-1, c-2 ]
+ *     lookups:
+ *       agents: agents.csv       # agent directory CSV (agentdir.h), loaded
+ *                                #  with the config; events of listed
+ *                                #  agents get agent.team, agent.site,
+ *                                #  agent.role, agent.tz, agent.status
  *     limits:
  *       max_groups: 100000       # per correlation rule, 1..100M
  *       max_window_events: 10000 # 1..10M
@@ -96,7 +101,7 @@
  *                                #  and logs the head (the outside
  *                                #  witness); also at exit; 0: exit only
  *
- * Relative paths (inputs, rules, store) are taken relative to the directory
+ * Relative paths (inputs, rules, store, lookups) are taken relative to the directory
  * of the config file, so the daemon does not depend on its working
  * directory.  Validation reports every problem in one run, each at
  * file:line:column: unknown keys (with a "did you mean" suggestion), wrong
@@ -123,6 +128,7 @@ enum input_format { INPUT_JSON, INPUT_CSV, INPUT_KV };
 enum input_type { INPUT_FILE, INPUT_STDIN, INPUT_SYSLOG, INPUT_PCAP };
 
 struct pcap_config; /* pcap_http.h */
+struct agentdir;    /* agentdir.h */
 enum syslog_protocol { SYSLOG_UDP, SYSLOG_TCP };
 /* Where a file input starts in files that exist at its first start (no
  * saved position); files that appear later are always read from the
@@ -200,6 +206,8 @@ struct config {
 	char **rule_paths; /* `rules:` files or directories */
 	size_t n_rule_paths;
 	struct rule_lists lists;
+	char *lookup_agents;	 /* lookups.agents (resolved), or NULL */
+	struct agentdir *agents; /* loaded from it (owned), or NULL */
 	struct engine_limits limits;
 	size_t max_line_bytes;
 	char *store_path;     /* default: state_dir/alerts.db */
