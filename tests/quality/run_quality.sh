@@ -16,15 +16,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Patterns the shipped rules detect (each must be detected).  Not yet:
-# never_exporter (its day-5 export comes before the 10 days of history the
-# first-export rule needs; an agent directory with roles would catch it)
-# and first_id_doc (same, 10 days).  vip_no_ticket and decoy need the
-# watchlists (--config); every other pattern is found from the log alone.
+# first_id_doc (its day comes before the 10 days of history the
+# first-ID-document rule needs).  vip_no_ticket and decoy need the
+# watchlists, never_exporter the agent directory's roles (its day-5 export
+# comes before the history first_export needs), all in the configuration
+# (--config); every other pattern is found from the log alone.
 LOG_ONLY=no_ticket,breadth_day,breadth_burst,self_baseline,peer_outlier
 LOG_ONLY=$LOG_ONLY,bulk_export,export_sum,id_harvest,sensitive_no_ticket
 LOG_ONLY=$LOG_ONLY,off_shift,sequential_ids,search_then_view,denied_burst
 LOG_ONLY=$LOG_ONLY,first_export,coordinated,many_agents_one_customer
-COVERED=$LOG_ONLY,vip_no_ticket,decoy
+COVERED=$LOG_ONLY,vip_no_ticket,decoy,never_exporter
 
 # False positives per 1,000 agent-days allowed for the rules behind COVERED
 # (the goal: at most 1).  The ID-document rule exempts the verification
@@ -37,6 +38,7 @@ FP_BOUNDS=(
 	"Agent opened more than ten ID documents in a day=1"
 	"Agent above its peers' daily customers=1"
 	"First export by an agent=1"
+	"Export by a role that never exports=1"
 )
 # and all rules together
 MAX_FP=1
@@ -49,13 +51,16 @@ if ! python3 "$root/tools/custos-gen" --agents 300 --days 16 \
 	echo "FAIL: custos-gen"
 	exit 1
 fi
+# The configured run: the watchlists and the agent directory.
+{ cat "$tmp/lists.yaml"; printf 'lookups:\n  agents: agents.csv\n'; } \
+	>"$tmp/custos.yaml"
 n_events=$(wc -l <"$tmp/access.jsonl")
 echo "generated $n_events events in $(($(date +%s) - start)) s"
 
 bounds=()
 for b in "${FP_BOUNDS[@]}"; do bounds+=(--max-fp-rule "$b"); done
 python3 "$root/tools/detection-quality" --custos "$custos" \
-	--rules "$root/rules" --config "$tmp/lists.yaml" \
+	--rules "$root/rules" --config "$tmp/custos.yaml" \
 	--labels "$tmp/labels.jsonl" --directory "$tmp/agents.csv" \
 	--require "$COVERED" "${bounds[@]}" --max-fp-per-1000 "$MAX_FP" \
 	--json "$tmp/summary.json" "$tmp/access.jsonl"
