@@ -16,9 +16,8 @@
 /* The columns agentdir_enrich() adds, and their field names. */
 static const char *const enrich_cols[] = {"team", "site", "role", "tz",
 					  "status"};
-static const char *const enrich_fields[] = {"agent.team", "agent.site",
-					    "agent.role", "agent.tz",
-					    "agent.status"};
+static const char *const enrich_fields[] = {
+    "agent.team", "agent.site", "agent.role", "agent.tz", "agent.status"};
 #define N_ENRICH (sizeof(enrich_cols) / sizeof(enrich_cols[0]))
 
 struct agentdir {
@@ -141,8 +140,8 @@ static int set_header(struct agentdir *a, struct parse *p, const char *s,
 	return 0;
 }
 
-static int add_row(struct agentdir *a, struct parse *p, int line,
-		   const char *s, size_t len)
+static int add_row(struct agentdir *a, struct parse *p, int line, const char *s,
+		   size_t len)
 {
 	if (a->n_rows == AGENTDIR_MAX_ROWS) {
 		row_error(p, line, 1, "more than 1000000 agents");
@@ -181,8 +180,8 @@ static int add_row(struct agentdir *a, struct parse *p, int line,
 }
 
 /* Row index + 1 of agent, or the empty slot where it would go (*slot). */
-static uint32_t lookup(const struct agentdir *a, const char *agent,
-		       size_t len, size_t *slot)
+static uint32_t lookup(const struct agentdir *a, const char *agent, size_t len,
+		       size_t *slot)
 {
 	size_t mask = a->hash_size - 1;
 	size_t i = hash_str(agent, len) & mask;
@@ -331,8 +330,7 @@ const char *agentdir_get(const struct agentdir *a, const char *agent,
 int agentdir_enrich(const struct agentdir *a, struct event_buf *b,
 		    struct event *ev)
 {
-	const struct event_field *f =
-	    a ? event_get(ev, FIELD_AGENT) : NULL;
+	const struct event_field *f = a ? event_get(ev, FIELD_AGENT) : NULL;
 	if (f == NULL)
 		return 0;
 	uint32_t r = lookup(a, f->value, f->value_len, NULL);
@@ -341,8 +339,9 @@ int agentdir_enrich(const struct agentdir *a, struct event_buf *b,
 	struct event keep = *ev;
 	int n = 0, rc = 0;
 	for (size_t i = 0; i < N_ENRICH && rc == 0; i++) {
-		const char *v =
-		    a->enrich_idx[i] < 0 ? "" : a->rows[r - 1][a->enrich_idx[i]];
+		const char *v = a->enrich_idx[i] < 0
+				    ? ""
+				    : a->rows[r - 1][a->enrich_idx[i]];
 		if (v[0] == '\0')
 			continue;
 		if (event_buf_add(b, enrich_fields[i], v, strlen(v),

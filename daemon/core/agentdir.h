@@ -8,8 +8,8 @@
  * The `agent` column is required and unique; every other column (known or
  * not) is kept.  Fields are plain (no quoting; a '"' is an error).  Bounded:
  * AGENTDIR_MAX_ROWS rows, AGENTDIR_MAX_LINE bytes a line,
- * AGENTDIR_MAX_COLUMNS columns, AGENTDIR_MAX_FILE bytes.  Errors go to the diag as file:line:column
- * (column: 1-based byte offset of the offending field).
+ * AGENTDIR_MAX_COLUMNS columns, AGENTDIR_MAX_FILE bytes.  Errors go to the diag
+ * as file:line:column (column: 1-based byte offset of the offending field).
  *
  * Enrichment: agentdir_enrich() adds the directory's `team`, `site`, `role`,
  * `tz` and `status` of the event's agent as fields `agent.team`, ... (those

@@ -994,8 +994,7 @@ static const struct config_key lookup_keys[] = {
 static int parse_lookups(const struct yaml_node *v, void *member,
 			 struct diag *d)
 {
-	config_apply(v, lookup_keys, N_KEYS(lookup_keys), member, "lookups",
-		     d);
+	config_apply(v, lookup_keys, N_KEYS(lookup_keys), member, "lookups", d);
 	return 0;
 }
 

@@ -101,8 +101,8 @@
  *                                #  and logs the head (the outside
  *                                #  witness); also at exit; 0: exit only
  *
- * Relative paths (inputs, rules, store, lookups) are taken relative to the directory
- * of the config file, so the daemon does not depend on its working
+ * Relative paths (inputs, rules, store, lookups) are taken relative to the
+ * directory of the config file, so the daemon does not depend on its working
  * directory.  Validation reports every problem in one run, each at
  * file:line:column: unknown keys (with a "did you mean" suggestion), wrong
  * types, out-of-range values, missing required keys, duplicate names.

@@ -50,8 +50,7 @@ static void test_good(void)
 static int has(const struct diag *d, int line, int col, const char *text)
 {
 	for (size_t i = 0; i < d->n_entries; i++)
-		if (d->entries[i].line == line &&
-		    d->entries[i].column == col &&
+		if (d->entries[i].line == line && d->entries[i].column == col &&
 		    strcmp(d->entries[i].file, "agents.csv") == 0 &&
 		    strstr(d->entries[i].message, text))
 			return 1;
@@ -129,7 +128,8 @@ static void test_enrich(void)
 	struct event_buf *b = event_buf_new(tab);
 	struct event ev;
 	char err[128];
-	const char *line = "{\"ts\":1,\"agent\":\"a-002\",\"action\":\"export\"}";
+	const char *line =
+	    "{\"ts\":1,\"agent\":\"a-002\",\"action\":\"export\"}";
 
 	CHECK_INT(decode_json(b, line, strlen(line), &ev, err, sizeof(err)), 0);
 	ev.ts_ms = 42;
