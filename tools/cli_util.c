@@ -12,9 +12,11 @@
 #include "custos.h"
 #include "match.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,15 +395,38 @@ static void print_aligned(const struct cli_table *t, FILE *out)
 	free(w);
 }
 
+/* A plain decimal number ("-12", "3.5") is data, not a formula. */
+static bool is_number(const char *s)
+{
+	char *end;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	(void)strtod(s, &end);
+	return *end == '\0' && errno == 0 && strpbrk(s, "xXiInN") == NULL;
+}
+
+/* Spreadsheets run a cell that starts with = + - @ (or tab/CR before one)
+ * as a formula: agent, customer and rule values come from the logs, so such
+ * a cell gets a leading apostrophe (OWASP "CSV injection"). */
+static bool is_formula(const char *s)
+{
+	return *s != '\0' && strchr("=+-@\t\r", *s) != NULL && !is_number(s);
+}
+
 void cli_csv_field(FILE *out, const char *s)
 {
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	bool formula = is_formula(s);
+	if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
 		fputs(s, out);
 		return;
 	}
 	fputc('"', out);
+	if (formula)
+		fputc('\'', out);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', out);

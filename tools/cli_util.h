@@ -85,7 +85,9 @@ struct json_t *cli_table_json(const struct cli_table *t);
 /* A cell's text (NULL if no value or out of range). */
 const char *cli_table_cell(const struct cli_table *t, size_t row, size_t col);
 
-/* Writes one CSV field (RFC 4180 quoting). */
+/* Writes one CSV field (RFC 4180 quoting).  A field a spreadsheet would run
+ * as a formula (starts with = + - @ tab CR, and is not a plain number) is
+ * written quoted with a leading apostrophe. */
 void cli_csv_field(FILE *out, const char *s);
 
 /* ---- SQL with bound parameters ---- */

@@ -50,6 +50,24 @@ check "rule by title" test "$("$CUSTOS" alerts --db "$DB" --rule "$rule" --json 
 "$CUSTOS" alerts --db "$DB" --csv --limit 0 > "$T/all.csv"
 check "csv rows + header" test "$(python3 -c 'import csv,sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))))' "$T/all.csv")" -eq $((n_store + 1))
 check "csv CRLF" grep -q $'\r$' "$T/all.csv"
+# CSV injection: values from the log that a spreadsheet would run as a
+# formula come out with a leading apostrophe; plain numbers stay as they are
+cat > "$T/inj.yml" <<'YML'
+title: Any view
+detection:
+  sel:
+    action: view
+  condition: sel
+level: low
+YML
+printf '%s\n' '{"ts":"2025-03-03T09:00:00Z","agent":"=HYPERLINK(\"http://x\")","customer":"@SUM(A1)","action":"view"}' \
+	'{"ts":"2025-03-03T09:00:01Z","agent":"-12","customer":"+1 555","action":"view"}' > "$T/inj.jsonl"
+"$CUSTOS" replay --quiet --rules "$T/inj.yml" --db "$T/inj.db" "$T/inj.jsonl" >/dev/null || fail "injection replay"
+"$CUSTOS" alerts --db "$T/inj.db" --csv --limit 0 > "$T/inj.csv"
+cells=$(python3 -c 'import csv,sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+print(" ".join(sorted(r["agent"] + "|" + r["customer"] for r in rows)))' "$T/inj.csv")
+check "csv formulas neutralised ($cells)" test "$cells" = "'=HYPERLINK(\"http://x\")|'@SUM(A1) -12|'+1 555"
 check "sort level" bash -c "'$CUSTOS' alerts --db '$DB' --sort level --json --limit 0 | jq -r .level | head -1 | grep -Eq 'critical|high'"
 check "bad level is usage" bash -c "'$CUSTOS' alerts --db '$DB' --level huge 2>/dev/null; [ \$? -eq 2 ]"
 
