@@ -237,9 +237,11 @@ static int compile_sequence(const struct yaml_node *n, struct ext_rule *x,
 	x->seq_timespan_ms = 60 * INT64_C(60000);
 	if (n->kind == YAML_SCALAR && strcmp(n->scalar, "true") == 0)
 		goto done;
-	if (check_keys(n, "sequence", keys, ctx, d) < 0)
+	/* every problem is reported, not only the first */
+	int rc = check_keys(n, "sequence", keys, ctx, d);
+	if (n->kind != YAML_MAPPING)
 		return -1;
-	int rc = get_number(n, "gap", &gap, 1, 1000, ctx, d);
+	rc |= get_number(n, "gap", &gap, 1, 1000, ctx, d);
 	rc |= get_number(n, "min_run", &min_run, 2, 10000, ctx, d);
 	rc |= get_duration(n, "timespan", &x->seq_timespan_ms, ctx, d);
 	if (rc)
