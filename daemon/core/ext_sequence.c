@@ -99,40 +99,40 @@ int ext_sequence_parse_id(const char *customer, size_t len, int64_t *id,
 
 /* ---- runs ---- */
 
-static void drop_expired(struct seq_key *k, int64_t ts,
-			 const struct ext_seq_params *p)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < k->n_runs; i++)
-		if (ts - k->runs[i].first_ts <= p->timespan_ms)
-			k->runs[j++] = k->runs[i];
-	k->n_runs = j;
-}
-
-/* The open run that id extends (the longest), or NULL; *same when id is
- * the last id of a run (a repeated view). */
-static struct run *find_run(struct seq_key *k, int64_t id, uint32_t prefix,
-			    int64_t gap, bool *same)
+/* One pass over the key's runs: drops those whose first view is more than
+ * the timespan before ts, and returns the open run that id extends (the
+ * longest), or NULL; *same when id is the last id of a run (a repeated
+ * view).  Kept runs move down in order, so a returned pointer stays
+ * valid. */
+static struct run *scan_runs(struct seq_key *k, int64_t id, uint32_t prefix,
+			     int64_t ts, const struct ext_seq_params *p,
+			     bool *same)
 {
 	struct run *best = NULL;
+	size_t j = 0;
 
 	*same = false;
 	for (size_t i = 0; i < k->n_runs; i++) {
-		struct run *r = &k->runs[i];
-		if (r->prefix != prefix)
+		if (ts - k->runs[i].first_ts > p->timespan_ms)
+			continue;
+		if (j != i)
+			k->runs[j] = k->runs[i];
+		struct run *r = &k->runs[j++];
+		if (*same || r->prefix != prefix)
 			continue;
 		int64_t d = id - r->last_id;
 		if (d == 0) {
 			*same = true;
-			return r;
+			best = r;
+			continue;
 		}
-		int dir = d > 0 ? 1 : -1;
-		if ((d > 0 ? d : -d) > gap || (r->dir != 0 && r->dir != dir))
+		if ((d > 0 ? d : -d) > p->gap ||
+		    (r->dir != 0 && r->dir != (d > 0 ? 1 : -1)))
 			continue;
 		if (best == NULL || r->len > best->len)
 			best = r;
 	}
+	k->n_runs = j;
 	return best;
 }
 
@@ -235,8 +235,7 @@ bool ext_sequence_step(struct ext_sequence *s, const char *rule_key,
 	if (k == NULL)
 		return false;
 	k->flags |= F_DIRTY;
-	drop_expired(k, ts, p);
-	struct run *r = find_run(k, id, prefix, p->gap, &same);
+	struct run *r = scan_runs(k, id, prefix, ts, p, &same);
 	if (r && same) {
 		r->last_ts = ts > r->last_ts ? ts : r->last_ts;
 		return false;
