@@ -227,6 +227,36 @@ static int compile_baseline(const struct yaml_node *n, struct ext_rule *x,
 	return rc;
 }
 
+static int compile_sequence(const struct yaml_node *n, struct ext_rule *x,
+			    const struct rule_ctx *ctx, struct diag *d)
+{
+	static const char *const keys[] = {"gap", "min_run", "timespan", NULL};
+	double gap = 3, min_run = 10;
+
+	x->sequence = true;
+	x->seq_timespan_ms = 60 * INT64_C(60000);
+	if (n->kind == YAML_SCALAR && strcmp(n->scalar, "true") == 0)
+		goto done;
+	/* every problem is reported, not only the first */
+	int rc = check_keys(n, "sequence", keys, ctx, d);
+	if (n->kind != YAML_MAPPING)
+		return -1;
+	rc |= get_number(n, "gap", &gap, 1, 1000, ctx, d);
+	rc |= get_number(n, "min_run", &min_run, 2, 10000, ctx, d);
+	rc |= get_duration(n, "timespan", &x->seq_timespan_ms, ctx, d);
+	if (rc)
+		return -1;
+	if (gap != (int)gap || min_run != (int)min_run) {
+		XERR(d, ctx, n,
+		     "custos: sequence 'gap' and 'min_run' are whole numbers");
+		return -1;
+	}
+done:
+	x->seq_gap = (int)gap;
+	x->seq_min_run = (int)min_run;
+	return 0;
+}
+
 /* Read by rules.c (declare_lists); only checked here. */
 static int check_watchlists(const struct yaml_node *n,
 			    const struct rule_ctx *ctx, struct diag *d)
@@ -274,6 +304,8 @@ static int compile_key(const struct yaml_node *map, const struct yaml_pair *p,
 		return compile_first_seen(v, x, ctx, d);
 	if (strcmp(k, "off_shift") == 0)
 		return compile_off_shift(v, x, ctx, d);
+	if (strcmp(k, "sequence") == 0)
+		return compile_sequence(v, x, ctx, d);
 	return compile_baseline(v, x, ctx, d);
 }
 
@@ -282,8 +314,9 @@ struct ext_rule *ext_rule_compile(const struct yaml_node *node,
 				  const struct rule_ctx *ctx, struct diag *d)
 {
 	static const char *const keys[] = {
-	    "suppress",	 "risk",     "require_ticket", "first_seen",
-	    "off_shift", "baseline", "watchlists",     NULL};
+	    "suppress",	  "risk",      "require_ticket",
+	    "first_seen", "off_shift", "baseline",
+	    "watchlists", "sequence",  NULL};
 	struct ext_rule *x;
 	int rc = 0;
 
@@ -312,7 +345,7 @@ void ext_rule_free(struct ext_rule *x)
 bool ext_rule_has_gate(const struct ext_rule *x)
 {
 	return x && (x->require_ticket || x->first_seen || x->off_shift ||
-		     x->baseline != EXT_BASELINE_NONE);
+		     x->baseline != EXT_BASELINE_NONE || x->sequence);
 }
 
 void ext_rule_dump(const struct ext_rule *x, FILE *f)
@@ -339,5 +372,8 @@ void ext_rule_dump(const struct ext_rule *x, FILE *f)
 		fprintf(f, " baseline=%d/%d/%d/%a/%a", (int)x->baseline,
 			x->bl_min_days, x->bl_consecutive, x->bl_z,
 			x->bl_ratio);
+	if (x->sequence)
+		fprintf(f, " sequence=%d/%d/%lld", x->seq_gap, x->seq_min_run,
+			(long long)x->seq_timespan_ms);
 	fputc('\n', f);
 }

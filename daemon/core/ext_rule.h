@@ -27,6 +27,10 @@
  *       ratio: 2              # (peers: p99 and ratio * median; with
  *       consecutive: 2        # `consecutive`, the agent's previous
  *                             # active days were above p99 as well)
+ *     sequence:               # detections: match when the agent's views
+ *       gap: 3                # of customers with near-consecutive ids
+ *       min_run: 10           # (trailing digits, steps of 1..gap) reach
+ *       timespan: 60m         # min_run within timespan (ext_sequence.h)
  *
  * Compilation is pure; errors go to the diag as file:line:column.  The
  * structure is plain data owned by the rule.
@@ -69,6 +73,9 @@ struct ext_rule {
 	int bl_min_days;
 	int bl_consecutive; /* peers: active days in a row above */
 	double bl_z, bl_ratio;
+	bool sequence;
+	int seq_gap, seq_min_run;
+	int64_t seq_timespan_ms;
 };
 
 /* Compiles the mapping under `custos:` of rule r (kind already set).

@@ -11,6 +11,7 @@
 
 #include "ext_map.h"
 #include "ext_rule.h"
+#include "ext_sequence.h"
 #include "state_codec.h"
 
 #include <math.h>
@@ -74,6 +75,7 @@ struct ext_state {
 	struct ext_state_stats st;
 	struct agent *cur;
 	int busy; /* team_busy() of cur for this event; -1: not known */
+	struct ext_sequence *seq; /* NULL: no sequence rule */
 };
 
 static int64_t day_of(int64_t ts)
@@ -176,6 +178,11 @@ struct ext_state *ext_state_new(const struct ruleset *rs, size_t max_agents)
 			x->ticket_window_ms = r->ticket_window_ms;
 		if (r && r->first_seen && r->fs_horizon_ms > x->horizon_ms)
 			x->horizon_ms = r->fs_horizon_ms;
+		if (r && r->sequence && x->seq == NULL &&
+		    (x->seq = ext_sequence_new(max_agents)) == NULL) {
+			ext_state_free(x);
+			return NULL;
+		}
 	}
 	return x;
 }
@@ -205,6 +212,7 @@ void ext_state_free(struct ext_state *x)
 	if (x == NULL)
 		return;
 	clear_all(x);
+	ext_sequence_free(x->seq);
 	free(x);
 }
 
@@ -212,6 +220,8 @@ void ext_state_get_stats(const struct ext_state *x, struct ext_state_stats *s)
 {
 	*s = x->st;
 	s->n_agents = x->agents.n;
+	if (x->seq)
+		s->n_cap_hits += ext_sequence_cap_hits(x->seq);
 }
 
 /* ---- agents and teams ---- */
@@ -597,6 +607,22 @@ static bool gate_baseline(struct ext_state *x, const struct ext_rule *r,
 	return true;
 }
 
+/* Sequence runs record every matched view, whatever the other gates say. */
+static bool gate_sequence(struct ext_state *x, const struct agent *a,
+			  const struct rule *r, const struct event *ev)
+{
+	const struct ext_rule *xr = r->ext;
+	const struct event_field *cu = event_get(ev, FIELD_CUSTOMER);
+	const char *rk = r->id ? r->id : r->name ? r->name : r->title;
+	struct ext_seq_params p = {xr->seq_gap, xr->seq_min_run,
+				   xr->seq_timespan_ms};
+
+	if (x->seq == NULL || cu == NULL || cu->kind == VALUE_NULL)
+		return false;
+	return ext_sequence_step(x->seq, rk, a->id, strlen(a->id), cu->value,
+				 cu->value_len, ev->ts_ms, &p);
+}
+
 bool ext_state_gate(struct ext_state *x, const struct rule *r,
 		    const struct event *ev)
 {
@@ -611,6 +637,8 @@ bool ext_state_gate(struct ext_state *x, const struct rule *r,
 	/* first-seen records even when another gate fails */
 	if (xr->first_seen)
 		pass = gate_first_seen(x, a, xr, ev);
+	if (xr->sequence)
+		pass = gate_sequence(x, a, r, ev) && pass;
 	if (pass && xr->require_ticket)
 		pass = gate_ticket(x, a, xr, ev);
 	if (pass && xr->off_shift)
@@ -782,7 +810,8 @@ int ext_state_save(struct ext_state *x, bool all, engine_state_fn fn, void *arg)
 	struct ext_map_entry *en;
 
 	if (save_agents(x, all, fn, arg) < 0 ||
-	    save_suppress(x, all, fn, arg) < 0)
+	    save_suppress(x, all, fn, arg) < 0 ||
+	    (x->seq && ext_sequence_save(x->seq, all, fn, arg) < 0))
 		return -1;
 	while ((en = ext_map_next(&x->agents, &i)) != NULL)
 		((struct agent *)en->ptr)->flags = F_SAVED;
@@ -890,6 +919,10 @@ int ext_state_restore(struct ext_state *x, const char *rule_key,
 
 	if (strncmp(rule_key, EXT_STATE_PREFIX, strlen(EXT_STATE_PREFIX)))
 		return 0;
+	if (strcmp(kind, EXT_SEQ_KIND) == 0)
+		return x->seq ? ext_sequence_restore(x->seq, key, key_len, blob,
+						     blob_len)
+			      : 0;
 	if (strcmp(kind, "agent") && strcmp(kind, "suppress"))
 		return 0;
 	if (codec_reader_init(&r, blob, blob_len, CODEC_VERSION) < 0 ||
@@ -930,4 +963,9 @@ void ext_state_transfer(struct ext_state *from, struct ext_state *to)
 	from->suppress = tmp.suppress;
 	from->dels = tmp.dels;
 	memset(&from->st, 0, sizeof(from->st));
+	if (from->seq && to->seq) {
+		struct ext_sequence *s = to->seq;
+		to->seq = from->seq;
+		from->seq = s;
+	}
 }

@@ -18,7 +18,8 @@
  *
  * Persistence: per agent under rule key "custos:agent" (group key = the
  * agent id), suppression entries under "custos:suppress" (group key =
- * rule key, NUL, group key); blobs in the state_codec format.  Team
+ * rule key, NUL, group key), sequence runs under "custos:sequence"
+ * (ext_sequence.h); blobs in the state_codec format.  Team
  * membership is rebuilt from restored agents.
  */
 #ifndef CUSTOS_EXT_STATE_H

@@ -3,7 +3,8 @@
  * checkpoint decoder: engine_state.c, window_codec.c, state_codec.c).
  *
  * A small ruleset (event_count, value_count, value_sum, temporal_ordered,
- * an lt condition at window close) and, built once, a set of valid blobs
+ * an lt condition at window close, a custos sequence rule: its runs and
+ * the per-agent extension state) and, built once, a set of valid blobs
  * saved from a short run.  Input: byte 0 picks the rule key (one of the
  * engine's, "" for the scalars, or a stale one) and the mode; byte 1 the
  * group key length; then the group key and the blob.  Mode raw: the bytes
@@ -45,7 +46,9 @@ static const char rules[] =
     "title: Ordered\ncorrelation:\n  type: temporal_ordered\n"
     "  rules: [view, export]\n  group-by: [agent]\n  timespan: 5m\n---\n"
     "title: Quiet\ncorrelation:\n  type: event_count\n  rules: [view]\n"
-    "  group-by: [customer]\n  timespan: 15m\n  condition:\n    lt: 3\n";
+    "  group-by: [customer]\n  timespan: 15m\n  condition:\n    lt: 3\n---\n"
+    "title: Seq\ndetection:\n  sel:\n    action: view\n  condition: sel\n"
+    "custos:\n  sequence:\n    gap: 2\n    min_run: 3\n";
 
 #define MAX_KEYS 16
 #define MAX_BLOBS 64

@@ -15,9 +15,8 @@ root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Patterns the shipped rules detect (each must be detected).  Not yet:
-# first_id_doc (its day comes before the 10 days of history the
-# first-ID-document rule needs).  vip_no_ticket and decoy need the
+# Patterns the shipped rules detect (each must be detected): all of them.
+# vip_no_ticket and decoy need the
 # watchlists, never_exporter the agent directory's roles (its day-5 export
 # comes before the history first_export needs), all in the configuration
 # (--config); every other pattern is found from the log alone.
@@ -25,6 +24,7 @@ LOG_ONLY=no_ticket,breadth_day,breadth_burst,self_baseline,peer_outlier
 LOG_ONLY=$LOG_ONLY,bulk_export,export_sum,id_harvest,sensitive_no_ticket
 LOG_ONLY=$LOG_ONLY,off_shift,sequential_ids,search_then_view,denied_burst
 LOG_ONLY=$LOG_ONLY,first_export,coordinated,many_agents_one_customer
+LOG_ONLY=$LOG_ONLY,first_id_doc
 COVERED=$LOG_ONLY,vip_no_ticket,decoy,never_exporter
 
 # False positives per 1,000 agent-days allowed for the rules behind COVERED
@@ -39,9 +39,19 @@ FP_BOUNDS=(
 	"Agent above its peers' daily customers=1"
 	"First export by an agent=1"
 	"Export by a role that never exports=1"
+	"Agent opened customers with consecutive ids=1"
+	"Agent searched and then opened customers it had no ticket for=1"
+	"First ID document opened by an agent=1"
 )
 # and all rules together
 MAX_FP=1
+# Patterns that their own rule must detect (not only the no-ticket rule).
+OWN_RULE=(
+	"sequential_ids=Agent opened customers with consecutive ids"
+	"search_then_view=Agent searched and then opened customers it had no ticket for"
+	"first_id_doc=First ID document opened by an agent"
+	"denied_burst=Repeated denied accesses by one agent"
+)
 
 start=$(date +%s)
 if ! python3 "$root/tools/custos-gen" --agents 300 --days 16 \
@@ -59,6 +69,7 @@ echo "generated $n_events events in $(($(date +%s) - start)) s"
 
 bounds=()
 for b in "${FP_BOUNDS[@]}"; do bounds+=(--max-fp-rule "$b"); done
+for b in "${OWN_RULE[@]}"; do bounds+=(--require-rule "$b"); done
 python3 "$root/tools/detection-quality" --custos "$custos" \
 	--rules "$root/rules" --config "$tmp/custos.yaml" \
 	--labels "$tmp/labels.jsonl" --directory "$tmp/agents.csv" \

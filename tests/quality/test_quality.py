@@ -327,6 +327,18 @@ class Scenarios(unittest.TestCase):
             best = max(best, run)
         self.assertGreaterEqual(best, 10)
 
+    def test_first_id_doc_has_a_history(self):
+        """The first ID document comes after 10 worked days without one."""
+        x = self.lab("first_id_doc")
+        evs = self.by_agent(x["agent"])
+        before = [e for e in evs if e["ts"] < x["first_ts"]]
+        days = {e["ts"][:10] for e in before if e["action"] == "login"}
+        self.assertGreaterEqual(len(days), 10)
+        self.assertFalse([e for e in before
+                          if e.get("object") == "id_document"])
+        self.assertTrue([e for e in evs if e["ts"] == x["first_ts"] and
+                         e.get("object") == "id_document"])
+
     def test_self_baseline_doubles_own_median(self):
         x = self.lab("self_baseline")
         per_day = collections.defaultdict(set)
@@ -463,6 +475,8 @@ class Attribution(unittest.TestCase):
         self.assertEqual((sc["detected"], sc["rules"], sc["alerts"],
                           sc["time_to_detect_s"]), (True, ["R1", "R2"], 2,
                                                     600.0))
+        self.assertEqual(sc["time_to_detect_by_rule_s"],
+                         {"R1": 1800.0, "R2": 600.0})
         self.assertFalse(s["scenarios"][1]["detected"])
         self.assertEqual(s["recall"], 0.5)
         self.assertEqual(s["fp_per_1000"], 2.0)
@@ -479,6 +493,12 @@ class Attribution(unittest.TestCase):
                               "--min-recall", "0.6", "--require",
                               "bulk_export"])
         self.assertEqual(len(dq.check(s, args)), 1)
+        args = dq.parse_args(["log", "--alerts", "x", "--labels", "y",
+                              "--require-rule", "bulk_export=R2",
+                              "--require-rule", "bulk_export=R3"])
+        bad = dq.check(s, args)
+        self.assertEqual(len(bad), 1, bad)
+        self.assertIn("'R3'", bad[0])
 
     def test_cli_exit_codes(self):
         t = self.tmp.name

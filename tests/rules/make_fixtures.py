@@ -92,3 +92,20 @@ write("decoy_access", "Decoy customer record opened",
 write("vip_no_ticket", "VIP customer opened without a ticket",
       views("a", ["C001"]), assigns("a", ["C001"]) + views("a", ["C001"]),
       lists)
+# ids C100..C109 (steps of 1) vs C100, C105, ... (steps of 5), all on own
+# tickets: only the id sequence differs
+seq = ["C%d" % (100 + i) for i in range(10)]
+spaced = ["C%d" % (100 + 5 * i) for i in range(10)]
+write("sequential_ids", "Agent opened customers with consecutive ids",
+      assigns("a", seq) + views("a", seq),
+      assigns("a", spaced) + views("a", spaced))
+# a name search, then three customers without the agent's ticket; quiet:
+# the same search and views on own tickets, and three ticketless views two
+# hours later with no search before them
+hits = ["C7%02d" % (i * 13) for i in range(3)]
+search = [ev(60, "a", "search", query="name:garcia", rows=20)]
+write("search_then_view",
+      "Agent searched and then opened customers it had no ticket for",
+      search + views("a", hits, t=90, step=30),
+      search + assigns("a", hits) + views("a", hits, t=90, step=30) +
+      views("a", ["C8%02d" % (i * 17) for i in range(3)], t=7200, step=30))
