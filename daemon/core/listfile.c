@@ -134,8 +134,10 @@ static int slurp(FILE *f, char **buf, size_t *len)
 	do {
 		if (*len == cap) {
 			if (cap > LISTFILE_MAX_FILE)
-				break;
+				break; /* one byte past the limit: too large */
 			cap = cap ? 2 * cap : 65536;
+			if (cap > LISTFILE_MAX_FILE)
+				cap = LISTFILE_MAX_FILE + 1;
 			char *nb = realloc(*buf, cap + 1);
 			if (nb == NULL)
 				return -1;
