@@ -174,6 +174,18 @@ static void test_config(void)
 		CHECK_STR(c->lists.values[0][1], "c-2");
 		CHECK(c->lists.values[0][2] == NULL);
 		CHECK_INT(config_list_values(c), 3);
+		char *dump = NULL;
+		size_t dump_len = 0;
+		FILE *m = open_memstream(&dump, &dump_len);
+		config_dump(c, m);
+		fclose(m);
+		char want[128];
+		snprintf(
+		    want, sizeof(want),
+		    "  vip: { file: %s }  # 2 values\n  decoy:\n    - c-9\n",
+		    vip);
+		CHECK(dump && strstr(dump, want) != NULL);
+		free(dump);
 	}
 	config_free(c);
 
@@ -225,11 +237,13 @@ static void test_strset(void)
 	CHECK(strset_has(s, "C-1", 3));
 	CHECK(!strset_has(s, "c-", 2));
 	CHECK(!strset_has(s, "c-10", 4));
+	int added = 0;
 	for (int i = 0; i < 5000; i++) {
 		char b[16];
 		int n = snprintf(b, sizeof(b), "k%d", i);
-		CHECK_INT(strset_add(s, b, (size_t)n), 1);
+		added += strset_add(s, b, (size_t)n);
 	}
+	CHECK_INT(added, 5000);
 	CHECK_INT(strset_count(s), 5001);
 	CHECK(strset_has(s, "K4999", 5));
 	CHECK(!strset_has(s, "k5000", 5));
