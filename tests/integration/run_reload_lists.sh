@@ -62,6 +62,8 @@ ev a1 view C555        # contractor
 check "before reload: VIP, decoy and role alerts" wait_for 10 alerts_are 3
 check "status: 3 list values, 2 agents" test \
 	"$(status_num lookups.list_values) $(status_num lookups.agents)" = "3 2"
+check "custos status shows them" bash -c "'$custos' status --socket \
+	'$tmp/ctl.sock' | grep -q '^lookups: 2 lists (3 values), 2 directory agents'"
 
 printf 'C200\n' >"$tmp/vip.txt"
 printf 'C901\n' >"$tmp/decoy.txt"
