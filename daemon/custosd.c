@@ -9,7 +9,8 @@
  * file:line:column, exit 2), create state_dir, open the store, restore
  * engine state, open the inputs at their saved positions, open the control
  * socket, drop privileges, then tell systemd READY=1.  Signals: SIGHUP
- * reloads config and rules (kept only if valid), SIGTERM/SIGINT finish the
+ * reloads config, rules, list files and the agent directory (all kept only
+ * if all are valid; engine state carries over), SIGTERM/SIGINT finish the
  * batch in hand, checkpoint and exit 0.  Clocks: CLOCK_MONOTONIC for
  * timers and uptime; the wall clock only for the store's created_ms.
  *
@@ -34,6 +35,7 @@
  * the others are read on the poll timer (every POLL_INTERVAL_MS), which
  * also serves idle timeouts and rotation checks.
  */
+#include "agentdir.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "control.h"
@@ -263,6 +265,12 @@ static char *status_json(void *arg)
 		      (json_int_t)d->ck.n_groups_written, "last_age_ms",
 		      (json_int_t)(d->ck.last_ms ? now - d->ck.last_ms : -1)));
 	store_status(d, o, now);
+	json_object_set_new(
+	    o, "lookups",
+	    json_pack("{s:I, s:I, s:I}", "lists",
+		      (json_int_t)d->cfg->lists.n_lists, "list_values",
+		      (json_int_t)config_list_values(d->cfg), "agents",
+		      (json_int_t)agentdir_count(d->cfg->agents)));
 	json_object_set_new(o, "reloads",
 			    json_pack("{s:I, s:I}", "ok",
 				      (json_int_t)d->n_reloads, "failed",
@@ -635,7 +643,10 @@ static void reload(struct daemon *d)
 	loop_timer_set(d->loop, d->purge_timer,
 		       cfg->retention.purge_interval_ms);
 	d->n_reloads++;
-	log_info("reloaded: %zu rules", pipeline_rules(d->p)->n_rules);
+	log_info("reloaded: %zu rules, %zu lists (%zu values), %zu directory "
+		 "agents",
+		 pipeline_rules(d->p)->n_rules, cfg->lists.n_lists,
+		 config_list_values(cfg), agentdir_count(cfg->agents));
 out:
 	diag_clear(&dg);
 	sd_notify(0, "READY=1");
@@ -958,9 +969,11 @@ int main(int argc, char **argv)
 		log_init(false, d.verbose, LOG_DAEMON);
 	}
 	sd_notifyf(0, "READY=1\nMAINPID=%ld", (long)getpid());
-	log_info("started: %zu inputs, %zu rules, store %s",
+	log_info("started: %zu inputs, %zu rules, %zu lists (%zu values), "
+		 "%zu directory agents, store %s",
 		 pipeline_n_inputs(d.p), pipeline_rules(d.p)->n_rules,
-		 d.cfg->store_path);
+		 d.cfg->lists.n_lists, config_list_values(d.cfg),
+		 agentdir_count(d.cfg->agents), d.cfg->store_path);
 	if (loop_run(d.loop) < 0)
 		log_warn("event loop");
 	return stop(&d);

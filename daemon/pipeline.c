@@ -9,6 +9,7 @@
 #include "pipeline.h"
 
 #include "agentdir.h"
+#include "enrich.h"
 #include "decode_csv.h"
 #include "decode_json.h"
 #include "decode_kv.h"
@@ -598,11 +599,14 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 		p->n_nomem++;
 }
 
-void pipeline_event(struct pipeline_input *pi, const struct event *ev)
+void pipeline_event(struct pipeline_input *pi, const struct event *in)
 {
 	struct pipeline *p = pi->p;
+	struct event enriched, *ev = &enriched;
 
 	p->n_records_since_checkpoint++;
+	/* the directory's fields, as pipeline_record() adds them */
+	enrich_copy(p->cfg->agents, p->buf, in, &enriched);
 	if (p->event_hook)
 		p->event_hook(p->event_hook_arg, ev);
 	if (engine_process(p->engine, ev) < 0)

@@ -20,6 +20,7 @@
 #include "custos.h"
 
 #include "agentdir.h"
+#include "enrich.h"
 #include "config.h"
 #include "decode.h"
 #include "decode_json.h"
@@ -61,6 +62,7 @@ struct replay {
 	int64_t now_ms;
 	uint64_t n_lines, n_malformed, n_alerts, n_stored, n_truncated;
 	int failed;
+	struct event_buf *pcap_buf; /* --pcap events enriched (enrich.h) */
 };
 
 static void replay_usage(FILE *f)
@@ -382,10 +384,13 @@ static void print_summary(const struct replay *rp)
 			(unsigned long long)st.n_ext_cap_hits);
 }
 
-static int pcap_event(void *arg, const struct event *ev)
+static int pcap_event(void *arg, const struct event *in)
 {
 	struct replay *rp = arg;
+	struct event enriched, *ev = &enriched;
 
+	enrich_copy(rp->config ? rp->config->agents : NULL, rp->pcap_buf, in,
+		    &enriched);
 	keep_event(rp, ev);
 	if (engine_process(rp->engine, ev) < 0)
 		rp->failed = 1;
@@ -402,6 +407,12 @@ static void replay_pcaps(struct replay *rp)
 		rp->failed = 1;
 		return;
 	}
+	if ((rp->pcap_buf = event_buf_new(rp->rules->fields)) == NULL) {
+		fprintf(stderr, "custos: out of memory\n");
+		rp->failed = 1;
+		pcap_source_clear(&src);
+		return;
+	}
 	for (size_t i = 0; i < rp->n_pcap_paths; i++) {
 		const char *path = rp->pcap_paths[i];
 		if (pcap_source_run(&src, rp->rules->fields, path, false,
@@ -411,6 +422,8 @@ static void replay_pcaps(struct replay *rp)
 			pcap_source_print_stats(path, &st, stderr);
 	}
 	pcap_source_clear(&src);
+	event_buf_free(rp->pcap_buf);
+	rp->pcap_buf = NULL;
 }
 
 static void replay_clear(struct replay *rp)

@@ -172,6 +172,12 @@ static void print_human(json_t *o)
 	       num(c, "commits"), num(c, "failures"), num(c, "alerts_stored"),
 	       num(c, "last_age_ms"));
 	print_store(json_object_get(o, "store"));
+	json_t *lk = json_object_get(o, "lookups");
+	if (lk != NULL)
+		printf("lookups: %lld lists (%lld values), %lld directory "
+		       "agents\n",
+		       num(lk, "lists"), num(lk, "list_values"),
+		       num(lk, "agents"));
 }
 
 int cmd_status(int argc, char **argv)

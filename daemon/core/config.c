@@ -15,6 +15,7 @@
 #include "agentdir.h"
 
 #include "lines.h"
+#include "listfile.h"
 #include "pcap_http.h"
 
 #include <ctype.h>
@@ -593,6 +594,37 @@ static int parse_rules(const struct yaml_node *v, void *member, struct diag *d)
 	return string_list(v, "rules", &c->rule_paths, &c->n_rule_paths, d);
 }
 
+static int resolve(const char *file, char **path);
+
+static const struct config_key list_file_keys[] = {
+    {.name = "file", .type = CONFIG_STRING, .required = true, .offset = 0},
+};
+
+/* lists.NAME: { file: PATH }: the values of list i from a list file
+ * (listfile.h), PATH relative to the config file's directory. */
+static void list_from_file(struct config *c, size_t i,
+			   const struct yaml_node *v, struct diag *d)
+{
+	char *path = NULL, what[128];
+	size_t n;
+
+	snprintf(what, sizeof(what), "lists.%s", c->lists.names[i]);
+	if (config_apply(v, list_file_keys, 1, &path, what, d) != 0 ||
+	    path == NULL)
+		goto out;
+	if (resolve(v->file, &path) < 0) {
+		diag_add(d, v->file, v->line, v->column, "out of memory");
+		goto out;
+	}
+	const struct yaml_node *at = yamltree_get(v, "file");
+	c->lists.values[i] =
+	    listfile_load(path, at->file, at->line, at->column, &n, d);
+	c->list_files[i] = path;
+	path = NULL;
+out:
+	free(path);
+}
+
 static int parse_lists(const struct yaml_node *v, void *member, struct diag *d)
 {
 	struct rule_lists *l = &((struct config *)member)->lists;
@@ -607,13 +639,20 @@ static int parse_lists(const struct yaml_node *v, void *member, struct diag *d)
 	l->values = calloc(v->n_pairs + 1, sizeof(*l->values));
 	if (l->names == NULL || l->values == NULL)
 		return -1;
+	struct config *c = member;
+	if ((c->list_files = calloc(v->n_pairs + 1, sizeof(char *))) == NULL)
+		return -1;
 	for (size_t i = 0; i < v->n_pairs; i++) {
 		const struct yaml_pair *p = &v->pairs[i];
 		size_t n;
 		if ((l->names[i] = strdup(p->key->scalar)) == NULL)
 			return -1;
 		l->n_lists++;
-		string_list(p->value, p->key->scalar, &l->values[i], &n, d);
+		if (p->value->kind == YAML_MAPPING)
+			list_from_file(c, i, p->value, d);
+		else
+			string_list(p->value, p->key->scalar, &l->values[i], &n,
+				    d);
 	}
 	return 0;
 }
@@ -1185,6 +1224,7 @@ void config_free(struct config *c)
 		free(v);
 	}
 	free_strings(c->lists.names, c->lists.n_lists);
+	free_strings(c->list_files, c->lists.n_lists);
 	free(c->lookup_agents);
 	agentdir_free(c->agents);
 	free(c->lists.values);
@@ -1265,6 +1305,14 @@ static void dump_lists(const struct config *c, FILE *f)
 	fprintf(f, "lists:%s\n", c->lists.n_lists ? "" : " {}");
 	for (size_t i = 0; i < c->lists.n_lists; i++) {
 		char **v = c->lists.values[i];
+		if (c->list_files && c->list_files[i]) {
+			size_t n = 0;
+			while (v && v[n])
+				n++;
+			fprintf(f, "  %s: { file: %s }  # %zu values\n",
+				c->lists.names[i], c->list_files[i], n);
+			continue;
+		}
 		fprintf(f, "  %s:%s\n", c->lists.names[i],
 			v && v[0] ? "" : " []");
 		for (size_t j = 0; v != NULL && v[j] != NULL; j++)
@@ -1346,4 +1394,14 @@ void config_dump(const struct config *c, FILE *f)
 	fprintf(f, "store:\n  path: %s\n", c->store_path);
 	dump_daemon(c, f);
 	dump_retention(c, f);
+}
+
+size_t config_list_values(const struct config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->lists.n_lists; i++)
+		for (char **v = c->lists.values[i]; v && *v; v++)
+			n++;
+	return n;
 }

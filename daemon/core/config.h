@@ -32,6 +32,8 @@
  *     rules: [ /etc/custos/rules, extra.yml ]   # files or directories
  *     lists:                     # for the Sigma `expand` modifier
  *       vip_customers: [ c-1, c-2 ]
+ *       decoy_customers: { file: decoys.txt }  # one value a line
+ *                                #  (listfile.h); re-read on reload
  *     lookups:
  *       agents: agents.csv       # agent directory CSV (agentdir.h), loaded
  *                                #  with the config; events of listed
@@ -206,6 +208,7 @@ struct config {
 	char **rule_paths; /* `rules:` files or directories */
 	size_t n_rule_paths;
 	struct rule_lists lists;
+	char **list_files;	 /* list i's file (resolved), NULL: inline */
 	char *lookup_agents;	 /* lookups.agents (resolved), or NULL */
 	struct agentdir *agents; /* loaded from it (owned), or NULL */
 	struct engine_limits limits;
@@ -237,6 +240,9 @@ void config_free(struct config *c);
 
 /* The field map for input i (its own, or the config's default). */
 const struct fieldmap *config_input_fieldmap(const struct config *c, size_t i);
+
+/* Number of values in every list (inline and from files). */
+size_t config_list_values(const struct config *c);
 
 /* Writes the compiled config (defaults filled in) as YAML, for golden tests
  * and `check -v`. */

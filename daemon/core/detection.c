@@ -69,6 +69,7 @@
 
 #include "condition.h"
 #include "match.h"
+#include "strset.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -758,6 +759,53 @@ static int add_raw(struct cctx *c, struct match_field *mf,
 	return rc;
 }
 
+/* The list a whole value `%name%` names, when the item is a plain exact
+ * match (only expand, cased, neq): its plain values then go into one hash
+ * set (strset.h), so a long watchlist costs one look-up, not one
+ * comparison per value, and is not bound by DET_MAX_ALTS.  NULL
+ * otherwise. */
+static const char *const *set_list(const struct cctx *c, const struct chain *ch,
+				   const struct yaml_node *vn)
+{
+	const char *s = vn->scalar;
+	size_t len = vn->scalar_len;
+
+	if (ch->keyword ||
+	    (ch->has & ~(BIT(MOD_EXPAND) | BIT(MOD_CASED) | BIT(MOD_NEQ))) ||
+	    len < 3 || s[0] != '%' || s[len - 1] != '%' ||
+	    memchr(s + 1, '%', len - 2) != NULL)
+		return NULL;
+	return find_list(c->rc->lists, s + 1, len - 2);
+}
+
+/* Adds the values of list vals to mf: plain ones as one set, those with
+ * wildcards or escapes as alternatives of their own.  0 or -1. */
+static int add_set(struct cctx *c, struct match_field *mf,
+		   const struct chain *ch, const struct yaml_node *vn,
+		   const char *const *vals)
+{
+	bool cased = HAS(ch, MOD_CASED);
+	struct strset *set = strset_new(cased);
+	int rc = set ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && vals[i] != NULL; i++) {
+		size_t n = strlen(vals[i]);
+		if (strpbrk(vals[i], "*?\\") != NULL) {
+			if (add_string(c, mf, ch, vn, vals[i], n) < 0) {
+				strset_free(set);
+				return -1; /* reported */
+			}
+		} else if (strset_add(set, vals[i], n) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && match_add_set(mf, set, vn->scalar, cased) == 0)
+		return 0;
+	if (rc < 0)
+		strset_free(set);
+	err_at(c, vn, "out of memory");
+	return -1;
+}
+
 static int add_value(struct cctx *c, struct match_field *mf,
 		     const struct chain *ch, const struct yaml_node *vn)
 {
@@ -777,6 +825,9 @@ static int add_value(struct cctx *c, struct match_field *mf,
 	}
 	if (!HAS(ch, MOD_EXPAND))
 		return add_raw(c, mf, ch, vn, vn->scalar, vn->scalar_len);
+	const char *const *set_vals = set_list(c, ch, vn);
+	if (set_vals != NULL)
+		return add_set(c, mf, ch, vn, set_vals);
 	struct strvec raws = {0};
 	const char *bad = NULL;
 	size_t bad_len = 0;

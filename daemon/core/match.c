@@ -10,6 +10,8 @@
  */
 #include "match.h"
 
+#include "strset.h"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -515,6 +517,22 @@ int match_add_string(struct match_field *mf, const struct match_str *s,
 	return 0;
 }
 
+int match_add_set(struct match_field *mf, struct strset *set, const char *src,
+		  bool cased)
+{
+	struct matcher *m = new_alt(mf);
+
+	if (m == NULL || (m->src = strdup(src)) == NULL) {
+		strset_free(set);
+		return -1;
+	}
+	m->kind = MATCH_SET;
+	m->cased = cased;
+	m->set = set;
+	mf->n_alts++;
+	return 0;
+}
+
 int match_add_regex(struct match_field *mf, const char *pattern, uint32_t flags,
 		    char *err, size_t err_size)
 {
@@ -693,6 +711,7 @@ void match_field_clear(struct match_field *mf)
 		free(m->src);
 		pcre2_code_free(m->re);
 		pcre2_match_context_free(m->re_mctx);
+		strset_free(m->set);
 	}
 	free(mf->alts);
 	free(mf->name);
@@ -812,6 +831,8 @@ static bool string_match(const struct matcher *m, const unsigned char *v,
 		return glob_match(m, v, n);
 	case MATCH_ANY:
 		return true;
+	case MATCH_SET:
+		return strset_has(m->set, (const char *)v, n);
 	default:
 		return false;
 	}
@@ -910,7 +931,7 @@ static const char *const kind_names[] = {
     [MATCH_GLOB] = "glob",	   [MATCH_ANY] = "any",
     [MATCH_NULL] = "null",	   [MATCH_RE] = "re",
     [MATCH_CIDR] = "cidr",	   [MATCH_NUM] = "num",
-    [MATCH_FIELDREF] = "fieldref",
+    [MATCH_FIELDREF] = "fieldref", [MATCH_SET] = "set",
 };
 
 static const char *const op_names[] = {"==", "<", "<=", ">", ">="};
@@ -936,6 +957,10 @@ static void dump_alt(const struct matcher *m, FILE *f)
 		break;
 	case MATCH_FIELDREF:
 		fprintf(f, " %s %s%s", kind_names[m->pos], m->src,
+			m->cased ? " cased" : "");
+		break;
+	case MATCH_SET:
+		fprintf(f, " %s (%zu values)%s", m->src, strset_count(m->set),
 			m->cased ? " cased" : "");
 		break;
 	default:

@@ -69,6 +69,7 @@ enum match_kind {
 	MATCH_CIDR,
 	MATCH_NUM,	/* numeric compare */
 	MATCH_FIELDREF, /* equal to (or contains/...) another field's value */
+	MATCH_SET,	/* equal to one of a set's strings (strset.h) */
 };
 
 enum match_op {
@@ -107,6 +108,7 @@ struct matcher {
 	uint8_t family;		/* MATCH_CIDR: 4 or 6 */
 	uint8_t prefix;		/* MATCH_CIDR */
 	unsigned char addr[16]; /* MATCH_CIDR, masked */
+	struct strset *set;	/* MATCH_SET (owned) */
 };
 
 struct match_field {
@@ -146,6 +148,14 @@ int match_add_number(struct match_field *mf, const char *text, enum match_op op,
  * pos is MATCH_EXACT, MATCH_PREFIX, MATCH_SUFFIX or MATCH_CONTAINS. */
 int match_add_fieldref(struct match_field *mf, int32_t ref_id,
 		       const char *ref_name, enum match_kind pos, bool cased);
+
+/* Appends an exact match against every string of set (takes ownership of
+ * set, also on failure); cased must be the set's own (strset_new), src
+ * names it in dumps ("%vip_customers%").  Returns 0 or -1 on allocation
+ * failure. */
+struct strset;
+int match_add_set(struct match_field *mf, struct strset *set, const char *src,
+		  bool cased);
 
 /* Appends the null alternative (field absent or null). */
 int match_add_null(struct match_field *mf);

@@ -57,7 +57,7 @@ start=$(date +%s)
 if ! python3 "$root/tools/custos-gen" --agents 300 --days 16 \
 	--start 2025-03-17 --busy-day 2025-03-26 --seed 1 --all-scenarios \
 	--labels "$tmp/labels.jsonl" --directory "$tmp/agents.csv" \
-	--lists "$tmp/lists.yaml" -o "$tmp/access.jsonl"; then
+	--lists "$tmp/lists.yaml" --list-files -o "$tmp/access.jsonl"; then
 	echo "FAIL: custos-gen"
 	exit 1
 fi

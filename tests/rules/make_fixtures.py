@@ -24,7 +24,7 @@ def background():
     return [ev(0, "z", "ticket_assign", customer="C900", ticket="T900")]
 
 
-def write(rule, title, fire, quiet, config=None):
+def write(rule, title, fire, quiet, config=None, files=None):
     d = os.path.join(here, rule)
     os.makedirs(d, exist_ok=True)
     for name, evs in (("fire", fire), ("quiet", quiet)):
@@ -37,6 +37,9 @@ def write(rule, title, fire, quiet, config=None):
     if config:
         with open(os.path.join(d, "config.yaml"), "w") as f:
             f.write(config)
+    for name, text in (files or {}).items():  # list files, directories
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
 
 
 def views(agent, customers, t=60, step=60, **kw):
@@ -87,8 +90,12 @@ write("denied_burst", "Repeated denied accesses by one agent",
       [ev(60 + i * 60, "a", "view", object="bank_account", customer=c,
           outcome="denied") for i, c in enumerate(cs[:4])])
 lists = "lists:\n  vip_customers: [C001]\n  decoy_customers: [C666]\n"
+# the decoy list from a list file (config lists.NAME: {file: PATH})
 write("decoy_access", "Decoy customer record opened",
-      views("a", ["C666"], ticket="T900"), views("a", ["C665"]), lists)
+      views("a", ["C666"], ticket="T900"), views("a", ["C665"]),
+      "lists:\n  vip_customers: [C001]\n"
+      "  decoy_customers: { file: decoys.txt }\n",
+      {"decoys.txt": "# decoy customer records (honeytokens)\nC666\n"})
 write("vip_no_ticket", "VIP customer opened without a ticket",
       views("a", ["C001"]), assigns("a", ["C001"]) + views("a", ["C001"]),
       lists)
@@ -109,3 +116,22 @@ write("search_then_view",
       search + views("a", hits, t=90, step=30),
       search + assigns("a", hits) + views("a", hits, t=90, step=30) +
       views("a", ["C8%02d" % (i * 17) for i in range(3)], t=7200, step=30))
+
+# agent.role from the agent directory (config lookups.agents)
+directory = ("agent,team,site,role,tz,shift_start,shift_end,status,days_off\n"
+             + "".join("%s,mnl-general-1,manila,%s,Asia/Manila,08:00,16:00,"
+                       "active,Sat;Sun\n" % p for p in
+                       (("v", "verifier"), ("g", "agent"), ("l", "lead"),
+                        ("q", "qa"))))
+
+
+def export(t, agent, rows, action="export"):
+    return ev(t, agent, action, object="report", rows=rows)
+
+
+write("never_exporter", "Export by a role that never exports",
+      views("v", ["C100"]) + [export(300, "v", 40)],
+      [export(60, "l", 40), export(120, "q", 12, "download"),
+       export(180, "u", 40)] + views("g", ["C100"], t=240) +
+      [export(300, "g", 0)],
+      "lookups:\n  agents: agents.csv\n", {"agents.csv": directory})

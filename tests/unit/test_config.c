@@ -280,7 +280,8 @@ static void test_errors(void)
 	    {11, 5, "missing required key 'name' in inputs[2]"},
 	    {8, 5, "duplicate input name 'crm' (first at line 5)"},
 	    {12, 8, "'rules' must be a list of strings, not a mapping"},
-	    {14, 8, "'vip' must be a list of strings, not a mapping"},
+	    {14, 10, "unknown key 'x' in lists.vip"},
+	    {14, 8, "missing required key 'file' in lists.vip"},
 	    {16, 15,
 	     "'max_groups' must be an integer between 1 and "
 	     "100000000, not '0'"},
