@@ -83,4 +83,11 @@ double ext_mad(double *v, size_t n, double median);
 /* The p-quantile (0..1, nearest rank) of v (sorted in place). */
 double ext_quantile(double *v, size_t n, double p);
 
+struct agentdir;
+
+/* The agent directory whose rosters the off_shift gate uses (agents with a
+ * roster: their shift in their time zone; others: learned hours).  dir is
+ * borrowed and must outlive x (or be replaced); NULL: learned hours only. */
+void ext_state_set_agentdir(struct ext_state *x, const struct agentdir *dir);
+
 #endif
