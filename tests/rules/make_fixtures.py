@@ -24,7 +24,7 @@ def background():
     return [ev(0, "z", "ticket_assign", customer="C900", ticket="T900")]
 
 
-def write(rule, title, fire, quiet, config=None):
+def write(rule, title, fire, quiet, config=None, files=None):
     d = os.path.join(here, rule)
     os.makedirs(d, exist_ok=True)
     for name, evs in (("fire", fire), ("quiet", quiet)):
@@ -37,6 +37,9 @@ def write(rule, title, fire, quiet, config=None):
     if config:
         with open(os.path.join(d, "config.yaml"), "w") as f:
             f.write(config)
+    for name, text in (files or {}).items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
 
 
 def views(agent, customers, t=60, step=60, **kw):
@@ -92,3 +95,16 @@ write("decoy_access", "Decoy customer record opened",
 write("vip_no_ticket", "VIP customer opened without a ticket",
       views("a", ["C001"]), assigns("a", ["C001"]) + views("a", ["C001"]),
       lists)
+# Agent a is rostered 08:00-16:00 in Lisbon; 2025-03-31 is the Monday
+# after the change to summer time (UTC+1).  fire: 16:35-16:55 local
+# (15:35Z: inside the shift if the zone were ignored); quiet: 07:30-07:50
+# local (06:30Z: off shift if it were ignored).  No history: only the
+# roster can decide.
+mon = 14 * 86400 - 8 * 3600  # 2025-03-31T00:00:00Z
+write("off_shift_roster", "Agent opened customers outside its usual hours",
+      views("a", cs[:3], t=mon + 15 * 3600 + 35 * 60, step=600),
+      views("a", cs[:3], t=mon + 6 * 3600 + 30 * 60, step=600),
+      "lookups:\n  agents: agents.csv\n",
+      {"agents.csv": "agent,team,site,role,tz,shift_start,shift_end,status,"
+       "days_off\na,mnl-general-1,LIS,agent,Europe/Lisbon,08:00,16:00,"
+       "active,Sat;Sun\n"})
