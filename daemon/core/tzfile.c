@@ -74,11 +74,15 @@ static int month_days(int64_t y, int m)
 	return m == 2 && is_leap(y) ? 29 : n[m - 1];
 }
 
+/* The year of UTC second t, for t within years 1800..TZFILE_LAST_YEAR
+ * (callers clamp). */
 static int64_t year_of(int64_t t)
 {
 	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t y = 1970 + days / 366;
+	int64_t y = 1970 + days * 400 / 146097;
 
+	while (tzfile_days_from_civil(y, 1, 1) > days)
+		y--;
 	while (tzfile_days_from_civil(y + 1, 1, 1) <= days)
 		y++;
 	return y;
@@ -224,7 +228,12 @@ static int expand_ptz(struct tzfile_zone *z, const struct ptz *p)
 			   : push(z,
 				  last == INT64_MIN ? INT64_MIN + 1 : last + 1,
 				  p->std_off);
-	for (int64_t y = last == INT64_MIN ? 1970 : year_of(last);
+	int64_t lo = tzfile_days_from_civil(1800, 1, 1) * 86400;
+	int64_t hi = tzfile_days_from_civil(TZFILE_LAST_YEAR + 1, 1, 1) * 86400;
+	if (last >= hi)
+		return 0;
+	for (int64_t y = last == INT64_MIN ? 1970
+					   : year_of(last < lo ? lo : last);
 	     y <= TZFILE_LAST_YEAR; y++) {
 		struct trans a = {rule_local(&p->start, y) - p->std_off,
 				  p->dst_off};
@@ -275,6 +284,11 @@ static int read_block(struct tzfile_zone *z, const unsigned char *p,
 	const unsigned char *idx = p + (size_t)c->time * tsize;
 	const unsigned char *types = idx + c->time;
 
+	for (uint32_t i = 0; i < c->type; i++) { /* RFC 8536 3.2 */
+		int32_t off = (int32_t)be32(types + 6 * (size_t)i);
+		if (off < -89999 || off > 93599)
+			return -1;
+	}
 	if (push(z, INT64_MIN, (int32_t)be32(types)) < 0)
 		return -1;
 	for (uint32_t i = 0; i < c->time; i++) {
