@@ -155,14 +155,13 @@ bool roster_on_shift(const struct roster *r, int64_t ts_ms, int64_t margin_ms)
 			  ? r->end_min - r->start_min
 			  : r->end_min + 1440 - r->start_min;
 
-	for (int64_t s = day - 2; s <= day + 1; s++) {
-		int wd = (int)(((s + 3) % 7 + 7) % 7); /* 1970-01-01: Thu */
-		if (r->days_off & (1u << wd))
-			continue;
-		int64_t b = s * DAY_MS + r->start_min * MIN_MS;
-		if (local >= b - margin_ms &&
+	/* weekday (0 Monday; 1970-01-01 was a Thursday) of day - 2 */
+	int wd = (int)(((day + 1) % 7 + 7) % 7);
+	int64_t b = (day - 2) * DAY_MS + r->start_min * MIN_MS;
+
+	for (int i = 0; i < 4; i++, b += DAY_MS, wd = wd == 6 ? 0 : wd + 1)
+		if (!(r->days_off & (1u << wd)) && local >= b - margin_ms &&
 		    local <= b + len * MIN_MS + margin_ms)
 			return true;
-	}
 	return false;
 }
