@@ -11,6 +11,9 @@
  * gates whose detection matched, then ext_state_end() (records ticket
  * assignments and the worked slot).  A gate sees the history before the
  * event.  Days are UTC days of event time; nothing reads the clock.
+ * The off_shift gate of an agent with a roster in the agent directory
+ * (ext_state_set_agentdir()) uses the roster, in the agent's local time,
+ * instead of the learned (UTC) slots.
  *
  * Bounds (counted in n_cap_hits): agents (max_agents), tickets per agent,
  * first-seen keys per agent, distinct customers per agent-day, suppression
