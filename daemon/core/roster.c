@@ -123,7 +123,7 @@ int roster_parse(struct roster *r, struct roster_zones *zs,
 		return fail(bad, has_start ? ROSTER_END : ROSTER_START, err,
 			    err_size,
 			    "a shift needs both shift_start and shift_end");
-	if (has_start && start == end % 1440)
+	if (has_start && start == end)
 		return fail(bad, ROSTER_END, err, err_size,
 			    "shift_end equals shift_start");
 	if (present(cells[ROSTER_DAYS_OFF]) &&

@@ -8,8 +8,10 @@
  * local day is off shift except the tail of the previous day's (night)
  * shift and the margin before the next day's.  Times compare as local wall
  * time in the agent's zone at the instant of the event, so a 08:00 start
- * stays 08:00 across a summer-time change.  Margin edges are inclusive:
- * with 30 min, 07:30:00.000 and 16:30:00.000 are on shift for 08:00-16:00.
+ * stays 08:00 across a summer-time change.  00:00-24:00 is a whole-day
+ * roster; a shift ending when it starts (08:00-08:00) is refused.  Margin edges
+ * are inclusive: with 30 min, 07:30:00.000 and 16:30:00.000 are on shift for
+ * 08:00-16:00.
  *
  * Zones are loaded once per distinct name into a roster_zones set (owned
  * by its holder, bounded by ROSTER_MAX_ZONES); rosters borrow them.

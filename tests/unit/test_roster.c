@@ -173,6 +173,16 @@ static void test_day_shift(void)
 	CHECK(!ON(r, mon + (6 * H + 30 * 60) * MS - 1));
 	CHECK(ON(r, mon + (15 * H + 30 * 60) * MS));
 	CHECK(!ON(r, mon + (16 * H) * MS)); /* 17:00 local */
+	/* 00:00-24:00 is the whole day; 08:00-08:00 is refused */
+	struct roster all;
+	CHECK_INT(mk(&all, &zs, "Europe/Lisbon", "00:00", "24:00", "Sun"), 0);
+	CHECK(roster_on_shift(&all, fri + 23 * H * MS, 0));
+	CHECK(!roster_on_shift(&all, fri + (2 * DAY + 12 * H) * MS, 0));
+	const char *same[4] = {"UTC", "08:00", "08:00", ""};
+	char err[100];
+	int bad = -1;
+	CHECK_INT(roster_parse(&all, &zs, same, &bad, err, sizeof(err)), -1);
+	CHECK_INT(bad, ROSTER_END);
 	/* a zero margin */
 	CHECK(roster_on_shift(&r, mon + 7 * H * MS, 0));
 	CHECK(!roster_on_shift(&r, mon + 7 * H * MS - 1, 0));
