@@ -394,6 +394,7 @@ static int make_engine(struct pipeline *p, const struct config *cfg,
 		event_buf_free(*b);
 		return -1;
 	}
+	engine_set_agentdir(*e, cfg->agents);
 	return 0;
 }
 

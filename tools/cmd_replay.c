@@ -341,6 +341,8 @@ static int open_outputs(struct replay *rp)
 	rp->engine = engine_new(rp->rules, &lim, on_alert, rp);
 	if (rp->engine == NULL)
 		return -1;
+	if (rp->config)
+		engine_set_agentdir(rp->engine, rp->config->agents);
 	if (rp->db_path &&
 	    (rp->store = store_open(rp->db_path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "custos: %s: %s\n", rp->db_path, err);

@@ -13,5 +13,5 @@ $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends 
 	build-essential cmake pkg-config clang clang-format libfuzzer-14-dev libclang-rt-14-dev \
 	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libssl-dev libsystemd-dev libpcap-dev zlib1g-dev \
 	sqlite3 python3 jq mawk gawk valgrind time bc curl tcpdump tshark chromium \
-	rsyslog rsyslog-openssl bsdutils >/dev/null
+	rsyslog rsyslog-openssl bsdutils tzdata >/dev/null
 echo "setup-debian: build dependencies installed"

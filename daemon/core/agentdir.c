@@ -6,6 +6,8 @@
  */
 #include "agentdir.h"
 
+#include "roster.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,10 @@ static const char *const enrich_fields[] = {
     "agent.team", "agent.site", "agent.role", "agent.tz", "agent.status"};
 #define N_ENRICH (sizeof(enrich_cols) / sizeof(enrich_cols[0]))
 
+/* The roster columns, in enum roster_cell order. */
+static const char *const roster_cols[] = {"tz", "shift_start", "shift_end",
+					  "days_off"};
+
 struct agentdir {
 	char **columns; /* header names */
 	size_t n_columns;
@@ -30,6 +36,10 @@ struct agentdir {
 	size_t n_rows, cap_rows;
 	uint32_t *hash; /* row index + 1, 0 = empty */
 	size_t hash_size;
+	int roster_idx[4];	   /* column of each roster cell, or -1 */
+	struct roster *rosters;	   /* per row; zone NULL: no roster */
+	struct roster_zones zones; /* distinct zones of the rows */
+	size_t n_rosters;
 };
 
 struct parse {
@@ -72,6 +82,8 @@ void agentdir_free(struct agentdir *a)
 	free(a->rows);
 	free(a->row_line);
 	free(a->hash);
+	free(a->rosters);
+	roster_zones_clear(&a->zones);
 	free(a);
 }
 
@@ -126,9 +138,14 @@ static int set_header(struct agentdir *a, struct parse *p, const char *s,
 	a->agent_col = SIZE_MAX;
 	for (size_t i = 0; i < N_ENRICH; i++)
 		a->enrich_idx[i] = -1;
+	for (size_t i = 0; i < 4; i++)
+		a->roster_idx[i] = -1;
 	for (size_t c = 0; c < a->n_columns; c++) {
 		if (strcmp(a->columns[c], "agent") == 0)
 			a->agent_col = c;
+		for (size_t i = 0; i < 4; i++)
+			if (strcmp(a->columns[c], roster_cols[i]) == 0)
+				a->roster_idx[i] = (int)c;
 		for (size_t i = 0; i < N_ENRICH; i++)
 			if (strcmp(a->columns[c], enrich_cols[i]) == 0)
 				a->enrich_idx[i] = (int)c;
@@ -220,6 +237,39 @@ static int build_hash(struct agentdir *a, struct parse *p)
 	return 0;
 }
 
+/* 1-based byte column of cell c of row r (cells are unquoted). */
+static int cell_column(const struct agentdir *a, size_t r, int c)
+{
+	size_t col = 1;
+
+	for (int i = 0; i < c; i++)
+		col += strlen(a->rows[r][i]) + 1;
+	return (int)col;
+}
+
+/* Parses every row's roster; bad values are reported at their cell. */
+static int build_rosters(struct agentdir *a, struct parse *p)
+{
+	if ((a->rosters = calloc(a->n_rows + 1, sizeof(*a->rosters))) == NULL)
+		return -1;
+	for (size_t r = 0; r < a->n_rows; r++) {
+		const char *cells[4];
+		char err[160];
+		int bad = 0;
+		for (int i = 0; i < 4; i++)
+			cells[i] = a->roster_idx[i] < 0
+				       ? NULL
+				       : a->rows[r][a->roster_idx[i]];
+		if (roster_parse(&a->rosters[r], &a->zones, cells, &bad, err,
+				 sizeof(err)) < 0)
+			row_error(p, a->row_line[r],
+				  cell_column(a, r, a->roster_idx[bad]), err);
+		else if (a->rosters[r].zone)
+			a->n_rosters++;
+	}
+	return 0;
+}
+
 static int parse_lines(struct agentdir *a, struct parse *p, const char *buf,
 		       size_t len)
 {
@@ -254,7 +304,7 @@ struct agentdir *agentdir_load_buffer(const char *name, const char *buf,
 	struct agentdir *a = calloc(1, sizeof(*a));
 
 	if (a == NULL || parse_lines(a, &p, buf, len) < 0 ||
-	    build_hash(a, &p) < 0) {
+	    build_hash(a, &p) < 0 || build_rosters(a, &p) < 0) {
 		if (p.n_errors == 0)
 			diag_add(d, name, 0, 0, "out of memory");
 		agentdir_free(a);
@@ -356,4 +406,18 @@ int agentdir_enrich(const struct agentdir *a, struct event_buf *b,
 	ev->raw = keep.raw;
 	ev->raw_len = keep.raw_len;
 	return rc < 0 ? -1 : n;
+}
+
+size_t agentdir_roster_count(const struct agentdir *a)
+{
+	return a ? a->n_rosters : 0;
+}
+
+const struct roster *agentdir_roster(const struct agentdir *a,
+				     const char *agent, size_t len)
+{
+	if (a == NULL || a->n_rosters == 0)
+		return NULL;
+	uint32_t r = lookup(a, agent, len, NULL);
+	return r && a->rosters[r - 1].zone ? &a->rosters[r - 1] : NULL;
 }

@@ -17,6 +17,13 @@
  * the directory get nothing.  The directory is immutable after loading and
  * owns every string; enriched fields borrow them (the directory must outlive
  * the events).
+ *
+ * Rosters: the columns tz (an IANA zone of the system tz database),
+ * shift_start and shift_end (HH:MM local; an end at or before the start
+ * ends the next day) and days_off ("Sat;Sun") are checked at load (bad
+ * values are errors at their cell) and compiled into a struct roster per
+ * agent (roster.h), for the off_shift extension.  A row without
+ * shift_start/shift_end has no roster.
  */
 #ifndef CUSTOS_AGENTDIR_H
 #define CUSTOS_AGENTDIR_H
@@ -57,5 +64,15 @@ const char *agentdir_get(const struct agentdir *a, const char *agent,
  * -1 when b is full (the event keeps the fields added so far). */
 int agentdir_enrich(const struct agentdir *a, struct event_buf *b,
 		    struct event *ev);
+
+struct roster;
+
+/* Number of agents with a roster. */
+size_t agentdir_roster_count(const struct agentdir *a);
+
+/* The roster of agent (len bytes), owned by a; NULL when a is NULL, the
+ * agent is unknown or has no roster. */
+const struct roster *agentdir_roster(const struct agentdir *a,
+				     const char *agent, size_t len);
 
 #endif

@@ -677,3 +677,9 @@ const uint64_t *engine_rule_hits(const struct engine *e, size_t *n)
 	*n = e->rs->n_rules;
 	return e->hits;
 }
+
+void engine_set_agentdir(struct engine *e, const struct agentdir *dir)
+{
+	if (e->ext)
+		ext_state_set_agentdir(e->ext, dir);
+}

@@ -114,4 +114,11 @@ int engine_restore_group(struct engine *e, const char *rule_key,
  * The watermark and counters move too. */
 int engine_transfer(struct engine *from, struct engine *to);
 
+struct agentdir;
+
+/* Lets the off_shift extension use the rosters of the agent directory dir
+ * (borrowed: it must outlive e; NULL: learned hours only).  Call before the
+ * first event. */
+void engine_set_agentdir(struct engine *e, const struct agentdir *dir);
+
 #endif

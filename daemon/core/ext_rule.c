@@ -171,11 +171,13 @@ static int compile_first_seen(const struct yaml_node *n, struct ext_rule *x,
 static int compile_off_shift(const struct yaml_node *n, struct ext_rule *x,
 			     const struct rule_ctx *ctx, struct diag *d)
 {
-	static const char *const keys[] = {"margin", "days", "min_days", NULL};
+	static const char *const keys[] = {"margin", "days", "min_days",
+					   "roster_margin", NULL};
 	double days = 14, min_days = 5;
 
 	x->off_shift = true;
 	x->shift_margin_ms = 60 * INT64_C(60000);
+	x->roster_margin_ms = 30 * INT64_C(60000);
 	if (n->kind == YAML_SCALAR && strcmp(n->scalar, "true") == 0)
 		goto done;
 	if (check_keys(n, "off_shift", keys, ctx, d) < 0)
@@ -183,10 +185,14 @@ static int compile_off_shift(const struct yaml_node *n, struct ext_rule *x,
 	int rc = get_duration(n, "margin", &x->shift_margin_ms, ctx, d);
 	rc |= get_number(n, "days", &days, 1, EXT_MAX_DAYS, ctx, d);
 	rc |= get_number(n, "min_days", &min_days, 1, EXT_MAX_DAYS, ctx, d);
+	rc |= get_duration(n, "roster_margin", &x->roster_margin_ms, ctx, d);
 	if (rc)
 		return -1;
-	if (x->shift_margin_ms > 12 * INT64_C(3600000)) {
-		XERR(d, ctx, n, "custos: off_shift 'margin' is at most 12h");
+	if (x->shift_margin_ms > 12 * INT64_C(3600000) ||
+	    x->roster_margin_ms > 12 * INT64_C(3600000)) {
+		XERR(d, ctx, n,
+		     "custos: off_shift 'margin' and 'roster_margin' are at "
+		     "most 12h");
 		return -1;
 	}
 done:
@@ -368,6 +374,9 @@ void ext_rule_dump(const struct ext_rule *x, FILE *f)
 		fprintf(f, " off_shift=%lld/%d/%d",
 			(long long)x->shift_margin_ms, x->shift_days,
 			x->shift_min_days);
+	if (x->off_shift && x->roster_margin_ms != 30 * INT64_C(60000))
+		fprintf(f, " roster_margin=%lld",
+			(long long)x->roster_margin_ms);
 	if (x->baseline != EXT_BASELINE_NONE)
 		fprintf(f, " baseline=%d/%d/%d/%a/%a", (int)x->baseline,
 			x->bl_min_days, x->bl_consecutive, x->bl_z,

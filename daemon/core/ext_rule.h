@@ -19,7 +19,9 @@
  *     off_shift:              # detections: match only outside the hours
  *       margin: 60m           # the agent worked on its last `days` active
  *       days: 14              # days (learned, UTC half-hour slots), once
- *       min_days: 5           # `min_days` are known
+ *       min_days: 5           # `min_days` are known; agents with a roster
+ *       roster_margin: 30m    # in the agent directory: outside their
+ *                             # shift +- roster_margin, local time
  *     baseline:               # detections: match only when the agent's
  *       of: self              # distinct customers today exceed its own
  *       min_days: 10          # history (self: median + z * 1.4826 * MAD
@@ -69,6 +71,7 @@ struct ext_rule {
 	bool off_shift;
 	int64_t shift_margin_ms;
 	int shift_days, shift_min_days;
+	int64_t roster_margin_ms; /* agents with a roster (agentdir.h) */
 	enum ext_baseline_of baseline;
 	int bl_min_days;
 	int bl_consecutive; /* peers: active days in a row above */

@@ -9,9 +9,11 @@
  */
 #include "ext_state.h"
 
+#include "agentdir.h"
 #include "ext_map.h"
 #include "ext_rule.h"
 #include "ext_sequence.h"
+#include "roster.h"
 #include "state_codec.h"
 
 #include <math.h>
@@ -76,6 +78,7 @@ struct ext_state {
 	struct agent *cur;
 	int busy; /* team_busy() of cur for this event; -1: not known */
 	struct ext_sequence *seq; /* NULL: no sequence rule */
+	const struct agentdir *dir; /* rosters (borrowed), or NULL */
 };
 
 static int64_t day_of(int64_t ts)
@@ -461,12 +464,16 @@ static bool gate_first_seen(struct ext_state *x, struct agent *a,
 	return first && ev->ts_ms - a->first_ts >= r->fs_min_history_ms;
 }
 
-static bool gate_off_shift(const struct agent *a, const struct ext_rule *r,
-			   const struct event *ev)
+/* The agent's roster decides when it has one; else its learned hours. */
+static bool gate_off_shift(const struct ext_state *x, const struct agent *a,
+			   const struct ext_rule *r, const struct event *ev)
 {
+	const struct roster *ro = agentdir_roster(x->dir, a->id, strlen(a->id));
 	uint64_t known = 0;
 	int n_days = 0;
 
+	if (ro)
+		return !roster_on_shift(ro, ev->ts_ms, r->roster_margin_ms);
 	for (size_t i = 0; i < a->n_ring; i++)
 		if (a->ring[i].day >= a->day - r->shift_days &&
 		    a->ring[i].day < a->day) {
@@ -642,7 +649,7 @@ bool ext_state_gate(struct ext_state *x, const struct rule *r,
 	if (pass && xr->require_ticket)
 		pass = gate_ticket(x, a, xr, ev);
 	if (pass && xr->off_shift)
-		pass = gate_off_shift(a, xr, ev);
+		pass = gate_off_shift(x, a, xr, ev);
 	if (pass && xr->baseline != EXT_BASELINE_NONE)
 		pass = gate_baseline(x, xr, a);
 	return pass;
@@ -968,4 +975,9 @@ void ext_state_transfer(struct ext_state *from, struct ext_state *to)
 		to->seq = from->seq;
 		from->seq = s;
 	}
+}
+
+void ext_state_set_agentdir(struct ext_state *x, const struct agentdir *dir)
+{
+	x->dir = dir;
 }

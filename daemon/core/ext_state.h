@@ -11,6 +11,9 @@
  * gates whose detection matched, then ext_state_end() (records ticket
  * assignments and the worked slot).  A gate sees the history before the
  * event.  Days are UTC days of event time; nothing reads the clock.
+ * The off_shift gate of an agent with a roster in the agent directory
+ * (ext_state_set_agentdir()) uses the roster, in the agent's local time,
+ * instead of the learned (UTC) slots.
  *
  * Bounds (counted in n_cap_hits): agents (max_agents), tickets per agent,
  * first-seen keys per agent, distinct customers per agent-day, suppression
@@ -83,5 +86,12 @@ double ext_median(double *v, size_t n);
 double ext_mad(double *v, size_t n, double median);
 /* The p-quantile (0..1, nearest rank) of v (sorted in place). */
 double ext_quantile(double *v, size_t n, double p);
+
+struct agentdir;
+
+/* The agent directory whose rosters the off_shift gate uses (agents with a
+ * roster: their shift in their time zone; others: learned hours).  dir is
+ * borrowed and must outlive x (or be replaced); NULL: learned hours only. */
+void ext_state_set_agentdir(struct ext_state *x, const struct agentdir *dir);
 
 #endif

@@ -2,7 +2,8 @@
  * test_daemon_units: the daemon's small pieces — log escaping and the
  * bad-input rate limiter, the event loop (timers, fds, signals through
  * signalfd), control-socket peer rules, and the pipeline's malformed
- * counting and bounded sink queue.
+ * counting and bounded sink queue, and the agent directory's rosters
+ * reaching the engine (at start and after a reload).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -160,6 +161,92 @@ static void test_pipeline(void)
 	diag_clear(&d);
 }
 
+/* A config whose agent directory rosters agent r for shift start-end in
+ * Lisbon (the CSV written next to it, in dir). */
+static struct config *roster_config(const char *dir, const char *shift,
+				    struct diag *d)
+{
+	char path[256], yaml[320];
+	snprintf(path, sizeof(path), "%s/agents.csv", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "agent,tz,shift_start,shift_end\nr,Europe/Lisbon,%s\n",
+		shift);
+	fclose(f);
+	snprintf(yaml, sizeof(yaml), "lookups:\n  agents: %s\n", path);
+	return config_load_buffer("c.yml", yaml, strlen(yaml), d);
+}
+
+static struct ruleset *roster_rules(struct diag *d)
+{
+	const char *yaml = "title: o\ndetection:\n  s:\n    action: view\n"
+			   "  condition: s\ncustos:\n  off_shift: true\n";
+	struct ruleset *rs = ruleset_new();
+	CHECK(ruleset_load_buffer(rs, "r.yml", yaml, strlen(yaml), d) == 1);
+	CHECK_INT(ruleset_finish(rs, d), 0);
+	return rs;
+}
+
+static void test_pipeline_roster(void)
+{
+	char dir[] = "/tmp/custos-roster-XXXXXX", err[128];
+	struct diag d;
+	size_t n;
+
+	diag_init(&d);
+	CHECK(mkdtemp(dir) != NULL);
+	struct config *c = roster_config(dir, "08:00,16:00", &d);
+	CHECK(c != NULL && c->agents != NULL);
+	if (c == NULL)
+		return;
+	struct pipeline *p =
+	    pipeline_new(c, roster_rules(&d), err, sizeof(err));
+	struct pipeline_input pi = {.p = p,
+				    .cfg = &(struct config_input){.name = "t"},
+				    .decode = pipeline_decoder("json"),
+				    .map = c->field_map};
+	/* 09:00 local (WET) is on shift, 20:00 is not: no history needed */
+	feed(&pi,
+	     "{\"ts\":\"2025-03-17T09:00:00Z\",\"agent\":\"r\","
+	     "\"action\":\"view\"}",
+	     1);
+	pipeline_pending(p, &n);
+	CHECK_INT(n, 0);
+	feed(&pi,
+	     "{\"ts\":\"2025-03-17T20:00:00Z\",\"agent\":\"r\","
+	     "\"action\":\"view\"}",
+	     2);
+	pipeline_pending(p, &n);
+	CHECK_INT(n, 1);
+	pipeline_checkpointed(p);
+	/* reload with a night roster: 09:00 is now off shift */
+	struct config *c2 = roster_config(dir, "20:00,04:00", &d);
+	CHECK(c2 != NULL);
+	CHECK_INT(pipeline_reload(p, c2, roster_rules(&d), err, sizeof(err)),
+		  0);
+	config_free(c);
+	pi.map = c2->field_map;
+	feed(&pi,
+	     "{\"ts\":\"2025-03-18T09:00:00Z\",\"agent\":\"r\","
+	     "\"action\":\"view\"}",
+	     3);
+	feed(&pi,
+	     "{\"ts\":\"2025-03-18T21:00:00Z\",\"agent\":\"r\","
+	     "\"action\":\"view\"}",
+	     4);
+	pipeline_pending(p, &n);
+	CHECK_INT(n, 1);
+	pipeline_free(p);
+	config_free(c2);
+	snprintf(err, sizeof(err), "%s/agents.csv", dir);
+	unlink(err);
+	rmdir(dir);
+	diag_print(&d, stderr);
+	diag_clear(&d);
+}
+
 int main(void)
 {
 	test_escape();
@@ -167,5 +254,6 @@ int main(void)
 	test_loop();
 	test_peer();
 	test_pipeline();
+	test_pipeline_roster();
 	return check_done();
 }

@@ -135,3 +135,16 @@ write("never_exporter", "Export by a role that never exports",
        export(180, "u", 40)] + views("g", ["C100"], t=240) +
       [export(300, "g", 0)],
       "lookups:\n  agents: agents.csv\n", {"agents.csv": directory})
+# Agent a is rostered 08:00-16:00 in Lisbon; 2025-03-31 is the Monday
+# after the change to summer time (UTC+1).  fire: 16:35-16:55 local
+# (15:35Z: inside the shift if the zone were ignored); quiet: 07:30-07:50
+# local (06:30Z: off shift if it were ignored).  No history: only the
+# roster can decide.
+mon = 14 * 86400 - 8 * 3600  # 2025-03-31T00:00:00Z
+write("off_shift_roster", "Agent opened customers outside its usual hours",
+      views("a", cs[:3], t=mon + 15 * 3600 + 35 * 60, step=600),
+      views("a", cs[:3], t=mon + 6 * 3600 + 30 * 60, step=600),
+      "lookups:\n  agents: agents.csv\n",
+      {"agents.csv": "agent,team,site,role,tz,shift_start,shift_end,status,"
+       "days_off\na,mnl-general-1,LIS,agent,Europe/Lisbon,08:00,16:00,"
+       "active,Sat;Sun\n"})
