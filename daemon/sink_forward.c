@@ -92,6 +92,31 @@ int sink_forward_parse_address(const char *address, char *host,
 	return 0;
 }
 
+unsigned char *sink_forward_read_key(const char *path, size_t *len, char *err,
+				     size_t err_size)
+{
+	unsigned char *k = malloc(SINK_FORWARD_KEY_MAX);
+	FILE *f = fopen(path, "re");
+	int e = errno;
+
+	*len = f && k ? fread(k, 1, SINK_FORWARD_KEY_MAX, f) : 0;
+	if (f == NULL)
+		snprintf(err, err_size, "pseudonymize_key_file %s: %s", path,
+			 strerror(e));
+	else if (*len < SINK_FORWARD_KEY_MIN)
+		snprintf(err, err_size,
+			 "pseudonymize_key_file %s: %zu bytes, at least %d "
+			 "needed",
+			 path, *len, SINK_FORWARD_KEY_MIN);
+	if (f)
+		fclose(f);
+	if (*len < SINK_FORWARD_KEY_MIN) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
 /* ---- outbox ---- */
 
 static void commit_offset(struct sink_forward *s)

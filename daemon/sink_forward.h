@@ -84,6 +84,16 @@ void sink_forward_config_init(struct sink_forward_config *c);
 /* "udp", "tcp", "tls" -> enum sink_forward_transport, or -1. */
 int sink_forward_transport_parse(const char *name);
 
+#define SINK_FORWARD_KEY_MIN 16	  /* pseudonymisation key bytes */
+#define SINK_FORWARD_KEY_MAX 4096 /* bytes read from the key file */
+
+/* Reads a pseudonymisation key: the file's bytes as they are (a trailing
+ * newline is part of the key), at most SINK_FORWARD_KEY_MAX.  The key
+ * (malloc'd, *len bytes), or NULL with the reason in err (cannot be read,
+ * shorter than SINK_FORWARD_KEY_MIN bytes). */
+unsigned char *sink_forward_read_key(const char *path, size_t *len, char *err,
+				     size_t err_size);
+
 /* Splits "host:port" / "[v6]:port" into host and port.  0, or -1. */
 int sink_forward_parse_address(const char *address, char *host,
 			       size_t host_size, char *port, size_t port_size);
