@@ -376,6 +376,20 @@ static void sync_fds(struct daemon *d, size_t i)
 	}
 }
 
+/* Logs a forward sink's new failure (once per reason) and its recovery. */
+static void forward_report(struct sink_forward *f)
+{
+	const char *why = sink_forward_take_error(f);
+
+	if (why != NULL)
+		log_warnx("sinks.forward %s: %s; alerts wait in the outbox, "
+			  "retrying",
+			  sink_forward_name(f), why);
+	if (sink_forward_take_recovered(f))
+		log_info("sinks.forward %s: delivering again",
+			 sink_forward_name(f));
+}
+
 static bool before_sleep(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
@@ -392,10 +406,12 @@ static bool before_sleep(struct loop *l, void *arg)
 	if (d->sink &&
 	    sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
 		more = true; /* the socket keeps up: go on without sleeping */
-	for (size_t i = 0; i < d->n_fwd; i++)
+	for (size_t i = 0; i < d->n_fwd; i++) {
 		if (sink_forward_flush(d->fwd[i], loop_now_ms(),
 				       SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
 			more = true;
+		forward_report(d->fwd[i]);
+	}
 	return more || pipeline_sink_queue_depth(d->p) > 0;
 }
 
