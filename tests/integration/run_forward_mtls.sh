@@ -166,5 +166,6 @@ ids "$tmp/name" >"$tmp/got-n"
 sort "$tmp/want" "$tmp/want" >"$tmp/want2"
 check "after the fix, x509/certvalid: each refused alert once per sink" cmp -s "$tmp/want2" "$tmp/got-c"
 check "after the fix, x509/name: nothing sent twice" test ! -s "$tmp/got-n"
+check "no sanitizer report in the daemon log" bash -c "! grep -q Sanitizer '$tmp/log.txt'"
 [ "$n_failed" -eq 0 ] || { tail -n 30 "$tmp/log.txt"; tail -n 20 "$tmp"/rsyslog-*.err; }
 finish

@@ -239,5 +239,6 @@ check "openssl dgst -mac HMAC gives the pseudonym that arrived ($p1)" grep -q "c
 vp=cust_$(printf '%s' "$vip" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" | awk '{print $NF}' | cut -c1-16)
 check "the VIP rule title carries the pseudonym (cef msg)" grep -q "msg=VIP record $vp opened" "$tmp/got-cef"
 check "the breadth alert's evidence arrived (json)" grep -q '"evidence":{"count":[0-9]*,"sample":\[{' "$tmp/got-json"
+check "no sanitizer report in the daemon log" bash -c "! grep -q Sanitizer '$tmp/log.txt'"
 [ "$n_failed" -eq 0 ] || { tail -n 20 "$tmp/log.txt"; tail "$tmp/rsyslog.err"; }
 finish

@@ -232,6 +232,7 @@ for f in $formats; do
 	check "$f: every alert once, one line each, fields exact" \
 		python3 "$tmp/checker.py" $f "$tmp/out-custos-$f" "$tmp/state-$f/alerts.db" "$version"
 done
+check "no sanitizer report in the daemon logs" bash -c "! grep -q Sanitizer '$tmp'/log-*.txt"
 [ "$n_failed" -eq 0 ] && { kill "$rsyslog_pid"; wait "$rsyslog_pid"; } ||
 	{ tail -n 5 "$tmp"/log-*.txt; cat "$tmp/rsyslog.err"; }
 finish
