@@ -301,8 +301,11 @@ static int conn_start(struct sink_forward *s)
 
 	hints.ai_socktype =
 	    s->cfg.transport == FORWARD_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	if (getaddrinfo(s->host, s->port, &hints, &ai) != 0 || ai == NULL)
+	if (getaddrinfo(s->host, s->port, &hints, &ai) != 0 || ai == NULL) {
+		errno =
+		    EHOSTUNREACH; /* no address: say so, not a stale errno */
 		return -1;
+	}
 	s->fd = socket(ai->ai_family,
 		       ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int rc = s->fd < 0 ? -1 : connect(s->fd, ai->ai_addr, ai->ai_addrlen);
