@@ -384,6 +384,20 @@ static void sync_fds(struct daemon *d, size_t i)
 	}
 }
 
+/* Logs a forward sink's new failure (once per reason) and its recovery. */
+static void forward_report(struct sink_forward *f)
+{
+	const char *why = sink_forward_take_error(f);
+
+	if (why != NULL)
+		log_warnx("sinks.forward %s: %s; alerts wait in the outbox, "
+			  "retrying",
+			  sink_forward_name(f), why);
+	if (sink_forward_take_recovered(f))
+		log_info("sinks.forward %s: delivering again",
+			 sink_forward_name(f));
+}
+
 static bool before_sleep(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
@@ -400,10 +414,12 @@ static bool before_sleep(struct loop *l, void *arg)
 	if (d->sink &&
 	    sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
 		more = true; /* the socket keeps up: go on without sleeping */
-	for (size_t i = 0; i < d->n_fwd; i++)
+	for (size_t i = 0; i < d->n_fwd; i++) {
 		if (sink_forward_flush(d->fwd[i], loop_now_ms(),
 				       SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)
 			more = true;
+		forward_report(d->fwd[i]);
+	}
 	return more || pipeline_sink_queue_depth(d->p) > 0;
 }
 
@@ -417,24 +433,6 @@ static int push_syslog(void *arg, const struct alert *a)
 static int push_forward(void *arg, const struct alert *a)
 {
 	return sink_forward_push(arg, a);
-}
-
-/* Reads a pseudonymisation key file (at most 4 KiB, at least 16 bytes). */
-static unsigned char *read_key(const char *path, size_t *len)
-{
-	unsigned char *k = malloc(4096);
-	FILE *f = fopen(path, "re");
-
-	*len = f && k ? fread(k, 1, 4096, f) : 0;
-	if (f)
-		fclose(f);
-	if (*len < 16) {
-		free(k);
-		fatalx("pseudonymize_key_file %s: missing or shorter than 16 "
-		       "bytes",
-		       path);
-	}
-	return k;
 }
 
 /* One sink per sinks.forward entry, outbox in state_dir; fatal if one
@@ -460,9 +458,11 @@ static void open_forward(struct daemon *d)
 		fc.cert_file = c->cert_file;
 		fc.key_file = c->key_file;
 		fc.outbox_max = c->outbox_max;
-		if (c->pseudonymize_key_file)
-			fc.siem.pseudo_key = key = read_key(
-			    c->pseudonymize_key_file, &fc.siem.pseudo_key_len);
+		if (c->pseudonymize_key_file &&
+		    (fc.siem.pseudo_key = key = sink_forward_read_key(
+			 c->pseudonymize_key_file, &fc.siem.pseudo_key_len, err,
+			 sizeof(err))) == NULL)
+			fatalx("sinks.forward %s: %s", c->name, err);
 		if (asprintf(&outbox, "%s/forward-%s.outbox", d->cfg->state_dir,
 			     c->name) < 0)
 			fatalx("out of memory");
@@ -894,6 +894,30 @@ static void usage(FILE *f)
 		"  -V, --version      print the version\n");
 }
 
+/* The pseudonymisation key files of the forward sinks are readable and
+ * long enough (what open_forward would refuse at start).  0, or -1 with
+ * the reasons on stderr. */
+static int check_keys(const struct config *cfg)
+{
+	char err[512];
+	size_t len;
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->n_sink_forward; i++) {
+		const struct config_sink_forward *c = &cfg->sink_forward[i];
+		unsigned char *k = NULL;
+		if (c->pseudonymize_key_file != NULL &&
+		    (k = sink_forward_read_key(c->pseudonymize_key_file, &len,
+					       err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: sinks.forward %s: %s\n", cfg->file,
+				c->name, err);
+			rc = -1;
+		}
+		free(k);
+	}
+	return rc;
+}
+
 static int check(const struct daemon *d)
 {
 	struct config *cfg;
@@ -903,6 +927,12 @@ static int check(const struct daemon *d)
 	diag_init(&dg);
 	if (load_all(d->config_path, &cfg, &rules, &dg) < 0) {
 		diag_print(&dg, stderr);
+		diag_clear(&dg);
+		return 2;
+	}
+	if (check_keys(cfg) < 0) {
+		ruleset_free(rules);
+		config_free(cfg);
 		diag_clear(&dg);
 		return 2;
 	}

@@ -27,7 +27,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum conn_state { DOWN, CONNECTING, HANDSHAKE, UP };
+/* CONFIRM: TLS 1.3 handshake done, waiting for the collector's verdict on
+ * us (a session ticket or an alert) before writing anything. */
+enum conn_state { DOWN, CONNECTING, HANDSHAKE, CONFIRM, UP };
 
 struct sink_forward {
 	struct sink_forward_config cfg; /* strings owned */
@@ -45,6 +47,10 @@ struct sink_forward {
 	SSL *ssl;
 	bool ever_connected;
 	int64_t next_try_ms, backoff_ms;
+	int64_t confirm_until_ms; /* CONFIRM: UP without a verdict by then */
+	bool ticket;		  /* a session ticket arrived (CONFIRM) */
+	char why[640];		  /* the last failure */
+	bool failing, why_new, recovered;
 	struct sink_forward_stats st;
 };
 
@@ -90,6 +96,31 @@ int sink_forward_parse_address(const char *address, char *host,
 	snprintf(host, host_size, "%.*s", (int)(he - h), h);
 	snprintf(port, port_size, "%s", colon + 1);
 	return 0;
+}
+
+unsigned char *sink_forward_read_key(const char *path, size_t *len, char *err,
+				     size_t err_size)
+{
+	unsigned char *k = malloc(SINK_FORWARD_KEY_MAX);
+	FILE *f = fopen(path, "re");
+	int e = errno;
+
+	*len = f && k ? fread(k, 1, SINK_FORWARD_KEY_MAX, f) : 0;
+	if (f == NULL)
+		snprintf(err, err_size, "pseudonymize_key_file %s: %s", path,
+			 strerror(e));
+	else if (*len < SINK_FORWARD_KEY_MIN)
+		snprintf(err, err_size,
+			 "pseudonymize_key_file %s: %zu bytes, at least %d "
+			 "needed",
+			 path, *len, SINK_FORWARD_KEY_MIN);
+	if (f)
+		fclose(f);
+	if (*len < SINK_FORWARD_KEY_MIN) {
+		free(k);
+		return NULL;
+	}
+	return k;
 }
 
 /* ---- outbox ---- */
@@ -220,6 +251,31 @@ static void conn_close(struct sink_forward *s)
 	s->cur_sent = 0;
 }
 
+/* Records why the connection failed: the OpenSSL reason when there is
+ * one, else errno's. */
+static void set_why(struct sink_forward *s, const char *what, int err)
+{
+	char why[sizeof(s->why)];
+	unsigned long e = ERR_peek_last_error();
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
+
+	if (reason == NULL)
+		reason = err ? strerror(err) : "connection closed";
+	snprintf(why, sizeof(why), "%.40s %.255s:%.15s: %.200s", what, s->host,
+		 s->port, reason);
+	if (s->ssl && SSL_get_verify_result(s->ssl) != X509_V_OK)
+		snprintf(why, sizeof(why),
+			 "%.40s %.255s:%.15s: collector certificate: %.200s",
+			 what, s->host, s->port,
+			 X509_verify_cert_error_string(
+			     SSL_get_verify_result(s->ssl)));
+	if (!s->failing || strcmp(why, s->why) != 0)
+		s->why_new = true;
+	memcpy(s->why, why, sizeof(why));
+	s->failing = true;
+	ERR_clear_error();
+}
+
 static void conn_fail(struct sink_forward *s, int64_t now_ms)
 {
 	conn_close(s);
@@ -245,8 +301,11 @@ static int conn_start(struct sink_forward *s)
 
 	hints.ai_socktype =
 	    s->cfg.transport == FORWARD_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	if (getaddrinfo(s->host, s->port, &hints, &ai) != 0 || ai == NULL)
+	if (getaddrinfo(s->host, s->port, &hints, &ai) != 0 || ai == NULL) {
+		errno =
+		    EHOSTUNREACH; /* no address: say so, not a stale errno */
 		return -1;
+	}
 	s->fd = socket(ai->ai_family,
 		       ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int rc = s->fd < 0 ? -1 : connect(s->fd, ai->ai_addr, ai->ai_addrlen);
@@ -267,6 +326,7 @@ static int tls_start(struct sink_forward *s)
 	if ((s->ssl = SSL_new(s->ctx)) == NULL ||
 	    SSL_set_fd(s->ssl, s->fd) != 1)
 		return -1;
+	SSL_set_app_data(s->ssl, s);
 	SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	bool is_ip = inet_pton(AF_INET, s->host, &a6) == 1 ||
@@ -280,14 +340,68 @@ static int tls_start(struct sink_forward *s)
 	return 0;
 }
 
-/* Advances DOWN/CONNECTING/HANDSHAKE; 0 on progress or waiting, -1 on
- * failure. */
+/* TLS 1.3 post-handshake: a session ticket from the collector means it
+ * accepted us (a new-session callback; the session is not kept). */
+static int on_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+	struct sink_forward *s = SSL_get_app_data(ssl);
+
+	(void)sess;
+	if (s != NULL)
+		s->ticket = true;
+	return 0;
+}
+
+/* CONFIRM: reads what the collector sent after the handshake.  0 (UP or
+ * still waiting), -1 refused. */
+static int conn_confirm(struct sink_forward *s, int64_t now_ms)
+{
+	char c;
+
+	ERR_clear_error();
+	int r = SSL_read(s->ssl, &c, 1);
+	int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
+	if (r <= 0 && e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		set_why(s, "TLS: refused by", errno);
+		return -1;
+	}
+	if (r > 0 || s->ticket || now_ms >= s->confirm_until_ms)
+		conn_up(s); /* a collector sends no data: r > 0 is odd, fine */
+	return 0;
+}
+
+static int handshake(struct sink_forward *s, int64_t now_ms)
+{
+	ERR_clear_error();
+	int r = SSL_connect(s->ssl);
+	if (r == 1) {
+		if (SSL_version(s->ssl) < TLS1_3_VERSION) {
+			conn_up(s);
+			return 0;
+		}
+		s->state = CONFIRM;
+		s->ticket = false;
+		s->confirm_until_ms = now_ms + SINK_FORWARD_CONFIRM_MS;
+		return conn_confirm(s, now_ms);
+	}
+	int e = SSL_get_error(s->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 0;
+	set_why(s, "TLS handshake with", errno);
+	return -1;
+}
+
+/* Advances DOWN/CONNECTING/HANDSHAKE/CONFIRM; 0 on progress or waiting,
+ * -1 on failure (why set). */
 static int conn_step(struct sink_forward *s, int64_t now_ms)
 {
 	if (s->state == DOWN) {
 		if (now_ms < s->next_try_ms)
 			return 0;
-		return conn_start(s);
+		if (conn_start(s) == 0)
+			return 0;
+		set_why(s, "connect to", errno);
+		return -1;
 	}
 	if (s->state == CONNECTING) {
 		struct pollfd p = {.fd = s->fd, .events = POLLOUT};
@@ -295,28 +409,24 @@ static int conn_step(struct sink_forward *s, int64_t now_ms)
 		socklen_t el = sizeof(e);
 		if (poll(&p, 1, 0) <= 0)
 			return 0;
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e)
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
+			set_why(s, "connect to", e ? e : errno);
 			return -1;
+		}
 		if (s->cfg.transport != FORWARD_TLS) {
 			conn_up(s);
 			return 0;
 		}
-		if (tls_start(s) < 0)
+		if (tls_start(s) < 0) {
+			set_why(s, "TLS setup for", 0);
 			return -1;
+		}
 		s->state = HANDSHAKE;
 	}
-	if (s->state == HANDSHAKE) {
-		ERR_clear_error();
-		int r = SSL_connect(s->ssl);
-		if (r == 1) {
-			conn_up(s);
-			return 0;
-		}
-		int e = SSL_get_error(s->ssl, r);
-		return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
-			   ? 0
-			   : -1;
-	}
+	if (s->state == HANDSHAKE)
+		return handshake(s, now_ms);
+	if (s->state == CONFIRM)
+		return conn_confirm(s, now_ms);
 	return 0;
 }
 
@@ -389,6 +499,11 @@ static void record_done(struct sink_forward *s)
 	s->st.n_queued--;
 	s->st.n_sent++;
 	s->backoff_ms = s->cfg.backoff_min_ms;
+	if (s->failing) {
+		s->failing = false;
+		s->recovered = !s->why_new; /* the failure was reported */
+		s->why_new = false;
+	}
 }
 
 size_t sink_forward_flush(struct sink_forward *s, int64_t now_ms, size_t max)
@@ -402,13 +517,16 @@ size_t sink_forward_flush(struct sink_forward *s, int64_t now_ms, size_t max)
 		goto out;
 	}
 	if (s->state != UP || peer_gone(s)) {
-		if (s->state == UP)
+		if (s->state == UP) {
+			set_why(s, "connection closed by", errno);
 			conn_fail(s, now_ms);
+		}
 		goto out;
 	}
 	while (sent < max && load_cur(s) == 0) {
 		ssize_t w = write_some(s);
 		if (w < 0) {
+			set_why(s, "write to", errno);
 			conn_fail(s, now_ms);
 			break;
 		}
@@ -435,6 +553,9 @@ static int tls_ctx(struct sink_forward *s, char *err, size_t err_size)
 		goto fail;
 	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_CLIENT |
+						   SSL_SESS_CACHE_NO_INTERNAL);
+	SSL_CTX_sess_set_new_cb(s->ctx, on_ticket);
 	if ((c->ca_file
 		 ? SSL_CTX_load_verify_locations(s->ctx, c->ca_file, NULL)
 		 : SSL_CTX_set_default_verify_paths(s->ctx)) != 1)
@@ -536,4 +657,20 @@ void sink_forward_stats(const struct sink_forward *s,
 const char *sink_forward_name(const struct sink_forward *s)
 {
 	return s->cfg.name;
+}
+
+const char *sink_forward_take_error(struct sink_forward *s)
+{
+	if (!s->why_new)
+		return NULL;
+	s->why_new = false;
+	return s->why;
+}
+
+bool sink_forward_take_recovered(struct sink_forward *s)
+{
+	bool r = s->recovered;
+
+	s->recovered = false;
+	return r;
 }

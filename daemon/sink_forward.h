@@ -33,6 +33,12 @@
  * a local resolver.  TLS: certificate verified against ca_file (system
  * store without one), host name (or IP address) checked against the
  * certificate, TLS 1.2 at least; optional client certificate and key.
+ * With TLS 1.3 the collector checks the client (its certificate, or its
+ * lack of one) after the client's side of the handshake is done, so no
+ * record is written before the collector has spoken: its session ticket
+ * means accepted, an alert means refused (a failure, records kept); a
+ * collector that sends no ticket is taken as accepting after
+ * SINK_FORWARD_CONFIRM_MS of silence.
  *
  * Clock: CLOCK_MONOTONIC ms, passed in by the caller (backoff only).
  */
@@ -49,6 +55,7 @@
 #define SINK_FORWARD_MAX_RECORD (1u << 20)
 #define SINK_FORWARD_UDP_MAX 65000 /* bytes per datagram */
 #define SINK_FORWARD_OUTBOX_MAX 100000
+#define SINK_FORWARD_CONFIRM_MS 1000 /* TLS 1.3: wait for a verdict */
 
 enum sink_forward_transport { FORWARD_UDP, FORWARD_TCP, FORWARD_TLS };
 
@@ -83,6 +90,26 @@ void sink_forward_config_init(struct sink_forward_config *c);
 
 /* "udp", "tcp", "tls" -> enum sink_forward_transport, or -1. */
 int sink_forward_transport_parse(const char *name);
+
+#define SINK_FORWARD_KEY_MIN 16	  /* pseudonymisation key bytes */
+#define SINK_FORWARD_KEY_MAX 4096 /* bytes read from the key file */
+
+/* Why the sink last failed ("connect 127.0.0.1:6514: Connection refused",
+ * "TLS: collector refused us: tlsv13 alert certificate required"...), once
+ * per failure worth a log line — the first after records flowed, or one
+ * with a different reason than the last returned — else NULL.  Valid until
+ * the next flush. */
+const char *sink_forward_take_error(struct sink_forward *s);
+
+/* True once when records flow again after failures were reported. */
+bool sink_forward_take_recovered(struct sink_forward *s);
+
+/* Reads a pseudonymisation key: the file's bytes as they are (a trailing
+ * newline is part of the key), at most SINK_FORWARD_KEY_MAX.  The key
+ * (malloc'd, *len bytes), or NULL with the reason in err (cannot be read,
+ * shorter than SINK_FORWARD_KEY_MIN bytes). */
+unsigned char *sink_forward_read_key(const char *path, size_t *len, char *err,
+				     size_t err_size);
 
 /* Splits "host:port" / "[v6]:port" into host and port.  0, or -1. */
 int sink_forward_parse_address(const char *address, char *host,

@@ -196,8 +196,11 @@ int sink_syslog_push(struct sink_syslog *s, const struct alert *a)
 		s->st.n_dropped++;
 		return -1;
 	}
+	/* siem_format records hold no control character but LEEF's TAB
+	 * delimiters; this is for the JSON of the default format */
 	for (char *p = text; *p; p++)
-		if ((unsigned char)*p < 0x20)
+		if ((unsigned char)*p < 0x20 &&
+		    !(*p == '\t' && s->cfg.format == SIEM_LEEF))
 			*p = ' ';
 	rule_level_parse(alert_level_name(a), &level);
 	struct line *l = &s->ring[(s->head + s->n) % s->cfg.queue_max];
@@ -309,6 +312,7 @@ int sink_syslog_push_line(struct sink_syslog *s, int severity, const char *text)
 	struct line *l = &s->ring[(s->head + s->n) % s->cfg.queue_max];
 	l->text = copy;
 	l->pri = s->cfg.facility | (severity & 7);
+	l->whole = false; /* the slot may have held an RFC 5424 alert */
 	s->n++;
 	s->st.n_queued = s->n;
 	return 0;

@@ -23,6 +23,7 @@
 #include "jsonw.h"
 
 #define SIEM_MAX_BYTES (64u * 1024 * 1024)
+#define SIEM_PSEUDO_IDS_MAX 4096 /* distinct customer ids in one alert */
 
 static const char *const format_names[] = {"json", "rfc5424", "cef", "leef"};
 
@@ -244,38 +245,214 @@ int siem_pseudonymize(const unsigned char *key, size_t key_len, const char *id,
 	return 0;
 }
 
-/* Replaces obj's "customer" (a string or an integer) by its pseudonym. */
-static int pseudo_member(json_t *obj, const struct siem_opts *o)
-{
-	json_t *v = json_object_get(obj, "customer");
-	char num[32], out[SIEM_PSEUDO_LEN + 1];
-	struct text t = str_of(v);
+/* The real customer ids of one alert, longest first, with their
+ * pseudonyms: every `customer` value (string, integer, or array of them)
+ * of the group, the event and the evidence sample. */
+struct pseudo_ids {
+	struct text *id; /* owned copies */
+	char (*out)[SIEM_PSEUDO_LEN + 1];
+	size_t n, cap;
+	bool first[256]; /* some id starts with this byte */
+};
 
+static void pseudo_ids_clear(struct pseudo_ids *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free((char *)p->id[i].s);
+	free(p->id);
+	free(p->out);
+}
+
+/* The text of a string or integer value into num; .s NULL otherwise. */
+static struct text value_text(const json_t *v, char *num, size_t num_size)
+{
 	if (json_is_integer(v)) {
-		int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		int n = snprintf(num, num_size, "%" JSON_INTEGER_FORMAT,
 				 json_integer_value(v));
-		t = (struct text){num, (size_t)n};
+		return (struct text){num, (size_t)n};
 	}
-	if (t.s == NULL)
+	return str_of(v);
+}
+
+static int pseudo_ids_add(struct pseudo_ids *p, const json_t *v,
+			  const struct siem_opts *o)
+{
+	char num[32];
+	struct text t = value_text(v, num, sizeof(num));
+
+	if (t.s == NULL || t.len == 0)
 		return 0;
-	if (siem_pseudonymize(o->pseudo_key, o->pseudo_key_len, t.s, t.len,
-			      out) < 0)
+	for (size_t i = 0; i < p->n; i++)
+		if (p->id[i].len == t.len &&
+		    memcmp(p->id[i].s, t.s, t.len) == 0)
+			return 0;
+	if (p->n == p->cap) {
+		if (p->cap >= SIEM_PSEUDO_IDS_MAX)
+			return -1; /* refuse the record rather than leak */
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct text *id = realloc(p->id, cap * sizeof(*id));
+		if (id != NULL)
+			p->id = id;
+		char(*out)[SIEM_PSEUDO_LEN + 1] =
+		    id ? realloc(p->out, cap * sizeof(*out)) : NULL;
+		if (out == NULL)
+			return -1;
+		p->out = out;
+		p->cap = cap;
+	}
+	char *copy = malloc(t.len + 1);
+	if (copy == NULL)
 		return -1;
-	return json_object_set_new(obj, "customer", json_string(out));
+	memcpy(copy, t.s, t.len);
+	copy[t.len] = '\0';
+	p->id[p->n] = (struct text){copy, t.len};
+	if (siem_pseudonymize(o->pseudo_key, o->pseudo_key_len, copy, t.len,
+			      p->out[p->n++]) < 0)
+		return -1;
+	p->first[(unsigned char)copy[0]] = true;
+	return 0;
+}
+
+/* Adds obj's "customer" value(s). */
+static int pseudo_ids_member(struct pseudo_ids *p, const json_t *obj,
+			     const struct siem_opts *o)
+{
+	const json_t *v = json_object_get(obj, "customer"), *e;
+	size_t i;
+	int rc = 0;
+
+	if (!json_is_array(v))
+		return pseudo_ids_add(p, v, o);
+	json_array_foreach(v, i, e) rc |= pseudo_ids_add(p, e, o);
+	return rc;
+}
+
+/* Longest first, so that an id never shadows a longer one it prefixes. */
+static void pseudo_ids_sort(struct pseudo_ids *p)
+{
+	for (size_t i = 1; i < p->n; i++)
+		for (size_t j = i; j > 0 && p->id[j].len > p->id[j - 1].len;
+		     j--) {
+			struct text t = p->id[j];
+			char out[SIEM_PSEUDO_LEN + 1];
+			p->id[j] = p->id[j - 1];
+			p->id[j - 1] = t;
+			memcpy(out, p->out[j], sizeof(out));
+			memcpy(p->out[j], p->out[j - 1], sizeof(out));
+			memcpy(p->out[j - 1], out, sizeof(out));
+		}
+}
+
+/* The id at s (whole value when shorter than SIEM_PSEUDO_MIN_SUBSTR), or
+ * -1. */
+static long pseudo_match(const struct pseudo_ids *p, const char *s, size_t left,
+			 bool whole)
+{
+	if (!p->first[(unsigned char)s[0]])
+		return -1;
+	for (size_t i = 0; i < p->n; i++) {
+		size_t n = p->id[i].len;
+		if (n <= left && memcmp(s, p->id[i].s, n) == 0 &&
+		    ((whole && n == left) || n >= SIEM_PSEUDO_MIN_SUBSTR))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* The text t with every id in it replaced by its pseudonym (one pass,
+ * left to right), as a new JSON string; NULL when nothing matched or on
+ * failure (*failed). */
+static json_t *pseudo_text(const struct pseudo_ids *p, struct text t,
+			   bool whole_only, bool *failed)
+{
+	struct sb b = {0};
+	size_t start = 0;
+
+	for (size_t i = 0; i < t.len && (i == 0 || !whole_only);) {
+		long k = pseudo_match(p, t.s + i, t.len - i, i == 0);
+		if (k >= 0 && whole_only && p->id[k].len != t.len)
+			k = -1;
+		if (k < 0) {
+			i++;
+			continue;
+		}
+		sb_add(&b, t.s + start, i - start);
+		sb_str(&b, p->out[k]);
+		i += p->id[k].len;
+		start = i;
+	}
+	if (b.buf == NULL && !b.failed)
+		return NULL;
+	sb_add(&b, t.s + start, t.len - start);
+	json_t *s = b.failed ? NULL : json_stringn(b.buf, b.len);
+	free(b.buf);
+	*failed |= s == NULL;
+	return s;
+}
+
+/* The replacement for a string or integer e (integers: only a whole
+ * match), or NULL. */
+static json_t *pseudo_value(const struct pseudo_ids *p, const json_t *e,
+			    bool *failed)
+{
+	char num[32];
+
+	if (!json_is_string(e) && !json_is_integer(e))
+		return NULL;
+	return pseudo_text(p, value_text(e, num, sizeof(num)),
+			   json_is_integer(e), failed);
+}
+
+/* Rewrites every string and integer under v, except the alert `id` (top)
+ * and the RFC 3339 `ts` members that custos writes itself. */
+static void pseudo_walk(const struct pseudo_ids *p, json_t *v, bool top,
+			bool *failed)
+{
+	const char *key;
+	json_t *e, *r, *tmp;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach_safe(v, tmp, key, e)
+		{
+			if (strcmp(key, "ts") == 0 ||
+			    (top && strcmp(key, "id") == 0))
+				continue;
+			if ((r = pseudo_value(p, e, failed)) != NULL)
+				*failed |= json_object_set_new(v, key, r) < 0;
+			else
+				pseudo_walk(p, e, false, failed);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+		{
+			if ((r = pseudo_value(p, e, failed)) != NULL)
+				*failed |= json_array_set_new(v, i, r) < 0;
+			else
+				pseudo_walk(p, e, false, failed);
+		}
+	}
 }
 
 static int pseudonymize_tree(json_t *root, const struct siem_opts *o)
 {
 	json_t *sample =
 	    json_object_get(json_object_get(root, "evidence"), "sample");
+	struct pseudo_ids p = {0};
+	bool failed = false;
 	size_t i;
 	json_t *ev;
 	int rc = 0;
 
-	rc |= pseudo_member(json_object_get(root, "group"), o);
-	rc |= pseudo_member(json_object_get(root, "event"), o);
-	json_array_foreach(sample, i, ev) rc |= pseudo_member(ev, o);
-	return rc;
+	rc |= pseudo_ids_member(&p, json_object_get(root, "group"), o);
+	rc |= pseudo_ids_member(&p, json_object_get(root, "event"), o);
+	json_array_foreach(sample, i, ev) rc |= pseudo_ids_member(&p, ev, o);
+	if (rc == 0 && p.n > 0) {
+		pseudo_ids_sort(&p);
+		pseudo_walk(&p, root, true, &failed);
+	}
+	pseudo_ids_clear(&p);
+	return rc < 0 || failed ? -1 : 0;
 }
 
 /* ---- records ---- */

@@ -31,7 +31,15 @@
  *
  * Pseudonymisation (optional): with a key, every `customer` value in the
  * record — group, event, evidence sample, SD/CEF/LEEF fields — becomes
- * "cust_" + the first 16 hex digits of HMAC-SHA-256(key, customer).
+ * "cust_" + the first 16 hex digits of HMAC-SHA-256(key, customer).  The
+ * customer ids so found (strings, integers, arrays of them) are then
+ * replaced wherever else they occur in the alert: as a whole string or
+ * integer value of any field (a raw `target.customer_id` kept next to the
+ * mapped `customer`), and inside any string (a URL, a search text, a rule
+ * title) when at least SIEM_PSEUDO_MIN_SUBSTR bytes long.  Not rewritten:
+ * the alert id, the `ts` members (RFC 3339, written by custos), object
+ * keys, and ids that occur in no `customer` field of this alert.  More than
+ * 4096 distinct customer ids in one alert: the record is refused (NULL).
  */
 #ifndef CUSTOS_SIEM_FORMAT_H
 #define CUSTOS_SIEM_FORMAT_H
@@ -44,6 +52,7 @@
 enum siem_format { SIEM_JSON, SIEM_RFC5424, SIEM_CEF, SIEM_LEEF };
 
 #define SIEM_PSEUDO_LEN 21	  /* "cust_" + 16 hex digits */
+#define SIEM_PSEUDO_MIN_SUBSTR 4  /* shorter ids: whole values only */
 #define SIEM_SD_ID "custos@32473" /* 32473: the example PEN of RFC 5612 */
 #define SIEM_MSGID_MAX 32	  /* RFC 5424 MSGID length */
 #define SIEM_HOSTNAME_MAX 255

@@ -135,6 +135,86 @@ static void test_pseudonymize(void)
 	free(s);
 }
 
+/* Customer ids outside the `customer` fields: a raw field kept next to the
+ * mapped one (as a field map leaves it), a URL, a note, the rule title and
+ * id, an array, an integer, other customers of the evidence sample.  With
+ * a key none may reach the record, in any format; ids shorter than
+ * SIEM_PSEUDO_MIN_SUBSTR are replaced only as whole values; the alert id
+ * and the timestamps stay intact. */
+static void test_pseudonymize_everywhere(void)
+{
+	static const char *const real[] = {"CUST-4711", "CUST-0815",
+					   "CUST-47110", "777001"};
+	const unsigned char key[] = "0123456789abcdef";
+	struct rule r = {.id = (char *)"rule-CUST-4711",
+			 .title = (char *)"Access to CUST-4711 | 777001",
+			 .level = LEVEL_HIGH};
+	struct alert a = {.rule = &r, .ts_ms = 1746100800000, .value = 3};
+	char *ev[] = {
+	    strdup("{\"ts\":\"2025-05-01T12:00:00.000Z\",\"customer\":"
+		   "\"CUST-0815\",\"action\":\"view\"}"),
+	    strdup("{\"ts\":\"2025-05-01T12:00:01.000Z\",\"customer\":"
+		   "[\"CUST-47110\",\"C9\"],\"tag\":\"C9x\"}"),
+	    strdup("{\"ts\":\"2025-05-01T12:00:01.500Z\",\"customer\":777001}"),
+	};
+	char pseudo[SIEM_PSEUDO_LEN + 1], err[128];
+
+	a.group = calloc(1, sizeof(*a.group));
+	a.group[a.n_group++] =
+	    (struct alert_kv){strdup("customer"), strdup("CUST-4711")};
+	a.event_json = strdup(
+	    "{\"ts\":\"2025-05-01T12:00:02.000Z\",\"agent\":\"alice\","
+	    "\"customer\":\"CUST-4711\",\"target.customer_id\":\"CUST-4711\","
+	    "\"url\":\"/crm/customers/CUST-4711/profile?ref=CUST-0815\","
+	    "\"note\":\"see CUST-47110, C9\",\"acct\":777001}");
+	a.evidence_json = malloc(sizeof(ev));
+	memcpy(a.evidence_json, ev, sizeof(ev));
+	a.n_evidence = 3;
+	a.n_evidence_total = 3;
+	a.source_input = strdup("crm");
+	alert_compute_id(&a);
+	for (int f = 0; f < 4; f++) {
+		struct siem_opts o;
+		siem_opts_init(&o);
+		o.format = f;
+		o.pseudo_key = key;
+		o.pseudo_key_len = 16;
+		char *s = siem_format_alert(&a, &o, err, sizeof(err));
+		CHECK(s != NULL);
+		if (s == NULL)
+			continue;
+		for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++)
+			if (strstr(s, real[i]) != NULL) {
+				fprintf(stderr, "%s leaks %s: %s\n",
+					siem_format_name(f), real[i], s);
+				CHECK(0);
+			}
+		CHECK(strstr(s, a.id) != NULL); /* the alert id is intact */
+		siem_pseudonymize(key, 16, "CUST-4711", 9, pseudo);
+		CHECK(strstr(s, pseudo) != NULL);
+		siem_pseudonymize(key, 16, "777001", 6, pseudo);
+		CHECK(strstr(s, pseudo) != NULL); /* in the title */
+		if (f != SIEM_JSON && f != SIEM_RFC5424) {
+			free(s);
+			continue;
+		}
+		/* C9: whole values only ("C9x" and "see ..., C9" keep it) */
+		CHECK(strstr(s, "\"C9x\"") != NULL);
+		CHECK(strstr(s, "\"C9\"") == NULL);
+		CHECK(strstr(s, ", C9\"") != NULL);
+		CHECK(strstr(s, "\"ts\":\"2025-05-01T12:00:02.000Z\"") != NULL);
+		siem_pseudonymize(key, 16, "CUST-47110", 10, pseudo);
+		CHECK(strstr(s, pseudo) != NULL);
+		/* the integer customer and the integer raw field */
+		siem_pseudonymize(key, 16, "777001", 6, pseudo);
+		snprintf(err, sizeof(err), "\"acct\":\"%s\"", pseudo);
+		CHECK(strstr(s, err) != NULL);
+		free(s);
+	}
+	a.rule = NULL;
+	alert_clear(&a);
+}
+
 static uint64_t rng = 0x5eed5eedULL;
 
 static uint32_t rnd(void)
@@ -220,6 +300,7 @@ int main(void)
 {
 	test_exact();
 	test_pseudonymize();
+	test_pseudonymize_everywhere();
 	test_roundtrip();
 	return check_done();
 }
