@@ -211,11 +211,29 @@ static const char *input_value(const struct corr_input *in, const char *name,
 	return f->value;
 }
 
+/* Writes "<len>:" (decimal, as "%zu:" would) to head; returns its length.
+ * Called for every group-by value of every correlation input, so it avoids
+ * snprintf. */
+static size_t key_len_prefix(char head[24], size_t len)
+{
+	char digits[24];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + len % 10);
+		len /= 10;
+	} while (len > 0);
+	for (size_t i = 0; i < n; i++)
+		head[i] = digits[n - 1 - i];
+	head[n] = ':';
+	return n + 1;
+}
+
 int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len)
 {
 	char head[24];
-	int hl = snprintf(head, sizeof(head), "%zu:", len);
-	size_t need = *at + (size_t)hl + len;
+	size_t hl = key_len_prefix(head, len);
+	size_t need = *at + hl + len;
 
 	if (need > e->key_size) {
 		size_t ns = need * 2;
@@ -225,7 +243,7 @@ int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len)
 		e->key = k;
 		e->key_size = ns;
 	}
-	memcpy(e->key + *at, head, (size_t)hl);
+	memcpy(e->key + *at, head, hl);
 	memcpy(e->key + *at + hl, v, len);
 	*at = need;
 	return 0;
