@@ -51,6 +51,7 @@
 #include "evidence.h"
 #include "ext_rule.h"
 #include "ext_state.h"
+#include "rule_index.h"
 #include "window.h"
 
 #include <errno.h>
@@ -142,7 +143,8 @@ struct engine *engine_new(const struct ruleset *rs,
 		engine_free(e);
 		return NULL;
 	}
-	if (engine_rule_keys_compute(e) < 0) {
+	if ((e->index = rule_index_new(rs)) == NULL ||
+	    engine_rule_keys_compute(e) < 0) {
 		engine_free(e);
 		return NULL;
 	}
@@ -158,6 +160,7 @@ void engine_free(struct engine *e)
 			window_groups_clear(&e->corr[i].groups);
 	engine_state_free(e);
 	ext_state_free(e->ext);
+	rule_index_free(e->index);
 	free(e->corr);
 	free(e->hits);
 	free(e->key);
@@ -597,8 +600,11 @@ static int close_due(struct engine *e, bool all)
 static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
+	size_t n_cand;
+	const uint32_t *cand = rule_index_candidates(e->index, ev, &n_cand);
 
-	for (size_t i = 0; i < e->rs->n_detections; i++) {
+	for (size_t c = 0; c < n_cand; c++) {
+		size_t i = cand[c];
 		const struct rule *r = e->rs->rules[i];
 		if (r->kind != RULE_DETECTION ||
 		    !detection_match(r->detection, ev))

@@ -62,6 +62,8 @@ struct engine {
 	size_t n_dels, cap_dels;
 	/* custos rule extensions (ext_state.h); NULL when no rule has any */
 	struct ext_state *ext;
+	/* detection prefilter (rule_index.h) */
+	struct rule_index *index;
 };
 
 /* Appends "<len>:<bytes>" to the group key scratch at *at (engine.c). */

@@ -1,0 +1,140 @@
+/*
+ * test_rule_index: the detection prefilter.  Rules with literal equalities,
+ * negations, OR of mixed matchers, `1 of`, cased values and keywords; for
+ * each hand-built event the exact candidate list, and the soundness
+ * property (every detection that matches the event is a candidate).
+ */
+#include "check.h"
+#include "detection.h"
+#include "rule_index.h"
+#include "rules.h"
+
+#include "engine_harness.h"
+
+#define DET(name, body)                                                        \
+	"---\ntitle: " name "\nlogsource:\n  product: t\ndetection:\n" body    \
+	"level: low\n"
+
+static const char *const rules_text =
+    DET("r0", "  sel:\n    action: view\n  condition: sel\n") DET(
+	"r1", "  sel:\n    action: [export, Download]\n"
+	      "  filter:\n    team: qa\n  condition: sel and not filter\n")
+	DET("r2", "  a:\n    action: print\n  b:\n    action|contains: sea\n"
+		  "  condition: a or b\n")
+	    DET("r3", "  sel:\n    action: view\n  condition: not sel\n")
+		DET("r4", "  sel_a:\n    action: login\n"
+			  "  sel_b:\n    action|cased: LogOut\n"
+			  "  condition: 1 of sel_*\n")
+		    DET("r5", "  sel:\n    outcome: denied\n  condition: sel\n")
+			DET("r6", "  kw:\n    - secret\n  condition: kw\n");
+
+static void check_case(const struct ruleset *rs, const struct rule_index *ix,
+		       const char *spec, const char *want)
+{
+	struct evbuf b;
+	const struct event *ev = mkev(&b, rs, 0, spec);
+	size_t n;
+	const uint32_t *c = rule_index_candidates(ix, ev, &n);
+	char got[64] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(got);
+		snprintf(got + l, sizeof(got) - l, "%s%u", i ? "," : "", c[i]);
+	}
+	CHECK_STR(got, want);
+	/* soundness: a matching detection is always a candidate */
+	for (size_t r = 0; r < rs->n_detections; r++) {
+		bool cand = false;
+		for (size_t i = 0; i < n; i++)
+			cand = cand || c[i] == r;
+		if (detection_match(rs->rules[r]->detection, ev) && !cand) {
+			fprintf(stderr,
+				"%s: rule %zu matches, not a candidate\n", spec,
+				r);
+			CHECK(false);
+		}
+	}
+}
+
+static void test_candidates(void)
+{
+	struct ruleset *rs = load(rules_text);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct rule_index *ix = rule_index_new(rs);
+	size_t n_keyed;
+	CHECK(ix != NULL);
+	CHECK_INT(rule_index_field(ix, &n_keyed),
+		  fieldtab_find(rs->fields, "action", 6));
+	CHECK_INT(n_keyed, 3); /* r0, r1, r4 */
+	/* unkeyed: r2 (contains), r3 (not), r5 (other field), r6 (keyword) */
+	check_case(rs, ix, "action=view", "0,2,3,5,6");
+	check_case(rs, ix, "action=VIEW", "0,2,3,5,6");
+	check_case(rs, ix, "action=export team=qa", "1,2,3,5,6");
+	check_case(rs, ix, "action=download", "1,2,3,5,6");
+	check_case(rs, ix, "action=login", "2,3,4,5,6");
+	check_case(rs, ix, "action=LogOut", "2,3,4,5,6");
+	check_case(rs, ix, "action=logout", "2,3,4,5,6"); /* fold: superset */
+	check_case(rs, ix, "action=search query=secret", "2,3,5,6");
+	check_case(rs, ix, "outcome=denied", "2,3,5,6");
+	check_case(rs, ix, "action=print", "2,3,5,6");
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
+/* No detection keyed: every event gets every detection. */
+static void test_no_key(void)
+{
+	struct ruleset *rs = load(
+	    DET("n0", "  sel:\n    action|startswith: vi\n"
+		      "  condition: sel\n")
+		DET("n1", "  sel:\n    action: view\n  condition: not sel\n"));
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct rule_index *ix = rule_index_new(rs);
+	size_t n_keyed;
+	CHECK(ix != NULL);
+	CHECK_INT(rule_index_field(ix, &n_keyed), -1);
+	CHECK_INT(n_keyed, 0);
+	check_case(rs, ix, "action=view", "0,1");
+	check_case(rs, ix, "agent=a", "0,1");
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
+/* Through the engine: alerts, in rule order, from keyed and unkeyed
+ * rules alike. */
+static void test_engine_alerts(void)
+{
+	struct ruleset *rs = load(rules_text);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct engine *e = start(rs, NULL);
+	CHECK(e != NULL);
+	feed(e, rs, 1, "action=View outcome=denied");
+	feed(e, rs, 2, "action=Download team=qa");
+	feed(e, rs, 3, "action=LogOut query=top-secret");
+	feed(e, rs, 4, "action=logout");
+	engine_finish(e);
+	CHECK_INT(n_alerts, 7);
+	CHECK_ALERT(0, "r0", 1, "", 1);
+	CHECK_ALERT(1, "r5", 1, "", 1);
+	CHECK_ALERT(2, "r3", 2, "", 1); /* r1 filtered by team=qa */
+	CHECK_ALERT(3, "r3", 3, "", 1);
+	CHECK_ALERT(4, "r4", 3, "", 1);
+	CHECK_ALERT(5, "r6", 3, "", 1);
+	CHECK_ALERT(6, "r3", 4, "", 1); /* LogOut is cased */
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+int main(void)
+{
+	test_candidates();
+	test_engine_alerts();
+	test_no_key();
+	return check_done();
+}
