@@ -1254,23 +1254,28 @@ int detection_literals(const struct detection *det, int32_t field,
 	return (int)n;
 }
 
-int32_t detection_key_field(const struct detection *det)
+size_t detection_literal_fields(const struct detection *det, int32_t *out,
+				size_t max)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < det->n_idents; i++) {
 		const struct det_ident *id = &det->idents[i];
-		if (id->keywords || id->n_maps == 0)
-			continue;
-		const struct det_map *m = &id->maps[0];
-		for (size_t k = 0; k < m->n_items; k++) {
-			int32_t f = m->items[k].id;
-			uint64_t cover;
-			if (literal_item(&m->items[k]) &&
-			    cond_cover(det->cond, literal_idents(det, f),
-				       &cover))
-				return f;
+		for (size_t m = 0; m < id->n_maps && !id->keywords; m++) {
+			const struct det_map *map = &id->maps[m];
+			for (size_t k = 0; k < map->n_items; k++) {
+				int32_t f = map->items[k].id;
+				size_t j = 0;
+				if (!literal_item(&map->items[k]))
+					continue;
+				while (j < n && out[j] != f)
+					j++;
+				if (j == n && n < max)
+					out[n++] = f;
+			}
 		}
 	}
-	return -1;
+	return n;
 }
 
 void detection_dump(const struct detection *det, const struct fieldtab *t,

@@ -47,9 +47,11 @@ struct detection_literal {
 int detection_literals(const struct detection *det, int32_t field,
 		       struct detection_literal *out, size_t max);
 
-/* A field for which detection_literals() gives a set (the first such
- * field found in identifier order), or -1. */
-int32_t detection_key_field(const struct detection *det);
+/* The distinct fields of det's literal equality items (candidates for
+ * detection_literals()), at most max of them, in first-use order; returns
+ * how many were written. */
+size_t detection_literal_fields(const struct detection *det, int32_t *out,
+				size_t max);
 
 /* Writes a readable form of the compiled detection (for `lint -v` and golden
  * tests) to a stdio FILE. */

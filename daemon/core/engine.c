@@ -143,7 +143,9 @@ struct engine *engine_new(const struct ruleset *rs,
 		engine_free(e);
 		return NULL;
 	}
-	if ((e->index = rule_index_new(rs)) == NULL ||
+	e->cand =
+	    calloc(rs->n_detections ? rs->n_detections : 1, sizeof(*e->cand));
+	if (e->cand == NULL || (e->index = rule_index_new(rs)) == NULL ||
 	    engine_rule_keys_compute(e) < 0) {
 		engine_free(e);
 		return NULL;
@@ -161,6 +163,7 @@ void engine_free(struct engine *e)
 	engine_state_free(e);
 	ext_state_free(e->ext);
 	rule_index_free(e->index);
+	free(e->cand);
 	free(e->corr);
 	free(e->hits);
 	free(e->key);
@@ -600,11 +603,10 @@ static int close_due(struct engine *e, bool all)
 static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
-	size_t n_cand;
-	const uint32_t *cand = rule_index_candidates(e->index, ev, &n_cand);
+	size_t n_cand = rule_index_candidates(e->index, ev, e->cand);
 
 	for (size_t c = 0; c < n_cand; c++) {
-		size_t i = cand[c];
+		size_t i = e->cand[c];
 		const struct rule *r = e->rs->rules[i];
 		if (r->kind != RULE_DETECTION ||
 		    !detection_match(r->detection, ev))

@@ -64,6 +64,7 @@ struct engine {
 	struct ext_state *ext;
 	/* detection prefilter (rule_index.h) */
 	struct rule_index *index;
+	uint32_t *cand; /* its candidates, n_detections scratch */
 };
 
 /* Appends "<len>:<bytes>" to the group key scratch at *at (engine.c). */

@@ -1,15 +1,17 @@
 /*
- * rule_index: detection prefilter keyed on one field's literal values (see
- * rule_index.h).
+ * rule_index: detection prefilter keyed on the literal values of a few
+ * fields (see rule_index.h).
  *
- * Invariants: every candidate list is ascending; `all` lists every
- * detection; `miss` lists the detections without a literal set on the key
- * field; a key's list is `miss` merged with the detections holding that
- * key.  Keys are stored ASCII lower-cased and looked up by folding the
- * event's value, which is a necessary condition for both cased and
- * case-insensitive equality, so a candidate list may hold rules that then
- * do not match but never leaves out one that would.  Table sizes come from
- * the rule set (compile time), not from input.
+ * Rule sets are bitsets of n_words 64-bit words, bit i = detection i.  Per
+ * key field: `free` holds the detections not keyed on the field (they may
+ * match whatever its value), each key's set is `free` plus the detections
+ * listing that value, and an absent, null or unknown value gives `free`.
+ * A field holding several elements (an array) constrains nothing.  Keys are
+ * stored ASCII lower-cased and looked up by folding the event's value,
+ * which is a necessary condition for both cased and case-insensitive
+ * equality: a candidate may then fail to match, but no rule that would
+ * match is ever left out.  Table sizes come from the rule set (compile
+ * time), not from input.
  */
 #include "rule_index.h"
 
@@ -19,25 +21,27 @@
 
 #include "detection.h"
 
-#define IX_MAX_LITERALS 1024 /* per rule; more: the rule is not keyed */
-
-struct ix_list {
-	uint32_t *v;
-	size_t n, cap;
-};
+#define IX_MAX_LITERALS 1024 /* per rule and field; more: not keyed */
 
 struct ix_slot {
 	unsigned char *key; /* lower-cased; NULL = empty slot */
 	size_t len;
-	struct ix_list rules;
+	uint64_t *set;
+};
+
+struct ix_field {
+	int32_t id;
+	size_t n_keyed;
+	struct ix_slot *slots;
+	size_t mask; /* number of slots - 1 (a power of two - 1) */
+	uint64_t *free_set;
 };
 
 struct rule_index {
-	int32_t field;
-	size_t n_keyed;
-	struct ix_slot *slots;
-	size_t mask; /* slots - 1, a power of two minus one */
-	struct ix_list all, miss;
+	size_t n_words;
+	struct ix_field fields[RULE_INDEX_MAX_FIELDS];
+	size_t n_fields;
+	uint64_t *all;
 };
 
 static inline unsigned char fold(unsigned char c)
@@ -54,31 +58,20 @@ static uint64_t hash_folded(const unsigned char *p, size_t n)
 	return h;
 }
 
-static int list_push(struct ix_list *l, uint32_t v)
+static inline void set_bit(uint64_t *set, size_t i)
 {
-	if (l->n > 0 && l->v[l->n - 1] == v)
-		return 0;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 8;
-		uint32_t *p = realloc(l->v, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		l->v = p;
-		l->cap = nc;
-	}
-	l->v[l->n++] = v;
-	return 0;
+	set[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
 /* The slot holding the folded form of (p, n), or the empty slot where it
  * belongs. */
-static struct ix_slot *slot_find(const struct rule_index *ix,
+static struct ix_slot *slot_find(const struct ix_field *f,
 				 const unsigned char *p, size_t n)
 {
-	size_t i = (size_t)hash_folded(p, n) & ix->mask;
+	size_t i = (size_t)hash_folded(p, n) & f->mask;
 
-	for (;; i = (i + 1) & ix->mask) {
-		struct ix_slot *s = &ix->slots[i];
+	for (;; i = (i + 1) & f->mask) {
+		struct ix_slot *s = &f->slots[i];
 		if (s->key == NULL)
 			return s;
 		if (s->len != n)
@@ -91,14 +84,16 @@ static struct ix_slot *slot_find(const struct rule_index *ix,
 	}
 }
 
-static int slot_insert(struct rule_index *ix, const struct detection_literal *l)
+static int slot_insert(struct ix_field *f, size_t n_words,
+		       const struct detection_literal *l)
 {
-	struct ix_slot *s = slot_find(ix, l->b, l->len);
+	struct ix_slot *s = slot_find(f, l->b, l->len);
 
 	if (s->key != NULL)
 		return 0;
 	s->key = malloc(l->len + 1);
-	if (s->key == NULL)
+	s->set = calloc(n_words, sizeof(*s->set));
+	if (s->key == NULL || s->set == NULL)
 		return -1;
 	for (size_t k = 0; k < l->len; k++)
 		s->key[k] = fold(l->b[k]);
@@ -106,86 +101,104 @@ static int slot_insert(struct rule_index *ix, const struct detection_literal *l)
 	return 0;
 }
 
-/* The field that keys the most detections (-1 if none). */
-static int32_t pick_field(const struct ruleset *rs,
-			  struct detection_literal *lits, size_t *best_n)
+static int literals(const struct ruleset *rs, size_t i, int32_t field,
+		    struct detection_literal *lits)
 {
-	int32_t best = -1;
-
-	*best_n = 0;
-	for (size_t i = 0; i < rs->n_detections; i++) {
-		int32_t f = detection_key_field(rs->rules[i]->detection);
-		size_t n = 0;
-		if (f < 0 || f == best)
-			continue;
-		for (size_t j = 0; j < rs->n_detections; j++)
-			if (detection_literals(rs->rules[j]->detection, f, lits,
-					       IX_MAX_LITERALS) >= 0)
-				n++;
-		if (n > *best_n) {
-			best = f;
-			*best_n = n;
-		}
-	}
-	return best;
+	return detection_literals(rs->rules[i]->detection, field, lits,
+				  IX_MAX_LITERALS);
 }
 
-static size_t table_size(const struct ruleset *rs, int32_t field,
-			 struct detection_literal *lits)
+/* Adds field to the candidates (once) with the number of detections it
+ * keys. */
+static void consider(const struct ruleset *rs, int32_t field,
+		     struct detection_literal *lits, int32_t *ids,
+		     size_t *counts, size_t *n)
+{
+	size_t j = 0, keyed = 0;
+
+	while (j < *n && ids[j] != field)
+		j++;
+	if (j < *n || *n == RULE_INDEX_MAX_FIELDS * 8)
+		return;
+	for (size_t i = 0; i < rs->n_detections; i++)
+		if (literals(rs, i, field, lits) >= 0)
+			keyed++;
+	ids[*n] = field;
+	counts[(*n)++] = keyed;
+}
+
+/* Chooses the key fields: those keying the most detections first. */
+static void pick_fields(struct rule_index *ix, const struct ruleset *rs,
+			struct detection_literal *lits)
+{
+	int32_t ids[RULE_INDEX_MAX_FIELDS * 8], fs[RULE_INDEX_MAX_FIELDS];
+	size_t counts[RULE_INDEX_MAX_FIELDS * 8], n = 0;
+
+	for (size_t i = 0; i < rs->n_detections; i++) {
+		size_t nf = detection_literal_fields(rs->rules[i]->detection,
+						     fs, RULE_INDEX_MAX_FIELDS);
+		for (size_t k = 0; k < nf; k++)
+			consider(rs, fs[k], lits, ids, counts, &n);
+	}
+	while (ix->n_fields < RULE_INDEX_MAX_FIELDS) {
+		size_t best = n;
+		for (size_t j = 0; j < n; j++)
+			if (counts[j] > 0 &&
+			    (best == n || counts[j] > counts[best]))
+				best = j;
+		if (best == n)
+			break;
+		ix->fields[ix->n_fields++] =
+		    (struct ix_field){.id = ids[best], .n_keyed = counts[best]};
+		counts[best] = 0;
+	}
+}
+
+static int build_field(struct rule_index *ix, struct ix_field *f,
+		       const struct ruleset *rs, struct detection_literal *lits)
 {
 	size_t total = 0, size = 16;
 
 	for (size_t i = 0; i < rs->n_detections; i++) {
-		int n = detection_literals(rs->rules[i]->detection, field, lits,
-					   IX_MAX_LITERALS);
+		int n = literals(rs, i, f->id, lits);
 		total += n > 0 ? (size_t)n : 0;
 	}
 	while (size < 2 * total + 1)
 		size *= 2;
-	return size;
-}
-
-/* Adds detection i to the lists it belongs to. */
-static int add_rule(struct rule_index *ix, uint32_t i, int n_lits,
-		    const struct detection_literal *lits)
-{
-	int rc = list_push(&ix->all, i);
-
-	if (n_lits < 0) {
-		rc |= list_push(&ix->miss, i);
-		for (size_t s = 0; s <= ix->mask; s++)
-			if (ix->slots[s].key != NULL)
-				rc |= list_push(&ix->slots[s].rules, i);
-		return rc;
+	f->slots = calloc(size, sizeof(*f->slots));
+	f->free_set = calloc(ix->n_words, sizeof(*f->free_set));
+	if (f->slots == NULL || f->free_set == NULL)
+		return -1;
+	f->mask = size - 1;
+	for (size_t i = 0; i < rs->n_detections; i++) {
+		int n = literals(rs, i, f->id, lits);
+		if (n < 0)
+			set_bit(f->free_set, i);
+		for (int k = 0; k < n; k++) {
+			if (slot_insert(f, ix->n_words, &lits[k]) < 0)
+				return -1;
+			set_bit(slot_find(f, lits[k].b, lits[k].len)->set, i);
+		}
 	}
-	for (int k = 0; k < n_lits; k++)
-		rc |=
-		    list_push(&slot_find(ix, lits[k].b, lits[k].len)->rules, i);
-	return rc;
+	for (size_t s = 0; s <= f->mask; s++)
+		for (size_t w = 0; f->slots[s].key && w < ix->n_words; w++)
+			f->slots[s].set[w] |= f->free_set[w];
+	return 0;
 }
 
 static int build(struct rule_index *ix, const struct ruleset *rs,
 		 struct detection_literal *lits)
 {
-	ix->field = pick_field(rs, lits, &ix->n_keyed);
-	size_t size = table_size(rs, ix->field, lits);
-	ix->slots = calloc(size, sizeof(*ix->slots));
-	if (ix->slots == NULL)
+	ix->n_words = (rs->n_detections + 63) / 64;
+	ix->all = calloc(ix->n_words ? ix->n_words : 1, sizeof(*ix->all));
+	if (ix->all == NULL)
 		return -1;
-	ix->mask = size - 1;
-	for (size_t i = 0; i < rs->n_detections; i++) {
-		int n = detection_literals(rs->rules[i]->detection, ix->field,
-					   lits, IX_MAX_LITERALS);
-		for (int k = 0; k < n; k++)
-			if (slot_insert(ix, &lits[k]) < 0)
-				return -1;
-	}
-	for (size_t i = 0; i < rs->n_detections; i++) {
-		int n = detection_literals(rs->rules[i]->detection, ix->field,
-					   lits, IX_MAX_LITERALS);
-		if (add_rule(ix, (uint32_t)i, n, lits) < 0)
+	for (size_t i = 0; i < rs->n_detections; i++)
+		set_bit(ix->all, i);
+	pick_fields(ix, rs, lits);
+	for (size_t k = 0; k < ix->n_fields; k++)
+		if (build_field(ix, &ix->fields[k], rs, lits) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -208,38 +221,61 @@ void rule_index_free(struct rule_index *ix)
 {
 	if (ix == NULL)
 		return;
-	for (size_t s = 0; ix->slots != NULL && s <= ix->mask; s++) {
-		free(ix->slots[s].key);
-		free(ix->slots[s].rules.v);
+	for (size_t k = 0; k < ix->n_fields; k++) {
+		struct ix_field *f = &ix->fields[k];
+		for (size_t s = 0; f->slots != NULL && s <= f->mask; s++) {
+			free(f->slots[s].key);
+			free(f->slots[s].set);
+		}
+		free(f->slots);
+		free(f->free_set);
 	}
-	free(ix->slots);
-	free(ix->all.v);
-	free(ix->miss.v);
+	free(ix->all);
 	free(ix);
 }
 
-const uint32_t *rule_index_candidates(const struct rule_index *ix,
-				      const struct event *ev, size_t *n)
+/* The rules field f allows for ev. */
+static const uint64_t *field_set(const struct rule_index *ix,
+				 const struct ix_field *f,
+				 const struct event *ev)
 {
-	const struct ix_list *l = &ix->all;
-	const struct event_field *f;
+	const struct event_field *v = event_get(ev, f->id);
 
-	if (ix->field >= 0) {
-		f = event_get(ev, ix->field);
-		if (f == NULL || (f->kind == VALUE_NULL && f->next_same < 0))
-			l = &ix->miss;
-		else if (f->next_same < 0) {
-			const struct ix_slot *s = slot_find(
-			    ix, (const unsigned char *)f->value, f->value_len);
-			l = s->key != NULL ? &s->rules : &ix->miss;
-		}
-	}
-	*n = l->n;
-	return l->v;
+	if (v == NULL || (v->kind == VALUE_NULL && v->next_same < 0))
+		return f->free_set;
+	if (v->next_same >= 0)
+		return ix->all;
+	const struct ix_slot *s =
+	    slot_find(f, (const unsigned char *)v->value, v->value_len);
+	return s->key != NULL ? s->set : f->free_set;
 }
 
-int32_t rule_index_field(const struct rule_index *ix, size_t *n_keyed)
+size_t rule_index_candidates(const struct rule_index *ix,
+			     const struct event *ev, uint32_t *out)
 {
-	*n_keyed = ix->n_keyed;
-	return ix->field;
+	const uint64_t *sets[RULE_INDEX_MAX_FIELDS];
+	size_t n = 0;
+
+	for (size_t k = 0; k < ix->n_fields; k++)
+		sets[k] = field_set(ix, &ix->fields[k], ev);
+	for (size_t w = 0; w < ix->n_words; w++) {
+		uint64_t bits = ix->all[w];
+		for (size_t k = 0; k < ix->n_fields; k++)
+			bits &= sets[k][w];
+		for (; bits != 0; bits &= bits - 1)
+			out[n++] =
+			    (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+	}
+	return n;
+}
+
+size_t rule_index_n_fields(const struct rule_index *ix)
+{
+	return ix->n_fields;
+}
+
+int32_t rule_index_field(const struct rule_index *ix, size_t i, size_t *n_keyed)
+{
+	*n_keyed = ix->fields[i].n_keyed;
+	return ix->fields[i].id;
 }
