@@ -139,8 +139,72 @@ static void test_engine_alerts(void)
 	ruleset_free(rs);
 }
 
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+#define PICK(x, arr) arr[lcg(x) % (sizeof(arr) / sizeof(arr[0]))]
+
+/* The shipped pack (rules/, tests run from the source directory) against
+ * pseudo-random events: no matching detection is ever left out, and the
+ * index does leave rules out. */
+static void test_pack_soundness(void)
+{
+	static const char *const actions[] = {
+	    "view",	"VIEW",	 "search", "update", "export",	    "Export",
+	    "download", "print", "login",  "logout", "ticket_close"};
+	static const char *const objects[] = {
+	    "profile", "contact", "id_document", "bank_account",
+	    "balance", "notes",	  "report",	 "ID_Document"};
+	static const char *const teams[] = {"kyc", "vip", "kyc-qa",
+					    "id-verification", "payments"};
+	static const char *const outcomes[] = {"success", "denied", "DENIED"};
+	struct diag d;
+	struct ruleset *rs = ruleset_new();
+	diag_init(&d);
+	CHECK(ruleset_load_path(rs, "rules", &d) > 0 &&
+	      ruleset_finish(rs, &d) == 0);
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	struct rule_index *ix = rule_index_new(rs);
+	CHECK(ix != NULL && rs->n_detections > 10 && rs->n_detections <= 64);
+	uint32_t x = 42, cand[64];
+	uint64_t n_cand = 0, n_match = 0, n_missed = 0;
+	for (int i = 0; ix && i < 20000; i++) {
+		char spec[256];
+		snprintf(spec, sizeof(spec),
+			 "agent=a%u action=%s object=%s team=%s outcome=%s "
+			 "rows=%u%s",
+			 lcg(&x) % 50, PICK(&x, actions), PICK(&x, objects),
+			 PICK(&x, teams), PICK(&x, outcomes), lcg(&x) % 5000,
+			 lcg(&x) % 4 ? " customer=C1" : "");
+		struct evbuf b;
+		const struct event *ev = mkev(&b, rs, i, spec);
+		size_t n = rule_index_candidates(ix, ev, cand);
+		n_cand += n;
+		for (size_t r = 0; r < rs->n_detections; r++) {
+			if (!detection_match(rs->rules[r]->detection, ev))
+				continue;
+			size_t k = 0;
+			while (k < n && cand[k] != r)
+				k++;
+			n_match++;
+			n_missed += k == n;
+		}
+	}
+	CHECK(n_match > 1000);
+	CHECK_INT(n_missed, 0);
+	/* the index leaves out more than half of the rule evaluations */
+	CHECK(n_cand < 20000u * rs->n_detections / 2);
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
 int main(void)
 {
+	test_pack_soundness();
 	test_candidates();
 	test_engine_alerts();
 	test_no_key();
