@@ -502,6 +502,82 @@ bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
 	return eval_node(&e, c->root);
 }
 
+static bool ident_cover(size_t i, uint64_t usable, uint64_t *m)
+{
+	if (i >= 64 || !((usable >> i) & 1))
+		return false;
+	*m = (uint64_t)1 << i;
+	return true;
+}
+
+static int n_bits(uint64_t x)
+{
+	int n = 0;
+
+	for (; x != 0; x &= x - 1)
+		n++;
+	return n;
+}
+
+/* AND: any covered child covers the whole; take the smallest. */
+static bool cover_node(const struct cnode *n, uint64_t usable, uint64_t *m);
+
+static bool cover_and(const struct cnode *n, uint64_t usable, uint64_t *m)
+{
+	bool found = false;
+	uint64_t k;
+
+	for (size_t i = 0; i < n->n_kids; i++)
+		if (cover_node(n->kids[i], usable, &k) &&
+		    (!found || n_bits(k) < n_bits(*m))) {
+			*m = k;
+			found = true;
+		}
+	return found;
+}
+
+static bool cover_node(const struct cnode *n, uint64_t usable, uint64_t *m)
+{
+	uint64_t k;
+
+	switch (n->kind) {
+	case C_IDENT:
+		return ident_cover(n->ident, usable, m);
+	case C_AND:
+		return cover_and(n, usable, m);
+	case C_OR:
+		*m = 0;
+		for (size_t i = 0; i < n->n_kids; i++) {
+			if (!cover_node(n->kids[i], usable, &k))
+				return false;
+			*m |= k;
+		}
+		return n->n_kids > 0;
+	case C_ONE_OF:
+		*m = 0;
+		for (size_t i = 0; i < n->n_idents; i++) {
+			if (!ident_cover(n->idents[i], usable, &k))
+				return false;
+			*m |= k;
+		}
+		return n->n_idents > 0;
+	case C_ALL_OF:
+		for (size_t i = 0; i < n->n_idents; i++)
+			if (ident_cover(n->idents[i], usable, m))
+				return true;
+		return false;
+	case C_NOT:
+		break;
+	}
+	return false;
+}
+
+bool cond_cover(const struct cond *c, uint64_t usable, uint64_t *cover)
+{
+	*cover = 0;
+	return cover_node(c->root, usable, cover);
+}
+
 static void dump_node(const struct cnode *n, const char *const *names, FILE *f)
 {
 	switch (n->kind) {

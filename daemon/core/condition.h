@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define COND_MAX_DEPTH 64
 #define COND_MAX_LEN 65536
@@ -53,6 +54,13 @@ void cond_free(struct cond *c);
  * identifiers. */
 bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
 	       void *arg);
+
+/* A cover of the condition: a set of identifiers (bit i = identifier i)
+ * at least one of which is true whenever the condition is true, built only
+ * from identifiers in `usable` (identifiers >= 64 are never usable).  Used
+ * to skip rules that cannot match.  Returns false when no such set is
+ * found (e.g. the condition is a negation). */
+bool cond_cover(const struct cond *c, uint64_t usable, uint64_t *cover);
 
 /* Writes a fully parenthesised, deterministic form, e.g.
  * "(sel and not any_of(filter_a, filter_b))". */

@@ -75,6 +75,7 @@
 #include <pcre2.h>
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1234,6 +1235,98 @@ bool detection_match(const struct detection *det, const struct event *ev)
 	struct match_arg a = {det, ev};
 
 	return cond_eval(det->cond, ident_match, &a);
+}
+
+/* ---- prefilter literals ---- */
+
+/* An item that can only be true when the field equals one of its literal
+ * alternatives. */
+static bool literal_item(const struct match_field *mf)
+{
+	if (mf->id < 0 || mf->exists || mf->neq || mf->n_alts == 0 ||
+	    mf->time_part != MATCH_TIME_NONE)
+		return false;
+	for (size_t i = 0; i < mf->n_alts; i++)
+		if (mf->alts[i].kind != MATCH_EXACT)
+			return false;
+	return true;
+}
+
+static const struct match_field *map_literal(const struct det_map *m,
+					     int32_t field)
+{
+	for (size_t k = 0; k < m->n_items; k++)
+		if (m->items[k].id == field && literal_item(&m->items[k]))
+			return &m->items[k];
+	return NULL;
+}
+
+/* Identifiers (< 64) every map of which has a literal item on field. */
+static uint64_t literal_idents(const struct detection *det, int32_t field)
+{
+	uint64_t usable = 0;
+
+	for (size_t i = 0; i < det->n_idents && i < 64; i++) {
+		const struct det_ident *id = &det->idents[i];
+		size_t m = 0;
+		while (m < id->n_maps && map_literal(&id->maps[m], field))
+			m++;
+		if (!id->keywords && id->n_maps > 0 && m == id->n_maps)
+			usable |= (uint64_t)1 << i;
+	}
+	return usable;
+}
+
+int detection_literals(const struct detection *det, int32_t field,
+		       struct detection_literal *out, size_t max)
+{
+	uint64_t cover;
+	size_t n = 0;
+
+	if (field < 0 ||
+	    !cond_cover(det->cond, literal_idents(det, field), &cover))
+		return -1;
+	for (size_t i = 0; i < det->n_idents && i < 64; i++) {
+		if (!((cover >> i) & 1))
+			continue;
+		const struct det_ident *id = &det->idents[i];
+		for (size_t m = 0; m < id->n_maps; m++) {
+			const struct match_field *mf =
+			    map_literal(&id->maps[m], field);
+			for (size_t a = 0; a < mf->n_alts; a++) {
+				if (n == max || n == INT32_MAX)
+					return -1;
+				out[n++] = (struct detection_literal){
+				    mf->alts[a].pat, mf->alts[a].pat_len,
+				    mf->alts[a].cased};
+			}
+		}
+	}
+	return (int)n;
+}
+
+size_t detection_literal_fields(const struct detection *det, int32_t *out,
+				size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < det->n_idents; i++) {
+		const struct det_ident *id = &det->idents[i];
+		for (size_t m = 0; m < id->n_maps && !id->keywords; m++) {
+			const struct det_map *map = &id->maps[m];
+			for (size_t k = 0; k < map->n_items; k++) {
+				int32_t f = map->items[k].id;
+				size_t j = 0;
+				if (!literal_item(&map->items[k]))
+					continue;
+				while (j < n && out[j] != f)
+					j++;
+				if (j == n && n < max)
+					out[n++] = f;
+			}
+		}
+	}
+	return n;
 }
 
 void detection_dump(const struct detection *det, const struct fieldtab *t,

@@ -30,6 +30,29 @@ void detection_free(struct detection *det);
 /* True if the event satisfies the rule's condition. */
 bool detection_match(const struct detection *det, const struct event *ev);
 
+/* A literal value the prefilter (rule_index.h) keys on: len bytes,
+ * lower-cased unless cased (then exact). */
+struct detection_literal {
+	const unsigned char *b;
+	size_t len;
+	bool cased;
+};
+
+/* The values of field `field` one of which the event must hold for det to
+ * match: when this returns n >= 0, det can only match an event in which
+ * some element of `field` equals out[i] for some i < n (exactly if cased,
+ * else ASCII case-insensitively).  Returns -1 when the detection gives no
+ * such set (negations, keyword searches, non-literal matchers on the field)
+ * or it has more than max values.  The bytes are owned by det. */
+int detection_literals(const struct detection *det, int32_t field,
+		       struct detection_literal *out, size_t max);
+
+/* The distinct fields of det's literal equality items (candidates for
+ * detection_literals()), at most max of them, in first-use order; returns
+ * how many were written. */
+size_t detection_literal_fields(const struct detection *det, int32_t *out,
+				size_t max);
+
 /* Writes a readable form of the compiled detection (for `lint -v` and golden
  * tests) to a stdio FILE. */
 void detection_dump(const struct detection *det, const struct fieldtab *t,

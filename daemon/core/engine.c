@@ -51,6 +51,7 @@
 #include "evidence.h"
 #include "ext_rule.h"
 #include "ext_state.h"
+#include "rule_index.h"
 #include "window.h"
 
 #include <errno.h>
@@ -142,7 +143,10 @@ struct engine *engine_new(const struct ruleset *rs,
 		engine_free(e);
 		return NULL;
 	}
-	if (engine_rule_keys_compute(e) < 0) {
+	e->cand =
+	    calloc(rs->n_detections ? rs->n_detections : 1, sizeof(*e->cand));
+	if (e->cand == NULL || (e->index = rule_index_new(rs)) == NULL ||
+	    engine_rule_keys_compute(e) < 0) {
 		engine_free(e);
 		return NULL;
 	}
@@ -158,6 +162,8 @@ void engine_free(struct engine *e)
 			window_groups_clear(&e->corr[i].groups);
 	engine_state_free(e);
 	ext_state_free(e->ext);
+	rule_index_free(e->index);
+	free(e->cand);
 	free(e->corr);
 	free(e->hits);
 	free(e->key);
@@ -211,11 +217,29 @@ static const char *input_value(const struct corr_input *in, const char *name,
 	return f->value;
 }
 
+/* Writes "<len>:" (decimal, as "%zu:" would) to head; returns its length.
+ * Called for every group-by value of every correlation input, so it avoids
+ * snprintf. */
+static size_t key_len_prefix(char head[24], size_t len)
+{
+	char digits[24];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + len % 10);
+		len /= 10;
+	} while (len > 0);
+	for (size_t i = 0; i < n; i++)
+		head[i] = digits[n - 1 - i];
+	head[n] = ':';
+	return n + 1;
+}
+
 int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len)
 {
 	char head[24];
-	int hl = snprintf(head, sizeof(head), "%zu:", len);
-	size_t need = *at + (size_t)hl + len;
+	size_t hl = key_len_prefix(head, len);
+	size_t need = *at + hl + len;
 
 	if (need > e->key_size) {
 		size_t ns = need * 2;
@@ -225,7 +249,7 @@ int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len)
 		e->key = k;
 		e->key_size = ns;
 	}
-	memcpy(e->key + *at, head, (size_t)hl);
+	memcpy(e->key + *at, head, hl);
 	memcpy(e->key + *at + hl, v, len);
 	*at = need;
 	return 0;
@@ -579,8 +603,10 @@ static int close_due(struct engine *e, bool all)
 static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
+	size_t n_cand = rule_index_candidates(e->index, ev, e->cand);
 
-	for (size_t i = 0; i < e->rs->n_detections; i++) {
+	for (size_t c = 0; c < n_cand; c++) {
+		size_t i = e->cand[c];
 		const struct rule *r = e->rs->rules[i];
 		if (r->kind != RULE_DETECTION ||
 		    !detection_match(r->detection, ev))

@@ -62,6 +62,9 @@ struct engine {
 	size_t n_dels, cap_dels;
 	/* custos rule extensions (ext_state.h); NULL when no rule has any */
 	struct ext_state *ext;
+	/* detection prefilter (rule_index.h) */
+	struct rule_index *index;
+	uint32_t *cand; /* its candidates, n_detections scratch */
 };
 
 /* Appends "<len>:<bytes>" to the group key scratch at *at (engine.c). */

@@ -769,13 +769,39 @@ static bool num_cmp(double v, const struct matcher *m)
 	}
 }
 
+/* The last address text parsed by this thread and its result: an event's
+ * address is usually tested by several CIDR rules in a row, and parsing it
+ * (inet_pton) costs more than comparing the text. */
+static _Thread_local struct {
+	char text[MATCH_MAX_IP_TEXT];
+	size_t len; /* 0: empty */
+	int rc;
+	unsigned char addr[16];
+	uint8_t family;
+} tl_ip;
+
+static int parse_ip_cached(const char *s, size_t len, unsigned char addr[16],
+			   uint8_t *family)
+{
+	if (len == 0 || len >= sizeof(tl_ip.text))
+		return parse_ip(s, len, addr, family);
+	if (len != tl_ip.len || memcmp(s, tl_ip.text, len) != 0) {
+		tl_ip.rc = parse_ip(s, len, tl_ip.addr, &tl_ip.family);
+		memcpy(tl_ip.text, s, len);
+		tl_ip.len = len;
+	}
+	memcpy(addr, tl_ip.addr, 16);
+	*family = tl_ip.family;
+	return tl_ip.rc;
+}
+
 static bool cidr_match(const struct matcher *m, const unsigned char *v,
 		       size_t n)
 {
 	unsigned char addr[16];
 	uint8_t family;
 
-	if (parse_ip((const char *)v, n, addr, &family) < 0)
+	if (parse_ip_cached((const char *)v, n, addr, &family) < 0)
 		return false;
 	return family == m->family && prefix_eq(addr, m->addr, m->prefix);
 }

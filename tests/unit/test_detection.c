@@ -432,6 +432,23 @@ static void test_cidr(void)
 	CHECK(M(det, "src_ip", "10.1.2.2"));
 	CHECK(!M(det, "src_ip", "10.1.2.4"));
 	detection_free(det);
+
+	/* the last parsed address is reused: same-length texts, repeats,
+	 * an invalid text between valid ones, another rule in between */
+	det = compile("s:\n  src_ip|cidr: 10.1.2.0/24\ncondition: s\n");
+	struct detection *d2 =
+	    compile("s:\n  src_ip|cidr: 10.1.3.0/24\ncondition: s\n");
+	CHECK(M(det, "src_ip", "10.1.2.9"));
+	CHECK(!M(d2, "src_ip", "10.1.2.9"));
+	CHECK(!M(det, "src_ip", "10.1.3.9"));
+	CHECK(M(d2, "src_ip", "10.1.3.9"));
+	CHECK(!M(det, "src_ip", "10.1.2.x"));
+	CHECK(M(det, "src_ip", "10.1.2.9"));
+	CHECK(M(det, "src_ip", "10.1.2.9"));
+	CHECK(!M(det, "src_ip", "10.1.2.x"));
+	CHECK(!M(det, "src_ip", "10.1.2.x"));
+	detection_free(det);
+	detection_free(d2);
 }
 
 static void test_numeric(void)

@@ -1,0 +1,212 @@
+/*
+ * test_rule_index: the detection prefilter.  Rules with literal equalities,
+ * negations, OR of mixed matchers, `1 of`, cased values and keywords; for
+ * each hand-built event the exact candidate list, and the soundness
+ * property (every detection that matches the event is a candidate).
+ */
+#include "check.h"
+#include "detection.h"
+#include "rule_index.h"
+#include "rules.h"
+
+#include "engine_harness.h"
+
+#define DET(name, body)                                                        \
+	"---\ntitle: " name "\nlogsource:\n  product: t\ndetection:\n" body    \
+	"level: low\n"
+
+static const char *const rules_text =
+    DET("r0", "  sel:\n    action: view\n  condition: sel\n") DET(
+	"r1", "  sel:\n    action: [export, Download]\n"
+	      "  filter:\n    team: qa\n  condition: sel and not filter\n")
+	DET("r2", "  a:\n    action: print\n  b:\n    action|contains: sea\n"
+		  "  condition: a or b\n")
+	    DET("r3", "  sel:\n    action: view\n  condition: not sel\n")
+		DET("r4", "  sel_a:\n    action: login\n"
+			  "  sel_b:\n    action|cased: LogOut\n"
+			  "  condition: 1 of sel_*\n")
+		    DET("r5", "  sel:\n    outcome: denied\n  condition: sel\n")
+			DET("r6", "  kw:\n    - secret\n  condition: kw\n");
+
+static void check_case(const struct ruleset *rs, const struct rule_index *ix,
+		       const char *spec, const char *want)
+{
+	struct evbuf b;
+	const struct event *ev = mkev(&b, rs, 0, spec);
+	uint32_t c[16];
+	size_t n = rule_index_candidates(ix, ev, c);
+	char got[64] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(got);
+		snprintf(got + l, sizeof(got) - l, "%s%u", i ? "," : "", c[i]);
+	}
+	CHECK_STR(got, want);
+	/* soundness: a matching detection is always a candidate */
+	for (size_t r = 0; r < rs->n_detections; r++) {
+		bool cand = false;
+		for (size_t i = 0; i < n; i++)
+			cand = cand || c[i] == r;
+		if (detection_match(rs->rules[r]->detection, ev) && !cand) {
+			fprintf(stderr,
+				"%s: rule %zu matches, not a candidate\n", spec,
+				r);
+			CHECK(false);
+		}
+	}
+}
+
+static void test_candidates(void)
+{
+	struct ruleset *rs = load(rules_text);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct rule_index *ix = rule_index_new(rs);
+	size_t n_keyed;
+	CHECK(ix != NULL);
+	if (!ix)
+		return;
+	CHECK_INT(rule_index_n_fields(ix), 2);
+	CHECK_INT(rule_index_field(ix, 0, &n_keyed),
+		  fieldtab_find(rs->fields, "action", 6));
+	CHECK_INT(n_keyed, 3); /* r0, r1, r4 */
+	CHECK_INT(rule_index_field(ix, 1, &n_keyed),
+		  fieldtab_find(rs->fields, "outcome", 7));
+	CHECK_INT(n_keyed, 1); /* r5 */
+	/* never keyed: r2 (contains), r3 (not), r6 (keyword) */
+	check_case(rs, ix, "action=view", "0,2,3,6");
+	check_case(rs, ix, "action=VIEW", "0,2,3,6");
+	check_case(rs, ix, "action=view outcome=denied", "0,2,3,5,6");
+	check_case(rs, ix, "action=view outcome=success", "0,2,3,6");
+	check_case(rs, ix, "action=export team=qa", "1,2,3,6");
+	check_case(rs, ix, "action=download", "1,2,3,6");
+	check_case(rs, ix, "action=login", "2,3,4,6");
+	check_case(rs, ix, "action=LogOut", "2,3,4,6");
+	check_case(rs, ix, "action=logout", "2,3,4,6"); /* fold: superset */
+	check_case(rs, ix, "action=search query=secret", "2,3,6");
+	check_case(rs, ix, "outcome=denied", "2,3,5,6");
+	check_case(rs, ix, "action=print", "2,3,6");
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
+/* No detection keyed: every event gets every detection. */
+static void test_no_key(void)
+{
+	struct ruleset *rs = load(
+	    DET("n0", "  sel:\n    action|startswith: vi\n"
+		      "  condition: sel\n")
+		DET("n1", "  sel:\n    action: view\n  condition: not sel\n"));
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct rule_index *ix = rule_index_new(rs);
+	CHECK(ix != NULL);
+	if (!ix)
+		return;
+	CHECK_INT(rule_index_n_fields(ix), 0);
+	check_case(rs, ix, "action=view", "0,1");
+	check_case(rs, ix, "agent=a", "0,1");
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
+/* Through the engine: alerts, in rule order, from keyed and unkeyed
+ * rules alike. */
+static void test_engine_alerts(void)
+{
+	struct ruleset *rs = load(rules_text);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct engine *e = start(rs, NULL);
+	CHECK(e != NULL);
+	feed(e, rs, 1, "action=View outcome=denied");
+	feed(e, rs, 2, "action=Download team=qa");
+	feed(e, rs, 3, "action=LogOut query=top-secret");
+	feed(e, rs, 4, "action=logout");
+	engine_finish(e);
+	CHECK_INT(n_alerts, 7);
+	CHECK_ALERT(0, "r0", 1, "", 1);
+	CHECK_ALERT(1, "r5", 1, "", 1);
+	CHECK_ALERT(2, "r3", 2, "", 1); /* r1 filtered by team=qa */
+	CHECK_ALERT(3, "r3", 3, "", 1);
+	CHECK_ALERT(4, "r4", 3, "", 1);
+	CHECK_ALERT(5, "r6", 3, "", 1);
+	CHECK_ALERT(6, "r3", 4, "", 1); /* LogOut is cased */
+	engine_free(e);
+	ruleset_free(rs);
+}
+
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+#define PICK(x, arr) arr[lcg(x) % (sizeof(arr) / sizeof(arr[0]))]
+
+/* The shipped pack (rules/, tests run from the source directory) against
+ * pseudo-random events: no matching detection is ever left out, and the
+ * index does leave rules out. */
+static void test_pack_soundness(void)
+{
+	static const char *const actions[] = {
+	    "view",	"VIEW",	 "search", "update", "export",	    "Export",
+	    "download", "print", "login",  "logout", "ticket_close"};
+	static const char *const objects[] = {
+	    "profile", "contact", "id_document", "bank_account",
+	    "balance", "notes",	  "report",	 "ID_Document"};
+	static const char *const teams[] = {"kyc", "vip", "kyc-qa",
+					    "id-verification", "payments"};
+	static const char *const outcomes[] = {"success", "denied", "DENIED"};
+	struct diag d;
+	struct ruleset *rs = ruleset_new();
+	diag_init(&d);
+	CHECK(ruleset_load_path(rs, "rules", &d) > 0 &&
+	      ruleset_finish(rs, &d) == 0);
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	struct rule_index *ix = rule_index_new(rs);
+	CHECK(ix != NULL && rs->n_detections > 10 && rs->n_detections <= 64);
+	uint32_t x = 42, cand[64];
+	uint64_t n_cand = 0, n_match = 0, n_missed = 0;
+	for (int i = 0; ix && i < 20000; i++) {
+		char spec[256];
+		snprintf(spec, sizeof(spec),
+			 "agent=a%u action=%s object=%s team=%s outcome=%s "
+			 "rows=%u%s",
+			 lcg(&x) % 50, PICK(&x, actions), PICK(&x, objects),
+			 PICK(&x, teams), PICK(&x, outcomes), lcg(&x) % 5000,
+			 lcg(&x) % 4 ? " customer=C1" : "");
+		struct evbuf b;
+		const struct event *ev = mkev(&b, rs, i, spec);
+		size_t n = rule_index_candidates(ix, ev, cand);
+		n_cand += n;
+		for (size_t r = 0; r < rs->n_detections; r++) {
+			if (!detection_match(rs->rules[r]->detection, ev))
+				continue;
+			size_t k = 0;
+			while (k < n && cand[k] != r)
+				k++;
+			n_match++;
+			n_missed += k == n;
+		}
+	}
+	CHECK(n_match > 1000);
+	CHECK_INT(n_missed, 0);
+	/* the index leaves out more than half of the rule evaluations */
+	CHECK(n_cand < 20000u * rs->n_detections / 2);
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
+int main(void)
+{
+	test_pack_soundness();
+	test_candidates();
+	test_engine_alerts();
+	test_no_key();
+	return check_done();
+}
