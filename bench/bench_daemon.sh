@@ -5,7 +5,7 @@
 #
 # usage: bench/bench_daemon.sh [--perf]
 # env:   RATES=50000,100000,200000,400000  STEP_S=10  REPEATS=1
-#        PROBE_EVERY=1000  CK_RECORDS=10000  CK_MS=2s  (the config defaults)
+#        PROBE_EVERY=1000  CK_RECORDS=200000  CK_MS=1s  (the config defaults)
 #
 # Builds Release into build-bench/ (custos, custosd, bench_appender), makes
 # a 1M-event pool with bench/gen_events.py (cached in bench/out/, the same

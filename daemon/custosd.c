@@ -96,6 +96,8 @@ struct daemon {
 	size_t n_input_fds[MAX_INPUTS];
 	uint64_t n_reloads, n_reload_failures;
 	bool stopping;
+	bool behind;	   /* the last poll left input unread */
+	int n_ck_deferred; /* timer checkpoints skipped while behind */
 };
 
 static int64_t wall_ms(void)
@@ -306,11 +308,22 @@ static void on_status_timer(struct loop *l, void *arg)
 	sd_notifyf(0, "STATUS=%s", line);
 }
 
+/* While the inputs have unread records, alerts wait for the backlog
+ * anyway, and each checkpoint re-encodes every changed group whatever the
+ * records since the last one: the timer then checkpoints only every
+ * CK_BEHIND_FACTOR-th time (records and pending-alert bounds still apply),
+ * so catching up spends less time on state. */
+#define CK_BEHIND_FACTOR 4
+
 static void on_checkpoint_timer(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 	size_t n_pending;
 
+	if (d->behind && !d->ck.need_full &&
+	    ++d->n_ck_deferred < CK_BEHIND_FACTOR)
+		return;
+	d->n_ck_deferred = 0;
 	pipeline_pending(d->p, &n_pending);
 	if (pipeline_records_since_checkpoint(d->p) || n_pending ||
 	    d->ck.need_full)
@@ -405,6 +418,7 @@ static bool before_sleep(struct loop *l, void *arg)
 	if (d->stopping)
 		return false;
 	bool more = pipeline_poll(d->p, PIPELINE_POLL_BATCH, loop_now_ms());
+	d->behind = more;
 	for (size_t i = 0; i < pipeline_n_inputs(d->p); i++)
 		sync_fds(d, i);
 	if (pipeline_need_checkpoint(d->p) ||

@@ -8,7 +8,8 @@
  * already emitted cut when `skipping`), `line_no` = lines accepted so far,
  * and a fingerprint (FNV-1a of the first up to 256 bytes).  Nothing is
  * buffered between polls: each poll pread()s from `offset` into one shared
- * buffer of max_line_bytes + 64 KiB, so an unfinished last line is simply
+ * buffer of max_line_bytes + 64 KiB (256 KiB at a time, the whole buffer
+ * only when a line does not fit in that), so an unfinished last line is simply
  * read again next time, a record refused by emit is offered again, and
  * position() is exact.
  *
@@ -58,6 +59,10 @@
 #include "lines.h"
 
 #define READ_SLACK_BYTES (64u * 1024)
+/* Bytes read per pread while lines fit: a poll takes PIPELINE_POLL_BATCH
+ * records (~130 KiB of typical lines), so reading the whole buffer each
+ * time would copy ~8x what is used. */
+#define READ_CHUNK_BYTES (256u * 1024)
 #define MAX_DIR_ENTRIES 100000
 #define MAX_POSITION_BYTES (8u * 1024 * 1024)
 #define POSITION_MAGIC "custos-file-position 1\n"
@@ -354,9 +359,11 @@ static ssize_t take_line(struct input *in, struct tail_file *f,
 static int file_read(struct input *in, struct tail_file *f, struct emitter *e,
 		     size_t *tail)
 {
+	size_t want =
+	    in->buf_size < READ_CHUNK_BYTES ? in->buf_size : READ_CHUNK_BYTES;
+
 	for (;;) {
-		ssize_t n =
-		    pread(f->fd, in->buf, in->buf_size, (off_t)f->offset);
+		ssize_t n = pread(f->fd, in->buf, want, (off_t)f->offset);
 		size_t p = 0;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -371,7 +378,11 @@ static int file_read(struct input *in, struct tail_file *f, struct emitter *e,
 				break;
 			p += (size_t)used;
 		}
-		if (p == 0 || (size_t)n < in->buf_size) {
+		if (p == 0 && (size_t)n == want && want < in->buf_size) {
+			want = in->buf_size; /* a line longer than a chunk */
+			continue;
+		}
+		if (p == 0 || (size_t)n < want) {
 			*tail = (size_t)n - p;
 			return 0;
 		}

@@ -1,10 +1,12 @@
 /*
  * retain: copies of access events between checkpoints (see retain.h).
- * Each copy is one allocation: the entry header followed by its strings,
- * so forgetting a copy is one free().
+ * The copies live in one arena (a header and the values per event, no
+ * allocation per event); sources (input, path) are interned, since every
+ * event of a file shares them.  Forgetting the copies keeps the arena.
  */
 #include "retain.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,18 +15,29 @@ static const enum canonical_field kept[] = {FIELD_AGENT,  FIELD_CUSTOMER,
 					    FIELD_ACTION, FIELD_OBJECT,
 					    FIELD_TICKET, FIELD_TEAM};
 #define N_KEPT (sizeof(kept) / sizeof(kept[0]))
+#define ABSENT UINT32_MAX
+#define NO_SOURCE UINT32_MAX
 
+/* A copy in the arena: this header (8-byte aligned), then the present
+ * values back to back (not NUL-terminated), padded to 8 bytes. */
 struct copy {
 	int64_t ts_ms;
-	const char *value[N_KEPT]; /* into the same block, NULL: absent */
-	uint32_t len[N_KEPT];
-	const char *input, *path; /* into the same block, may be NULL */
 	uint64_t line;
+	uint32_t src;	      /* index in sources, NO_SOURCE: none */
+	uint32_t len[N_KEPT]; /* ABSENT: no value */
+};
+
+/* An event's (input, path), interned: one per file between commits. */
+struct source {
+	char *input, *path; /* owned, may be NULL */
 };
 
 struct retain {
-	struct copy **copies;
-	size_t n, cap;
+	unsigned char *arena; /* the copies, oldest first */
+	size_t len, cap;      /* bytes */
+	size_t n;	      /* copies */
+	struct source src[RETAIN_MAX_SOURCES];
+	size_t n_src;
 	struct retain_stats st;
 };
 
@@ -35,9 +48,13 @@ struct retain *retain_new(void)
 
 static void forget(struct retain *r)
 {
-	for (size_t i = 0; i < r->n; i++)
-		free(r->copies[i]);
+	for (size_t i = 0; i < r->n_src; i++) {
+		free(r->src[i].input);
+		free(r->src[i].path);
+	}
+	r->n_src = 0;
 	r->n = 0;
+	r->len = 0;
 }
 
 void retain_free(struct retain *r)
@@ -45,7 +62,7 @@ void retain_free(struct retain *r)
 	if (r == NULL)
 		return;
 	forget(r);
-	free(r->copies);
+	free(r->arena);
 	free(r);
 }
 
@@ -56,59 +73,101 @@ static const struct event_field *kept_field(const struct event *ev, size_t k)
 	return f && f->kind != VALUE_NULL && f->value_len ? f : NULL;
 }
 
-/* One block: struct copy, then each string NUL-terminated. */
-static struct copy *copy_new(const struct event *ev)
+static bool same(const char *a, const char *b)
 {
-	size_t in_len = ev->source.input ? strlen(ev->source.input) + 1 : 0;
-	size_t path_len = ev->source.path ? strlen(ev->source.path) + 1 : 0;
-	size_t size = sizeof(struct copy) + in_len + path_len;
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
 
-	for (size_t k = 0; k < N_KEPT; k++) {
-		const struct event_field *f = kept_field(ev, k);
-		size += f ? f->value_len + 1 : 0;
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*oom |= s && d == NULL;
+	return d;
+}
+
+/* The index of ev's source, interned; NO_SOURCE when it has none, -1
+ * when the table is full or memory short. */
+static int64_t source_of(struct retain *r, const struct event *ev)
+{
+	const char *in = ev->source.input, *path = ev->source.path;
+	bool oom = false;
+
+	if (in == NULL && path == NULL)
+		return NO_SOURCE;
+	for (size_t i = r->n_src; i-- > 0;) /* the newest first */
+		if (same(r->src[i].input, in) && same(r->src[i].path, path))
+			return (int64_t)i;
+	if (r->n_src == RETAIN_MAX_SOURCES)
+		return -1;
+	struct source *s = &r->src[r->n_src];
+	s->input = dup_or_null(in, &oom);
+	s->path = dup_or_null(path, &oom);
+	if (oom) {
+		free(s->input);
+		free(s->path);
+		return -1;
 	}
-	struct copy *c = malloc(size);
-	if (c == NULL)
-		return NULL;
-	char *at = (char *)(c + 1);
-	*c = (struct copy){.ts_ms = ev->ts_ms, .line = ev->source.line};
-	for (size_t k = 0; k < N_KEPT; k++) {
-		const struct event_field *f = kept_field(ev, k);
-		if (f == NULL)
-			continue;
-		memcpy(at, f->value, f->value_len);
-		at[f->value_len] = '\0';
-		c->value[k] = at;
-		c->len[k] = f->value_len;
-		at += f->value_len + 1;
-	}
-	if (in_len)
-		c->input = memcpy(at, ev->source.input, in_len);
-	if (path_len)
-		c->path = memcpy(at + in_len, ev->source.path, path_len);
-	return c;
+	return (int64_t)r->n_src++;
+}
+
+static size_t pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static bool reserve(struct retain *r, size_t n)
+{
+	if (r->len + n <= r->cap)
+		return true;
+	if (r->len + n > RETAIN_MAX_BYTES)
+		return false;
+	size_t cap = r->cap ? r->cap : 1u << 20;
+	while (cap < r->len + n)
+		cap *= 2;
+	if (cap > RETAIN_MAX_BYTES)
+		cap = RETAIN_MAX_BYTES;
+	unsigned char *a = realloc(r->arena, cap);
+	if (a == NULL)
+		return false;
+	r->arena = a;
+	r->cap = cap;
+	return true;
+}
+
+static int drop(struct retain *r)
+{
+	r->st.n_dropped++;
+	return -1;
 }
 
 int retain_add(struct retain *r, const struct event *ev)
 {
-	if (r->n == RETAIN_MAX_EVENTS) {
-		r->st.n_dropped++;
-		return -1;
+	struct copy c = {.ts_ms = ev->ts_ms, .line = ev->source.line};
+	const struct event_field *f[N_KEPT];
+	size_t size = sizeof(c);
+
+	if (r->n == RETAIN_MAX_EVENTS)
+		return drop(r);
+	for (size_t k = 0; k < N_KEPT; k++) {
+		f[k] = kept_field(ev, k);
+		c.len[k] = f[k] ? f[k]->value_len : ABSENT;
+		size += f[k] ? f[k]->value_len : 0;
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 1024;
-		struct copy **n = realloc(r->copies, cap * sizeof(*n));
-		if (n == NULL) {
-			r->st.n_dropped++;
-			return -1;
+	size = pad8(size);
+	int64_t src = source_of(r, ev);
+	if (src < 0 || !reserve(r, size))
+		return drop(r);
+	c.src = (uint32_t)src;
+	unsigned char *at = r->arena + r->len;
+	memcpy(at, &c, sizeof(c));
+	at += sizeof(c);
+	for (size_t k = 0; k < N_KEPT; k++)
+		if (f[k]) {
+			memcpy(at, f[k]->value, f[k]->value_len);
+			at += f[k]->value_len;
 		}
-		r->copies = n;
-		r->cap = cap;
-	}
-	if ((r->copies[r->n] = copy_new(ev)) == NULL) {
-		r->st.n_dropped++;
-		return -1;
-	}
+	r->len += size;
 	r->n++;
 	r->st.n_added++;
 	return 0;
@@ -116,41 +175,54 @@ int retain_add(struct retain *r, const struct event *ev)
 
 bool retain_need_flush(const struct retain *r)
 {
-	return r->n >= RETAIN_MAX_EVENTS / 2;
+	return r->n >= RETAIN_MAX_EVENTS / 2 || r->len >= RETAIN_MAX_BYTES / 2;
 }
 
-/* A minimal event over a copy: the kept fields at their canonical ids. */
-static int write_one(struct store *s, const struct copy *c)
+/* A minimal event over the copy at p (the kept fields at their canonical
+ * ids), written; *size = the copy's bytes in the arena. */
+static int write_one(struct store *s, const struct retain *r,
+		     const unsigned char *p, size_t *size)
 {
+	struct copy c;
 	struct event_field fields[N_KEPT];
 	int32_t slot[N_CANONICAL_FIELDS];
-	struct event ev = {.ts_ms = c->ts_ms,
-			   .fields = fields,
-			   .slot = slot,
-			   .n_slots = N_CANONICAL_FIELDS,
-			   .source = {c->input, c->path, c->line, 0}};
+	struct event ev = {
+	    .fields = fields, .slot = slot, .n_slots = N_CANONICAL_FIELDS};
+	const char *v;
 
+	memcpy(&c, p, sizeof(c));
+	v = (const char *)p + sizeof(c);
+	ev.ts_ms = c.ts_ms;
+	ev.source.line = c.line;
+	if (c.src != NO_SOURCE) {
+		ev.source.input = r->src[c.src].input;
+		ev.source.path = r->src[c.src].path;
+	}
 	for (size_t i = 0; i < N_CANONICAL_FIELDS; i++)
 		slot[i] = -1;
 	for (size_t k = 0; k < N_KEPT; k++) {
-		if (c->value[k] == NULL)
+		if (c.len[k] == ABSENT)
 			continue;
 		fields[ev.n_fields] =
 		    (struct event_field){.name = canonical_field_names[kept[k]],
-					 .value = c->value[k],
-					 .value_len = c->len[k],
+					 .value = v,
+					 .value_len = c.len[k],
 					 .kind = VALUE_STRING,
 					 .id = (int32_t)kept[k],
 					 .next_same = -1};
 		slot[kept[k]] = (int32_t)ev.n_fields++;
+		v += c.len[k];
 	}
+	*size = pad8((size_t)((const unsigned char *)v - p));
 	return store_add_access_event(s, &ev);
 }
 
 int retain_write(struct retain *r, struct store *s)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (write_one(s, r->copies[i]) < 0)
+	size_t at = 0, size = 0;
+
+	for (size_t i = 0; i < r->n; i++, at += size)
+		if (write_one(s, r, r->arena + at, &size) < 0)
 			return -1;
 	return 0;
 }

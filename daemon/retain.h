@@ -11,9 +11,12 @@
  * action, object, ticket, team — the first value of each — event time and
  * source) and checkpoint_commit() writes them with retain_write().
  *
- * Bound: at most RETAIN_MAX_EVENTS copies wait; past it events are not
- * retained (counted in n_dropped; detection is not affected).
- * retain_need_flush() asks for a checkpoint at half the bound.  Clock:
+ * Bound: at most RETAIN_MAX_EVENTS copies, RETAIN_MAX_BYTES of copies and
+ * RETAIN_MAX_SOURCES distinct (input, path) wait; past them events are
+ * not retained (counted in n_dropped; detection is not affected).
+ * retain_need_flush() asks for a checkpoint at half a bound, above the
+ * default checkpoint.every_records, so under load the checkpoint cadence
+ * (not retention) decides how many events one transaction writes.  Clock:
  * none (event time only).
  */
 #ifndef CUSTOS_RETAIN_H
@@ -26,7 +29,9 @@
 #include "event.h"
 #include "store.h"
 
-#define RETAIN_MAX_EVENTS 100000
+#define RETAIN_MAX_EVENTS 500000
+#define RETAIN_MAX_BYTES ((size_t)256 << 20) /* the copies' arena */
+#define RETAIN_MAX_SOURCES 1024 /* distinct (input, path) per checkpoint */
 
 struct retain_stats {
 	uint64_t n_added;   /* copied */

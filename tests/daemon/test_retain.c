@@ -7,6 +7,7 @@
 #include "retain.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 /* An event with agent and customer set (others absent). */
@@ -100,9 +101,60 @@ static void test_bound(void)
 	retain_free(NULL);
 }
 
+/* Sources are interned per checkpoint: each copy keeps its own file and
+ * line, the table of distinct sources is bounded, and forgotten at commit. */
+static void test_sources(void)
+{
+	char err[256], path[32];
+	struct store *s = store_open(":memory:", err, sizeof(err));
+	struct retain *r = retain_new();
+	struct event_field f[2];
+	int32_t slot[N_CANONICAL_FIELDS];
+	struct event ev;
+	struct retain_stats st;
+
+	CHECK(s != NULL && r != NULL);
+	make_event(&ev, f, slot, "a", "c", 5);
+	for (int i = 0; i < RETAIN_MAX_SOURCES; i++) {
+		snprintf(path, sizeof(path), "/f%d", i);
+		ev.source.path = path;
+		ev.source.line = (uint64_t)i + 1;
+		CHECK_INT(retain_add(r, &ev), 0);
+	}
+	ev.source.path = "/one-too-many";
+	CHECK_INT(retain_add(r, &ev), -1);
+	ev.source.path = "/f3"; /* known: still taken */
+	ev.source.line = 99;
+	CHECK_INT(retain_add(r, &ev), 0);
+	ev.source = (struct event_source){0};
+	CHECK_INT(retain_add(r, &ev), 0); /* no source at all */
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(retain_write(r, s), 0);
+	CHECK_INT(store_commit(s), 0);
+	retain_committed(r);
+	retain_stats(r, &st);
+	CHECK_INT(st.n_dropped, 1);
+	CHECK_INT(st.n_written, RETAIN_MAX_SOURCES + 2);
+	CHECK_INT(count(s, "SELECT count(*) FROM access_events WHERE source ="
+			   " 'crm:/f7:8'"),
+		  1);
+	CHECK_INT(count(s, "SELECT count(*) FROM access_events WHERE source ="
+			   " 'crm:/f3:99'"),
+		  1);
+	CHECK_INT(count(s, "SELECT count(*) FROM access_events WHERE source ="
+			   " '::0'"),
+		  1);
+	/* the table was forgotten: a new source fits again */
+	ev.source = (struct event_source){"crm", "/one-too-many", 1, 0};
+	CHECK_INT(retain_add(r, &ev), 0);
+	retain_free(r);
+	store_close(s);
+}
+
 int main(void)
 {
 	test_write_commit();
 	test_bound();
+	test_sources();
 	return check_done();
 }

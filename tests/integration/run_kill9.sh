@@ -3,8 +3,9 @@
 # (file input), is killed with SIGKILL at several random points during
 # ingestion and restarted each time; at the end its store must hold exactly
 # the alert ids of one uninterrupted `custos replay --db` over the file
-# (ids depend only on the input).  Also: a SIGTERM stop and restart
-# repeats nothing.
+# (ids depend only on the input), and exactly its retained access events
+# (same events, each once).  Also: a SIGTERM stop and restart repeats
+# nothing.
 . "$(dirname "$0")/lib.sh" "$1"
 
 events=${CUSTOS_KILL9_EVENTS:-300000}
@@ -17,10 +18,18 @@ rules: [ $repo/rules ]
 state_dir: $tmp/state
 control_socket: $tmp/ctl.sock
 checkpoint: { every_records: 5000, every_ms: 200ms }
+retention: { access_events: true, max_age: 0 }
 YML
 "$custos" replay --quiet --rules "$repo/rules" --db "$tmp/ref.db" \
-	"$tmp/ev.jsonl" >/dev/null 2>&1
+	--keep-events "$tmp/ev.jsonl" >/dev/null 2>&1
 store_ids "$tmp/ref.db" >"$tmp/want"
+# retained events: the kept fields and the line number of the source
+events() {
+	sqlite3 "$1" "select ts_ms, agent, customer, action, object, ticket,
+		team, substr(source, length(rtrim(source, '0123456789')) + 1)
+		from access_events order by 1, 2, 3, 4, 5, 6, 7, 8"
+}
+events "$tmp/ref.db" >"$tmp/want_events"
 n=$(wc -l <"$tmp/ev.jsonl")
 
 start() {
@@ -68,6 +77,11 @@ check "SIGTERM exit 0 (got $rc)" test "$rc" = 0
 store_ids "$tmp/state/alerts.db" >"$tmp/got"
 check "some alerts expected" test -s "$tmp/want"
 check "same alert ids as one uninterrupted replay" cmp -s "$tmp/want" "$tmp/got"
+events "$tmp/state/alerts.db" >"$tmp/got_events"
+check "every event retained once, as by replay --keep-events" \
+	cmp -s "$tmp/want_events" "$tmp/got_events"
+check "events retained ($(wc -l <"$tmp/want_events"))" \
+	test "$(wc -l <"$tmp/want_events")" = "$n"
 # a clean restart resumes at the end: nothing read again, nothing repeated
 start
 check "restart after SIGTERM reads nothing again" \
