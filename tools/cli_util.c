@@ -443,14 +443,20 @@ static json_t *json_cell(const char *v, int numeric)
 	return json_string(v);
 }
 
+/* One row as an object, or NULL when out of memory (never an object
+ * with members missing). */
 static json_t *row_json(const struct cli_table *t, size_t r)
 {
 	json_t *o = json_object();
 
-	for (size_t c = 0; c < t->n_cols; c++)
-		json_object_set_new(
-		    o, col_name(t, c),
-		    json_cell(t->cells[r * t->n_cols + c], t->numeric[c]));
+	for (size_t c = 0; o && c < t->n_cols; c++) {
+		json_t *v =
+		    json_cell(t->cells[r * t->n_cols + c], t->numeric[c]);
+		if (v == NULL || json_object_set_new(o, col_name(t, c), v)) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 	return o;
 }
 
@@ -458,8 +464,12 @@ json_t *cli_table_json(const struct cli_table *t)
 {
 	json_t *a = json_array();
 
-	for (size_t r = 0; r < t->n_rows; r++)
-		json_array_append_new(a, row_json(t, r));
+	for (size_t r = 0; a && r < t->n_rows; r++) {
+		if (json_array_append_new(a, row_json(t, r)) < 0) {
+			json_decref(a); /* no array with rows missing */
+			a = NULL;
+		}
+	}
 	return a;
 }
 
@@ -470,28 +480,33 @@ const char *cli_table_cell(const struct cli_table *t, size_t row, size_t col)
 		   : NULL;
 }
 
-static void print_json(const struct cli_table *t, FILE *out)
+static int print_json(const struct cli_table *t, FILE *out)
 {
 	for (size_t r = 0; r < t->n_rows; r++) {
 		json_t *o = row_json(t, r);
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (s) {
-			fputs(s, out);
-			fputc('\n', out);
-		}
-		free(s);
+		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
+			    : NULL;
 		json_decref(o);
+		if (s == NULL) {
+			fprintf(stderr, "custos: out of memory\n");
+			return -1;
+		}
+		fputs(s, out);
+		fputc('\n', out);
+		free(s);
 	}
+	return 0;
 }
 
-void cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out)
+int cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out)
 {
 	if (f == CLI_CSV)
 		print_csv(t, out);
 	else if (f == CLI_JSON)
-		print_json(t, out);
+		return print_json(t, out);
 	else
 		print_aligned(t, out);
+	return 0;
 }
 
 /* ---- SQL ---- */
