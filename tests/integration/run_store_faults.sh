@@ -120,6 +120,12 @@ wait "$daemon_pid"
 rc=$?
 daemon_pid=
 check "SIGTERM after the disk-full episode: exit 0 (got $rc)" test "$rc" = 0
+episodes=1
+[ -n "$preload" ] && episodes=2
+check "one failure line per episode, not one per attempt" \
+	test "$(grep -c 'checkpoint:.*failed attempt 1;' "$tmp/log")" = "$episodes" -a \
+	"$(grep -c 'checkpoint:.*failed attempt [0-9]*;' "$tmp/log")" = "$episodes"
+check "recovery logged" test "$(grep -c 'checkpoint: stored again after' "$tmp/log")" = "$episodes"
 check "store integrity ok after" \
 	test "$(sqlite3 "$db" 'pragma integrity_check')" = ok
 
