@@ -314,8 +314,14 @@ int cli_table_add(struct cli_table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	char **row = t->cells + t->n_rows * t->n_cols;
-	for (size_t i = 0; i < t->n_cols; i++)
+	for (size_t i = 0; i < t->n_cols; i++) {
 		row[i] = cells[i] ? strdup(cells[i]) : NULL;
+		if (cells[i] && row[i] == NULL) { /* no row with holes */
+			while (i-- > 0)
+				free(row[i]);
+			return -1;
+		}
+	}
 	t->n_rows++;
 	return 0;
 }
@@ -325,8 +331,12 @@ int cli_table_add_stmt(struct cli_table *t, sqlite3_stmt *st)
 	const char *cells[64];
 	size_t n = t->n_cols < 64 ? t->n_cols : 64;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cells[i] = (const char *)sqlite3_column_text(st, (int)i);
+		if (cells[i] == NULL &&
+		    sqlite3_column_type(st, (int)i) != SQLITE_NULL)
+			return -1; /* out of memory converting the value */
+	}
 	return cli_table_add(t, cells);
 }
 
@@ -483,17 +493,19 @@ const char *cli_table_cell(const struct cli_table *t, size_t row, size_t col)
 static int print_json(const struct cli_table *t, FILE *out)
 {
 	for (size_t r = 0; r < t->n_rows; r++) {
+		/* json_dumpf, not json_dumps: jansson (2.14) ignores a
+		 * failed key append in its string buffer and returns the
+		 * object with a key missing; writing to the stream needs no
+		 * buffer */
 		json_t *o = row_json(t, r);
-		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
-			    : NULL;
-		json_decref(o);
-		if (s == NULL) {
+		if (o == NULL ||
+		    json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER)) {
+			json_decref(o);
 			fprintf(stderr, "custos: out of memory\n");
 			return -1;
 		}
-		fputs(s, out);
 		fputc('\n', out);
-		free(s);
+		json_decref(o);
 	}
 	return 0;
 }
@@ -603,7 +615,11 @@ struct cli_table *cli_query(struct store *s, struct cli_sql *q, size_t n_cols,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (cli_table_add_stmt(t, st) < 0)
 			break;
-	if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW) {
+		fprintf(stderr, "custos: query: out of memory\n");
+		cli_table_free(t);
+		t = NULL;
+	} else if (rc != SQLITE_DONE) {
 		fprintf(stderr, "custos: query: %s\n",
 			sqlite3_errmsg(store_sqlite(s)));
 		cli_table_free(t);
