@@ -609,6 +609,8 @@ struct cli_table *cli_query(struct store *s, struct cli_sql *q, size_t n_cols,
 	if (st == NULL)
 		return NULL;
 	if (n_cols > 64 || (t = cli_table_new(n_cols, names)) == NULL) {
+		fprintf(stderr, "custos: query: %s\n",
+			n_cols > 64 ? "too many columns" : "out of memory");
 		sqlite3_finalize(st);
 		return NULL;
 	}
