@@ -4,7 +4,8 @@
 # each run either succeeds with exactly the output of an undisturbed run,
 # or exits 1 or 2 with a message on stderr: never a signal, an abort or a
 # silent wrong result.  Sampled runs also go under valgrind memcheck: no
-# definite leak and no invalid access on any of these paths.
+# definite leak and no invalid access on any of these paths (leaks inside
+# libraries, not custos's, are suppressed in tests/fault/valgrind.supp).
 #
 # Scenarios: rule loading (`custos lint rules/`), config + rule loading
 # (`custosd --check`), `custos replay` of the rule fixtures with the
@@ -100,7 +101,8 @@ one() {
 	local name=$1 n=$2 vg=$3 rc
 	local pre=()
 	[ "$vg" = 1 ] && pre=(valgrind -q --soname-synonyms=somalloc=nouserintercepts
-		--leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99)
+		--leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+		--suppressions="$repo/tests/fault/valgrind.supp")
 	scenario "$name"
 	prepare
 	(cd "$tmp/run" && LD_PRELOAD=$shim FAILALLOC_N=$n FAILALLOC_EVERY=$every \
