@@ -98,7 +98,13 @@ struct daemon {
 	bool stopping;
 	bool behind;	   /* the last poll left input unread */
 	int n_ck_deferred; /* timer checkpoints skipped while behind */
+	/* failed checkpoints in a row (disk full, I/O errors): the first is
+	 * logged, then one line per CK_FAIL_LOG_MS; retried on the timer */
+	uint64_t n_ck_failing;
+	int64_t ck_failed_ms, ck_logged_ms; /* monotonic */
 };
+
+#define CK_FAIL_LOG_MS 60000
 
 static int64_t wall_ms(void)
 {
@@ -176,12 +182,36 @@ static void log_diag(const struct diag *d)
 static int do_checkpoint(struct daemon *d)
 {
 	char err[512];
+	int64_t now = loop_now_ms();
 
-	if (checkpoint_commit(&d->ck, d->p, wall_ms(), loop_now_ms(), err,
-			      sizeof(err)) == 0)
+	if (checkpoint_commit(&d->ck, d->p, wall_ms(), now, err, sizeof(err)) ==
+	    0) {
+		if (d->n_ck_failing)
+			log_info("checkpoint: stored again after %llu failed "
+				 "attempts",
+				 (unsigned long long)d->n_ck_failing);
+		d->n_ck_failing = 0;
 		return 0;
-	log_warnx("%s", err);
+	}
+	d->ck_failed_ms = now;
+	if (d->n_ck_failing++ == 0 || now - d->ck_logged_ms >= CK_FAIL_LOG_MS) {
+		log_warnx("%s (failed attempt %llu; alerts and positions stay "
+			  "pending, retrying)",
+			  err, (unsigned long long)d->n_ck_failing);
+		d->ck_logged_ms = now;
+	}
 	return -1;
+}
+
+/* A checkpoint asked for by the data path (bounds reached), not the
+ * timer: after a failure, wait for the next timer tick rather than retry
+ * (and fail) on every poll. */
+static void checkpoint_if_due(struct daemon *d)
+{
+	if (d->n_ck_failing &&
+	    loop_now_ms() - d->ck_failed_ms < d->cfg->checkpoint.every_ms)
+		return;
+	do_checkpoint(d);
 }
 
 /* "forward": [{name, connected, sent, queued, ...}] in sinks. */
@@ -423,7 +453,10 @@ static bool before_sleep(struct loop *l, void *arg)
 		sync_fds(d, i);
 	if (pipeline_need_checkpoint(d->p) ||
 	    (d->keep.retain && retain_need_flush(d->keep.retain)))
-		do_checkpoint(d);
+		checkpoint_if_due(d);
+	if (d->n_ck_failing)
+		more = false; /* polling may be paused on a full pending list:
+			       * no busy loop, the timers go on */
 	pipeline_drain_sinks(d->p, SINK_DRAIN_BATCH);
 	if (d->sink &&
 	    sink_syslog_flush(d->sink, SINK_FLUSH_BATCH) == SINK_FLUSH_BATCH)

@@ -316,8 +316,14 @@ int cli_table_add(struct cli_table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	char **row = t->cells + t->n_rows * t->n_cols;
-	for (size_t i = 0; i < t->n_cols; i++)
+	for (size_t i = 0; i < t->n_cols; i++) {
 		row[i] = cells[i] ? strdup(cells[i]) : NULL;
+		if (cells[i] && row[i] == NULL) { /* no row with holes */
+			while (i-- > 0)
+				free(row[i]);
+			return -1;
+		}
+	}
 	t->n_rows++;
 	return 0;
 }
@@ -327,8 +333,12 @@ int cli_table_add_stmt(struct cli_table *t, sqlite3_stmt *st)
 	const char *cells[64];
 	size_t n = t->n_cols < 64 ? t->n_cols : 64;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cells[i] = (const char *)sqlite3_column_text(st, (int)i);
+		if (cells[i] == NULL &&
+		    sqlite3_column_type(st, (int)i) != SQLITE_NULL)
+			return -1; /* out of memory converting the value */
+	}
 	return cli_table_add(t, cells);
 }
 
@@ -468,14 +478,20 @@ static json_t *json_cell(const char *v, int numeric)
 	return json_string(v);
 }
 
+/* One row as an object, or NULL when out of memory (never an object
+ * with members missing). */
 static json_t *row_json(const struct cli_table *t, size_t r)
 {
 	json_t *o = json_object();
 
-	for (size_t c = 0; c < t->n_cols; c++)
-		json_object_set_new(
-		    o, col_name(t, c),
-		    json_cell(t->cells[r * t->n_cols + c], t->numeric[c]));
+	for (size_t c = 0; o && c < t->n_cols; c++) {
+		json_t *v =
+		    json_cell(t->cells[r * t->n_cols + c], t->numeric[c]);
+		if (v == NULL || json_object_set_new(o, col_name(t, c), v)) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 	return o;
 }
 
@@ -483,8 +499,12 @@ json_t *cli_table_json(const struct cli_table *t)
 {
 	json_t *a = json_array();
 
-	for (size_t r = 0; r < t->n_rows; r++)
-		json_array_append_new(a, row_json(t, r));
+	for (size_t r = 0; a && r < t->n_rows; r++) {
+		if (json_array_append_new(a, row_json(t, r)) < 0) {
+			json_decref(a); /* no array with rows missing */
+			a = NULL;
+		}
+	}
 	return a;
 }
 
@@ -495,28 +515,35 @@ const char *cli_table_cell(const struct cli_table *t, size_t row, size_t col)
 		   : NULL;
 }
 
-static void print_json(const struct cli_table *t, FILE *out)
+static int print_json(const struct cli_table *t, FILE *out)
 {
 	for (size_t r = 0; r < t->n_rows; r++) {
+		/* json_dumpf, not json_dumps: jansson (2.14) ignores a
+		 * failed key append in its string buffer and returns the
+		 * object with a key missing; writing to the stream needs no
+		 * buffer */
 		json_t *o = row_json(t, r);
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (s) {
-			fputs(s, out);
-			fputc('\n', out);
+		if (o == NULL ||
+		    json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER)) {
+			json_decref(o);
+			fprintf(stderr, "custos: out of memory\n");
+			return -1;
 		}
-		free(s);
+		fputc('\n', out);
 		json_decref(o);
 	}
+	return 0;
 }
 
-void cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out)
+int cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out)
 {
 	if (f == CLI_CSV)
 		print_csv(t, out);
 	else if (f == CLI_JSON)
-		print_json(t, out);
+		return print_json(t, out);
 	else
 		print_aligned(t, out);
+	return 0;
 }
 
 /* ---- SQL ---- */
@@ -607,13 +634,19 @@ struct cli_table *cli_query(struct store *s, struct cli_sql *q, size_t n_cols,
 	if (st == NULL)
 		return NULL;
 	if (n_cols > 64 || (t = cli_table_new(n_cols, names)) == NULL) {
+		fprintf(stderr, "custos: query: %s\n",
+			n_cols > 64 ? "too many columns" : "out of memory");
 		sqlite3_finalize(st);
 		return NULL;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (cli_table_add_stmt(t, st) < 0)
 			break;
-	if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW) {
+		fprintf(stderr, "custos: query: out of memory\n");
+		cli_table_free(t);
+		t = NULL;
+	} else if (rc != SQLITE_DONE) {
 		fprintf(stderr, "custos: query: %s\n",
 			sqlite3_errmsg(store_sqlite(s)));
 		cli_table_free(t);

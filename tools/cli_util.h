@@ -76,10 +76,14 @@ size_t cli_table_rows(const struct cli_table *t);
 
 /* Prints: aligned columns (control characters shown as '?', cells cut at
  * 48 columns on a terminal), one JSON object per line, or CSV with a
- * header (RFC 4180: quoted when needed, CRLF line ends). */
-void cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out);
+ * header (RFC 4180: quoted when needed, CRLF line ends).  Returns 0, or
+ * -1 after "custos: out of memory" on stderr when a JSON row could not be
+ * built (the output stops there rather than print a row with members
+ * missing). */
+int cli_table_print(const struct cli_table *t, enum cli_format f, FILE *out);
 
-/* The rows as a JSON array of objects (a jansson reference). */
+/* The rows as a JSON array of objects (a jansson reference), or NULL
+ * when out of memory. */
 struct json_t *cli_table_json(const struct cli_table *t);
 
 /* A cell's text (NULL if no value or out of range). */

@@ -248,7 +248,8 @@ static int list_alerts(struct store *s, const struct alerts_opts *o)
 	rc = EXIT_RUNTIME;
 	if ((t = cli_query(s, &q, 10, cols)) == NULL)
 		goto out;
-	cli_table_print(t, o->fmt, stdout);
+	if (cli_table_print(t, o->fmt, stdout) < 0)
+		goto out;
 	rc = 0;
 out:
 	cli_table_free(t);

@@ -155,7 +155,8 @@ int cmd_blast(int argc, char **argv)
 	if ((s = cli_open_store(o.db, o.config)) == NULL ||
 	    (t = cli_query(s, &q, 9, cols)) == NULL)
 		goto out;
-	cli_table_print(t, o.fmt, stdout);
+	if (cli_table_print(t, o.fmt, stdout) < 0)
+		goto out;
 	if (o.fmt == CLI_TABLE)
 		fprintf(stderr, "custos: %zu customers\n", cli_table_rows(t));
 	rc = 0;

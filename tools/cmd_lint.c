@@ -59,8 +59,10 @@ int cmd_lint(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct ruleset *rs = ruleset_new();
-	if (rs == NULL)
+	if (rs == NULL) {
+		fprintf(stderr, "custos lint: out of memory\n");
 		return EXIT_RUNTIME;
+	}
 	diag_init(&d);
 	for (int i = optind; i < argc; i++)
 		ruleset_load_path(rs, argv[i], &d);

@@ -153,10 +153,12 @@ static int load_setup(struct replay *rp)
 	    (rp->config = config_load(rp->config_path, &d)) == NULL)
 		goto fail;
 	rp->rules = ruleset_new();
-	if (rp->rules == NULL)
+	if (rp->rules == NULL ||
+	    (rp->config &&
+	     ruleset_set_lists(rp->rules, &rp->config->lists) < 0)) {
+		fprintf(stderr, "custos: out of memory\n");
 		goto fail;
-	if (rp->config && ruleset_set_lists(rp->rules, &rp->config->lists) < 0)
-		goto fail;
+	}
 	for (size_t i = 0; i < rp->n_rule_paths; i++)
 		ruleset_load_path(rp->rules, rp->rule_paths[i], &d);
 	for (size_t i = 0; rp->n_rule_paths == 0 && rp->config &&
@@ -336,11 +338,11 @@ static int open_outputs(struct replay *rp)
 		rp->field_map = fieldmap_compile(NULL, NULL, &d);
 		diag_clear(&d);
 		if (rp->field_map == NULL)
-			return -1;
+			goto oom;
 	}
 	rp->engine = engine_new(rp->rules, &lim, on_alert, rp);
 	if (rp->engine == NULL)
-		return -1;
+		goto oom;
 	if (rp->config)
 		engine_set_agentdir(rp->engine, rp->config->agents);
 	if (rp->db_path &&
@@ -350,6 +352,9 @@ static int open_outputs(struct replay *rp)
 	}
 	rp->now_ms = (int64_t)time(NULL) * 1000;
 	return 0;
+oom:
+	fprintf(stderr, "custos: out of memory\n");
+	return -1;
 }
 
 static void print_summary(const struct replay *rp)
@@ -449,9 +454,12 @@ int cmd_replay(int argc, char **argv)
 	if ((rc = load_setup(&rp)) != 0)
 		goto out;
 	rc = EXIT_RUNTIME;
-	if (open_outputs(&rp) < 0 ||
-	    (buf = event_buf_new(rp.rules->fields)) == NULL)
+	if (open_outputs(&rp) < 0)
 		goto out;
+	if ((buf = event_buf_new(rp.rules->fields)) == NULL) {
+		fprintf(stderr, "custos: out of memory\n");
+		goto out;
+	}
 	for (int i = optind; i < argc; i++)
 		if (replay_file(&rp, argv[i], buf) < 0)
 			rp.failed = 1;

@@ -104,8 +104,8 @@ int cmd_stats(int argc, char **argv)
 		cli_sql_add(&q, ")");
 	}
 	if ((t = cli_query(s, &q, 3, cols)) != NULL) {
-		cli_table_print(t, fmt, stdout);
-		rc = 0;
+		if (cli_table_print(t, fmt, stdout) == 0)
+			rc = 0;
 	}
 	cli_table_free(t);
 	cli_sql_clear(&q);

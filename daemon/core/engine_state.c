@@ -86,8 +86,12 @@ static char *rule_key_make(const struct engine *e, const struct rule *r)
 		free(text);
 		return NULL;
 	}
-	SHA256((const unsigned char *)text, len, md);
+	/* OpenSSL 3's one-shot SHA256 allocates: NULL when out of memory
+	 * (md is then unset and the key would be garbage) */
+	unsigned char *ok = SHA256((const unsigned char *)text, len, md);
 	free(text);
+	if (ok == NULL)
+		return NULL;
 	name = name ? name : "";
 	key = malloc(strlen(name) + 1 + 32 + 24);
 	if (key == NULL)

@@ -210,6 +210,10 @@ static int on_start(struct builder *b, const yaml_event_t *ev,
 	}
 	b->stack_anchor[b->depth] =
 	    anchor ? strdup((const char *)anchor) : NULL;
+	if (anchor && b->stack_anchor[b->depth] == NULL) {
+		fail_at(b, &ev->start_mark, "out of memory");
+		return -1; /* n is in docs->all: freed with the docs */
+	}
 	b->pending_key[b->depth] = NULL;
 	b->stack[b->depth++] = n;
 	return 0;
@@ -274,6 +278,8 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p)
 			 "YAML error: %s %s (started at %zu:%zu)", p->problem,
 			 p->context, p->context_mark.line + 1,
 			 p->context_mark.column + 1);
+	else if (p->error == YAML_MEMORY_ERROR)
+		snprintf(msg, sizeof(msg), "out of memory");
 	else
 		snprintf(msg, sizeof(msg), "YAML error: %s",
 			 p->problem ? p->problem : "syntax error");
@@ -299,7 +305,12 @@ struct yaml_docs *yamltree_load_buffer(const char *name, const char *buf,
 		yamltree_free(b.docs);
 		return NULL;
 	}
-	yaml_parser_initialize(&parser);
+	if (!yaml_parser_initialize(&parser)) {
+		/* libyaml's buffers: parsing with a half-made parser loops */
+		diag_add(d, name, 0, 0, "out of memory");
+		yamltree_free(b.docs);
+		return NULL;
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!done && !b.failed) {
 		yaml_event_t ev;
