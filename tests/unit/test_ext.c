@@ -18,6 +18,7 @@
 /* ---- collecting alerts ---- */
 
 #include "engine_harness.h"
+#include "saved_groups.h"
 
 /* ---- the cases ---- */
 #define H 3600
@@ -255,33 +256,6 @@ static void test_risk(void)
 
 /* ---- save / restore ---- */
 
-struct saved {
-	char rk[128];
-	char key[128];
-	size_t key_len;
-	unsigned char *blob;
-	size_t len;
-};
-static struct saved saved[64];
-static size_t n_saved;
-
-static int save_fn(void *arg, const char *rule_key, const void *gk,
-		   size_t gk_len, const void *blob, size_t blob_len)
-{
-	(void)arg;
-	if (n_saved >= 64 || gk_len >= 128)
-		return -1;
-	struct saved *s = &saved[n_saved++];
-	snprintf(s->rk, sizeof(s->rk), "%s", rule_key);
-	memcpy(s->key, gk, gk_len);
-	s->key_len = gk_len;
-	s->len = blob_len;
-	s->blob = blob ? malloc(blob_len) : NULL;
-	if (blob)
-		memcpy(s->blob, blob, blob_len);
-	return 0;
-}
-
 static void test_save_restore(void)
 {
 	struct ruleset *rs =
@@ -316,8 +290,7 @@ static void test_save_restore(void)
 				       saved[0].key_len, saved[0].blob,
 				       saved[0].len),
 		  -1);
-	for (size_t i = 0; i < n_saved; i++)
-		free(saved[i].blob);
+	free_saved();
 	engine_free(e);
 	ruleset_free(rs);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine_harness.h"
+#include "saved_groups.h"
 
 #define MIN_MS INT64_C(60000)
 #define T0 1742169600 /* 2025-03-17T00:00:00Z */
@@ -159,40 +160,6 @@ static void test_bounds(void)
 }
 
 /* ---- checkpoints ---- */
-
-struct saved {
-	char rk[64];
-	char key[128];
-	size_t key_len;
-	unsigned char *blob;
-	size_t len;
-};
-static struct saved saved[64];
-static size_t n_saved;
-
-static int save_fn(void *arg, const char *rule_key, const void *gk,
-		   size_t gk_len, const void *blob, size_t blob_len)
-{
-	(void)arg;
-	if (n_saved >= 64 || gk_len >= 128)
-		return -1;
-	struct saved *s = &saved[n_saved++];
-	snprintf(s->rk, sizeof(s->rk), "%s", rule_key);
-	memcpy(s->key, gk, gk_len);
-	s->key_len = gk_len;
-	s->len = blob_len;
-	s->blob = blob ? malloc(blob_len) : NULL;
-	if (blob)
-		memcpy(s->blob, blob, blob_len);
-	return 0;
-}
-
-static void free_saved(void)
-{
-	for (size_t i = 0; i < n_saved; i++)
-		free(saved[i].blob);
-	n_saved = 0;
-}
 
 static void test_save_restore(void)
 {
