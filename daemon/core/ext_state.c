@@ -6,126 +6,22 @@
  * distinct customers.  Ticket assignments older than the largest
  * require_ticket window and first-seen keys older than the largest
  * horizon are swept when the agent's day changes.  Clock: event time only.
+ *
+ * This file: life cycle, agents and teams, the per-event bookkeeping and
+ * suppression; the gates are in ext_state_gate.c, save and restore in
+ * ext_state_codec.c (shared declarations: ext_state_int.h).
  */
 #include "ext_state.h"
 
-#include "agentdir.h"
-#include "ext_map.h"
-#include "ext_rule.h"
+#include "ext_state_int.h"
 #include "ext_sequence.h"
-#include "roster.h"
-#include "state_codec.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_MS INT64_C(86400000)
-#define SLOT_MS INT64_C(1800000)
-#define N_SLOTS 48
-#define N_RING EXT_MAX_DAYS
-#define MAX_TICKETS 8192
-#define MAX_SEEN 512
-#define MAX_TODAY 10000
-#define MAX_SUPPRESS 100000
-#define MAX_MEMBERS 512
-#define BASE_DAYS 28 /* history used by baselines */
-#define BUSY_RATIO 1.5
-#define CODEC_VERSION 1
-#define MAX_BLOB ((size_t)64 << 20)
-#define NO_DAY INT64_MIN
-#define F_DIRTY 1
-#define F_SAVED 2
-
-struct day_rec {
-	int64_t day;
-	uint32_t n;	/* distinct customers */
-	uint64_t slots; /* worked half-hour slots (UTC) */
-};
-
-struct team;
-
-struct agent {
-	char *id, *team_name;
-	struct team *team;
-	int64_t first_ts, day;
-	struct ext_map today, tickets, seen;
-	uint64_t today_slots;
-	struct day_rec ring[N_RING];
-	size_t n_ring;
-	int flags;
-	int64_t self_day; /* cache of the self threshold */
-	double self_thr;
-	bool self_ok;
-};
-
-struct team {
-	struct agent **members;
-	size_t n, cap;
-	int64_t cache_day;
-	double p_hi, median;
-	bool ok;
-};
-
-struct ext_state {
-	struct ext_map agents;	 /* id -> struct agent */
-	struct ext_map teams;	 /* name -> struct team */
-	struct ext_map suppress; /* rule key NUL group key -> last alert */
-	struct ext_map dels;	 /* saved suppression entries removed */
-	int64_t ticket_window_ms, horizon_ms;
-	int64_t last_assign_ts; /* any agent's; INT64_MIN: none yet */
-	struct ext_state_stats st;
-	struct agent *cur;
-	int busy; /* team_busy() of cur for this event; -1: not known */
-	struct ext_sequence *seq; /* NULL: no sequence rule */
-	const struct agentdir *dir; /* rosters (borrowed), or NULL */
-};
-
-static int64_t day_of(int64_t ts)
-{
-	return ts >= 0 ? ts / DAY_MS : -((-ts + DAY_MS - 1) / DAY_MS);
-}
-
-static int slot_of(int64_t ts)
-{
-	return (int)((ts - day_of(ts) * DAY_MS) / SLOT_MS);
-}
-
-/* ---- statistics ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-double ext_median(double *v, size_t n)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double ext_mad(double *v, size_t n, double median)
-{
-	for (size_t i = 0; i < n; i++)
-		v[i] = fabs(v[i] - median);
-	return ext_median(v, n);
-}
-
-double ext_quantile(double *v, size_t n, double p)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	size_t k = (size_t)ceil(p * (double)n);
-	return v[k ? k - 1 : 0];
-}
-
 /* ---- life cycle ---- */
 
-static void agent_free(struct agent *a)
+void ext_state_agent_free(struct agent *a)
 {
 	if (a == NULL)
 		return;
@@ -137,7 +33,7 @@ static void agent_free(struct agent *a)
 	free(a);
 }
 
-static struct agent *agent_new(const char *id, size_t len)
+struct agent *ext_state_agent_new(const char *id, size_t len)
 {
 	struct agent *a = calloc(1, sizeof(*a));
 
@@ -196,7 +92,7 @@ static void clear_all(struct ext_state *x)
 	struct ext_map_entry *en;
 
 	while ((en = ext_map_next(&x->agents, &i)) != NULL)
-		agent_free(en->ptr);
+		ext_state_agent_free(en->ptr);
 	i = 0;
 	while ((en = ext_map_next(&x->teams, &i)) != NULL) {
 		struct team *t = en->ptr;
@@ -263,7 +159,7 @@ static void team_join(struct ext_state *x, struct agent *a, const char *name,
 	t->cache_day = NO_DAY;
 }
 
-static void team_leave(struct agent *a)
+void ext_state_team_leave(struct agent *a)
 {
 	struct team *t = a->team;
 
@@ -277,13 +173,13 @@ static void team_leave(struct agent *a)
 }
 
 /* Sets the agent's team (from the event's `team`) if it changed. */
-static void set_team(struct ext_state *x, struct agent *a, const char *name,
-		     size_t len)
+void ext_state_set_team(struct ext_state *x, struct agent *a, const char *name,
+			size_t len)
 {
 	if (a->team_name && strlen(a->team_name) == len &&
 	    memcmp(a->team_name, name, len) == 0)
 		return;
-	team_leave(a);
+	ext_state_team_leave(a);
 	free(a->team_name);
 	a->team_name = strndup(name, len);
 	if (a->team_name)
@@ -331,7 +227,7 @@ static struct agent *get_agent(struct ext_state *x, const char *id, size_t len)
 		return NULL;
 	}
 	if (created) {
-		struct agent *a = agent_new(id, len);
+		struct agent *a = ext_state_agent_new(id, len);
 		if (a == NULL) {
 			ext_map_del(&x->agents, en);
 			return NULL;
@@ -375,7 +271,7 @@ void ext_state_begin(struct ext_state *x, const struct event *ev)
 	if (ev->ts_ms < a->first_ts)
 		a->first_ts = ev->ts_ms;
 	if (team && team->kind == VALUE_STRING)
-		set_team(x, a, team->value, team->value_len);
+		ext_state_set_team(x, a, team->value, team->value_len);
 	if (a->day == NO_DAY || day > a->day)
 		roll_day(x, a, day, ev->ts_ms);
 	if (cu && cu->kind != VALUE_NULL && day == a->day &&
@@ -416,256 +312,12 @@ void ext_state_end(struct ext_state *x, const struct event *ev)
 		en->num = ev->ts_ms;
 }
 
-/* ---- gates ---- */
-
-/* A stream without ticket assignments (none within the window, by any
- * agent) cannot justify anything: the gate then stays closed rather than
- * flag every access. */
-static bool gate_ticket(const struct ext_state *x, const struct agent *a,
-			const struct ext_rule *r, const struct event *ev)
-{
-	const struct event_field *cu = event_get(ev, FIELD_CUSTOMER);
-
-	if (cu == NULL || cu->kind == VALUE_NULL ||
-	    x->last_assign_ts == INT64_MIN ||
-	    ev->ts_ms - x->last_assign_ts > r->ticket_window_ms)
-		return false;
-	const struct ext_map_entry *en =
-	    ext_map_find(&a->tickets, cu->value, cu->value_len);
-	return !(en && en->num <= ev->ts_ms &&
-		 ev->ts_ms - en->num <= r->ticket_window_ms);
-}
-
-static bool gate_first_seen(struct ext_state *x, struct agent *a,
-			    const struct ext_rule *r, const struct event *ev)
-{
-	char key[512];
-	size_t at = 0;
-	int created, full;
-
-	for (size_t i = 0; i < r->n_fs_by; i++) {
-		const struct event_field *f = event_get(ev, r->fs_ids[i]);
-		const char *v = f ? f->value : "";
-		int n = snprintf(key + at, sizeof(key) - at, "%s=%s\x1f",
-				 r->fs_by[i], v);
-		if (n < 0 || (size_t)n >= sizeof(key) - at)
-			return false; /* too long to be a category */
-		at += (size_t)n;
-	}
-	struct ext_map_entry *en =
-	    ext_map_put(&a->seen, key, at, &created, &full);
-	if (en == NULL) {
-		x->st.n_cap_hits += full;
-		return false;
-	}
-	bool first = created || ev->ts_ms - en->num > r->fs_horizon_ms;
-	if (created || ev->ts_ms > en->num)
-		en->num = ev->ts_ms;
-	return first && ev->ts_ms - a->first_ts >= r->fs_min_history_ms;
-}
-
-/* The agent's roster decides when it has one; else its learned hours. */
-static bool gate_off_shift(const struct ext_state *x, const struct agent *a,
-			   const struct ext_rule *r, const struct event *ev)
-{
-	const struct roster *ro = agentdir_roster(x->dir, a->id, strlen(a->id));
-	uint64_t known = 0;
-	int n_days = 0;
-
-	if (ro)
-		return !roster_on_shift(ro, ev->ts_ms, r->roster_margin_ms);
-	for (size_t i = 0; i < a->n_ring; i++)
-		if (a->ring[i].day >= a->day - r->shift_days &&
-		    a->ring[i].day < a->day) {
-			known |= a->ring[i].slots;
-			n_days++;
-		}
-	if (n_days < r->shift_min_days)
-		return false;
-	int s = slot_of(ev->ts_ms);
-	int m = (int)((r->shift_margin_ms + SLOT_MS - 1) / SLOT_MS);
-	for (int d = -m; d <= m; d++)
-		if (known & (UINT64_C(1) << ((s + d + N_SLOTS) % N_SLOTS)))
-			return false;
-	return true;
-}
-
-/* Customers per active day of agent a in the last BASE_DAYS, into v. */
-static size_t history(const struct agent *a, int64_t today, double *v,
-		      size_t cap, size_t n)
-{
-	for (size_t i = 0; i < a->n_ring && n < cap; i++)
-		if (a->ring[i].n > 0 && a->ring[i].day >= today - BASE_DAYS &&
-		    a->ring[i].day < today)
-			v[n++] = a->ring[i].n;
-	return n;
-}
-
-/* The team's median and p99 of agent-days (cached per day); needs
- * min_samples agent-days. */
-static void team_stats(struct team *t, int64_t today, size_t min_samples)
-{
-	size_t cap = t->n * N_RING, n = 0;
-	double *v;
-
-	if (t->cache_day == today)
-		return;
-	t->cache_day = today;
-	t->ok = false;
-	if (cap == 0 || (v = malloc(cap * sizeof(*v))) == NULL)
-		return;
-	for (size_t i = 0; i < t->n; i++)
-		n = history(t->members[i], today, v, cap, n);
-	if (n >= min_samples) {
-		t->median = ext_median(v, n);
-		t->p_hi = ext_quantile(v, n, 0.99);
-		t->ok = true;
-	}
-	free(v);
-}
-
-/* True on a day when the whole team is busy: the median of the
- * team-mates' distinct customers so far today exceeds BUSY_RATIO times
- * their usual median.  Baselines are not applied then.
- *
- * Runs on every gated event, so it does not sort: the median of the
- * sorted counts v[0..n) is above thr iff enough counts are; at the odd/even
- * boundary the two middle values are the largest count <= thr and the
- * smallest count > thr, and their mean is compared as ext_median() would
- * compute it (counts are small integers, so every sum is exact). */
-static bool team_busy(const struct agent *a, struct team *t)
-{
-	double thr = BUSY_RATIO * t->median, lo = -INFINITY, hi = INFINITY;
-	size_t n = 0, n_gt = 0;
-
-	for (size_t i = 0; i < t->n; i++) {
-		const struct agent *m = t->members[i];
-		if (m == a || m->day != a->day || m->today.n == 0)
-			continue;
-		double v = (double)m->today.n;
-		n++;
-		if (v > thr) {
-			n_gt++;
-			hi = v < hi ? v : hi;
-		} else {
-			lo = v > lo ? v : lo;
-		}
-	}
-	if (n < 3)
-		return false;
-	size_t first_gt = n - n_gt; /* sorted index of the smallest > thr */
-	if (n % 2)
-		return n / 2 >= first_gt;
-	if (n / 2 - 1 >= first_gt)
-		return true;
-	if (n / 2 < first_gt)
-		return false;
-	return (lo + hi) / 2 > thr;
-}
-
-static bool gate_self(const struct ext_rule *r, struct agent *a)
-{
-	double v[N_RING];
-
-	if (a->self_day != a->day) {
-		size_t n = history(a, a->day, v, N_RING, 0);
-		a->self_day = a->day;
-		a->self_ok = n >= (size_t)r->bl_min_days;
-		double med = ext_median(v, n);
-		double mad = ext_mad(v, n, med);
-		a->self_thr =
-		    fmax(med + r->bl_z * 1.4826 * mad, r->bl_ratio * med);
-	}
-	return a->self_ok && (double)a->today.n > a->self_thr;
-}
-
-/* team_busy() for the current event: the team's counts and median do
- * not change between the gates of one event, so it is computed once. */
-static bool cur_team_busy(struct ext_state *x, struct agent *a, struct team *t)
-{
-	if (x->busy < 0)
-		x->busy = team_busy(a, t);
-	return x->busy;
-}
-
-static bool gate_baseline(struct ext_state *x, const struct ext_rule *r,
-			  struct agent *a)
-{
-	struct team *t = a->team;
-
-	if (t)
-		team_stats(t, a->day, (size_t)r->bl_min_days);
-	if (t && t->ok && cur_team_busy(x, a, t))
-		return false;
-	if (r->baseline == EXT_BASELINE_SELF)
-		return gate_self(r, a);
-	if (!(t && t->ok && (double)a->today.n > t->p_hi &&
-	      (double)a->today.n >= r->bl_ratio * t->median))
-		return false;
-	/* the previous consecutive - 1 active days (within a week) too */
-	for (int k = 1; k < r->bl_consecutive; k++) {
-		size_t i = a->n_ring;
-		if (i < (size_t)k)
-			return false;
-		const struct day_rec *d = &a->ring[i - (size_t)k];
-		if (d->day < a->day - 7 * k || (double)d->n <= t->p_hi)
-			return false;
-	}
-	return true;
-}
-
-/* Sequence runs record every matched view, whatever the other gates say. */
-static bool gate_sequence(struct ext_state *x, const struct agent *a,
-			  const struct rule *r, const struct event *ev)
-{
-	const struct ext_rule *xr = r->ext;
-	const struct event_field *cu = event_get(ev, FIELD_CUSTOMER);
-	const char *rk = r->id ? r->id : r->name ? r->name : r->title;
-	struct ext_seq_params p = {xr->seq_gap, xr->seq_min_run,
-				   xr->seq_timespan_ms};
-
-	if (x->seq == NULL || cu == NULL || cu->kind == VALUE_NULL)
-		return false;
-	return ext_sequence_step(x->seq, rk, a->id, strlen(a->id), cu->value,
-				 cu->value_len, ev->ts_ms, &p);
-}
-
-bool ext_state_gate(struct ext_state *x, const struct rule *r,
-		    const struct event *ev)
-{
-	const struct ext_rule *xr = r->ext;
-	struct agent *a = x->cur;
-	bool pass = true;
-
-	if (!ext_rule_has_gate(xr))
-		return true;
-	if (a == NULL)
-		return false;
-	/* first-seen records even when another gate fails */
-	if (xr->first_seen)
-		pass = gate_first_seen(x, a, xr, ev);
-	if (xr->sequence)
-		pass = gate_sequence(x, a, r, ev) && pass;
-	if (pass && xr->require_ticket)
-		pass = gate_ticket(x, a, xr, ev);
-	if (pass && xr->off_shift)
-		pass = gate_off_shift(x, a, xr, ev);
-	if (pass && xr->baseline != EXT_BASELINE_NONE)
-		pass = gate_baseline(x, xr, a);
-	return pass;
-}
-
 /* ---- suppression ---- */
 
 struct sweep_ctx {
 	struct ext_state *x;
 	int64_t now;
 };
-
-static int eflags(const struct ext_map_entry *en)
-{
-	return (int)(intptr_t)en->ptr;
-}
 
 /* Expired suppression entries go; the store forgets saved ones. */
 static int suppress_expired(struct ext_map_entry *en, void *arg)
@@ -717,240 +369,6 @@ bool ext_state_suppressed(struct ext_state *x, const char *rule_key,
 			ext_map_del(&x->dels, d);
 	}
 	return false;
-}
-
-/* ---- persistence ---- */
-
-static void put_map(struct codec_writer *w, const struct ext_map *m)
-{
-	size_t i = 0;
-	struct ext_map_entry *en;
-
-	codec_put_u64(w, m->n);
-	while ((en = ext_map_next(m, &i)) != NULL) {
-		codec_put_bytes(w, en->key, en->key_len);
-		codec_put_i64(w, en->num);
-	}
-}
-
-static unsigned char *encode_agent(const struct agent *a, size_t *len)
-{
-	struct codec_writer w;
-
-	codec_writer_init(&w, MAX_BLOB, CODEC_VERSION);
-	codec_put_u8(&w, 'A');
-	codec_put_str(&w, a->team_name);
-	codec_put_i64(&w, a->first_ts);
-	codec_put_i64(&w, a->day);
-	codec_put_u64(&w, a->today_slots);
-	codec_put_u64(&w, a->n_ring);
-	for (size_t i = 0; i < a->n_ring; i++) {
-		codec_put_i64(&w, a->ring[i].day);
-		codec_put_u64(&w, a->ring[i].n);
-		codec_put_u64(&w, a->ring[i].slots);
-	}
-	put_map(&w, &a->today);
-	put_map(&w, &a->tickets);
-	put_map(&w, &a->seen);
-	return codec_writer_finish(&w, len);
-}
-
-static int emit(engine_state_fn fn, void *arg, const char *kind,
-		const char *key, size_t key_len, unsigned char *blob,
-		size_t len)
-{
-	char rk[64];
-
-	snprintf(rk, sizeof(rk), "%s%s", EXT_STATE_PREFIX, kind);
-	int rc = fn(arg, rk, key, key_len, blob, len);
-	free(blob);
-	return rc < 0 ? -1 : 0;
-}
-
-static int save_agents(struct ext_state *x, bool all, engine_state_fn fn,
-		       void *arg)
-{
-	size_t i = 0, len = 0;
-	struct ext_map_entry *en;
-
-	while ((en = ext_map_next(&x->agents, &i)) != NULL) {
-		struct agent *a = en->ptr;
-		if (!all && !(a->flags & F_DIRTY))
-			continue;
-		unsigned char *blob = encode_agent(a, &len);
-		if (blob == NULL ||
-		    emit(fn, arg, "agent", en->key, en->key_len, blob, len) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int save_suppress(struct ext_state *x, bool all, engine_state_fn fn,
-			 void *arg)
-{
-	size_t i = 0, len = 0;
-	struct ext_map_entry *en;
-
-	while ((en = ext_map_next(&x->dels, &i)) != NULL)
-		if (emit(fn, arg, "suppress", en->key, en->key_len, NULL, 0) <
-		    0)
-			return -1;
-	i = 0;
-	while ((en = ext_map_next(&x->suppress, &i)) != NULL) {
-		if (!all && !(eflags(en) & F_DIRTY))
-			continue;
-		struct codec_writer w;
-		codec_writer_init(&w, MAX_BLOB, CODEC_VERSION);
-		codec_put_u8(&w, 'S');
-		codec_put_i64(&w, en->num);
-		unsigned char *blob = codec_writer_finish(&w, &len);
-		if (blob == NULL || emit(fn, arg, "suppress", en->key,
-					 en->key_len, blob, len) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int ext_state_save(struct ext_state *x, bool all, engine_state_fn fn, void *arg)
-{
-	size_t i = 0;
-	struct ext_map_entry *en;
-
-	if (save_agents(x, all, fn, arg) < 0 ||
-	    save_suppress(x, all, fn, arg) < 0 ||
-	    (x->seq && ext_sequence_save(x->seq, all, fn, arg) < 0))
-		return -1;
-	while ((en = ext_map_next(&x->agents, &i)) != NULL)
-		((struct agent *)en->ptr)->flags = F_SAVED;
-	i = 0;
-	while ((en = ext_map_next(&x->suppress, &i)) != NULL)
-		en->ptr = (void *)(intptr_t)F_SAVED;
-	ext_map_clear(&x->dels);
-	return 0;
-}
-
-static int get_map(struct codec_reader *r, struct ext_map *m)
-{
-	uint64_t n = codec_get_u64(r);
-	int created, full;
-
-	if (r->failed || n > m->max || n > codec_remaining(r))
-		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		size_t len = 0;
-		const char *k = codec_get_bytes(r, &len, 4096);
-		int64_t v = codec_get_i64(r);
-		if (r->failed || k == NULL)
-			return -1;
-		struct ext_map_entry *en =
-		    ext_map_put(m, k, len, &created, &full);
-		if (en == NULL || !created)
-			return -1;
-		en->num = v;
-	}
-	return 0;
-}
-
-static int decode_agent(struct codec_reader *r, struct agent *a,
-			const char **team, size_t *team_len)
-{
-	bool present = false;
-
-	if (codec_get_u8(r) != 'A')
-		return -1;
-	*team = codec_get_str(r, team_len, 4096, &present);
-	if (!present)
-		*team = NULL;
-	a->first_ts = codec_get_i64(r);
-	a->day = codec_get_i64(r);
-	a->today_slots = codec_get_u64(r);
-	uint64_t n = codec_get_u64(r);
-	if (r->failed || n > N_RING)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		a->ring[i].day = codec_get_i64(r);
-		a->ring[i].n = (uint32_t)codec_get_u64(r);
-		a->ring[i].slots = codec_get_u64(r);
-		if (i > 0 && a->ring[i].day <= a->ring[i - 1].day)
-			return -1;
-	}
-	a->n_ring = n;
-	if (get_map(r, &a->today) < 0 || get_map(r, &a->tickets) < 0 ||
-	    get_map(r, &a->seen) < 0 || !codec_reader_done(r))
-		return -1;
-	return 0;
-}
-
-static int restore_agent(struct ext_state *x, struct codec_reader *r,
-			 const char *id, size_t len)
-{
-	struct agent *a = agent_new(id, len);
-	const char *team = NULL;
-	size_t team_len = 0;
-	int created, full;
-
-	if (a == NULL || decode_agent(r, a, &team, &team_len) < 0) {
-		agent_free(a);
-		return -1;
-	}
-	struct ext_map_entry *en =
-	    ext_map_put(&x->agents, id, len, &created, &full);
-	if (en == NULL) {
-		agent_free(a);
-		x->st.n_cap_hits += full;
-		return full ? 1 : -1;
-	}
-	if (!created) {
-		team_leave(en->ptr);
-		agent_free(en->ptr);
-	}
-	en->ptr = a;
-	a->flags = F_SAVED;
-	size_t i = 0;
-	const struct ext_map_entry *t;
-	while ((t = ext_map_next(&a->tickets, &i)) != NULL)
-		if (t->num > x->last_assign_ts)
-			x->last_assign_ts = t->num;
-	if (team)
-		set_team(x, a, team, team_len);
-	return 1;
-}
-
-int ext_state_restore(struct ext_state *x, const char *rule_key,
-		      const void *key, size_t key_len, const void *blob,
-		      size_t blob_len)
-{
-	struct codec_reader r;
-	const char *kind = rule_key + strlen(EXT_STATE_PREFIX);
-	int created, full;
-
-	if (strncmp(rule_key, EXT_STATE_PREFIX, strlen(EXT_STATE_PREFIX)))
-		return 0;
-	if (strcmp(kind, EXT_SEQ_KIND) == 0)
-		return x->seq ? ext_sequence_restore(x->seq, key, key_len, blob,
-						     blob_len)
-			      : 0;
-	if (strcmp(kind, "agent") && strcmp(kind, "suppress"))
-		return 0;
-	if (codec_reader_init(&r, blob, blob_len, CODEC_VERSION) < 0 ||
-	    key_len == 0)
-		return -1;
-	if (strcmp(kind, "agent") == 0)
-		return restore_agent(x, &r, key, key_len);
-	if (codec_get_u8(&r) != 'S')
-		return -1;
-	int64_t until = codec_get_i64(&r);
-	if (!codec_reader_done(&r))
-		return -1;
-	struct ext_map_entry *en =
-	    ext_map_put(&x->suppress, key, key_len, &created, &full);
-	if (en == NULL) {
-		x->st.n_cap_hits += full;
-		return full ? 1 : -1;
-	}
-	en->num = until;
-	en->ptr = (void *)(intptr_t)F_SAVED;
-	return 1;
 }
 
 void ext_state_transfer(struct ext_state *from, struct ext_state *to)
