@@ -35,11 +35,17 @@ for d in "$here"/*/; do
 	cfg=()
 	[ -f "$d/config.yaml" ] && cfg=(--config "$d/config.yaml")
 	for kind in fire quiet; do
-		n=$("$custos" replay --quiet --rules "$src" "${cfg[@]}" \
-			"$d/$kind.jsonl" 2>/dev/null |
-			python3 -c 'import json,sys
+		if ! "$custos" replay --quiet --rules "$src" "${cfg[@]}" \
+			"$d/$kind.jsonl" >"$tmp/out" 2>"$tmp/err"; then
+			echo "FAIL: $fixture/$kind.jsonl: replay failed:"
+			head -5 "$tmp/err"
+			fail=$((fail + 1))
+			continue
+		fi
+		n=$(python3 -c 'import json,sys
 t=sys.argv[1]
-print(sum(1 for l in sys.stdin if json.loads(l)["rule_title"]==t))' "$title")
+print(sum(1 for l in sys.stdin if json.loads(l)["rule_title"]==t))' \
+			"$title" <"$tmp/out")
 		if { [ "$kind" = fire ] && [ "$n" -ge 1 ]; } ||
 			{ [ "$kind" = quiet ] && [ "$n" -eq 0 ]; }; then
 			pass=$((pass + 1))
