@@ -288,8 +288,8 @@ write("above_self_baseline", "Agent opened more customers than its own history",
 # Peer baseline: agent a and eight team-mates, 4 customers a day for
 # twelve days (> 100 agent-days: the p99 is the nearest rank, so with
 # 100 or fewer it is the team's maximum, which is the agent's own first
-# day above it; see above_peer_baseline in rules/README.md), team-mates also on the
-# surge days, after a (team not busy so far that day).  p99 and median 4:
+# day above it; see above_peer_baseline in rules/README.md), team-mates
+# also on the surge days, after a (team not busy so far that day).  p99 and median 4:
 # above p99 is > 4, 1.5 x median is 6.  fire: 8 on days 12 and 13.
 # above_peer_baseline quiet pins `consecutive` (4, then 8); peer_outlier
 # quiet pins the ratio (8, then 5: above p99, under 6).
