@@ -148,3 +148,196 @@ write("off_shift_roster", "Agent opened customers outside its usual hours",
       {"agents.csv": "agent,team,site,role,tz,shift_start,shift_end,status,"
        "days_off\na,mnl-general-1,LIS,agent,Europe/Lisbon,08:00,16:00,"
        "active,Sat;Sun\n"})
+
+# --- building blocks.  They raise no alerts of their own in the pack (a
+# correlation uses them without `generate: true`): run_rule_fixtures.sh
+# replays each alone with the rules it uses (rule_pack.py isolate).
+
+
+def view(t, agent, obj="profile", **kw):
+    return ev(t, agent, "view", object=obj, **kw)
+
+
+# quiet pins the outcome: the same view, allowed
+write("access_denied", "Access denied",
+      [view(60, "a", "admin_panel", outcome="denied")],
+      [view(60, "a", "admin_panel", outcome="allowed")])
+# quiet pins the action (a download of the same customer) and the customer
+# (a view of no customer)
+write("customer_record_view", "Customer record opened",
+      views("a", ["C100"]),
+      [ev(60, "a", "download", object="profile", customer="C100"),
+       view(120, "a", "dashboard")])
+# quiet pins the action: a view of the hit instead of a search
+write("customer_search", "Customer search",
+      [ev(60, "a", "search", query="name:garcia", rows=20)],
+      views("a", ["C100"]))
+# quiet pins rows|gte 1: the same export, empty
+write("data_export", "Export of customer data",
+      [export(60, "a", 1)], [export(60, "a", 0)])
+# quiet pins the exempt bulk queues: the same view by QA and verification
+write("record_view_regular", "Customer record opened outside the bulk queues",
+      views("a", ["C100"]),
+      views("q", ["C100"], team="mnl-general-qa") +
+      views("v", ["C101"], team="mnl-verification"))
+# fire: a view under a colleague's ticket id; quiet pins the ticket check
+# (the agent's own ticket_assign) and the QA exemption (no ticket)
+write("view_unjustified",
+      "Customer record opened without a ticket of the agent for that customer",
+      views("a", ["C100"], ticket="T900"),
+      assigns("a", ["C100"]) + views("a", ["C100"], ticket="TC100") +
+      views("q", ["C101"], team="mnl-general-qa"))
+# fire: an ID document without a ticket; quiet pins the object list (a
+# profile without a ticket), the ticket check and the QA exemption
+write("sensitive_unjustified", "Sensitive record opened without a ticket",
+      [view(60, "a", "id_document", customer="C100")],
+      [view(60, "a", "profile", customer="C101"),
+       view(120, "q", "id_document", customer="C102", team="mnl-general-qa")] +
+      assigns("b", ["C103"]) +
+      [view(180, "b", "bank_account", customer="C103")])
+# quiet pins the verification exemption and the object
+write("id_document_view", "ID document opened",
+      [view(60, "a", "id_document", customer="C100")],
+      [view(60, "v", "id_document", customer="C100",
+            team="mnl-verification"),
+       view(120, "a", "bank_account", customer="C101")])
+# three ticketless customers within 10 min (08:01:00..08:10:58); quiet
+# pins the 10-minute span (the third exactly 10 min after the first: the
+# window is half-open) and the distinct count (two customers, one twice)
+write("unjustified_views_10m",
+      "Three or more customers opened without a ticket within ten minutes",
+      views("a", cs[:3], step=299),
+      views("a", cs[:3], step=300) + views("b", ["C010", "C011", "C010"],
+                                            step=60))
+
+# --- correlations and extensions
+
+# fire: eleven ID documents in a day (on the agents' tickets: only the
+# count matters); quiet pins gt 10 (ten) and the verification exemption
+# (fifteen by the verification queue)
+idc = cs[100:115]
+write("id_document_harvest", "Agent opened more than ten ID documents in a day",
+      assigns("a", idc[:11]) +
+      [view(60 + i * 600, "a", "id_document", customer=c)
+       for i, c in enumerate(idc[:11])],
+      assigns("a", idc[:10]) +
+      [view(60 + i * 600, "a", "id_document", customer=c)
+       for i, c in enumerate(idc[:10])] + assigns("v", idc) +
+      [view(60 + i * 300, "v", "id_document", customer=c,
+            team="mnl-verification") for i, c in enumerate(idc)])
+# three agents, one customer, no tickets, over three days (no day has
+# four: many_agents_one_customer stays quiet); quiet pins gte 3: the third
+# agent holds a ticket for the customer
+D = 86400
+write("coordinated_no_ticket",
+      "Several agents opened the same customer without a ticket within a week",
+      [view(60 + i * D, "a%d" % i, customer="C7") for i in range(3)],
+      [view(60 + i * D, "a%d" % i, customer="C7") for i in range(2)] +
+      [ev(2 * D, "a2", "ticket_assign", customer="C7", ticket="T7"),
+       view(60 + 2 * D, "a2", customer="C7")])
+
+
+def history(agent, days, first=0, **kw):
+    # one search a day at 09:00: activity, no customer, no export
+    return [ev(first * D + 3600 + d * D, agent, "search", query="id:1",
+               rows=1, **kw) for d in range(days)]
+
+
+# first_seen (30 d horizon, 10 d of history).  fire: an agent active since
+# day 0 exports on day 12.  quiet pins the horizon (the same agent also
+# exported on day 2: not a first) and min_history (an agent whose first
+# event is on day 3 exports on day 12: 9 days of history)
+write("first_export", "First export by an agent",
+      history("a", 12) + [export(12 * D + 7200, "a", 10)],
+      history("a", 12) + [export(2 * D + 7200, "a", 10),
+                          export(12 * D + 7200, "a", 10)] +
+      history("b", 9, first=3) + [export(12 * D + 7200, "b", 10)])
+# the same for ID documents (on the agents' tickets); quiet also pins the
+# verification exemption
+write("first_id_document", "First ID document opened by an agent",
+      history("a", 12) + assigns("a", ["C100"], t=12 * D) +
+      [view(12 * D + 7200, "a", "id_document", customer="C100")],
+      history("a", 12) + assigns("a", ["C100", "C101"], t=2 * D) +
+      [view(2 * D + 7200, "a", "id_document", customer="C101")] +
+      assigns("a", ["C100"], t=12 * D) +
+      [view(12 * D + 7200, "a", "id_document", customer="C100")] +
+      history("b", 9, first=3) + assigns("b", ["C102"], t=12 * D) +
+      [view(12 * D + 7200, "b", "id_document", customer="C102")] +
+      history("v", 12, team="mnl-verification") +
+      assigns("v", ["C103"], t=12 * D) +
+      [view(12 * D + 7200, "v", "id_document", customer="C103",
+            team="mnl-verification")])
+
+
+def daily(agent, day, n, base, team="mnl-general-1", t=60):
+    # n distinct customers on day `day`, one a minute from 08:01
+    return [view(day * D + t + i * 60, agent, customer="C%d" % (base + i),
+                 team=team) for i in range(n)]
+
+
+# Own baseline: ten days of 4 customers (median 4, MAD 0: the threshold is
+# 2 x median = 8).  fire: 9 on day 10.  self_baseline quiet pins the ratio
+# (8); above_self_baseline quiet pins min_days (9 on day 9, after nine days)
+self_hist = [e for d in range(10) for e in daily("a", d, 4, 1000 + 10 * d)]
+write("self_baseline", "Agent far above its own daily baseline of customers",
+      self_hist + daily("a", 10, 9, 5000),
+      self_hist + daily("a", 10, 8, 5000))
+write("above_self_baseline", "Agent opened more customers than its own history",
+      self_hist + daily("a", 10, 9, 5000),
+      self_hist[:-4] + daily("a", 9, 9, 5000))
+# Peer baseline: agent a and eight team-mates, 4 customers a day for
+# twelve days (> 100 agent-days: the p99 is the nearest rank, so with
+# 100 or fewer it is the team's maximum, which is the agent's own first
+# day above it; see above_peer_baseline in rules/README.md), team-mates
+# also on the surge days, after a (team not busy so far that day).  p99 and median 4:
+# above p99 is > 4, 1.5 x median is 6.  fire: 8 on days 12 and 13.
+# above_peer_baseline quiet pins `consecutive` (4, then 8); peer_outlier
+# quiet pins the ratio (8, then 5: above p99, under 6).
+peers = [e for a in range(9) for d in range(14)
+         for e in daily("p%d" % a, d, 4, 100000 * a + 100 * d, t=7200)
+         if a > 0 or d < 12]
+peers = [dict(e, agent="a") if e["agent"] == "p0" else e for e in peers]
+write("above_peer_baseline",
+      "Agent opened more customers than its team's agents do",
+      peers + daily("a", 12, 8, 9000) + daily("a", 13, 8, 9100),
+      peers + daily("a", 12, 4, 9000) + daily("a", 13, 8, 9100))
+write("peer_outlier", "Agent above its peers' daily customers",
+      peers + daily("a", 12, 8, 9000) + daily("a", 13, 8, 9100),
+      peers + daily("a", 12, 8, 9000) + daily("a", 13, 5, 9100))
+
+# Learned hours (no roster): agent a works 09:00-09:50 UTC for five days
+# (slots 09:00 and 09:30, +- 60 min: 08:00-11:00 are its hours).
+learned = [view(d * D + 3600 + i * 600, "a", customer="C%d" % (100 * d + i))
+           for d in range(5) for i in range(6)]
+# view_off_shift fire: one view at 20:00 on day 5; quiet pins min_days:
+# the same view on day 4, after four known days (and the views of day 5
+# inside the margin, 10:40-10:50)
+write("view_off_shift",
+      "Customer record opened outside the agent's usual hours",
+      learned + [view(5 * D + 12 * 3600, "a", customer="C900")],
+      [e for e in learned if e["ts"] < ev(4 * D, "a", "x")["ts"]] +
+      [view(4 * D + 12 * 3600, "a", customer="C900")] +
+      [view(5 * D + 2 * 3600 + 40 * 60 + i * 300, "a", customer="C95%d" % i)
+       for i in range(3)])
+# off_shift from learned hours: fire: three views 20:00-20:20 on day 5;
+# quiet pins the 60-minute margin: three views 10:40-10:50 (20 to 50 min
+# past the last worked slot) and gte 3: two views at 20:00
+write("off_shift_learned", "Agent opened customers outside its usual hours",
+      learned + [view(5 * D + 12 * 3600 + i * 600, "a", customer="C90%d" % i)
+                 for i in range(3)],
+      learned + [view(5 * D + 2 * 3600 + 40 * 60 + i * 300, "a",
+                      customer="C95%d" % i) for i in range(3)] +
+      [view(5 * D + 12 * 3600 + i * 600, "a", customer="C90%d" % i)
+       for i in range(2)])
+
+# risk_accumulation (gte 100 in 24 h).  fire: one 2,001-row export by an
+# agent with twelve days of history that never exported: bulk_export (60)
+# + first_export (40) = 100.  quiet pins gte 100 at 90: the same export
+# after an export on day 2 (no first_export) and five denied accesses
+# without a customer (denied_burst, 30): 60 + 30
+write("risk_accumulation", "Agent's accumulated risk crossed the threshold",
+      history("a", 12) + [export(12 * D + 7200, "a", 2001)],
+      history("a", 12) + [export(2 * D + 7200, "a", 10),
+                          export(12 * D + 7200, "a", 2001)] +
+      [view(12 * D + 7300 + i * 60, "a", "admin_panel", outcome="denied")
+       for i in range(5)])
