@@ -29,6 +29,23 @@ wait_for() {
 	done
 	return 1
 }
+# wait_progress STALL_S PROGRESS_CMD DONE_CMD...: polls DONE_CMD every
+# 0.1 s until it succeeds (0); 1 when PROGRESS_CMD's output (a counter such
+# as records read) has not changed for STALL_S seconds, or after 15 minutes
+# in all.  For waits whose length depends on the build and the machine's
+# load (Debug, sanitizers): a stalled daemon fails, a slow one does not.
+wait_progress() {
+	local stall=$(($1 * 10)) progress=$2 last=-1 cur still=0 i=0
+	shift 2
+	while ! "$@" 2>/dev/null; do
+		cur=$($progress 2>/dev/null)
+		if [ "$cur" = "$last" ]; then still=$((still + 1)); else still=0; fi
+		last=$cur
+		if [ $still -ge "$stall" ] || [ $i -ge 9000 ]; then return 1; fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 # status_num KEYPATH: a number from `custos status --json` (jq-free).
 status_num() {
 	"$custos" status --socket "$tmp/ctl.sock" --json |

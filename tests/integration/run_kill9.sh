@@ -52,21 +52,9 @@ all_read() {
 	[ "$(sqlite3 "$tmp/state/alerts.db" 'select count(*) from alerts')" = \
 		"$(wc -l <"$tmp/want")" ] && [ "$(status_num pending_alerts)" = 0 ]
 }
-# done when every alert is stored; slow builds (Debug, sanitizers, a loaded
-# machine) take longer, so fail only when reading stalls for 30 s (or after
-# 15 minutes in all)
-ingest_done() {
-	local last=-1 cur still=0 i=0
-	while ! all_read; do
-		cur=$(records)
-		if [ "$cur" = "$last" ]; then still=$((still + 1)); else still=0; fi
-		last=$cur
-		[ $still -ge 300 ] || [ $i -ge 9000 ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-check "ingestion completes after restarts" ingest_done
+# done when every alert is stored (slow builds take longer: fail only when
+# reading stalls for 30 s)
+check "ingestion completes after restarts" wait_progress 30 records all_read
 check "no stored alert raised again after the last crash" \
 	test "$(status_num checkpoint.alerts_repeated)" = 0
 kill -TERM "$daemon_pid"

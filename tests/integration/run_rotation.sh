@@ -50,17 +50,17 @@ mv "$log" "$log.1"             # rename rotation ...
 append "$log.1" 200            # ... late writes to the renamed file
 : >"$log"
 append "$log" 3000
-check "read up to the copytruncate point" wait_for 30 caught_up "$written"
+check "read up to the copytruncate point" wait_progress 30 records caught_up "$written"
 cp "$log" "$log.2"; : >"$log"  # copytruncate
 append "$log" 3000
 mv "$log.1" "$log.3"; mv "$log" "$log.1"   # rename rotation again
 append "$log.1" 100
 : >"$log"
 append "$log" 3000
-check "read up to the second copytruncate" wait_for 30 caught_up "$written"
+check "read up to the second copytruncate" wait_progress 30 records caught_up "$written"
 cp "$log" "$log.4"; : >"$log"
 append "$log" $(( $(wc -l <"$tmp/ev.jsonl") - written ))
-check "all $written records read" wait_for 30 caught_up "$written"
+check "all $written records read" wait_progress 30 records caught_up "$written"
 check "exactly $written records read" test "$(records)" = "$written"
 kill -TERM "$daemon_pid"
 wait_for 10 daemon_gone
