@@ -20,6 +20,8 @@
 #   thousands of runs), one in 50 under valgrind;
 #   --every K: after the n-th, every K-th allocation fails too;
 #   --only NAME: one scenario (lint, check, replay, alerts, stats).
+#   --part I/P: only the n with n % P == I (run P copies in parallel);
+#   --valgrind-every K: one run in K under valgrind (0: none).
 # Exit 77 (skipped) when the shim was not built (sanitizer builds).
 set -u
 custos=$(cd "$(dirname "${1:?usage: run_failalloc.sh PATH/TO/custos}")" && pwd)/$(basename "$1")
@@ -27,12 +29,14 @@ shift
 custosd=$(dirname "$custos")/custosd
 shim=$(dirname "$custos")/tests/libfailalloc.so
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-full=0 every=0 only=
+full=0 every=0 only= part=0/1 vg_every=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--full) full=1; shift ;;
 	--every) every=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--part) part=$2; shift 2 ;;
+	--valgrind-every) vg_every=$2; shift 2 ;;
 	*) echo "usage: run_failalloc.sh CUSTOS [--full] [--every K]" >&2; exit 2 ;;
 	esac
 done
@@ -63,11 +67,26 @@ state_dir: $tmp/state
 control_socket: $tmp/ctl.sock
 YML
 "$custos" replay --quiet --rules "$repo/rules" --db "$tmp/ref.db" \
-	"${fixtures[@]}" >/dev/null 2>&1
+	--keep-events "${fixtures[@]}" >/dev/null 2>&1
+span=(--since 2025-01-01 --until 2026-01-01)
+python3 "$repo/tests/integration/write_pcap.py" "$tmp/console.pcap"
+sed "s|path: console.pcap|path: $tmp/console.pcap|" \
+	"$repo/tests/integration/pcap_console.yml" >"$tmp/pcap.yml"
+cat >"$tmp/view.yml" <<YML
+title: Console document viewed (failalloc)
+id: 5f1c2a3b-0d4e-4f60-8a7b-9c0d1e2f3a4c
+status: test
+detection:
+  selection:
+    action: view_document
+  condition: selection
+level: medium
+YML
 
 # scenario NAME: the command line of scenario NAME (in "$@" form), run
 # from $tmp/run (a fresh directory each time).
 scenario() {
+	outfile=
 	case $1 in
 	lint) cmd=("$custos" lint "$repo/rules") ;;
 	check) cmd=("$custosd" --check -c "$tmp/c.yml") ;;
@@ -75,6 +94,20 @@ scenario() {
 		"${fixtures[@]}") ;;
 	alerts) cmd=("$custos" alerts --db "$tmp/run/ref.db" --json) ;;
 	stats) cmd=("$custos" stats --db "$tmp/run/ref.db" --since 3650d --json) ;;
+	agent) cmd=("$custos" agent a "${span[@]}" --db "$tmp/run/ref.db" --json) ;;
+	customer) cmd=("$custos" customer C7 "${span[@]}" --db "$tmp/run/ref.db"
+		--json) ;;
+	blast-radius) cmd=("$custos" blast-radius --agent a --agent a2
+		"${span[@]}" --db "$tmp/run/ref.db" --json) ;;
+	verify) cmd=("$custos" verify --db "$tmp/run/ref.db") ;;
+	report) cmd=("$custos" report --html "$tmp/run/r.html" "${span[@]}"
+		--db "$tmp/run/ref.db")
+		outfile=$tmp/run/r.html ;;
+	pcap-events) cmd=("$custos" pcap-events --config "$tmp/pcap.yml"
+		"$tmp/console.pcap") ;;
+	pcap-replay) cmd=("$custos" replay --config "$tmp/pcap.yml" --rules
+		"$repo/rules" --rules "$tmp/view.yml" --db "$tmp/run/a.db"
+		--keep-events --pcap "$tmp/console.pcap") ;;
 	esac
 }
 prepare() {
@@ -108,6 +141,7 @@ one() {
 	(cd "$tmp/run" && LD_PRELOAD=$shim FAILALLOC_N=$n FAILALLOC_EVERY=$every \
 		timeout 60 "${pre[@]}" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err")
 	rc=$?
+	[ -n "$outfile" ] && { cat "$outfile" >>"$tmp/out" 2>/dev/null || true; }
 	n_runs=$((n_runs + 1))
 	[ "$vg" = 1 ] && n_vg=$((n_vg + 1))
 	local what="$name n=$n"; [ "$vg" = 1 ] && what="$what (valgrind)"
@@ -138,6 +172,7 @@ for name in ${only:-lint check replay alerts stats}; do
 	rm -f "$tmp/count"
 	(cd "$tmp/run" && LD_PRELOAD=$shim FAILALLOC_COUNT=$tmp/count \
 		"${cmd[@]}" >"$tmp/want_$name" 2>/dev/null)
+	[ -n "$outfile" ] && cat "$outfile" >>"$tmp/want_$name"
 	total=$(awk '{print $1}' "$tmp/count")
 	if [ "${total:-0}" -lt 1 ]; then
 		fail "$name: the shim counted no allocation"
@@ -150,10 +185,13 @@ for name in ${only:-lint check replay alerts stats}; do
 			seq 41 $(((total + 59) / 60)) "$total") | sort -un)
 		vg_stride=8
 	fi
+	vg_stride=${vg_every:-$vg_stride}
 	before=$n_failed i=0
 	for n in $ns; do
+		[ $((n % ${part#*/})) = "${part%/*}" ] || continue
 		vg=0
-		[ $have_valgrind = 1 ] && [ $((i % vg_stride)) = 0 ] && vg=1
+		[ $have_valgrind = 1 ] && [ "$vg_stride" != 0 ] &&
+			[ $((i % vg_stride)) = 0 ] && vg=1
 		one "$name" "$n" "$vg"
 		i=$((i + 1))
 	done
