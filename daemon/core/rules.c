@@ -408,13 +408,12 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 			       "'correlation'");
 		return -1;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return -1;
-	r->kind = det ? RULE_DETECTION : RULE_CORRELATION;
-	if (declare_lists(rs, doc) < 0) {
+	if ((r = calloc(1, sizeof(*r))) == NULL || declare_lists(rs, doc) < 0) {
+		diag_add(d, file, doc->line, doc->column, "out of memory");
 		free(r);
 		return -1;
 	}
+	r->kind = det ? RULE_DETECTION : RULE_CORRELATION;
 	r->file = file;
 	r->line = doc->line;
 	r->column = doc->column;
