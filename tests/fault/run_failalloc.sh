@@ -21,7 +21,8 @@
 #   --every K: after the n-th, every K-th allocation fails too;
 #   --only NAME: one scenario (lint, check, replay, alerts, stats).
 #   --part I/P: only the n with n % P == I (run P copies in parallel);
-#   --valgrind-every K: one run in K under valgrind (0: none).
+#   --valgrind-every K: one run in K under valgrind (0: none);
+#   --n 'N...': only these allocations (reproducing a failure).
 # Exit 77 (skipped) when the shim was not built (sanitizer builds).
 set -u
 custos=$(cd "$(dirname "${1:?usage: run_failalloc.sh PATH/TO/custos}")" && pwd)/$(basename "$1")
@@ -29,13 +30,14 @@ shift
 custosd=$(dirname "$custos")/custosd
 shim=$(dirname "$custos")/tests/libfailalloc.so
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-full=0 every=0 only= part=0/1 vg_every=
+full=0 every=0 only= part=0/1 vg_every= only_ns=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--full) full=1; shift ;;
 	--every) every=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--part) part=$2; shift 2 ;;
+	--n) only_ns=$2; shift 2 ;;
 	--valgrind-every) vg_every=$2; shift 2 ;;
 	*) echo "usage: run_failalloc.sh CUSTOS [--full] [--every K]" >&2; exit 2 ;;
 	esac
@@ -176,7 +178,138 @@ one() {
 	fi
 }
 
-for name in ${only:-lint check replay alerts stats}; do
+
+# ---- custosd: a file input of ~200 generated events (321 records), run
+# until every record is read and checkpointed, then SIGTERM.  Each run
+# must end by itself or on SIGTERM within the time (no hang), exit 0 or
+# 1/2 with a message in its log (never a signal), leave a store that
+# passes integrity_check, and exit 0 only with every alert of an
+# undisturbed `custos replay` stored.  Then an undisturbed restart on the
+# same state must complete the store to exactly replay's alert ids and
+# retained events (each once): a checkpoint that committed an input
+# position without its alerts or events would lose them here.
+daemon_setup() {
+	python3 "$repo/bench/gen_events.py" --events 200 --insider >"$tmp/ev.jsonl"
+	n_lines=$(wc -l <"$tmp/ev.jsonl")
+	cat >"$tmp/d.yml" <<YML
+inputs:
+  - name: crm
+    path: $tmp/ev.jsonl
+rules: [ $repo/rules ]
+state_dir: $tmp/run/state
+control_socket: $tmp/run/ctl.sock
+checkpoint: { every_ms: 100ms }
+retention: { access_events: true, max_age: 0 }
+YML
+	"$custos" replay --quiet --rules "$repo/rules" --db "$tmp/dref.db" \
+		--keep-events "$tmp/ev.jsonl" >/dev/null 2>&1
+	sqlite3 "$tmp/dref.db" 'select id from alerts order by id' >"$tmp/want_ids"
+}
+d_read_all() { # every record read, every alert stored (jq/python-free)
+	"$custos" status --socket "$tmp/run/ctl.sock" --json 2>/dev/null |
+		grep -q "\"records\":$n_lines,.*\"pending_alerts\":0,"
+}
+# the store holds every retained event (a restart: it reads no record)
+d_stored_all() {
+	[ "$(sqlite3 "$tmp/run/state/alerts.db" \
+		'select count(*) from access_events' 2>/dev/null)" = "$n_lines" ]
+}
+# d_run N [UNTIL]: starts custosd (allocation N failing; 0: none), waits
+# until UNTIL (d_read_all) holds (5 s) or it exited, then SIGTERM; sets
+# d_rc (124: hang)
+d_run() {
+	local until=${2:-d_read_all}
+	rm -f "$tmp/run/ctl.sock"
+	LD_PRELOAD=$shim FAILALLOC_N=$1 FAILALLOC_COUNT=$tmp/dcount \
+		"$custosd" -f -c "$tmp/d.yml" >/dev/null 2>>"$tmp/run/log" &
+	local pid=$! i=0
+	while [ $i -lt 50 ] && kill -0 $pid 2>/dev/null && ! $until; do
+		sleep 0.1; i=$((i + 1))
+	done
+	sleep 0.3 # a checkpoint (every 100 ms) after the last record
+	kill -TERM $pid 2>/dev/null
+	i=0
+	while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		kill -KILL $pid; wait $pid 2>/dev/null; d_rc=124
+	else
+		wait $pid; d_rc=$?
+	fi
+}
+d_ids() { sqlite3 "$tmp/run/state/alerts.db" 'select id from alerts order by id'; }
+d_one() {
+	local n=$1 what="daemon n=$1"
+	rm -rf "$tmp/run"; mkdir -p "$tmp/run"
+	d_run "$n"
+	local rc=$d_rc db=$tmp/run/state/alerts.db
+	n_runs=$((n_runs + 1))
+	cp "$tmp/run/log" "$tmp/err"
+	if [ $rc -eq 124 ]; then
+		fail "$what: hang (alive 10 s after SIGTERM)"
+	elif [ $rc -gt 2 ]; then
+		fail "$what: exit $rc: $(tail -2 "$tmp/err")"
+	elif [ $rc -ne 0 ] && ! grep -q . "$tmp/err"; then
+		fail "$what: exit $rc without a message"
+	elif [ $rc -eq 0 ] && ! d_ids | cmp -s - "$tmp/want_ids"; then
+		fail "$what: exit 0 but the store lacks alerts of replay:" \
+			"$(d_ids | wc -l) of $(wc -l <"$tmp/want_ids"); log:" \
+			"$(grep -v 'running as root\|started:\|groups restored' "$tmp/err" | head -3)"
+	else
+		[ $rc -eq 0 ] && n_ok=$((n_ok + 1)) || n_err=$((n_err + 1))
+	fi
+	if [ -f "$db" ] && [ "$(sqlite3 "$db" 'pragma integrity_check' 2>&1)" != ok ]; then
+		fail "$what: store fails integrity_check"
+		return
+	fi
+	# undisturbed restart: must complete the store
+	: >"$tmp/run/log"
+	d_run 0 d_stored_all
+	if [ $d_rc -ne 0 ]; then
+		fail "$what: undisturbed restart: exit $d_rc: $(tail -2 "$tmp/run/log")"
+	elif ! d_ids | cmp -s - "$tmp/want_ids"; then
+		fail "$what: after restart $(d_ids | wc -l) alerts, replay" \
+			"$(wc -l <"$tmp/want_ids") (a position committed without its alerts?)"
+	elif [ "$(sqlite3 "$db" 'select count(*), count(distinct source) from access_events')" != \
+		"$n_lines|$n_lines" ]; then
+		fail "$what: after restart access events" \
+			"$(sqlite3 "$db" 'select count(*), count(distinct source) from access_events'), want $n_lines"
+	fi
+}
+daemon_sweep() {
+	daemon_setup
+	rm -rf "$tmp/run"; mkdir -p "$tmp/run"; rm -f "$tmp/dcount"
+	d_run 0
+	local total
+	total=$(awk '{print $1}' "$tmp/dcount")
+	if [ $d_rc -ne 0 ] || ! d_ids | cmp -s - "$tmp/want_ids"; then
+		fail "daemon: undisturbed run: exit $d_rc, $(d_ids | wc -l) alerts"
+		return
+	fi
+	local ns before=$n_failed i=0
+	if [ -n "$only_ns" ]; then
+		ns=$only_ns
+	elif [ $full = 1 ]; then
+		ns=$(seq 1 "$total")
+	else
+		ns=$( (seq 1 20; seq 21 $(((total + 39) / 40)) "$total"
+			regress daemon) | sort -un)
+	fi
+	for n in $ns; do
+		[ $((n % ${part#*/})) = "${part%/*}" ] || continue
+		d_one "$n"
+		i=$((i + 1))
+	done
+	echo "daemon: $total allocations, $i runs, $((n_failed - before)) failures"
+}
+
+for name in ${only:-lint check replay alerts stats agent customer blast-radius verify
+	report pcap-events pcap-replay daemon}; do
+	if [ "$name" = daemon ]; then
+		daemon_sweep
+		continue
+	fi
 	scenario "$name"
 	prepare
 	rm -f "$tmp/count"
@@ -188,7 +321,9 @@ for name in ${only:-lint check replay alerts stats}; do
 		fail "$name: the shim counted no allocation"
 		continue
 	fi
-	if [ $full = 1 ]; then
+	if [ -n "$only_ns" ]; then
+		ns=$only_ns vg_stride=50
+	elif [ $full = 1 ]; then
 		ns=$(seq 1 "$total") vg_stride=50
 	else
 		ns=$( (seq 1 $((total < 40 ? total : 40))
