@@ -611,8 +611,10 @@ static int order_rules(struct ruleset *rs, struct diag *d)
 	char *placed = calloc(n ? n : 1, 1);
 	int rc = -1;
 
-	if (out == NULL || placed == NULL)
+	if (out == NULL || placed == NULL) {
+		diag_add(d, NULL, 0, 0, "out of memory");
 		goto done;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (rs->rules[i]->kind == RULE_DETECTION) {
 			out[n_out++] = rs->rules[i];
@@ -657,13 +659,16 @@ done:
 
 /* Referenced rules stop raising their own alerts unless a correlation that
  * references them says `generate: true`. */
-static void apply_generate(struct ruleset *rs)
+static int apply_generate(struct ruleset *rs, struct diag *d)
 {
 	char *keep = calloc(rs->n_rules ? rs->n_rules : 1, 1);
 	char *referenced = calloc(rs->n_rules ? rs->n_rules : 1, 1);
+	int rc = -1;
 
-	if (keep == NULL || referenced == NULL)
+	if (keep == NULL || referenced == NULL) {
+		diag_add(d, NULL, 0, 0, "out of memory");
 		goto done;
+	}
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		const struct rule *c = rs->rules[i];
 		size_t n_in;
@@ -681,9 +686,11 @@ static void apply_generate(struct ruleset *rs)
 	for (size_t i = 0; i < rs->n_rules; i++)
 		if (referenced[i] && !keep[i])
 			rs->rules[i]->generate = false;
+	rc = 0;
 done:
 	free(keep);
 	free(referenced);
+	return rc;
 }
 
 int ruleset_finish(struct ruleset *rs, struct diag *d)
@@ -696,9 +703,8 @@ int ruleset_finish(struct ruleset *rs, struct diag *d)
 			correlation_resolve(rs->rules[i], rs, d);
 	if (diag_count(d) != n_before)
 		return -1;
-	if (order_rules(rs, d) < 0)
+	if (order_rules(rs, d) < 0 || apply_generate(rs, d) < 0)
 		return -1;
-	apply_generate(rs);
 	fieldtab_freeze(rs->fields);
 	return 0;
 }
