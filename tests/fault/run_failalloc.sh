@@ -116,7 +116,7 @@ scenario() {
 # in the sample too (they move when the rules or code change; still cheap).
 regress() {
 	case $1 in
-	lint) echo 1069 1088 ;; # rule dropped silently (rules.c calloc)
+	lint) echo 1069 1088 8904 ;; # rule dropped silently; crash (add_consumer)
 	agent) echo 2225 2537 ;; # --json: no output or a table missing, exit 0
 	customer) echo 1260 ;; # --json: rows missing, exit 0
 	verify) echo 6025 ;; # out of memory reported as TAMPERED
@@ -153,8 +153,10 @@ one() {
 	prepare
 	(cd "$tmp/run" && LD_PRELOAD=$shim FAILALLOC_N=$n FAILALLOC_EVERY=$every \
 		timeout 60 "${pre[@]}" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err")
-	[ -n "${FAILALLOC_KEEP:-}" ] && cp -r "$tmp/run" "$tmp/out" "$tmp/err" "$FAILALLOC_KEEP/" 2>/dev/null
 	rc=$?
+	if [ -n "${FAILALLOC_KEEP:-}" ]; then # keep the last run's files
+		cp -r "$tmp/run" "$tmp/out" "$tmp/err" "$FAILALLOC_KEEP/"
+	fi
 	[ -n "$outfile" ] && { cat "$outfile" >>"$tmp/out" 2>/dev/null || true; }
 	n_runs=$((n_runs + 1))
 	[ "$vg" = 1 ] && n_vg=$((n_vg + 1))
