@@ -581,6 +581,7 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 	}
 	if (r->len == 0)
 		return;
+	errno = 0;
 	int rc = pi->csv      ? csv_decode_record(pi, r, &ev, err, sizeof(err))
 		 : pi->decode ? pi->decode(p->buf, r->data, r->len, &ev, err,
 					   sizeof(err))
@@ -589,7 +590,15 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 		return; /* a CSV header line */
 	if (rc < 0 ||
 	    normalize_event(pi->map, p->buf, &ev, err, sizeof(err)) < 0) {
-		malformed(pi, r, err);
+		if (errno == ENOMEM) { /* not the record's fault: say so */
+			p->n_nomem++;
+			log_bad_input(&pi->limiter, p->now_ms, pi->cfg->name,
+				      r->source.line, r->source.offset,
+				      "out of memory: record dropped", r->data,
+				      r->len);
+		} else {
+			malformed(pi, r, err);
+		}
 		return;
 	}
 	ev.source = r->source;
