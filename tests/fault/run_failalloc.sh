@@ -50,7 +50,7 @@ have_valgrind=0
 command -v valgrind >/dev/null && have_valgrind=1
 tmp=$(mktemp -d /tmp/custos_failalloc.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n_runs=0 n_ok=0 n_err=0 n_vg=0 n_failed=0 n_glibc=0
+n_runs=0 n_ok=0 n_err=0 n_vg=0 n_failed=0 n_glibc=0 n_dropped=0
 fail() { n_failed=$((n_failed + 1)); echo "FAIL: $*"; }
 
 fixtures=()
@@ -246,7 +246,7 @@ d_run() {
 }
 d_ids() { sqlite3 "$tmp/run/state/alerts.db" 'select id from alerts order by id'; }
 d_one() {
-	local n=$1 what="daemon n=$1"
+	local n=$1 what="daemon n=$1" dropped=0
 	rm -rf "$tmp/run"; mkdir -p "$tmp/run"
 	d_run "$n"
 	local rc=$d_rc db=$tmp/run/state/alerts.db
@@ -261,6 +261,10 @@ d_one() {
 		fail "$what: exit $rc: $(tail -2 "$tmp/err")"
 	elif [ $rc -ne 0 ] && ! grep -q . "$tmp/err"; then
 		fail "$what: exit $rc without a message"
+	elif grep -q 'out of memory: record dropped' "$tmp/err"; then
+		# counted (status engine.nomem) and logged: the record is lost,
+		# the store may lack its alerts and event; shown, not failed
+		n_dropped=$((n_dropped + 1)) dropped=1
 	elif [ $rc -eq 0 ] && ! d_ids | cmp -s - "$tmp/want_ids"; then
 		fail "$what: exit 0 but the store lacks alerts of replay:" \
 			"$(d_ids | wc -l) of $(wc -l <"$tmp/want_ids"); log:" \
@@ -272,6 +276,7 @@ d_one() {
 		fail "$what: store fails integrity_check"
 		return
 	fi
+	[ $dropped = 1 ] && return
 	# undisturbed restart: must complete the store
 	: >"$tmp/run/log"
 	d_run 0 d_stored_all
@@ -354,5 +359,6 @@ for name in ${only:-lint check replay alerts stats agent customer blast-radius v
 done
 echo "failalloc: $n_runs runs ($n_vg under valgrind): $n_ok succeeded" \
 	"with the undisturbed output, $n_err failed cleanly, $n_glibc crashed" \
-	"in glibc's NSS or OpenSSL's initialisation (library defects), $n_failed problems"
+	"in glibc's NSS or OpenSSL's initialisation (library defects)," \
+	"$n_dropped custosd runs dropped a record (logged, counted), $n_failed problems"
 [ $n_failed -eq 0 ] && [ $n_runs -gt 0 ]
