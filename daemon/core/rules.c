@@ -250,8 +250,11 @@ static int get_string(const struct yaml_node *doc, const char *key, char **out,
 			 yamltree_kind_name(n->kind));
 		return -1;
 	}
-	*out = strdup(n->scalar);
-	return *out ? 0 : -1;
+	if ((*out = strdup(n->scalar)) == NULL) {
+		diag_add(d, n->file, n->line, n->column, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
@@ -266,8 +269,10 @@ static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
 		return -1;
 	}
 	r->tags = calloc(n->n_items + 1, sizeof(*r->tags));
-	if (r->tags == NULL)
+	if (r->tags == NULL) {
+		diag_add(d, n->file, n->line, n->column, "out of memory");
 		return -1;
+	}
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct yaml_node *t = n->items[i];
 		if (t->kind != YAML_SCALAR) {
@@ -275,8 +280,11 @@ static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
 				 "a tag must be a string");
 			return -1;
 		}
-		if ((r->tags[r->n_tags] = strdup(t->scalar)) == NULL)
+		if ((r->tags[r->n_tags] = strdup(t->scalar)) == NULL) {
+			diag_add(d, t->file, t->line, t->column,
+				 "out of memory");
 			return -1;
+		}
 		r->n_tags++;
 	}
 	return 0;
