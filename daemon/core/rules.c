@@ -431,8 +431,9 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 	else
 		r->correlation = correlation_compile(corr, &ctx, d);
 	const struct yaml_node *ext = yamltree_get(doc, "custos");
-	if (ext)
-		r->ext = ext_rule_compile(ext, r, &ctx, d);
+	if (ext && (r->ext = ext_rule_compile(ext, r, &ctx, d)) == NULL &&
+	    diag_count(d) == n_before) /* never a rule without its custos: */
+		diag_add(d, file, ext->line, ext->column, "out of memory");
 	if (diag_count(d) != n_before || (!r->detection && !r->correlation) ||
 	    add_rule(rs, r) < 0) {
 		if (diag_count(d) == n_before)

@@ -124,6 +124,7 @@ scenario() {
 regress() {
 	case $1 in
 	lint) echo 1069 1088 8904 ;; # rule dropped silently; crash (add_consumer)
+	replay) echo 1076 2172 ;; # rule tags lost; custos: extension lost
 	agent) echo 2225 2537 ;; # --json: no output or a table missing, exit 0
 	customer) echo 1260 ;; # --json: rows missing, exit 0
 	daemon) echo 9101 19451 ;; # rules lost: no alerts; record dropped
