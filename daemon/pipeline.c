@@ -323,16 +323,23 @@ static void queue_pending(struct pipeline *p, const struct alert *a, bool held)
 		bool *h = n ? realloc(p->pending_held, cap * sizeof(*h)) : NULL;
 		if (h == NULL) {
 			p->n_nomem++;
+			log_warnx("out of memory: an alert of rule '%s' is "
+				  "lost",
+				  a->rule && a->rule->title ? a->rule->title
+							    : "?");
 			return;
 		}
 		p->pending_held = h;
 		p->cap_pending = cap;
 	}
 	p->pending_held[p->n_pending] = held;
-	if (alert_copy(&p->pending[p->n_pending], a) == 0)
+	if (alert_copy(&p->pending[p->n_pending], a) == 0) {
 		p->n_pending++;
-	else
+	} else {
 		p->n_nomem++;
+		log_warnx("out of memory: an alert of rule '%s' is lost",
+			  a->rule && a->rule->title ? a->rule->title : "?");
+	}
 }
 
 static void queue_sinks(struct pipeline *p, const struct alert *a)
@@ -581,6 +588,7 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 	}
 	if (r->len == 0)
 		return;
+	errno = 0;
 	int rc = pi->csv      ? csv_decode_record(pi, r, &ev, err, sizeof(err))
 		 : pi->decode ? pi->decode(p->buf, r->data, r->len, &ev, err,
 					   sizeof(err))
@@ -589,15 +597,27 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 		return; /* a CSV header line */
 	if (rc < 0 ||
 	    normalize_event(pi->map, p->buf, &ev, err, sizeof(err)) < 0) {
-		malformed(pi, r, err);
+		if (errno == ENOMEM) { /* not the record's fault: say so */
+			p->n_nomem++;
+			log_bad_input(&pi->limiter, p->now_ms, pi->cfg->name,
+				      r->source.line, r->source.offset,
+				      "out of memory: record dropped", r->data,
+				      r->len);
+		} else {
+			malformed(pi, r, err);
+		}
 		return;
 	}
 	ev.source = r->source;
 	agentdir_enrich(p->cfg->agents, p->buf, &ev);
 	if (p->event_hook)
 		p->event_hook(p->event_hook_arg, &ev);
-	if (engine_process(p->engine, &ev) < 0)
+	if (engine_process(p->engine, &ev) < 0) {
 		p->n_nomem++;
+		log_warnx("input %s line %lld: out of memory evaluating the "
+			  "record: alerts may be lost",
+			  pi->cfg->name, (long long)r->source.line);
+	}
 }
 
 void pipeline_event(struct pipeline_input *pi, const struct event *in)

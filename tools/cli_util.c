@@ -526,7 +526,7 @@ static int print_json(const struct cli_table *t, FILE *out)
 		if (o == NULL ||
 		    json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER)) {
 			json_decref(o);
-			fprintf(stderr, "custos: out of memory\n");
+			cli_error(NULL, "json");
 			return -1;
 		}
 		fputc('\n', out);
@@ -601,6 +601,20 @@ void cli_sql_int(struct cli_sql *q, int64_t v)
 	cli_sql_add(q, "?");
 }
 
+static int n_cli_errors;
+
+void cli_error(struct store *s, const char *what)
+{
+	fprintf(stderr, "custos: %s: %s\n", what,
+		s ? sqlite3_errmsg(store_sqlite(s)) : "out of memory");
+	n_cli_errors++;
+}
+
+int cli_errors(void)
+{
+	return n_cli_errors;
+}
+
 sqlite3_stmt *cli_sql_prepare(struct store *s, struct cli_sql *q)
 {
 	sqlite3 *db = store_sqlite(s);
@@ -608,10 +622,11 @@ sqlite3_stmt *cli_sql_prepare(struct store *s, struct cli_sql *q)
 
 	if (q->failed || q->sql == NULL) {
 		fprintf(stderr, "custos: query too large\n");
+		n_cli_errors++;
 		return NULL;
 	}
 	if (sqlite3_prepare_v2(db, q->sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "custos: query: %s\n", sqlite3_errmsg(db));
+		cli_error(s, "query");
 		return NULL;
 	}
 	for (int i = 0; i < q->n_params; i++) {
@@ -636,6 +651,7 @@ struct cli_table *cli_query(struct store *s, struct cli_sql *q, size_t n_cols,
 	if (n_cols > 64 || (t = cli_table_new(n_cols, names)) == NULL) {
 		fprintf(stderr, "custos: query: %s\n",
 			n_cols > 64 ? "too many columns" : "out of memory");
+		n_cli_errors++;
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -643,12 +659,11 @@ struct cli_table *cli_query(struct store *s, struct cli_sql *q, size_t n_cols,
 		if (cli_table_add_stmt(t, st) < 0)
 			break;
 	if (rc == SQLITE_ROW) {
-		fprintf(stderr, "custos: query: out of memory\n");
+		cli_error(NULL, "query");
 		cli_table_free(t);
 		t = NULL;
 	} else if (rc != SQLITE_DONE) {
-		fprintf(stderr, "custos: query: %s\n",
-			sqlite3_errmsg(store_sqlite(s)));
+		cli_error(s, "query");
 		cli_table_free(t);
 		t = NULL;
 	}

@@ -117,6 +117,14 @@ void cli_sql_int(struct cli_sql *q, int64_t v);
 /* Prepares and binds; prints the error and returns NULL on failure. */
 struct sqlite3_stmt *cli_sql_prepare(struct store *s, struct cli_sql *q);
 
+/* Prints "custos: WHAT: out of memory" (or the store's error when s is
+ * not NULL) and counts it (cli_errors). */
+void cli_error(struct store *s, const char *what);
+/* Query/store errors printed so far (cli_sql_prepare, cli_query,
+ * cli_error): a command that returned 0 after one exits 1 instead, as its
+ * output is incomplete. */
+int cli_errors(void);
+
 /* Runs a query and returns its rows as a table with the given column
  * names (as for cli_table_new).  NULL on error (printed). */
 struct cli_table *cli_query(struct store *s, struct cli_sql *q, size_t n_cols,

@@ -191,9 +191,15 @@ static char *agent_team(struct store *s, const struct agent_opts *o)
 	cli_sql_text(&q, o->agent);
 	add_window(&q, o, "");
 	cli_sql_add(&q, " GROUP BY team ORDER BY count(*) DESC, team LIMIT 1");
-	if ((st = cli_sql_prepare(s, &q)) != NULL &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		team = strdup((const char *)sqlite3_column_text(st, 0));
+	if ((st = cli_sql_prepare(s, &q)) != NULL) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW &&
+		    (team = strdup((const char *)sqlite3_column_text(st, 0))) ==
+			NULL)
+			cli_error(NULL, "agent team");
+		else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			cli_error(s, "agent team");
+	}
 	sqlite3_finalize(st);
 	cli_sql_clear(&q);
 	return team;
@@ -216,8 +222,9 @@ static double median_daily(struct store *s, const struct agent_opts *o,
 	cli_sql_text(&q, team ? team : o->agent);
 	add_window(&q, o, "");
 	cli_sql_add(&q, " GROUP BY agent, " DAY_SQL);
-	if ((st = cli_sql_prepare(s, &q)) != NULL)
-		while (sqlite3_step(st) == SQLITE_ROW) {
+	if ((st = cli_sql_prepare(s, &q)) != NULL) {
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n == cap) {
 				double *nv = realloc(v, (cap = cap * 2 + 64) *
 							    sizeof(*v));
@@ -227,6 +234,11 @@ static double median_daily(struct store *s, const struct agent_opts *o,
 			}
 			v[n++] = sqlite3_column_double(st, 0);
 		}
+		if (rc == SQLITE_ROW)
+			cli_error(NULL, "daily customers");
+		else if (rc != SQLITE_DONE)
+			cli_error(s, "daily customers");
+	}
 	sqlite3_finalize(st);
 	cli_sql_clear(&q);
 	m = cli_median(v, n);
@@ -298,11 +310,12 @@ static void print_view_json(const struct agent_opts *o,
 	    "own_median", v->own_median, "team_median", v->team_median,
 	    "own_days", (json_int_t)v->own_days, "team_agent_days",
 	    (json_int_t)v->team_days);
-	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-	if (txt)
-		puts(txt);
-	free(txt);
+	/* json_dumpf, not json_dumps: see cli_util.c print_json */
+	if (j == NULL ||
+	    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER))
+		cli_error(NULL, "agent");
+	else
+		putchar('\n');
 	json_decref(j);
 }
 

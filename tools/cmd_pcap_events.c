@@ -104,6 +104,7 @@ int cmd_pcap_events(int argc, char **argv)
 		return EXIT_USAGE;
 	struct fieldtab *tab = fieldtab_new();
 	if (tab == NULL) {
+		fprintf(stderr, "custos: out of memory\n");
 		pcap_source_clear(&src);
 		return EXIT_RUNTIME;
 	}

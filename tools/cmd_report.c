@@ -69,19 +69,21 @@ static size_t load_bars(struct report *r, const char *sql, const char *extra,
 
 	if (sqlite3_prepare_v2(store_sqlite(r->s), sql, -1, &st, NULL) !=
 	    SQLITE_OK) {
-		fprintf(stderr, "custos: report: %s\n",
-			sqlite3_errmsg(store_sqlite(r->s)));
+		cli_error(r->s, "report");
 		return 0;
 	}
 	sqlite3_bind_int64(st, 1, r->from_ms);
 	sqlite3_bind_int64(st, 2, r->to_ms);
 	if (extra)
 		sqlite3_bind_text(st, 3, extra, -1, SQLITE_STATIC);
-	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+	int rc = SQLITE_DONE;
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *l = (const char *)sqlite3_column_text(st, 0);
 		snprintf(b[n].label, sizeof(b[n].label), "%s", l ? l : "-");
 		b[n++].v = sqlite3_column_double(st, 1);
 	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		cli_error(r->s, "report");
 	sqlite3_finalize(st);
 	return n;
 }

@@ -2,6 +2,7 @@
  * custos: the analyst and detection-engineer CLI.  Dispatches to one
  * cmd_<verb>() per subcommand.
  */
+#include "cli_util.h"
 #include "custos.h"
 
 #include <stdio.h>
@@ -58,8 +59,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int rc = commands[i].run(argc - 1, argv + 1);
+			/* an error printed on the way: the output is partial */
+			return rc == 0 && cli_errors() ? 1 : rc;
+		}
 	fprintf(stderr, "custos: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

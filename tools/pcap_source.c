@@ -85,6 +85,14 @@ int pcap_source_run(const struct pcap_source *s, const struct fieldtab *tab,
 		fprintf(stderr, "custos: %s: %s\n", path, err);
 	pcap_http_get_stats(p, st);
 	pcap_http_free(p);
+	uint64_t lost = st->n_nomem + st->http.n_nomem;
+	if (rc == 0 && lost) {
+		fprintf(stderr,
+			"custos: %s: %llu connections, requests or events "
+			"lost: out of memory\n",
+			path, (unsigned long long)lost);
+		rc = -1;
+	}
 	return rc;
 }
 

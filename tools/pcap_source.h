@@ -33,7 +33,8 @@ int pcap_source_from_config(struct pcap_source *s, const struct config *c,
 void pcap_source_clear(struct pcap_source *s);
 
 /* Runs one capture file; events go to fn.  Returns 0, or -1 after
- * printing the error.  *st receives the counters. */
+ * printing the error (also when requests were lost to allocation
+ * failures: the events are incomplete).  *st receives the counters. */
 int pcap_source_run(const struct pcap_source *s, const struct fieldtab *tab,
 		    const char *path, bool unmatched, pcap_http_event_fn fn,
 		    void *arg, struct pcap_http_stats *st);

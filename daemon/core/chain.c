@@ -82,8 +82,9 @@ static void put_be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
-/* Feeds one column, canonically encoded, into the digest. */
-static void hash_value(EVP_MD_CTX *md, sqlite3_stmt *st, int col)
+/* Feeds one column, canonically encoded, into the digest; -1 when
+ * SQLite ran out of memory converting it. */
+static int hash_value(EVP_MD_CTX *md, sqlite3_stmt *st, int col)
 {
 	uint8_t b[9];
 	double d;
@@ -92,29 +93,33 @@ static void hash_value(EVP_MD_CTX *md, sqlite3_stmt *st, int col)
 	switch (sqlite3_column_type(st, col)) {
 	case SQLITE_NULL:
 		EVP_DigestUpdate(md, "N", 1);
-		return;
+		return 0;
 	case SQLITE_INTEGER:
 		b[0] = 'I';
 		put_be64(b + 1, (uint64_t)sqlite3_column_int64(st, col));
 		EVP_DigestUpdate(md, b, 9);
-		return;
+		return 0;
 	case SQLITE_FLOAT:
 		d = sqlite3_column_double(st, col);
 		memcpy(&bits, &d, sizeof(bits));
 		b[0] = 'R';
 		put_be64(b + 1, bits);
 		EVP_DigestUpdate(md, b, 9);
-		return;
+		return 0;
 	default: {
 		const unsigned char *t = sqlite3_column_text(st, col);
 		uint32_t n = (uint32_t)sqlite3_column_bytes(st, col);
+		if (t == NULL &&
+		    sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM)
+			return -1;
 		b[0] = 'T';
 		b[1] = (uint8_t)(n >> 24);
 		b[2] = (uint8_t)(n >> 16);
 		b[3] = (uint8_t)(n >> 8);
 		b[4] = (uint8_t)n;
 		EVP_DigestUpdate(md, b, 5);
-		EVP_DigestUpdate(md, t ? (const void *)t : "", n);
+		EVP_DigestUpdate(md, t ? (const void *)t : "", t ? n : 0);
+		return 0;
 	}
 	}
 }
@@ -134,7 +139,10 @@ static int hash_rows(sqlite3 *db, const char *sql, const char *key,
 		int n = sqlite3_column_count(st);
 		EVP_DigestUpdate(md, "(", 1);
 		for (int i = 0; i < n; i++)
-			hash_value(md, st, i);
+			if (hash_value(md, st, i) < 0) {
+				sqlite3_finalize(st);
+				return -1;
+			}
 		(*n_rows)++;
 	}
 	sqlite3_finalize(st);

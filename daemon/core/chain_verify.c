@@ -104,7 +104,12 @@ static int load_live(sqlite3 *db, const char *kind, const char *sql,
 		snprintf(e->kind, sizeof(e->kind), "%s", kind);
 		snprintf(e->ref, sizeof(e->ref), "%s", text(st, 1));
 		snprintf(e->chain, sizeof(e->chain), "%s", text(st, 2));
-		e->hash_ok = chain_row_hash(db, kind, e->ref, e->row_hash) == 1;
+		int h = chain_row_hash(db, kind, e->ref, e->row_hash);
+		if (h < 0) { /* out of memory: not evidence of tampering */
+			sqlite3_finalize(st);
+			return -1;
+		}
+		e->hash_ok = h == 1;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;

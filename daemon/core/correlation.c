@@ -530,8 +530,11 @@ static int resolve_refs(struct rule *self, struct ruleset *rs, struct diag *d)
 				rc = -1;
 			}
 		c->inputs[i] = r;
-		if (rc == 0 && add_consumer(r, self) < 0)
+		if (rc == 0 && add_consumer(r, self) < 0) {
+			diag_add(d, c->file, ref->line, ref->column,
+				 "out of memory");
 			return -1;
+		}
 	}
 	return rc;
 }

@@ -251,8 +251,10 @@ static int parse_head(const uint8_t *p, size_t n, bool request, struct head *h,
 	memset(h, 0, sizeof(*h));
 	h->copy = malloc(n + 1);
 	h->hdrs = malloc(HTTP_MAX_HEADERS * sizeof(*h->hdrs));
-	if (h->copy == NULL || h->hdrs == NULL)
+	if (h->copy == NULL || h->hdrs == NULL) {
+		st->n_nomem++;
 		goto fail;
+	}
 	memcpy(h->copy, p, n);
 	h->copy[n] = '\0';
 	r = h->copy;
@@ -514,6 +516,7 @@ static int on_request_head(struct http_conn *c, struct head *h, struct mark mk)
 	struct msg *m = calloc(1, sizeof(*m));
 
 	if (m == NULL || framing(s, h) < 0) {
+		c->st->n_nomem += m == NULL;
 		free(m);
 		return -1;
 	}
@@ -616,11 +619,14 @@ static bool step_head(struct http_conn *c, int dir, const uint8_t *p, size_t n)
 		return false;
 	struct head h;
 	struct mark mk = find_mark(s, s->base);
+	uint64_t nomem = c->st->n_nomem;
 	if (parse_head(p, end, dir == 0, &h, c->st) < 0 ||
 	    (dir == 0 ? on_request_head(c, &h, mk) : on_response_head(c, &h)) <
 		0) {
 		head_clear(&h);
-		dir ? c->st->n_bad_responses++ : c->st->n_bad_requests++;
+		if (c->st->n_nomem == nomem) /* not counted as out of memory */
+			dir ? c->st->n_bad_responses++
+			    : c->st->n_bad_requests++;
 		to_resync(c, s, false);
 		return true;
 	}
@@ -646,6 +652,7 @@ static void keep_body(struct http_conn *c, struct msg *m, const uint8_t *p,
 		return;
 	if (m->body == NULL &&
 	    (m->body = malloc(c->lim.max_body_bytes)) == NULL) {
+		c->st->n_nomem++;
 		m->req.body_truncated = true;
 		return;
 	}
@@ -796,6 +803,7 @@ void http_conn_data(struct http_conn *c, int dir, const uint8_t *data,
 		return;
 	add_mark(s, s->base + (s->len - s->off), ts_us, pkt_no);
 	if (append(s, data, len) < 0) {
+		c->st->n_nomem++;
 		drop_all(s);
 		to_resync(c, s, false);
 		return;

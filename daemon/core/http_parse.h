@@ -85,6 +85,7 @@ struct http_stats {
 	uint64_t n_pending_limit;
 	uint64_t n_resyncs;
 	uint64_t n_upgrades; /* 101 / CONNECT: rest not parsed */
+	uint64_t n_nomem;    /* allocation failures: data or messages lost */
 };
 
 typedef void (*http_exchange_fn)(void *arg, const struct http_exchange *x);

@@ -160,14 +160,16 @@ static const char *outcome_of(int status)
 	return "error";
 }
 
-static void add_str(struct event_buf *b, const char *name, const char *v,
-		    enum value_kind kind)
+/* -1 when out of memory. */
+static int add_str(struct event_buf *b, const char *name, const char *v,
+		   enum value_kind kind)
 {
 	size_t n = strlen(v);
 	const char *copy = event_buf_strdup(b, v, n);
 
-	if (copy != NULL)
-		event_buf_add(b, name, copy, n, kind, -1);
+	return copy != NULL && event_buf_add(b, name, copy, n, kind, -1) >= 0
+		   ? 0
+		   : -1;
 }
 
 static void on_exchange(void *arg, const struct http_exchange *x)
@@ -187,15 +189,20 @@ static void on_exchange(void *arg, const struct http_exchange *x)
 			return;
 	}
 	snprintf(num, sizeof(num), "%lld", (long long)(x->req->ts_us / 1000));
-	add_str(b, "ts", num, VALUE_NUMBER);
-	add_str(b, "src_ip", c->client_ip, VALUE_STRING);
+	int nomem = r.n_nomem || add_str(b, "ts", num, VALUE_NUMBER) ||
+		    add_str(b, "src_ip", c->client_ip, VALUE_STRING);
 	if (x->status) {
-		add_str(b, "outcome", outcome_of(x->status), VALUE_STRING);
+		nomem |=
+		    add_str(b, "outcome", outcome_of(x->status), VALUE_STRING);
 		snprintf(num, sizeof(num), "%d", x->status);
-		add_str(b, "http.status", num, VALUE_NUMBER);
+		nomem |= add_str(b, "http.status", num, VALUE_NUMBER);
 	}
-	add_str(b, "http.method", x->req->method, VALUE_STRING);
-	add_str(b, "http.uri", x->req->uri, VALUE_STRING);
+	nomem |= add_str(b, "http.method", x->req->method, VALUE_STRING) ||
+		 add_str(b, "http.uri", x->req->uri, VALUE_STRING);
+	if (nomem) { /* never an event with fields missing */
+		p->st.n_nomem++;
+		return;
+	}
 	event_buf_view(b, &ev);
 	if (normalize_event(NULL, b, &ev, err, sizeof(err)) < 0) {
 		p->st.n_malformed++;
@@ -216,11 +223,14 @@ static void *flow_open(void *arg, const struct tcp_flow_info *info)
 	struct pcap_http *p = arg;
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL)
+	if (c == NULL) {
+		p->st.n_nomem++; /* the flow's requests are lost */
 		return NULL;
+	}
 	c->owner = p;
 	c->http = http_conn_new(&p->hlim, &p->st.http, on_exchange, c);
 	if (c->http == NULL) {
+		p->st.n_nomem++;
 		free(c);
 		return NULL;
 	}

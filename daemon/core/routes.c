@@ -159,6 +159,11 @@ static int tpl_compile(const char *s, struct tpl *t, const struct yaml_node *v,
 		}
 		size_t len = ph ? (size_t)(e - p - 1) : (size_t)(e - p);
 		t->parts[t->n_parts].text = strndup(ph ? p + 1 : p, len);
+		if (t->parts[t->n_parts].text == NULL) {
+			diag_add(d, v->file, v->line, v->column,
+				 "out of memory");
+			return -1;
+		}
 		t->parts[t->n_parts++].placeholder = ph;
 		if (ph && t->n_parts > 1 &&
 		    t->parts[t->n_parts - 2].placeholder) {
@@ -314,8 +319,10 @@ static int parse_match(const struct yaml_node *v, void *member, struct diag *d)
 		    "separated by '|', or '*')");
 		return -1;
 	}
-	if ((s = strndup(v->scalar, (size_t)(sp - v->scalar))) == NULL)
+	if ((s = strndup(v->scalar, (size_t)(sp - v->scalar))) == NULL) {
+		diag_add(d, v->file, v->line, v->column, "out of memory");
 		return -1;
+	}
 	for (tok = strtok_r(s, "|", &save); tok && strcmp(s, "*") != 0;
 	     tok = strtok_r(NULL, "|", &save)) {
 		if (n == MAX_METHODS - 1) {
@@ -323,7 +330,13 @@ static int parse_match(const struct yaml_node *v, void *member, struct diag *d)
 				 "at most %d methods", MAX_METHODS - 1);
 			break;
 		}
-		r->methods[n++] = strdup(tok);
+		/* a method lost would make the route match any method */
+		if ((r->methods[n++] = strdup(tok)) == NULL) {
+			diag_add(d, v->file, v->line, v->column,
+				 "out of memory");
+			free(s);
+			return -1;
+		}
 	}
 	free(s);
 	return tpl_compile(sp + 1, &r->path, v, d);
@@ -776,17 +789,18 @@ static void add_field(struct ctx *c, const struct routes *rs,
 		return;
 	}
 	const char *v = event_buf_strdup(b, out, (size_t)n);
-	if (v != NULL)
-		event_buf_add(b, name, v, (size_t)n,
-			      f == FIELD_ROWS ? VALUE_NUMBER : VALUE_STRING,
-			      -1);
+	if (v == NULL ||
+	    event_buf_add(b, name, v, (size_t)n,
+			  f == FIELD_ROWS ? VALUE_NUMBER : VALUE_STRING,
+			  -1) < 0)
+		res->n_nomem++;
 }
 
 struct routes_result routes_apply(const struct routes *rs,
 				  const struct http_exchange *x,
 				  struct event_buf *b)
 {
-	struct routes_result res = {-1, 0};
+	struct routes_result res = {-1, 0, 0};
 	struct ctx c = {.x = x};
 	const char *uri = x->req->uri;
 	size_t path_len = strcspn(uri, "?#");

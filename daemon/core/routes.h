@@ -69,6 +69,7 @@ size_t routes_count(const struct routes *r);
 struct routes_result {
 	int route;	     /* index of the matching route, -1 if none */
 	unsigned n_bad_rows; /* rows values dropped (not digits) */
+	unsigned n_nomem;    /* fields not added: out of memory */
 };
 
 /* Matches the exchange's request against the routes and, on a match, adds

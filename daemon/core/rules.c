@@ -250,8 +250,11 @@ static int get_string(const struct yaml_node *doc, const char *key, char **out,
 			 yamltree_kind_name(n->kind));
 		return -1;
 	}
-	*out = strdup(n->scalar);
-	return *out ? 0 : -1;
+	if ((*out = strdup(n->scalar)) == NULL) {
+		diag_add(d, n->file, n->line, n->column, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
@@ -266,8 +269,10 @@ static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
 		return -1;
 	}
 	r->tags = calloc(n->n_items + 1, sizeof(*r->tags));
-	if (r->tags == NULL)
+	if (r->tags == NULL) {
+		diag_add(d, n->file, n->line, n->column, "out of memory");
 		return -1;
+	}
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct yaml_node *t = n->items[i];
 		if (t->kind != YAML_SCALAR) {
@@ -275,8 +280,11 @@ static int get_tags(const struct yaml_node *doc, struct rule *r, struct diag *d)
 				 "a tag must be a string");
 			return -1;
 		}
-		if ((r->tags[r->n_tags] = strdup(t->scalar)) == NULL)
+		if ((r->tags[r->n_tags] = strdup(t->scalar)) == NULL) {
+			diag_add(d, t->file, t->line, t->column,
+				 "out of memory");
 			return -1;
+		}
 		r->n_tags++;
 	}
 	return 0;
@@ -408,13 +416,12 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 			       "'correlation'");
 		return -1;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return -1;
-	r->kind = det ? RULE_DETECTION : RULE_CORRELATION;
-	if (declare_lists(rs, doc) < 0) {
+	if ((r = calloc(1, sizeof(*r))) == NULL || declare_lists(rs, doc) < 0) {
+		diag_add(d, file, doc->line, doc->column, "out of memory");
 		free(r);
 		return -1;
 	}
+	r->kind = det ? RULE_DETECTION : RULE_CORRELATION;
 	r->file = file;
 	r->line = doc->line;
 	r->column = doc->column;
@@ -424,8 +431,9 @@ static int compile_document(struct ruleset *rs, const struct yaml_node *doc,
 	else
 		r->correlation = correlation_compile(corr, &ctx, d);
 	const struct yaml_node *ext = yamltree_get(doc, "custos");
-	if (ext)
-		r->ext = ext_rule_compile(ext, r, &ctx, d);
+	if (ext && (r->ext = ext_rule_compile(ext, r, &ctx, d)) == NULL &&
+	    diag_count(d) == n_before) /* never a rule without its custos: */
+		diag_add(d, file, ext->line, ext->column, "out of memory");
 	if (diag_count(d) != n_before || (!r->detection && !r->correlation) ||
 	    add_rule(rs, r) < 0) {
 		if (diag_count(d) == n_before)
@@ -612,8 +620,10 @@ static int order_rules(struct ruleset *rs, struct diag *d)
 	char *placed = calloc(n ? n : 1, 1);
 	int rc = -1;
 
-	if (out == NULL || placed == NULL)
+	if (out == NULL || placed == NULL) {
+		diag_add(d, NULL, 0, 0, "out of memory");
 		goto done;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (rs->rules[i]->kind == RULE_DETECTION) {
 			out[n_out++] = rs->rules[i];
@@ -658,13 +668,16 @@ done:
 
 /* Referenced rules stop raising their own alerts unless a correlation that
  * references them says `generate: true`. */
-static void apply_generate(struct ruleset *rs)
+static int apply_generate(struct ruleset *rs, struct diag *d)
 {
 	char *keep = calloc(rs->n_rules ? rs->n_rules : 1, 1);
 	char *referenced = calloc(rs->n_rules ? rs->n_rules : 1, 1);
+	int rc = -1;
 
-	if (keep == NULL || referenced == NULL)
+	if (keep == NULL || referenced == NULL) {
+		diag_add(d, NULL, 0, 0, "out of memory");
 		goto done;
+	}
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		const struct rule *c = rs->rules[i];
 		size_t n_in;
@@ -682,9 +695,11 @@ static void apply_generate(struct ruleset *rs)
 	for (size_t i = 0; i < rs->n_rules; i++)
 		if (referenced[i] && !keep[i])
 			rs->rules[i]->generate = false;
+	rc = 0;
 done:
 	free(keep);
 	free(referenced);
+	return rc;
 }
 
 int ruleset_finish(struct ruleset *rs, struct diag *d)
@@ -697,9 +712,8 @@ int ruleset_finish(struct ruleset *rs, struct diag *d)
 			correlation_resolve(rs->rules[i], rs, d);
 	if (diag_count(d) != n_before)
 		return -1;
-	if (order_rules(rs, d) < 0)
+	if (order_rules(rs, d) < 0 || apply_generate(rs, d) < 0)
 		return -1;
-	apply_generate(rs);
 	fieldtab_freeze(rs->fields);
 	return 0;
 }
