@@ -77,9 +77,14 @@ static int add_row(struct snap_rows *r, const char *key, const void *gkey,
 	if (m == NULL)
 		return -1;
 	struct snap_row *row = &r->v[r->n++];
+	/* NULL stays NULL (a NULL blob binds as SQL NULL) */
 	row->key = memcpy(m, key, klen);
-	row->gkey = memcpy(m + klen, gkey, gkey_len);
-	row->blob = memcpy(m + klen + gkey_len, blob, blob_len);
+	row->gkey = gkey ? (unsigned char *)m + klen : NULL;
+	row->blob = blob ? (unsigned char *)m + klen + gkey_len : NULL;
+	if (gkey_len)
+		memcpy(row->gkey, gkey, gkey_len);
+	if (blob_len)
+		memcpy(row->blob, blob, blob_len);
 	row->gkey_len = gkey_len;
 	row->blob_len = blob_len;
 	return 0;

@@ -705,8 +705,10 @@ void pipeline_return_pending(struct pipeline *p, struct alert *alerts,
 		free(h ? h : held);
 		return;
 	}
-	memcpy(a + n, p->pending, p->n_pending * sizeof(*a));
-	memcpy(h + n, p->pending_held, p->n_pending * sizeof(*h));
+	if (p->n_pending) {
+		memcpy(a + n, p->pending, p->n_pending * sizeof(*a));
+		memcpy(h + n, p->pending_held, p->n_pending * sizeof(*h));
+	}
 	free(p->pending);
 	free(p->pending_held);
 	p->pending = a;
