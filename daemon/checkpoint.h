@@ -20,8 +20,9 @@
  * alert stays on record (and `custos verify` agrees with its status).  A
  * repeat of an alert already stored gets no second triage row.
  *
- * The daemon calls checkpoint_commit() every checkpoint.every_records
- * records or every_ms, on reload and at shutdown.  Clock: the caller's
+ * The daemon starts one on its writer thread (checkpoint_begin, below)
+ * every checkpoint.every_records records or every_ms, and commits one
+ * with checkpoint_commit() on reload and at shutdown.  Clock: the caller's
  * wall clock for the store's created_ms, CLOCK_MONOTONIC for last_ms.
  */
 #ifndef CUSTOS_CHECKPOINT_H
