@@ -88,6 +88,7 @@ struct daemon {
 	size_t n_fwd;
 	struct checkpoint ck;
 	struct store *lookup; /* the loop thread's connection (suppressions) */
+	bool ck_skipped; /* a checkpoint came due while one was in flight */
 	struct storekeep keep;
 	struct control *ctl;
 	struct loop *loop;
@@ -236,6 +237,7 @@ static void start_checkpoint(struct daemon *d)
 
 	if (rc < 0 || (rc == 0 && d->ck.w == NULL))
 		ck_report(d, rc, err);
+	d->ck_skipped = rc == 1;
 }
 
 static void on_ck_done(struct loop *l, int fd, void *arg)
@@ -247,6 +249,11 @@ static void on_ck_done(struct loop *l, int fd, void *arg)
 
 	if (rc != 1)
 		ck_report(d, rc, err);
+	/* a checkpoint came due during the commit: start it now rather than
+	 * at the next tick (after a failure, the tick retries) */
+	if (rc == 0 && d->ck_skipped && !d->stopping &&
+	    pipeline_records_since_checkpoint(d->p))
+		start_checkpoint(d);
 }
 
 /* A checkpoint asked for by the data path (bounds reached), not the
