@@ -1,32 +1,120 @@
 /*
  * checkpoint: the store transaction that ties alerts, engine state and
- * input positions together (see checkpoint.h).
+ * input positions together (see checkpoint.h), committed on the caller's
+ * thread or, pipelined, on a writer thread.  Ownership: a snapshot owns
+ * its alerts and encoded rows; the writer touches only the snapshot
+ * handed over (job) and the store, and the main thread touches neither
+ * until it takes the snapshot back (done), both under the writer's mutex.
  */
 #include "checkpoint.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* One encoded row (a group's state or an input's position): key, group
+ * key and blob in one allocation. */
+struct snap_row {
+	char *key;
+	unsigned char *gkey, *blob;
+	size_t gkey_len, blob_len;
+};
+
+struct snap_rows {
+	struct snap_row *v;
+	size_t n, cap;
+};
+
+/* An immutable checkpoint handed to the writer (see checkpoint.h). */
+struct checkpoint_snap {
+	int64_t wall_ms;
+	struct alert *alerts;
+	bool *held;
+	size_t n_alerts;
+	struct retain *events; /* c->batch, or NULL */
+	struct snap_rows groups, positions;
+	/* filled by the writer */
+	int rc;
+	uint64_t n_new, n_held;
+	char err[480];
+};
+
+struct checkpoint_writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct checkpoint_snap *job, *done; /* under mu */
+	bool quit;
+	struct store *store;
+	int efd;
+};
 
 void checkpoint_init(struct checkpoint *c, struct store *store)
 {
 	memset(c, 0, sizeof(*c));
 	c->store = store;
+	c->efd = -1;
 }
 
-static int put_state(void *arg, const char *rule_key, const void *group_key,
-		     size_t group_key_len, const void *blob, size_t blob_len)
+static int add_row(struct snap_rows *r, const char *key, const void *gkey,
+		   size_t gkey_len, const void *blob, size_t blob_len)
 {
-	struct checkpoint *c = arg;
+	size_t klen = strlen(key) + 1;
 
-	if (store_state_put(c->store, rule_key, group_key, group_key_len, blob,
-			    blob_len) < 0)
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		struct snap_row *v = realloc(r->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		r->v = v;
+		r->cap = cap;
+	}
+	char *m = malloc(klen + gkey_len + blob_len + 1);
+	if (m == NULL)
 		return -1;
-	c->n_groups_written++;
+	struct snap_row *row = &r->v[r->n++];
+	/* NULL stays NULL (a NULL blob binds as SQL NULL) */
+	row->key = memcpy(m, key, klen);
+	row->gkey = gkey ? (unsigned char *)m + klen : NULL;
+	row->blob = blob ? (unsigned char *)m + klen + gkey_len : NULL;
+	if (gkey_len)
+		memcpy(row->gkey, gkey, gkey_len);
+	if (blob_len)
+		memcpy(row->blob, blob, blob_len);
+	row->gkey_len = gkey_len;
+	row->blob_len = blob_len;
 	return 0;
 }
 
-static int put_positions(struct checkpoint *c, struct pipeline *p)
+static void free_rows(struct snap_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].key);
+	free(r->v);
+}
+
+static void snap_free(struct checkpoint_snap *s)
+{
+	for (size_t i = 0; i < s->n_alerts; i++)
+		alert_clear(&s->alerts[i]);
+	free(s->alerts);
+	free(s->held);
+	free_rows(&s->groups);
+	free_rows(&s->positions);
+	free(s);
+}
+
+static int copy_state(void *arg, const char *rule_key, const void *group_key,
+		      size_t group_key_len, const void *blob, size_t blob_len)
+{
+	return add_row(arg, rule_key, group_key, group_key_len, blob, blob_len);
+}
+
+static int copy_positions(struct snap_rows *rows, struct pipeline *p)
 {
 	for (size_t i = 0; i < pipeline_n_inputs(p); i++) {
 		struct pipeline_input *pi = pipeline_input_at(p, i);
@@ -36,7 +124,7 @@ static int put_positions(struct checkpoint *c, struct pipeline *p)
 		void *blob = pi->ops->position(pi->in, &len);
 		if (blob == NULL)
 			continue; /* cannot resume (stdin, UDP) */
-		int rc = store_position_put(c->store, pi->cfg->name, blob, len);
+		int rc = add_row(rows, pi->cfg->name, "", 0, blob, len);
 		free(blob);
 		if (rc < 0)
 			return -1;
@@ -46,7 +134,7 @@ static int put_positions(struct checkpoint *c, struct pipeline *p)
 
 /* A newly stored alert that a suppression held back from the sinks:
  * resolved by custosd, with the scope in the note.  0 or -1. */
-static int resolve_suppressed(struct checkpoint *c, const struct alert *a,
+static int resolve_suppressed(struct store *st, const struct alert *a,
 			      int64_t wall_ms)
 {
 	char note[256];
@@ -61,66 +149,276 @@ static int resolve_suppressed(struct checkpoint *c, const struct alert *a,
 		 "suppressed: rule %.80s for this agent is covered by a "
 		 "suppression (not sent to the sinks)",
 		 rule ? rule : "?");
-	return store_triage(c->store, &t) < 0 ? -1 : 0;
+	return store_triage(st, &t) < 0 ? -1 : 0;
 }
 
-static int put_alerts(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
-		      uint64_t *n_new, uint64_t *n_held)
+static int put_alerts(struct store *st, struct checkpoint_snap *s)
 {
-	size_t n;
-	const struct alert *a = pipeline_pending(p, &n);
-
-	for (size_t i = 0; i < n; i++) {
-		int rc = store_add_alert(c->store, &a[i], wall_ms);
+	for (size_t i = 0; i < s->n_alerts; i++) {
+		int rc = store_add_alert(st, &s->alerts[i], s->wall_ms);
 		if (rc < 0)
 			return -1;
-		*n_new += (uint64_t)rc;
-		if (rc == 1 && pipeline_pending_held(p, i)) {
-			if (resolve_suppressed(c, &a[i], wall_ms) < 0)
+		s->n_new += (uint64_t)rc;
+		if (rc == 1 && s->held[i]) {
+			if (resolve_suppressed(st, &s->alerts[i], s->wall_ms) <
+			    0)
 				return -1;
-			(*n_held)++;
+			s->n_held++;
 		}
 	}
 	return 0;
 }
 
+static int put_rows(struct store *st, const struct snap_rows *r, bool state)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct snap_row *w = &r->v[i];
+		int rc =
+		    state
+			? store_state_put(st, w->key, w->gkey, w->gkey_len,
+					  w->blob, w->blob_len)
+			: store_position_put(st, w->key, w->blob, w->blob_len);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The transaction of s (any thread that holds the store).  s->rc. */
+static void write_snap(struct store *st, struct checkpoint_snap *s)
+{
+	s->rc = -1;
+	if (store_begin(st) < 0 || put_alerts(st, s) < 0 ||
+	    (s->events && retain_write(s->events, st) < 0) ||
+	    put_rows(st, &s->groups, true) < 0 ||
+	    put_rows(st, &s->positions, false) < 0 || store_commit(st) < 0) {
+		snprintf(s->err, sizeof(s->err), "checkpoint: %s",
+			 store_errmsg(st));
+		store_rollback(st);
+		return;
+	}
+	s->rc = 0;
+}
+
+/* The snapshot of p now (main thread).  NULL with err: nothing taken
+ * (out of memory; the next commit writes every group). */
+static struct checkpoint_snap *snapshot(struct checkpoint *c,
+					struct pipeline *p, int64_t wall_ms,
+					char *err, size_t err_size)
+{
+	struct engine *e = pipeline_engine(p);
+	struct checkpoint_snap *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (c->retain && c->batch == NULL &&
+			  (c->batch = retain_new()) == NULL))
+		goto oom;
+	s->wall_ms = wall_ms;
+	if ((c->need_full
+		 ? engine_save_all(e, copy_state, &s->groups)
+		 : engine_save_changes(e, copy_state, &s->groups)) < 0 ||
+	    copy_positions(&s->positions, p) < 0)
+		goto oom;
+	pipeline_take_pending(p, &s->alerts, &s->held, &s->n_alerts);
+	if (c->retain) {
+		retain_take(c->retain, c->batch);
+		s->events = c->batch;
+	}
+	c->need_full = false;
+	return s;
+oom:
+	if (s)
+		snap_free(s);
+	snprintf(err, err_size, "checkpoint: out of memory");
+	c->need_full = true; /* change marks may be cleared */
+	c->n_failures++;
+	return NULL;
+}
+
+/* Ends s on the main thread (see checkpoint.h).  0 or -1 with err. */
+static int finish(struct checkpoint *c, struct pipeline *p,
+		  struct checkpoint_snap *s, int64_t mono_ms, char *err,
+		  size_t err_size)
+{
+	int rc = s->rc;
+
+	if (rc == 0) {
+		c->n_commits++;
+		c->n_alerts_stored += s->n_new;
+		c->n_alerts_repeated += s->n_alerts - s->n_new;
+		c->n_suppressed_stored += s->n_held;
+		c->n_groups_written += s->groups.n;
+		c->last_ms = mono_ms;
+	} else {
+		snprintf(err, err_size, "%s", s->err);
+		pipeline_return_pending(p, s->alerts, s->held, s->n_alerts);
+		s->alerts = NULL;
+		s->held = NULL;
+		s->n_alerts = 0;
+		/* the engine cleared change marks of rows now rolled back,
+		 * and groups may have changed since: write everything */
+		c->need_full = true;
+		c->n_failures++;
+	}
+	if (s->events)
+		retain_done(c->retain, s->events, rc == 0);
+	snap_free(s);
+	return rc;
+}
+
 int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		      int64_t mono_ms, char *err, size_t err_size)
 {
-	struct engine *e = pipeline_engine(p);
-	uint64_t n_new = 0, n_held = 0;
-	size_t n_pending;
+	struct checkpoint_snap *s;
 
-	pipeline_pending(p, &n_pending);
-	if (store_begin(c->store) < 0)
-		goto fail;
-	if (put_alerts(c, p, wall_ms, &n_new, &n_held) < 0)
-		goto fail;
-	if (c->retain && retain_write(c->retain, c->store) < 0)
-		goto fail;
-	if ((c->need_full ? engine_save_all(e, put_state, c)
-			  : engine_save_changes(e, put_state, c)) < 0)
-		goto fail;
-	if (put_positions(c, p) < 0 || store_commit(c->store) < 0)
-		goto fail;
-	c->need_full = false;
-	c->n_commits++;
-	c->n_alerts_stored += n_new;
-	c->n_alerts_repeated += n_pending - n_new;
-	c->n_suppressed_stored += n_held;
-	c->last_ms = mono_ms;
-	if (c->retain)
-		retain_committed(c->retain);
-	pipeline_checkpointed(p);
+	checkpoint_wait(c, p, mono_ms, err, err_size);
+	if ((s = snapshot(c, p, wall_ms, err, err_size)) == NULL)
+		return -1;
+	write_snap(c->store, s); /* the writer, if any, is idle */
+	return finish(c, p, s, mono_ms, err, err_size);
+}
+
+/* ---- the writer thread ---- */
+
+static void *writer_main(void *arg)
+{
+	struct checkpoint_writer *w = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->job == NULL && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->job == NULL)
+			break;
+		struct checkpoint_snap *s = w->job;
+		pthread_mutex_unlock(&w->mu);
+		write_snap(w->store, s);
+		pthread_mutex_lock(&w->mu);
+		w->job = NULL;
+		w->done = s;
+		pthread_cond_broadcast(&w->cv);
+		if (write(w->efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow at one per commit */
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int checkpoint_start_writer(struct checkpoint *c, char *err, size_t err_size)
+{
+	struct checkpoint_writer *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (w == NULL) {
+		snprintf(err, err_size, "checkpoint writer: out of memory");
+		return -1;
+	}
+	w->store = c->store;
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, err_size, "checkpoint writer: eventfd: %s",
+			 strerror(errno));
+		free(w);
+		return -1;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		snprintf(err, err_size, "checkpoint writer: %s", strerror(rc));
+		close(w->efd);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		free(w);
+		return -1;
+	}
+	c->w = w;
+	c->efd = w->efd;
+	c->has_writer = true;
 	return 0;
-fail:
-	snprintf(err, err_size, "checkpoint: %s", store_errmsg(c->store));
-	store_rollback(c->store);
-	/* the engine may have cleared change marks for rows now rolled
-	 * back: write everything next time */
-	c->need_full = true;
-	c->n_failures++;
-	return -1;
+}
+
+void checkpoint_stop_writer(struct checkpoint *c)
+{
+	struct checkpoint_writer *w = c->w;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	if (w->done) /* not completed by the caller: counted as written */
+		snap_free(w->done);
+	close(w->efd);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	c->w = NULL;
+	c->efd = -1;
+	c->has_writer = false;
+	c->in_flight = NULL;
+	retain_free(c->batch);
+	c->batch = NULL;
+}
+
+int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
+		     int64_t mono_ms, char *err, size_t err_size)
+{
+	struct checkpoint_snap *s;
+
+	if (c->w == NULL)
+		return checkpoint_commit(c, p, wall_ms, mono_ms, err, err_size);
+	if (c->in_flight != NULL)
+		return 1;
+	if ((s = snapshot(c, p, wall_ms, err, err_size)) == NULL)
+		return -1;
+	c->in_flight = s;
+	pthread_mutex_lock(&c->w->mu);
+	c->w->job = s;
+	pthread_cond_broadcast(&c->w->cv);
+	pthread_mutex_unlock(&c->w->mu);
+	return 0;
+}
+
+/* Takes the finished commit (waiting for it when wait).  NULL: none. */
+static struct checkpoint_snap *take_done(struct checkpoint *c, bool wait)
+{
+	struct checkpoint_writer *w = c->w;
+	struct checkpoint_snap *s;
+	uint64_t n;
+
+	if (w == NULL || c->in_flight == NULL)
+		return NULL;
+	pthread_mutex_lock(&w->mu);
+	while (wait && w->done == NULL)
+		pthread_cond_wait(&w->cv, &w->mu);
+	s = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->mu);
+	if (s != NULL) {
+		c->in_flight = NULL;
+		if (read(w->efd, &n, sizeof(n)) < 0) {
+			/* EAGAIN: already read by the loop */
+		}
+	}
+	return s;
+}
+
+int checkpoint_complete(struct checkpoint *c, struct pipeline *p,
+			int64_t mono_ms, char *err, size_t err_size)
+{
+	struct checkpoint_snap *s = take_done(c, false);
+
+	return s ? finish(c, p, s, mono_ms, err, err_size) : 1;
+}
+
+int checkpoint_wait(struct checkpoint *c, struct pipeline *p, int64_t mono_ms,
+		    char *err, size_t err_size)
+{
+	struct checkpoint_snap *s = take_done(c, true);
+
+	return s ? finish(c, p, s, mono_ms, err, err_size) : 1;
 }
 
 /* ---- restore ---- */

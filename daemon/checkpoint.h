@@ -20,8 +20,9 @@
  * alert stays on record (and `custos verify` agrees with its status).  A
  * repeat of an alert already stored gets no second triage row.
  *
- * The daemon calls checkpoint_commit() every checkpoint.every_records
- * records or every_ms, on reload and at shutdown.  Clock: the caller's
+ * The daemon starts one on its writer thread (checkpoint_begin, below)
+ * every checkpoint.every_records records or every_ms, and commits one
+ * with checkpoint_commit() on reload and at shutdown.  Clock: the caller's
  * wall clock for the store's created_ms, CLOCK_MONOTONIC for last_ms.
  */
 #ifndef CUSTOS_CHECKPOINT_H
@@ -46,15 +47,55 @@ struct checkpoint {
 	int64_t last_ms; /* monotonic time of the last success, 0: never */
 	struct retain *retain;	      /* borrowed; NULL: no retention */
 	uint64_t n_suppressed_stored; /* held alerts stored as resolved */
+	/* the writer thread (checkpoint_start_writer), else unused */
+	struct retain *batch; /* retained copies of the in-flight commit */
+	struct checkpoint_snap *in_flight; /* main thread's view */
+	int efd;			   /* eventfd: a commit finished; -1 */
+	bool has_writer;
+	struct checkpoint_writer *w;
 };
 
 void checkpoint_init(struct checkpoint *c, struct store *store);
 
-/* Writes one checkpoint of p (see above).  Returns 0, or -1 with err
- * (the transaction is rolled back; the pending alerts stay pending and
- * the next commit writes every group). */
+/* Writes one checkpoint of p (see above) on the caller's thread, after
+ * waiting for a commit in flight (whose failure is then only counted).
+ * Returns 0, or -1 with err (the transaction is rolled back; the pending
+ * alerts stay pending and the next commit writes every group). */
 int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		      int64_t mono_ms, char *err, size_t err_size);
+
+/* The writer thread.  While it runs, a checkpoint is two steps: on the
+ * event loop's thread, checkpoint_begin() builds an immutable snapshot
+ * (takes the pending alerts and the retained copies, encodes the changed
+ * groups, copies the input positions) and hands it over; the writer runs
+ * the transaction and signals c->efd; the loop then calls
+ * checkpoint_complete() on its thread, which counts a success or, on
+ * failure, puts the alerts and copies back in front of the newer ones and
+ * asks for every group next time.  At most one commit is in flight.  The
+ * store is used by one thread at a time: the writer only between a
+ * hand-over and its completion; any other store use on the loop's thread
+ * first calls checkpoint_wait().  0, or -1 with err. */
+int checkpoint_start_writer(struct checkpoint *c, char *err, size_t err_size);
+
+/* Waits for the in-flight commit and stops the thread (no-op without). */
+void checkpoint_stop_writer(struct checkpoint *c);
+
+/* Starts a checkpoint of p on the writer (without one: commits at once,
+ * as checkpoint_commit).  Returns 1 when a commit is already in flight
+ * (nothing done), 0 when handed over (or committed), -1 with err when it
+ * failed before the hand-over (or the commit failed). */
+int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
+		     int64_t mono_ms, char *err, size_t err_size);
+
+/* After c->efd became readable: ends the finished commit, if any.
+ * Returns 1 when none had finished, 0 for a success, -1 with err. */
+int checkpoint_complete(struct checkpoint *c, struct pipeline *p,
+			int64_t mono_ms, char *err, size_t err_size);
+
+/* Blocks until no commit is in flight and ends it.  Returns 1 when none
+ * was, else as checkpoint_complete. */
+int checkpoint_wait(struct checkpoint *c, struct pipeline *p, int64_t mono_ms,
+		    char *err, size_t err_size);
 
 struct checkpoint_restored {
 	uint64_t n_groups;   /* restored */

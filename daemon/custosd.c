@@ -87,6 +87,8 @@ struct daemon {
 	struct sink_forward *fwd[PIPELINE_MAX_SINKS]; /* sinks.forward */
 	size_t n_fwd;
 	struct checkpoint ck;
+	struct store *lookup; /* the loop thread's connection (suppressions) */
+	bool ck_skipped; /* a checkpoint came due while one was in flight */
 	struct storekeep keep;
 	struct control *ctl;
 	struct loop *loop;
@@ -179,13 +181,13 @@ static void log_diag(const struct diag *d)
 
 /* ---- checkpoints and status ---- */
 
-static int do_checkpoint(struct daemon *d)
+/* Logs a checkpoint's outcome (rc 0 or -1) and tracks failures in a
+ * row. */
+static int ck_report(struct daemon *d, int rc, const char *err)
 {
-	char err[512];
 	int64_t now = loop_now_ms();
 
-	if (checkpoint_commit(&d->ck, d->p, wall_ms(), now, err, sizeof(err)) ==
-	    0) {
+	if (rc == 0) {
 		if (d->n_ck_failing)
 			log_info("checkpoint: stored again after %llu failed "
 				 "attempts",
@@ -203,6 +205,57 @@ static int do_checkpoint(struct daemon *d)
 	return -1;
 }
 
+/* Ends the commit in flight, if any, before the store is used here. */
+static void ck_settle(struct daemon *d)
+{
+	char err[512];
+	int rc = checkpoint_wait(&d->ck, d->p, loop_now_ms(), err, sizeof(err));
+
+	if (rc != 1)
+		ck_report(d, rc, err);
+}
+
+/* A checkpoint committed before returning (reload, exit). */
+static int do_checkpoint(struct daemon *d)
+{
+	char err[512];
+
+	ck_settle(d);
+	return ck_report(d,
+			 checkpoint_commit(&d->ck, d->p, wall_ms(),
+					   loop_now_ms(), err, sizeof(err)),
+			 err);
+}
+
+/* A checkpoint handed to the writer thread; skipped while one is in
+ * flight (the next timer tick or bound check starts it). */
+static void start_checkpoint(struct daemon *d)
+{
+	char err[512];
+	int rc = checkpoint_begin(&d->ck, d->p, wall_ms(), loop_now_ms(), err,
+				  sizeof(err));
+
+	if (rc < 0 || (rc == 0 && d->ck.w == NULL))
+		ck_report(d, rc, err);
+	d->ck_skipped = rc == 1;
+}
+
+static void on_ck_done(struct loop *l, int fd, void *arg)
+{
+	struct daemon *d = arg;
+	char err[512];
+	int rc =
+	    checkpoint_complete(&d->ck, d->p, loop_now_ms(), err, sizeof(err));
+
+	if (rc != 1)
+		ck_report(d, rc, err);
+	/* a checkpoint came due during the commit: start it now rather than
+	 * at the next tick (after a failure, the tick retries) */
+	if (rc == 0 && d->ck_skipped && !d->stopping &&
+	    pipeline_records_since_checkpoint(d->p))
+		start_checkpoint(d);
+}
+
 /* A checkpoint asked for by the data path (bounds reached), not the
  * timer: after a failure, wait for the next timer tick rather than retry
  * (and fail) on every poll. */
@@ -211,7 +264,7 @@ static void checkpoint_if_due(struct daemon *d)
 	if (d->n_ck_failing &&
 	    loop_now_ms() - d->ck_failed_ms < d->cfg->checkpoint.every_ms)
 		return;
-	do_checkpoint(d);
+	start_checkpoint(d);
 }
 
 /* "forward": [{name, connected, sent, queued, ...}] in sinks. */
@@ -357,13 +410,14 @@ static void on_checkpoint_timer(struct loop *l, void *arg)
 	pipeline_pending(d->p, &n_pending);
 	if (pipeline_records_since_checkpoint(d->p) || n_pending ||
 	    d->ck.need_full)
-		do_checkpoint(d);
+		start_checkpoint(d);
 }
 
 static void on_seal_timer(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 
+	ck_settle(d);
 	storekeep_seal(&d->keep, wall_ms(), loop_now_ms());
 }
 
@@ -371,6 +425,7 @@ static void on_purge_timer(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 
+	ck_settle(d);
 	storekeep_purge(&d->keep, wall_ms(), loop_now_ms());
 }
 
@@ -812,12 +867,18 @@ static int setup_loop(struct daemon *d)
 {
 	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
 	uint64_t wd_usec = 0;
+	char err[256];
 
 	if ((d->loop = loop_new()) == NULL ||
 	    loop_add_signals(d->loop, sigs, 3, on_signal, d) < 0 ||
 	    loop_add_fd(d->loop, control_fd(d->ctl), on_control, d) < 0)
 		return -1;
 	loop_set_before_sleep(d->loop, before_sleep, d);
+	if (checkpoint_start_writer(&d->ck, err, sizeof(err)) < 0 ||
+	    loop_add_fd(d->loop, d->ck.efd, on_ck_done, d) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	d->ck_timer = loop_add_timer(d->loop, d->cfg->checkpoint.every_ms,
 				     on_checkpoint_timer, d);
 	d->status_timer = loop_add_timer(
@@ -876,6 +937,12 @@ static void start(struct daemon *d)
 		fatalx("%s", err);
 	if (storekeep_init(&d->keep, d->store, d->cfg, err, sizeof(err)) < 0)
 		fatalx("store %s: %s", d->cfg->store_path, err);
+	/* suppression lookups run while the writer thread commits: their
+	 * own connection (WAL: readers do not wait for the writer) */
+	if ((d->lookup = store_open(d->cfg->store_path, err, sizeof(err))) ==
+	    NULL)
+		fatalx("%s", err);
+	d->keep.lookup = d->lookup;
 	if (checkpoint_restore(d->store, pipeline_engine(d->p), &rs, err,
 			       sizeof(err)) < 0)
 		fatalx("%s", err);
@@ -908,6 +975,7 @@ static int stop(struct daemon *d)
 	sd_notify(0, "STOPPING=1");
 	if (do_checkpoint(d) < 0)
 		rc = 1;
+	checkpoint_stop_writer(&d->ck);
 	storekeep_seal(&d->keep, wall_ms(), loop_now_ms());
 	flush_sinks(d);
 	status_line(d, line, sizeof(line));
@@ -919,6 +987,7 @@ static int stop(struct daemon *d)
 	storekeep_clear(&d->keep);
 	for (size_t i = 0; i < d->n_fwd; i++)
 		sink_forward_free(d->fwd[i]);
+	store_close(d->lookup);
 	store_close(d->store);
 	if (d->cfg != d->cfg_inputs)
 		config_free(d->cfg);

@@ -696,6 +696,46 @@ const struct alert *pipeline_pending(const struct pipeline *p, size_t *n)
 	return p->pending;
 }
 
+void pipeline_take_pending(struct pipeline *p, struct alert **alerts,
+			   bool **held, size_t *n)
+{
+	*alerts = p->pending;
+	*held = p->pending_held;
+	*n = p->n_pending;
+	p->pending = NULL;
+	p->pending_held = NULL;
+	p->n_pending = p->cap_pending = 0;
+	p->n_records_since_checkpoint = 0;
+}
+
+void pipeline_return_pending(struct pipeline *p, struct alert *alerts,
+			     bool *held, size_t n)
+{
+	size_t total = n + p->n_pending;
+	struct alert *a = n ? realloc(alerts, total * sizeof(*a)) : NULL;
+	bool *h = a ? realloc(held, total * sizeof(*h)) : NULL;
+
+	if (a != NULL)
+		alerts = a;
+	if (h == NULL) { /* the returned alerts are lost: counted */
+		for (size_t i = 0; i < n; i++)
+			alert_clear(&alerts[i]);
+		p->n_nomem += n;
+		free(alerts);
+		free(h ? h : held);
+		return;
+	}
+	if (p->n_pending) {
+		memcpy(a + n, p->pending, p->n_pending * sizeof(*a));
+		memcpy(h + n, p->pending_held, p->n_pending * sizeof(*h));
+	}
+	free(p->pending);
+	free(p->pending_held);
+	p->pending = a;
+	p->pending_held = h;
+	p->n_pending = p->cap_pending = total;
+}
+
 void pipeline_checkpointed(struct pipeline *p)
 {
 	for (size_t i = 0; i < p->n_pending; i++)

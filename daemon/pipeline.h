@@ -138,6 +138,18 @@ uint64_t pipeline_records_since_checkpoint(const struct pipeline *p);
 const struct alert *pipeline_pending(const struct pipeline *p, size_t *n);
 void pipeline_checkpointed(struct pipeline *p);
 
+/* Moves the pending alerts and their held flags out (the caller owns
+ * them: alert_clear each, free both arrays; n 0 may give NULLs) and
+ * starts a new interval (records since the last checkpoint: 0). */
+void pipeline_take_pending(struct pipeline *p, struct alert **alerts,
+			   bool **held, size_t *n);
+
+/* Puts alerts taken by pipeline_take_pending back in front of the pending
+ * list (their commit failed); takes ownership of both arrays.  Out of
+ * memory, they are lost and counted. */
+void pipeline_return_pending(struct pipeline *p, struct alert *alerts,
+			     bool *held, size_t n);
+
 int pipeline_add_sink(struct pipeline *p, const char *name, pipeline_sink_fn fn,
 		      void *arg);
 /* Delivers up to max queued alerts to every sink; returns how many. */

@@ -233,6 +233,64 @@ void retain_committed(struct retain *r)
 	forget(r);
 }
 
+void retain_take(struct retain *r, struct retain *batch)
+{
+	struct retain t = *batch; /* batch is empty: its arena is kept */
+
+	memcpy(batch->src, r->src, r->n_src * sizeof(r->src[0]));
+	batch->arena = r->arena;
+	batch->len = r->len;
+	batch->cap = r->cap;
+	batch->n = r->n;
+	batch->n_src = r->n_src;
+	r->arena = t.arena;
+	r->cap = t.cap;
+	r->len = r->n = r->n_src = 0;
+}
+
+/* Appends the copy at p of src to r (its source interned again). */
+static int append_one(struct retain *r, const struct retain *src,
+		      const unsigned char *p, size_t *size)
+{
+	struct copy c;
+	struct event ev = {0};
+	size_t body = 0;
+
+	memcpy(&c, p, sizeof(c));
+	for (size_t k = 0; k < N_KEPT; k++)
+		body += c.len[k] == ABSENT ? 0 : c.len[k];
+	*size = pad8(sizeof(c) + body);
+	if (c.src != NO_SOURCE) {
+		ev.source.input = src->src[c.src].input;
+		ev.source.path = src->src[c.src].path;
+	}
+	int64_t at = source_of(r, &ev);
+	if (r->n == RETAIN_MAX_EVENTS || at < 0 || !reserve(r, *size))
+		return drop(r);
+	c.src = (uint32_t)at;
+	memcpy(r->arena + r->len, &c, sizeof(c));
+	memcpy(r->arena + r->len + sizeof(c), p + sizeof(c), *size - sizeof(c));
+	r->len += *size;
+	r->n++;
+	return 0;
+}
+
+void retain_done(struct retain *r, struct retain *batch, bool committed)
+{
+	size_t at = 0, size = 0;
+
+	if (committed) {
+		r->st.n_written += batch->n;
+		forget(batch);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++, at += size)
+		if (append_one(batch, r, r->arena + at, &size) < 0)
+			r->st.n_dropped++;
+	forget(r);
+	retain_take(batch, r);
+}
+
 void retain_stats(const struct retain *r, struct retain_stats *out)
 {
 	*out = r->st;

@@ -61,6 +61,15 @@ int retain_write(struct retain *r, struct store *s);
  * copies (and count them written). */
 void retain_committed(struct retain *r);
 
+/* The pipelined checkpoint (checkpoint.h): moves r's copies into batch
+ * (an empty retain of the same process, written by the writer thread)
+ * and leaves r empty.  retain_done() then ends batch's commit: committed,
+ * the copies are forgotten and counted written in r; failed, r gets
+ * batch's copies back in front of those retained since (past the bounds
+ * the newest are dropped, counted) and batch is empty again. */
+void retain_take(struct retain *r, struct retain *batch);
+void retain_done(struct retain *r, struct retain *batch, bool committed);
+
 void retain_stats(const struct retain *r, struct retain_stats *out);
 
 #endif

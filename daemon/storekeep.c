@@ -82,13 +82,14 @@ bool storekeep_filter(void *arg, const struct alert *a)
 
 	if (rule == NULL || (agent = alert_agent(a)) == NULL)
 		return false; /* no scope a suppression could name */
-	rc = store_suppressed(k->store, rule, agent, a->ts_ms);
+	struct store *st = k->lookup ? k->lookup : k->store;
+	rc = store_suppressed(st, rule, agent, a->ts_ms);
 	free(agent);
 	if (rc < 0) {
 		if (k->n_suppress_errors++ == 0)
 			log_warnx("suppression lookup: %s; alerts go to the "
 				  "sinks",
-				  store_errmsg(k->store));
+				  store_errmsg(st));
 		return false;
 	}
 	k->n_suppressed += (uint64_t)rc;

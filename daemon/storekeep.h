@@ -41,11 +41,13 @@
 #include "store.h"
 
 struct storekeep {
-	struct store *store;	     /* borrowed */
-	const struct config *cfg;    /* borrowed; the current config */
-	struct sink_syslog *sink;    /* borrowed, may be NULL */
-	struct retain *retain;	     /* owned; NULL when not retaining */
-	uint64_t n_suppressed;	     /* alerts held back from the sinks */
+	struct store *store;	  /* borrowed */
+	struct store *lookup;	  /* borrowed, may be NULL: suppression lookups'
+				   * connection (custosd's loop thread) */
+	const struct config *cfg; /* borrowed; the current config */
+	struct sink_syslog *sink; /* borrowed, may be NULL */
+	struct retain *retain;	  /* owned; NULL when not retaining */
+	uint64_t n_suppressed;	  /* alerts held back from the sinks */
 	uint64_t n_suppress_errors;  /* lookups that failed */
 	int64_t n_events_in_store;   /* at the last count (start, purge) */
 	uint64_t n_written_at_count; /* retain's n_written then */
