@@ -98,6 +98,8 @@ struct daemon {
 	size_t n_input_fds[MAX_INPUTS];
 	uint64_t n_reloads, n_reload_failures;
 	bool stopping;
+	uint64_t n_lost_at_start; /* pipeline_n_lost() after start/reload */
+	bool lost;	   /* records lost since: no more checkpoints, exit 1 */
 	bool behind;	   /* the last poll left input unread */
 	int n_ck_deferred; /* timer checkpoints skipped while behind */
 	/* failed checkpoints in a row (disk full, I/O errors): the first is
@@ -215,12 +217,37 @@ static void ck_settle(struct daemon *d)
 		ck_report(d, rc, err);
 }
 
+/* True (once logged, and the daemon stopping) when an allocation failure
+ * lost a record or an alert since the daemon started: a checkpoint now
+ * would commit input positions past it, so none is taken; custosd exits 1
+ * and, restarted, evaluates everything after the last checkpoint again. */
+static bool lost_records(struct daemon *d)
+{
+	uint64_t n = pipeline_n_lost(d->p);
+
+	if (n == d->n_lost_at_start)
+		return false;
+	if (!d->lost) {
+		log_warnx(
+		    "out of memory: %llu records or alerts lost since the "
+		    "last checkpoint; exiting without committing, so that "
+		    "a restart evaluates them again",
+		    (unsigned long long)(n - d->n_lost_at_start));
+		d->lost = true;
+		d->stopping = true;
+		loop_stop(d->loop);
+	}
+	return true;
+}
+
 /* A checkpoint committed before returning (reload, exit). */
 static int do_checkpoint(struct daemon *d)
 {
 	char err[512];
 
 	ck_settle(d);
+	if (lost_records(d))
+		return -1;
 	return ck_report(d,
 			 checkpoint_commit(&d->ck, d->p, wall_ms(),
 					   loop_now_ms(), err, sizeof(err)),
@@ -232,6 +259,9 @@ static int do_checkpoint(struct daemon *d)
 static void start_checkpoint(struct daemon *d)
 {
 	char err[512];
+
+	if (lost_records(d))
+		return;
 	int rc = checkpoint_begin(&d->ck, d->p, wall_ms(), loop_now_ms(), err,
 				  sizeof(err));
 
@@ -738,6 +768,7 @@ static void reload(struct daemon *d)
 		config_free(d->cfg);
 	d->cfg = cfg;
 	d->ck.need_full = true;
+	d->n_lost_at_start = pipeline_n_lost(d->p); /* a new engine's count */
 	loop_timer_set(d->loop, d->ck_timer, cfg->checkpoint.every_ms);
 	loop_timer_set(d->loop, d->status_timer, cfg->status_log_interval_ms);
 	d->keep.cfg = cfg;
@@ -975,6 +1006,8 @@ static int stop(struct daemon *d)
 	sd_notify(0, "STOPPING=1");
 	if (do_checkpoint(d) < 0)
 		rc = 1;
+	if (d->lost)
+		log_warnx("exiting 1: records were lost to a lack of memory");
 	checkpoint_stop_writer(&d->ck);
 	storekeep_seal(&d->keep, wall_ms(), loop_now_ms());
 	flush_sinks(d);
@@ -1109,6 +1142,7 @@ int main(int argc, char **argv)
 	log_init(true, d.verbose, LOG_DAEMON);
 	d.start_ms = loop_now_ms();
 	start(&d);
+	d.n_lost_at_start = pipeline_n_lost(d.p);
 	if (!d.foreground) {
 		if (daemon(1, 0) < 0)
 			fatal("daemon");

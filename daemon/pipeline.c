@@ -922,6 +922,14 @@ static json_t *rules_json(const struct pipeline *p)
 	return a;
 }
 
+uint64_t pipeline_n_lost(const struct pipeline *p)
+{
+	struct engine_stats st;
+
+	engine_get_stats(p->engine, &st);
+	return st.n_nomem + p->n_nomem;
+}
+
 static json_t *engine_json(const struct pipeline *p)
 {
 	struct engine_stats st;

@@ -133,6 +133,11 @@ bool pipeline_need_checkpoint(const struct pipeline *p);
 /* Records evaluated since the last checkpoint. */
 uint64_t pipeline_records_since_checkpoint(const struct pipeline *p);
 
+/* Records and alerts lost to allocation failures so far (decoding,
+ * evaluation, the pending list): the "nomem" of the status.  custosd does
+ * not commit a checkpoint past such a loss. */
+uint64_t pipeline_n_lost(const struct pipeline *p);
+
 /* Alerts raised since the last checkpoint (owned by the pipeline), and
  * forgetting them once stored. */
 const struct alert *pipeline_pending(const struct pipeline *p, size_t *n);
