@@ -252,6 +252,18 @@ write("first_export", "First export by an agent",
       history("a", 12) + [export(2 * D + 7200, "a", 10),
                           export(12 * D + 7200, "a", 10)] +
       history("b", 9, first=3) + [export(12 * D + 7200, "b", 10)])
+# an uncommon action (a merge of two customer records) first seen on day
+# 12 of an agent's history.  quiet pins the horizon (the agent merged on
+# day 2 too), min_history (b: 9 days) and the everyday exclusion (a's
+# first `update`, on day 12, is ordinary work)
+write("first_new_action", "First use of an uncommon action by an agent",
+      history("a", 12) + [ev(12 * D + 7200, "a", "merge", customer="C100")],
+      history("a", 12) + [ev(2 * D + 7200, "a", "merge", customer="C101"),
+                          ev(12 * D + 7200, "a", "merge", customer="C100"),
+                          ev(12 * D + 7300, "a", "update", customer="C100",
+                             object="profile")] +
+      history("b", 9, first=3) + [ev(12 * D + 7200, "b", "merge",
+                                     customer="C102")])
 # the same for ID documents (on the agents' tickets); quiet also pins the
 # verification exemption
 write("first_id_document", "First ID document opened by an agent",
