@@ -222,8 +222,8 @@ static int expand_ptz(struct tzfile_zone *z, const struct ptz *p)
 {
 	int64_t last = z->t[z->n - 1].at;
 
-	if (!p->has_dst)
-		return z->t[z->n - 1].off == p->std_off
+	if (!p->has_dst) /* nothing can follow a change at INT64_MAX */
+		return z->t[z->n - 1].off == p->std_off || last == INT64_MAX
 			   ? 0
 			   : push(z,
 				  last == INT64_MIN ? INT64_MIN + 1 : last + 1,
