@@ -47,13 +47,13 @@ def hidden(docs, name):
 
 def closure(docs, name):
     by = {d["name"]: d for d in docs}
-    seen, todo = [], [name]
-    while todo:
-        n = todo.pop()
+    seen, worklist = [], [name]
+    while worklist:
+        n = worklist.pop()
         if n in seen or n not in by:
             continue
         seen.append(n)
-        todo.extend(by[n]["uses"])
+        worklist.extend(by[n]["uses"])
     return [d for d in docs if d["name"] in seen]  # pack order
 
 
