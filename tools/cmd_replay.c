@@ -428,7 +428,7 @@ static void report_nomem(struct replay *rp)
 		return;
 	rp->failed = 1;
 	fprintf(stderr,
-		"custos: %llu allocation failures: out of memory; alerts "
+		"custos: out of memory: %llu allocation failures; alerts "
 		"or their evidence may be missing or incomplete\n",
 		(unsigned long long)(st.n_nomem + rp->n_nomem));
 }
