@@ -22,8 +22,10 @@
 # run over an empty file to the end), so that every allocation of
 # decoding, evaluation, evidence, extension state and alert output fails
 # once.  Stricter: a run must exit 0 with exactly the undisturbed output,
-# or exit 1 saying "out of memory" on stderr (replay's count of allocation
-# failures, printed even with --quiet); never exit 0 having reported one.
+# or exit 1 saying "out of memory" on stderr with replay's count of
+# allocation failures (printed even with --quiet): at least 1, and without
+# --every exactly the number the shim failed (each failure counted once,
+# per event); never exit 0 having reported one.
 # One run in 8 (--full: 10) goes under valgrind.
 #
 # usage: run_failalloc.sh PATH/TO/custos [--full] [--every K] [--only NAME]
@@ -173,9 +175,15 @@ one() {
 		--suppressions="$repo/tests/fault/valgrind.supp")
 	scenario "$name"
 	prepare
+	rm -f "$tmp/onecount"
 	(cd "$tmp/run" && LD_PRELOAD=$shim FAILALLOC_N=$n FAILALLOC_EVERY=$every \
+		FAILALLOC_COUNT=$tmp/onecount \
 		timeout 60 "${pre[@]}" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err")
 	rc=$?
+	# replay-steady: the failures replay counted, and the shim's
+	local counted shim_failed
+	counted=$(grep -oE 'out of memory: [0-9]+ allocation' "$tmp/err" | grep -oE '[0-9]+')
+	shim_failed=$(awk '{n += $2} END {print n}' "$tmp/onecount" 2>/dev/null) # + timeout's
 	if [ -n "${FAILALLOC_KEEP:-}" ]; then # keep the last run's files
 		cp -r "$tmp/run" "$tmp/out" "$tmp/err" "$FAILALLOC_KEEP/"
 	fi
@@ -197,6 +205,10 @@ one() {
 	elif [ "$name" = replay-steady ] && [ $rc -eq 0 ] &&
 		grep -q 'out of memory' "$tmp/err"; then
 		fail "$what: reported an allocation failure but exit 0"
+	elif [ "$name" = replay-steady ] && [ $rc -ne 0 ] && { [ "${counted:-0}" = 0 ] ||
+		{ [ "$every" = 0 ] && [ "$counted" != "${shim_failed:-?}" ]; }; }; then
+		fail "$what: replay counted ${counted:-no} allocation failures," \
+			"the shim failed ${shim_failed:-?}"
 	elif [ $rc -eq 0 ] && ! cmp -s "$tmp/out" "$tmp/want_$name"; then
 		fail "$what: exit 0 but the output differs from the undisturbed run"
 		diff "$tmp/want_$name" "$tmp/out" | head -5
