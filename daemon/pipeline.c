@@ -609,15 +609,19 @@ void pipeline_record(struct pipeline_input *pi, const struct input_record *r)
 		return;
 	}
 	ev.source = r->source;
-	agentdir_enrich(p->cfg->agents, p->buf, &ev);
-	if (p->event_hook)
-		p->event_hook(p->event_hook_arg, &ev);
-	if (engine_process(p->engine, &ev) < 0) {
+	if (agentdir_enrich(p->cfg->agents, p->buf, &ev) < 0) {
 		p->n_nomem++;
-		log_warnx("input %s line %lld: out of memory evaluating the "
-			  "record: alerts may be lost",
+		log_warnx("input %s line %lld: out of memory adding the agent "
+			  "directory's fields: alerts may be lost",
 			  pi->cfg->name, (long long)r->source.line);
 	}
+	if (p->event_hook)
+		p->event_hook(p->event_hook_arg, &ev);
+	if (engine_process(p->engine, &ev) < 0) /* counted by the engine */
+		log_warnx("input %s line %lld: out of memory evaluating the "
+			  "record: alerts may be lost or their evidence "
+			  "incomplete",
+			  pi->cfg->name, (long long)r->source.line);
 }
 
 void pipeline_event(struct pipeline_input *pi, const struct event *in)
@@ -627,11 +631,18 @@ void pipeline_event(struct pipeline_input *pi, const struct event *in)
 
 	p->n_records_since_checkpoint++;
 	/* the directory's fields, as pipeline_record() adds them */
-	enrich_copy(p->cfg->agents, p->buf, in, &enriched);
+	if (enrich_copy(p->cfg->agents, p->buf, in, &enriched) < 0) {
+		p->n_nomem++;
+		log_warnx("input %s: out of memory adding the agent "
+			  "directory's fields: alerts may be lost",
+			  pi->cfg->name);
+	}
 	if (p->event_hook)
 		p->event_hook(p->event_hook_arg, ev);
-	if (engine_process(p->engine, ev) < 0)
-		p->n_nomem++;
+	if (engine_process(p->engine, ev) < 0) /* counted by the engine */
+		log_warnx("input %s: out of memory evaluating an event: "
+			  "alerts may be lost or their evidence incomplete",
+			  pi->cfg->name);
 }
 
 static void on_input_event(void *arg, const struct event *ev)

@@ -134,7 +134,8 @@ bool pipeline_need_checkpoint(const struct pipeline *p);
 uint64_t pipeline_records_since_checkpoint(const struct pipeline *p);
 
 /* Records and alerts lost to allocation failures so far (decoding,
- * evaluation, the pending list): the "nomem" of the status.  custosd does
+ * enrichment, evaluation -- an alert, an evidence sample or extension
+ * state --, the pending list): the "nomem" of the status.  custosd does
  * not commit a checkpoint past such a loss. */
 uint64_t pipeline_n_lost(const struct pipeline *p);
 

@@ -61,6 +61,8 @@ struct replay {
 	size_t n_in_batch;
 	int64_t now_ms;
 	uint64_t n_lines, n_malformed, n_alerts, n_stored, n_truncated;
+	uint64_t n_nomem; /* lines dropped or events not fully enriched:
+			     out of memory (the engine counts its own) */
 	int failed;
 	struct event_buf *pcap_buf; /* --pcap events enriched (enrich.h) */
 };
@@ -183,6 +185,17 @@ fail:
 	return rc;
 }
 
+/* An input or an alert lost or incomplete because memory ran out: counted
+ * (summary), shown once per run, and replay exits 1. */
+static void lost_nomem(struct replay *rp, const char *path, uint64_t line_no,
+		       const char *what)
+{
+	if (rp->n_nomem++ == 0)
+		fprintf(stderr, "%s:%llu: out of memory: %s\n", path,
+			(unsigned long long)line_no, what);
+	rp->failed = 1;
+}
+
 static void store_alert(struct replay *rp, const struct alert *a)
 {
 	int rc;
@@ -232,7 +245,8 @@ static void on_alert(const struct alert *a, void *arg)
 
 	rp->n_alerts++;
 	if (json == NULL) {
-		rp->failed = 1;
+		lost_nomem(rp, a->source_path ? a->source_path : "-",
+			   a->source_line, "an alert not printed");
 		return;
 	}
 	fputs(json, stdout);
@@ -266,8 +280,10 @@ static int replay_fd(struct replay *rp, int fd, const char *path,
 	char err[256];
 	int rc;
 
-	if (lr == NULL)
+	if (lr == NULL) {
+		lost_nomem(rp, path, 0, "file not read");
 		return -1;
+	}
 	while ((rc = line_reader_next(lr, &line, &len, &truncated, &offset)) >
 	       0) {
 		struct event ev;
@@ -281,16 +297,23 @@ static int replay_fd(struct replay *rp, int fd, const char *path,
 					 &n_reported);
 			continue;
 		}
+		errno = 0;
 		if (decode_json(buf, line, len, &ev, err, sizeof(err)) < 0 ||
 		    normalize_event(rp->field_map, buf, &ev, err, sizeof(err)) <
 			0) {
-			report_malformed(rp, path, line_no, err, &n_reported);
+			if (errno == ENOMEM) /* not the line's fault */
+				lost_nomem(rp, path, line_no, "line dropped");
+			else
+				report_malformed(rp, path, line_no, err,
+						 &n_reported);
 			continue;
 		}
 		ev.source =
 		    (struct event_source){"replay", path, line_no, offset};
-		if (rp->config)
-			agentdir_enrich(rp->config->agents, buf, &ev);
+		if (rp->config &&
+		    agentdir_enrich(rp->config->agents, buf, &ev) < 0)
+			lost_nomem(rp, path, line_no,
+				   "directory fields missing");
 		keep_event(rp, &ev);
 		if (engine_process(rp->engine, &ev) < 0)
 			rp->failed = 1;
@@ -391,13 +414,34 @@ static void print_summary(const struct replay *rp)
 			(unsigned long long)st.n_ext_cap_hits);
 }
 
+/* Allocation failures (lines dropped, events partly enriched or
+ * evaluated: alerts, their evidence or extension state lost): said even
+ * with --quiet, since they make replay exit 1 with its output incomplete
+ * (engine_finish() counts without returning: rp->failed is set here).
+ */
+static void report_nomem(struct replay *rp)
+{
+	struct engine_stats st;
+
+	engine_get_stats(rp->engine, &st);
+	if (st.n_nomem + rp->n_nomem == 0)
+		return;
+	rp->failed = 1;
+	fprintf(stderr,
+		"custos: out of memory: %llu allocation failures; alerts "
+		"or their evidence may be missing or incomplete\n",
+		(unsigned long long)(st.n_nomem + rp->n_nomem));
+}
+
 static int pcap_event(void *arg, const struct event *in)
 {
 	struct replay *rp = arg;
 	struct event enriched, *ev = &enriched;
 
-	enrich_copy(rp->config ? rp->config->agents : NULL, rp->pcap_buf, in,
-		    &enriched);
+	if (enrich_copy(rp->config ? rp->config->agents : NULL, rp->pcap_buf,
+			in, &enriched) < 0)
+		lost_nomem(rp, in->source.path ? in->source.path : "<pcap>",
+			   in->source.line, "directory fields missing");
 	keep_event(rp, ev);
 	if (engine_process(rp->engine, ev) < 0)
 		rp->failed = 1;
@@ -472,6 +516,7 @@ int cmd_replay(int argc, char **argv)
 		rp.failed = 1;
 	if (!rp.quiet)
 		print_summary(&rp);
+	report_nomem(&rp);
 	rc = rp.failed ? EXIT_RUNTIME : 0;
 out:
 	event_buf_free(buf);

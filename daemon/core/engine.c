@@ -51,6 +51,7 @@
 #include "evidence.h"
 #include "ext_rule.h"
 #include "ext_state.h"
+#include "match.h"
 #include "rule_index.h"
 #include "window.h"
 
@@ -268,14 +269,18 @@ struct trigger {
 static int feed(struct engine *e, const struct rule *r,
 		const struct corr_input *in);
 
-static void emit(struct engine *e, struct alert *a)
+/* Raises a (if its rule generates alerts).  -1 when its id could not be
+ * computed (out of memory): the alert is still delivered, and sinks that
+ * need the id refuse it. */
+static int emit(struct engine *e, struct alert *a)
 {
 	if (!a->rule->generate)
-		return;
+		return 0;
 	alert_compute_id(a);
 	e->stats.n_alerts++;
 	if (e->on_alert)
 		e->on_alert(a, e->arg);
+	return a->id[0] == '\0' ? -1 : 0;
 }
 
 /* The `custos.risk` value a rule's alerts carry downstream (value_sum
@@ -300,6 +305,7 @@ static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 	char **evidence = calloc(n_ev + 1, sizeof(*evidence));
 	struct alert a = {0};
 	char risk_buf[32];
+	size_t n_lost = 0; /* evidence samples left out: out of memory */
 	int rc = 0;
 
 	if (kv == NULL || evidence == NULL) {
@@ -321,14 +327,16 @@ static int fire(struct engine *e, struct corr_state *cs, struct window_group *g,
 	a.source_line = tr->line;
 	a.source_offset = tr->offset;
 	a.evidence_json = evidence;
-	a.n_evidence = window_samples(&g->win, &cs->wp, evidence, n_ev);
+	a.n_evidence =
+	    window_samples(&g->win, &cs->wp, evidence, n_ev, &n_lost);
 	a.n_evidence_total = window_count(&g->win);
 	e->hits[cs->rule->index]++;
-	emit(e, &a);
+	rc = emit(e, &a) < 0 || n_lost ? -1 : 0;
 	struct corr_input in = {cs->rule, tr->ts_ms, tr->ev,	kv,
 				n_down,	  tr->json,  tr->input, tr->path,
 				tr->line, tr->offset};
-	rc = feed(e, cs->rule, &in);
+	if (feed(e, cs->rule, &in) < 0)
+		rc = -1;
 done:
 	free(kv);
 	free(evidence);
@@ -512,35 +520,39 @@ static bool suppressed(struct engine *e, const struct corr_state *cs,
 				    g->key, g->key_len, ts, x->suppress_ms);
 }
 
+/* A lost evidence sample (out of memory) does not stop the evaluation:
+ * it is returned as -1 once the input has been counted and the group
+ * evaluated, so that no alert is lost with it. */
 static int corr_feed(struct engine *e, struct corr_state *cs,
 		     const struct corr_input *in)
 {
-	int rc;
+	int rc, lost = 0;
 	struct window_group *g = add_input(e, cs, in, &rc);
 
 	if (g == NULL)
 		return rc;
 	if (cs->wp.evidence_sample > 0) {
 		struct evidence *ev = input_evidence(e, in);
-		if (ev == NULL)
-			return -1;
-		window_add_sample(&g->win, &cs->wp, in->ts_ms, ev);
+		if (ev == NULL ||
+		    window_add_sample(&g->win, &cs->wp, in->ts_ms, ev) < 0)
+			lost = -1;
 		evidence_unref(ev);
 	}
 	if (cs->closes) {
 		const char *json = input_json(e, in);
 		if (json == NULL)
 			return -1;
-		return window_trigger_set(&g->last, in->ts_ms, json,
-					  in->src_input, in->src_path, in->line,
-					  in->offset);
+		rc =
+		    window_trigger_set(&g->last, in->ts_ms, json, in->src_input,
+				       in->src_path, in->line, in->offset);
+		return rc < 0 ? rc : lost;
 	}
 	double v = group_value(cs, g);
 	if (!correlation_condition_holds(cs->c, v))
-		return 0;
+		return lost;
 	if (cs->c->type == CORRELATION_TEMPORAL_ORDERED &&
 	    !in_order(cs, &g->win))
-		return 0;
+		return lost;
 	const char *json = input_json(e, in);
 	if (json == NULL)
 		return -1;
@@ -551,7 +563,7 @@ static int corr_feed(struct engine *e, struct corr_state *cs,
 	else
 		rc = fire(e, cs, g, &tr, v);
 	window_groups_remove(&cs->groups, g);
-	return rc;
+	return rc < 0 ? rc : lost;
 }
 
 /* Feeds a match or alert of rule r to every correlation that uses r. */
@@ -638,10 +650,8 @@ static int match_detections(struct engine *e, const struct event *ev)
 			a.source_path = (char *)ev->source.path;
 			a.source_line = ev->source.line;
 			a.source_offset = ev->source.offset;
-			if (a.event_json == NULL)
+			if (a.event_json == NULL || emit(e, &a) < 0)
 				rc = -1;
-			else
-				emit(e, &a);
 		}
 		if (feed(e, r, &in) < 0)
 			rc = -1;
@@ -649,8 +659,17 @@ static int match_detections(struct engine *e, const struct event *ev)
 	return rc;
 }
 
+/* Losses counted by the modules the engine calls instead of returned:
+ * extension state entries and regex evaluations lost to allocation
+ * failures.  A change across an event makes it partly evaluated. */
+static uint64_t callee_nomem(const struct engine *e)
+{
+	return match_nomem() + (e->ext ? ext_state_nomem(e->ext) : 0);
+}
+
 int engine_process(struct engine *e, const struct event *ev)
 {
+	uint64_t nomem = callee_nomem(e);
 	int rc = 0;
 
 	e->stats.n_events++;
@@ -673,14 +692,18 @@ int engine_process(struct engine *e, const struct event *ev)
 	evidence_unref(e->ev_evidence);
 	e->ev_evidence = NULL;
 	e->ev = NULL;
-	if (rc < 0)
+	if (rc < 0 || callee_nomem(e) != nomem) {
 		e->stats.n_nomem++;
+		rc = -1;
+	}
 	return rc;
 }
 
 void engine_finish(struct engine *e)
 {
-	if (close_due(e, true) < 0)
+	uint64_t nomem = callee_nomem(e);
+
+	if (close_due(e, true) < 0 || callee_nomem(e) != nomem)
 		e->stats.n_nomem++;
 }
 

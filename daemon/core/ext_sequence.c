@@ -40,6 +40,7 @@ struct ext_sequence {
 	struct ext_map keys; /* rule key NUL agent -> struct seq_key */
 	struct ext_map dels; /* saved keys swept since the last save */
 	uint64_t n_cap_hits;
+	uint64_t n_nomem; /* entries lost to allocation failures */
 };
 
 struct ext_sequence *ext_sequence_new(size_t max_keys)
@@ -70,6 +71,11 @@ void ext_sequence_free(struct ext_sequence *s)
 uint64_t ext_sequence_cap_hits(const struct ext_sequence *s)
 {
 	return s->n_cap_hits;
+}
+
+uint64_t ext_sequence_nomem(const struct ext_sequence *s)
+{
+	return s->n_nomem;
 }
 
 size_t ext_sequence_n_keys(const struct ext_sequence *s)
@@ -169,8 +175,10 @@ static int key_expired(struct ext_map_entry *en, void *arg)
 	if (k->expires >= *now)
 		return 0;
 	if ((k->flags & F_SAVED) && ext_map_put(&s->dels, en->key, en->key_len,
-						&created, &full) == NULL)
+						&created, &full) == NULL) {
 		s->n_cap_hits += full;
+		s->n_nomem += !full;
+	}
 	free(en->ptr);
 	return 1;
 }
@@ -189,6 +197,7 @@ static struct seq_key *get_key(struct ext_sequence *s, const char *key,
 	}
 	if (en == NULL) {
 		s->n_cap_hits += full;
+		s->n_nomem += !full;
 		return NULL;
 	}
 	if (created) {
@@ -197,6 +206,7 @@ static struct seq_key *get_key(struct ext_sequence *s, const char *key,
 			ext_map_del(&s->dels, d);
 		if ((en->ptr = calloc(1, sizeof(struct seq_key))) == NULL) {
 			ext_map_del(&s->keys, en);
+			s->n_nomem++;
 			return NULL;
 		}
 	}

@@ -63,6 +63,9 @@ bool ext_sequence_step(struct ext_sequence *s, const char *rule_key,
 
 /* Number of refused or evicted entries so far. */
 uint64_t ext_sequence_cap_hits(const struct ext_sequence *s);
+/* Number of entries lost to allocation failures so far (a run not
+ * followed, a swept key the store keeps). */
+uint64_t ext_sequence_nomem(const struct ext_sequence *s);
 /* Number of keys held. */
 size_t ext_sequence_n_keys(const struct ext_sequence *s);
 

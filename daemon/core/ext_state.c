@@ -121,6 +121,12 @@ void ext_state_get_stats(const struct ext_state *x, struct ext_state_stats *s)
 	s->n_agents = x->agents.n;
 	if (x->seq)
 		s->n_cap_hits += ext_sequence_cap_hits(x->seq);
+	s->n_nomem = ext_state_nomem(x);
+}
+
+uint64_t ext_state_nomem(const struct ext_state *x)
+{
+	return x->st.n_nomem + (x->seq ? ext_sequence_nomem(x->seq) : 0);
 }
 
 /* ---- agents and teams ---- */
@@ -135,10 +141,12 @@ static void team_join(struct ext_state *x, struct agent *a, const char *name,
 
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
+		x->st.n_nomem += !full;
 		return;
 	}
 	if (created && (en->ptr = calloc(1, sizeof(struct team))) == NULL) {
 		ext_map_del(&x->teams, en);
+		x->st.n_nomem++;
 		return;
 	}
 	t = en->ptr;
@@ -148,7 +156,8 @@ static void team_join(struct ext_state *x, struct agent *a, const char *name,
 				       ? realloc(t->members, nc * sizeof(*m))
 				       : NULL;
 		if (m == NULL) {
-			x->st.n_cap_hits++;
+			x->st.n_cap_hits += nc > MAX_MEMBERS;
+			x->st.n_nomem += nc <= MAX_MEMBERS;
 			return;
 		}
 		t->members = m;
@@ -184,6 +193,8 @@ void ext_state_set_team(struct ext_state *x, struct agent *a, const char *name,
 	a->team_name = strndup(name, len);
 	if (a->team_name)
 		team_join(x, a, name, len);
+	else
+		x->st.n_nomem++;
 }
 
 static int expired_before(struct ext_map_entry *en, void *arg)
@@ -224,12 +235,14 @@ static struct agent *get_agent(struct ext_state *x, const char *id, size_t len)
 
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
+		x->st.n_nomem += !full;
 		return NULL;
 	}
 	if (created) {
 		struct agent *a = ext_state_agent_new(id, len);
 		if (a == NULL) {
 			ext_map_del(&x->agents, en);
+			x->st.n_nomem++;
 			return NULL;
 		}
 		en->ptr = a;
@@ -248,8 +261,10 @@ static void count(struct ext_state *x, struct ext_map *m, const char *k,
 {
 	int created, full;
 
-	if (ext_map_put(m, k, len, &created, &full) == NULL)
+	if (ext_map_put(m, k, len, &created, &full) == NULL) {
 		x->st.n_cap_hits += full;
+		x->st.n_nomem += !full;
+	}
 }
 
 void ext_state_begin(struct ext_state *x, const struct event *ev)
@@ -306,6 +321,7 @@ void ext_state_end(struct ext_state *x, const struct event *ev)
 	}
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
+		x->st.n_nomem += !full;
 		return;
 	}
 	if (created || ev->ts_ms > en->num)
@@ -329,8 +345,10 @@ static int suppress_expired(struct ext_map_entry *en, void *arg)
 		return 0;
 	if ((eflags(en) & F_SAVED) &&
 	    ext_map_put(&c->x->dels, en->key, en->key_len, &created, &full) ==
-		NULL)
+		NULL) {
 		c->x->st.n_cap_hits += full;
+		c->x->st.n_nomem += !full;
+	}
 	return 1;
 }
 
@@ -342,8 +360,10 @@ bool ext_state_suppressed(struct ext_state *x, const char *rule_key,
 	char *k = malloc(len + 1);
 	int created, full;
 
-	if (k == NULL)
+	if (k == NULL) {
+		x->st.n_nomem++;
 		return false;
+	}
 	memcpy(k, rule_key, rl + 1);
 	memcpy(k + rl + 1, gkey, gkey_len);
 	struct ext_map_entry *en = ext_map_find(&x->suppress, k, len);
@@ -359,6 +379,7 @@ bool ext_state_suppressed(struct ext_state *x, const char *rule_key,
 	free(k);
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
+		x->st.n_nomem += !full;
 		return false;
 	}
 	en->num = ts + suppress_ms;

@@ -42,6 +42,7 @@ struct ext_state;
 
 struct ext_state_stats {
 	uint64_t n_cap_hits; /* a bound refused an entry */
+	uint64_t n_nomem;    /* an entry lost to an allocation failure */
 	size_t n_agents;
 };
 
@@ -68,6 +69,10 @@ bool ext_state_suppressed(struct ext_state *x, const char *rule_key,
 			  int64_t suppress_ms);
 
 void ext_state_get_stats(const struct ext_state *x, struct ext_state_stats *s);
+
+/* The n_nomem of the stats (cheap: the engine reads it around every
+ * event, to report an event whose extension state is incomplete). */
+uint64_t ext_state_nomem(const struct ext_state *x);
 
 /* Emits changed entries (all of them if `all`), then clears the marks
  * after fn succeeded for each.  0 or -1. */

@@ -90,6 +90,7 @@ static bool gate_first_seen(struct ext_state *x, struct agent *a,
 	    ext_map_put(&a->seen, key, at, &created, &full);
 	if (en == NULL) {
 		x->st.n_cap_hits += full;
+		x->st.n_nomem += !full;
 		return false;
 	}
 	bool first = created || ev->ts_ms - en->num > r->fs_horizon_ms;
@@ -136,18 +137,23 @@ static size_t history(const struct agent *a, int64_t today, double *v,
 }
 
 /* The team's median and p99 of agent-days (cached per day); needs
- * min_samples agent-days. */
-static void team_stats(struct team *t, int64_t today, size_t min_samples)
+ * min_samples agent-days.  -1 when out of memory (nothing cached: the
+ * next event tries again). */
+static int team_stats(struct team *t, int64_t today, size_t min_samples)
 {
 	size_t cap = t->n * N_RING, n = 0;
 	double *v;
 
 	if (t->cache_day == today)
-		return;
+		return 0;
 	t->cache_day = today;
 	t->ok = false;
-	if (cap == 0 || (v = malloc(cap * sizeof(*v))) == NULL)
-		return;
+	if (cap == 0)
+		return 0;
+	if ((v = malloc(cap * sizeof(*v))) == NULL) {
+		t->cache_day = NO_DAY;
+		return -1;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		n = history(t->members[i], today, v, cap, n);
 	if (n >= min_samples) {
@@ -156,6 +162,7 @@ static void team_stats(struct team *t, int64_t today, size_t min_samples)
 		t->ok = true;
 	}
 	free(v);
+	return 0;
 }
 
 /* True on a day when the whole team is busy: the median of the
@@ -227,8 +234,8 @@ static bool gate_baseline(struct ext_state *x, const struct ext_rule *r,
 {
 	struct team *t = a->team;
 
-	if (t)
-		team_stats(t, a->day, (size_t)r->bl_min_days);
+	if (t && team_stats(t, a->day, (size_t)r->bl_min_days) < 0)
+		x->st.n_nomem++;
 	if (t && t->ok && cur_team_busy(x, a, t))
 		return false;
 	if (r->baseline == EXT_BASELINE_SELF)

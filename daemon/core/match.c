@@ -24,6 +24,8 @@
 #define MATCH_MAX_IP_TEXT 64
 
 static _Thread_local pcre2_match_data *tl_match_data;
+/* regex evaluations that ran out of memory (see match_nomem()) */
+static _Thread_local uint64_t tl_n_nomem;
 
 /* ---- Sigma strings ---- */
 
@@ -719,6 +721,11 @@ void match_field_clear(struct match_field *mf)
 	memset(mf, 0, sizeof(*mf));
 }
 
+uint64_t match_nomem(void)
+{
+	return tl_n_nomem;
+}
+
 void match_thread_release(void)
 {
 	pcre2_match_data_free(tl_match_data);
@@ -742,14 +749,18 @@ static bool re_match(const struct matcher *m, const unsigned char *v, size_t n)
 
 	if (tl_match_data == NULL) {
 		tl_match_data = pcre2_match_data_create(1, NULL);
-		if (tl_match_data == NULL)
+		if (tl_match_data == NULL) {
+			tl_n_nomem++;
 			return false;
+		}
 	}
 	if (m->jit)
 		rc = pcre2_jit_match(m->re, v, n, 0, 0, tl_match_data,
 				     m->re_mctx);
 	else
 		rc = pcre2_match(m->re, v, n, 0, 0, tl_match_data, m->re_mctx);
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		tl_n_nomem++;
 	return rc >= 0;
 }
 

@@ -187,4 +187,9 @@ void match_field_dump(const struct match_field *mf, const struct fieldtab *t,
  * thread never matched a regex. */
 void match_thread_release(void);
 
+/* Regex evaluations in this thread that ran out of memory so far (PCRE2's
+ * match data or its backtracking frames): each was taken as "no match".
+ * The engine reads it around an event to report it as partly evaluated. */
+uint64_t match_nomem(void);
+
 #endif

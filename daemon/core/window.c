@@ -343,17 +343,17 @@ enum window_status window_add(struct window *w, const struct window_params *p,
 
 /* ---- evidence samples ---- */
 
-void window_add_sample(struct window *w, const struct window_params *p,
-		       int64_t ts_ms, struct evidence *ev)
+int window_add_sample(struct window *w, const struct window_params *p,
+		      int64_t ts_ms, struct evidence *ev)
 {
 	size_t cap = p->evidence_sample;
 
 	if (cap == 0 || ev == NULL)
-		return;
+		return 0;
 	if (w->samples == NULL) {
 		w->samples = calloc(cap, sizeof(*w->samples));
 		if (w->samples == NULL)
-			return;
+			return -1;
 	}
 	size_t at = (w->sample_head + w->n_samples) % cap;
 	if (w->n_samples == cap) {
@@ -364,10 +364,11 @@ void window_add_sample(struct window *w, const struct window_params *p,
 	}
 	w->samples[at].ts_ms = ts_ms;
 	w->samples[at].ev = evidence_ref(ev);
+	return 0;
 }
 
 size_t window_samples(const struct window *w, const struct window_params *p,
-		      char **out, size_t max)
+		      char **out, size_t max, size_t *n_nomem)
 {
 	size_t n = 0;
 
@@ -379,6 +380,8 @@ size_t window_samples(const struct window *w, const struct window_params *p,
 		const char *json = evidence_json(s->ev);
 		if (json != NULL)
 			out[n++] = (char *)json;
+		else
+			(*n_nomem)++;
 	}
 	return n;
 }

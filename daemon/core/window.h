@@ -121,17 +121,19 @@ void window_expire(struct window *w, const struct window_params *p,
 
 /* Keeps a new reference to `ev` (evidence.h; the caller keeps its own) as
  * evidence; the oldest sample goes when evidence_sample are kept.  Nothing
- * is kept when evidence_sample is 0 or ev is NULL. */
-void window_add_sample(struct window *w, const struct window_params *p,
-		       int64_t ts_ms, struct evidence *ev);
+ * is kept when evidence_sample is 0 or ev is NULL.  Returns 0, or -1 when
+ * the sample ring cannot be allocated (nothing kept: the caller counts the
+ * lost sample). */
+int window_add_sample(struct window *w, const struct window_params *p,
+		      int64_t ts_ms, struct evidence *ev);
 
 /* Fills out[] (up to max) with the JSON of the kept samples that are still
  * inside the window, in insertion order; returns how many.  The JSON is
  * made on first use (evidence_json()); a sample whose JSON cannot be made
- * (out of memory) is left out.  Borrowed pointers, valid until the window
- * changes. */
+ * (out of memory) is left out and added to *n_nomem.  Borrowed pointers,
+ * valid until the window changes. */
 size_t window_samples(const struct window *w, const struct window_params *p,
-		      char **out, size_t max);
+		      char **out, size_t max, size_t *n_nomem);
 
 static inline size_t window_count(const struct window *w)
 {

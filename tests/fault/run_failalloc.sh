@@ -17,6 +17,17 @@
 # written capture (tests/integration/write_pcap.py), and custosd itself
 # (see daemon_sweep below).
 #
+# replay-steady: `custos replay` of the fixtures without a store, over its
+# steady-state allocations only (those after setup: from the count of a
+# run over an empty file to the end), so that every allocation of
+# decoding, evaluation, evidence, extension state and alert output fails
+# once.  Stricter: a run must exit 0 with exactly the undisturbed output,
+# or exit 1 saying "out of memory" on stderr with replay's count of
+# allocation failures (printed even with --quiet): at least 1, and without
+# --every exactly the number the shim failed (each failure counted once,
+# per event); never exit 0 having reported one.
+# One run in 8 (--full: 10) goes under valgrind.
+#
 # usage: run_failalloc.sh PATH/TO/custos [--full] [--every K] [--only NAME]
 #   default: a bounded sample (the first 25 allocations of each scenario,
 #   then ~35 spread over the run; one in 12 of them under valgrind;
@@ -24,9 +35,9 @@
 #   --full: every n from 1 to the scenario's count (long: tens of
 #   thousands of runs), one in 50 under valgrind;
 #   --every K: after the n-th, every K-th allocation fails too;
-#   --only 'NAME...': these scenarios (lint, check, replay, alerts, stats,
-#   agent, customer, blast-radius, verify, report, pcap-events,
-#   pcap-replay, daemon).
+#   --only 'NAME...': these scenarios (lint, check, replay, replay-steady,
+#   alerts, stats, agent, customer, blast-radius, verify, report,
+#   pcap-events, pcap-replay, daemon).
 #   --part I/P: only the n with n % P == I (run P copies in parallel);
 #   --valgrind-every K: one run in K under valgrind (0: none);
 #   --n 'N...': only these allocations (reproducing a failure).
@@ -101,6 +112,8 @@ scenario() {
 	check) cmd=("$custosd" --check -c "$tmp/c.yml") ;;
 	replay) cmd=("$custos" replay --rules "$repo/rules" --db "$tmp/run/a.db"
 		"${fixtures[@]}") ;;
+	replay-steady) cmd=("$custos" replay --rules "$repo/rules"
+		"${fixtures[@]}") ;;
 	alerts) cmd=("$custos" alerts --db "$tmp/run/ref.db" --json) ;;
 	stats) cmd=("$custos" stats --db "$tmp/run/ref.db" --since 3650d --json) ;;
 	agent) cmd=("$custos" agent a "${span[@]}" --db "$tmp/run/ref.db" --json) ;;
@@ -162,9 +175,15 @@ one() {
 		--suppressions="$repo/tests/fault/valgrind.supp")
 	scenario "$name"
 	prepare
+	rm -f "$tmp/onecount"
 	(cd "$tmp/run" && LD_PRELOAD=$shim FAILALLOC_N=$n FAILALLOC_EVERY=$every \
+		FAILALLOC_COUNT=$tmp/onecount \
 		timeout 60 "${pre[@]}" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err")
 	rc=$?
+	# replay-steady: the failures replay counted, and the shim's
+	local counted shim_failed
+	counted=$(grep -oE 'out of memory: [0-9]+ allocation' "$tmp/err" | grep -oE '[0-9]+')
+	shim_failed=$(awk '{n += $2} END {print n}' "$tmp/onecount" 2>/dev/null) # + timeout's
 	if [ -n "${FAILALLOC_KEEP:-}" ]; then # keep the last run's files
 		cp -r "$tmp/run" "$tmp/out" "$tmp/err" "$FAILALLOC_KEEP/"
 	fi
@@ -179,6 +198,17 @@ one() {
 		n_glibc=$((n_glibc + 1)) # known library defect, not custos's
 	elif [ $rc -gt 2 ] || grep -qE 'Assertion|AddressSanitizer|runtime error' "$tmp/err"; then
 		fail "$what: exit $rc: $(tail -2 "$tmp/err")"
+	elif [ "$name" = replay-steady ] && [ $rc -ne 0 ] &&
+		! grep -q 'out of memory' "$tmp/err"; then
+		fail "$what: exit $rc without reporting the allocation failure:" \
+			"$(tail -2 "$tmp/err")"
+	elif [ "$name" = replay-steady ] && [ $rc -eq 0 ] &&
+		grep -q 'out of memory' "$tmp/err"; then
+		fail "$what: reported an allocation failure but exit 0"
+	elif [ "$name" = replay-steady ] && [ $rc -ne 0 ] && { [ "${counted:-0}" = 0 ] ||
+		{ [ "$every" = 0 ] && [ "$counted" != "${shim_failed:-?}" ]; }; }; then
+		fail "$what: replay counted ${counted:-no} allocation failures," \
+			"the shim failed ${shim_failed:-?}"
 	elif [ $rc -eq 0 ] && ! cmp -s "$tmp/out" "$tmp/want_$name"; then
 		fail "$what: exit 0 but the output differs from the undisturbed run"
 		diff "$tmp/want_$name" "$tmp/out" | head -5
@@ -329,8 +359,18 @@ daemon_sweep() {
 	echo "daemon: $total allocations, $i runs, $((n_failed - before)) failures"
 }
 
-for name in ${only:-lint check replay alerts stats agent customer blast-radius verify
-	report pcap-events pcap-replay daemon}; do
+# steady_from: the first allocation of replay-steady's evaluation (the
+# allocations of a run over an empty file are its setup and teardown).
+steady_from() {
+	: >"$tmp/empty.jsonl"
+	rm -f "$tmp/count0"
+	LD_PRELOAD=$shim FAILALLOC_COUNT=$tmp/count0 "$custos" replay \
+		--rules "$repo/rules" "$tmp/empty.jsonl" >/dev/null 2>&1
+	awk '{print $1 + 1}' "$tmp/count0"
+}
+
+for name in ${only:-lint check replay replay-steady alerts stats agent customer
+	blast-radius verify report pcap-events pcap-replay daemon}; do
 	if [ "$name" = daemon ]; then
 		daemon_sweep
 		continue
@@ -346,8 +386,14 @@ for name in ${only:-lint check replay alerts stats agent customer blast-radius v
 		fail "$name: the shim counted no allocation"
 		continue
 	fi
+	first=1
+	[ "$name" = replay-steady ] && first=$(steady_from)
 	if [ -n "$only_ns" ]; then
 		ns=$only_ns vg_stride=50
+	elif [ "$name" = replay-steady ] && [ $full = 1 ]; then
+		ns=$(seq "$first" "$total") vg_stride=10
+	elif [ "$name" = replay-steady ]; then
+		ns=$(seq "$first" $(((total - first + 59) / 60)) "$total") vg_stride=8
 	elif [ $full = 1 ]; then
 		ns=$(seq 1 "$total") vg_stride=50
 	else
@@ -357,7 +403,7 @@ for name in ${only:-lint check replay alerts stats agent customer blast-radius v
 		vg_stride=12
 	fi
 	vg_stride=${vg_every:-$vg_stride}
-	before=$n_failed i=0
+	before=$n_failed i=0 ok0=$n_ok err0=$n_err
 	for n in $ns; do
 		[ $((n % ${part#*/})) = "${part%/*}" ] || continue
 		vg=0
@@ -366,6 +412,9 @@ for name in ${only:-lint check replay alerts stats agent customer blast-radius v
 		one "$name" "$n" "$vg"
 		i=$((i + 1))
 	done
+	[ "$name" = replay-steady ] && echo "$name: allocations $first..$total" \
+		"(steady state): $((n_ok - ok0)) runs exit 0 with the undisturbed" \
+		"output, $((n_err - err0)) exit 1 reporting it"
 	echo "$name: $total allocations, $i runs, $((n_failed - before)) failures"
 done
 echo "failalloc: $n_runs runs ($n_vg under valgrind): $n_ok succeeded" \

@@ -241,6 +241,7 @@ static void test_samples(void)
 	struct window_params p = {100, 100, 100, 2, 0, 0, true};
 	struct window w;
 	char *out[4];
+	size_t n_nomem = 0;
 
 	window_init(&w);
 	for (int i = 0; i < 3; i++) {
@@ -250,17 +251,18 @@ static void test_samples(void)
 		snprintf(js, sizeof(js), "{\"i\":%d}", i);
 		window_add(&w, &p, &it);
 		struct evidence *ev = evidence_from_json(js, strlen(js));
-		window_add_sample(&w, &p, it.ts_ms, ev);
+		CHECK_INT(window_add_sample(&w, &p, it.ts_ms, ev), 0);
 		evidence_unref(ev);
 	}
-	CHECK_INT(window_samples(&w, &p, out, 4), 2);
+	CHECK_INT(window_samples(&w, &p, out, 4, &n_nomem), 2);
 	CHECK_STR(out[0], "{\"i\":1}");
 	CHECK_STR(out[1], "{\"i\":2}");
 	struct window_item it = {1110, NULL, 0, 0, WINDOW_NONE};
 	window_add(&w, &p, &it);
 	/* ts 1010 is outside (1010, 1110]; 1020 stays */
-	CHECK_INT(window_samples(&w, &p, out, 4), 1);
+	CHECK_INT(window_samples(&w, &p, out, 4, &n_nomem), 1);
 	CHECK_STR(out[0], "{\"i\":2}");
+	CHECK_INT(n_nomem, 0);
 	window_clear(&w);
 }
 
