@@ -120,6 +120,7 @@ struct match_field {
 	bool exists;	   /* an `exists` check: ... */
 	bool exists_want;  /* ... that the field is (not) present */
 	uint8_t time_part; /* enum match_time */
+	bool has_null;	   /* some alternative is MATCH_NULL */
 	struct matcher *alts;
 	size_t n_alts, cap_alts;
 };
