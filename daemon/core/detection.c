@@ -86,6 +86,7 @@
 struct det_map {
 	struct match_field *items;
 	size_t n_items;
+	size_t first; /* number of the first item (detection_item()) */
 };
 
 struct det_ident {
@@ -100,6 +101,7 @@ struct detection {
 	size_t n_idents;
 	const char **names; /* idents[i].name, for the condition */
 	struct cond *cond;
+	size_t n_items; /* over all maps */
 };
 
 /* The modifier chain of one item. */
@@ -1152,6 +1154,16 @@ static int compile_idents(struct cctx *c, struct detection *det,
 	return rc;
 }
 
+static void number_items(struct detection *det)
+{
+	for (size_t i = 0; i < det->n_idents; i++)
+		for (size_t m = 0; m < det->idents[i].n_maps; m++) {
+			struct det_map *map = &det->idents[i].maps[m];
+			map->first = det->n_items;
+			det->n_items += map->n_items;
+		}
+}
+
 struct detection *detection_compile(const struct yaml_node *detection_node,
 				    const struct rule_ctx *ctx, struct diag *d)
 {
@@ -1185,6 +1197,7 @@ struct detection *detection_compile(const struct yaml_node *detection_node,
 		detection_free(det);
 		return NULL;
 	}
+	number_items(det);
 	return det;
 }
 
@@ -1211,7 +1224,21 @@ void detection_free(struct detection *det)
 struct match_arg {
 	const struct detection *det;
 	const struct event *ev;
+	const uint32_t *slot; /* NULL: no sharing */
+	uint8_t *memo;
 };
+
+static bool item_match(const struct match_arg *a, const struct det_map *map,
+		       size_t k)
+{
+	uint32_t s = a->slot ? a->slot[map->first + k] : DETECTION_NO_SLOT;
+
+	if (s == DETECTION_NO_SLOT)
+		return match_field_eval(&map->items[k], a->ev);
+	if (a->memo[s] == 0)
+		a->memo[s] = match_field_eval(&map->items[k], a->ev) ? 2 : 1;
+	return a->memo[s] == 2;
+}
 
 static bool ident_match(void *arg, size_t i)
 {
@@ -1221,8 +1248,7 @@ static bool ident_match(void *arg, size_t i)
 	for (size_t m = 0; m < id->n_maps; m++) {
 		const struct det_map *map = &id->maps[m];
 		size_t k = 0;
-		while (k < map->n_items &&
-		       match_field_eval(&map->items[k], a->ev))
+		while (k < map->n_items && item_match(a, map, k))
 			k++;
 		if (k == map->n_items)
 			return true;
@@ -1232,9 +1258,33 @@ static bool ident_match(void *arg, size_t i)
 
 bool detection_match(const struct detection *det, const struct event *ev)
 {
-	struct match_arg a = {det, ev};
+	struct match_arg a = {det, ev, NULL, NULL};
 
 	return cond_eval(det->cond, ident_match, &a);
+}
+
+bool detection_match_shared(const struct detection *det, const struct event *ev,
+			    const uint32_t *slot, uint8_t *memo)
+{
+	struct match_arg a = {det, ev, slot, memo};
+
+	return cond_eval(det->cond, ident_match, &a);
+}
+
+size_t detection_n_items(const struct detection *det)
+{
+	return det->n_items;
+}
+
+const struct match_field *detection_item(const struct detection *det, size_t k)
+{
+	for (size_t i = 0; i < det->n_idents; i++)
+		for (size_t m = 0; m < det->idents[i].n_maps; m++) {
+			const struct det_map *map = &det->idents[i].maps[m];
+			if (k >= map->first && k - map->first < map->n_items)
+				return &map->items[k - map->first];
+		}
+	return NULL;
 }
 
 /* ---- prefilter literals ---- */

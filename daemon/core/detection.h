@@ -13,6 +13,8 @@
 #define CUSTOS_DETECTION_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "event.h"
@@ -29,6 +31,26 @@ void detection_free(struct detection *det);
 
 /* True if the event satisfies the rule's condition. */
 bool detection_match(const struct detection *det, const struct event *ev);
+
+/* ---- results shared between detections (rule_index.h) ---- */
+
+#define DETECTION_NO_SLOT UINT32_MAX
+
+/* The field items of det (a keyword list counts as one item), numbered in
+ * identifier, map, item order: their count, and item k < that count (owned
+ * by det). */
+struct match_field;
+size_t detection_n_items(const struct detection *det);
+const struct match_field *detection_item(const struct detection *det, size_t k);
+
+/* detection_match() that shares item results between the detections
+ * matched against one event: slot[k] is item k's entry in memo, or
+ * DETECTION_NO_SLOT for an item evaluated every time.  memo[s] is 0 (not
+ * evaluated for this event yet), 1 (false) or 2 (true); the caller zeroes
+ * it before each event and the call fills what it evaluates.  Same result
+ * as detection_match(). */
+bool detection_match_shared(const struct detection *det, const struct event *ev,
+			    const uint32_t *slot, uint8_t *memo);
 
 /* A literal value the prefilter (rule_index.h) keys on: len bytes,
  * lower-cased unless cased (then exact). */

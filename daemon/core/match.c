@@ -987,6 +987,70 @@ bool match_field_eval(const struct match_field *mf, const struct event *ev)
 	return mf->neq ? !r : r;
 }
 
+/* ---- sharing ---- */
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool alt_equal(const struct matcher *a, const struct matcher *b)
+{
+	if (a->kind != b->kind || a->op != b->op || a->pos != b->pos ||
+	    a->cased != b->cased || a->pat_len != b->pat_len ||
+	    memcmp(&a->num, &b->num, sizeof(a->num)) != 0 ||
+	    a->ref_id != b->ref_id || a->family != b->family ||
+	    a->prefix != b->prefix || memcmp(a->addr, b->addr, 16) != 0)
+		return false;
+	if (a->pat_len > 0 && memcmp(a->pat, b->pat, a->pat_len) != 0)
+		return false;
+	if (a->kind == MATCH_GLOB && memcmp(a->wild, b->wild, a->pat_len) != 0)
+		return false;
+	if (a->kind == MATCH_RE || a->kind == MATCH_SET)
+		return str_eq(a->src, b->src) &&
+		       (a->kind != MATCH_SET ||
+			strset_count(a->set) == strset_count(b->set));
+	return true;
+}
+
+bool match_field_equal(const struct match_field *a, const struct match_field *b)
+{
+	if (a->id != b->id || a->all != b->all || a->neq != b->neq ||
+	    a->exists != b->exists || a->exists_want != b->exists_want ||
+	    a->time_part != b->time_part || a->has_null != b->has_null ||
+	    a->n_alts != b->n_alts)
+		return false;
+	for (size_t i = 0; i < a->n_alts; i++)
+		if (!alt_equal(&a->alts[i], &b->alts[i]))
+			return false;
+	return true;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211u;
+	return h;
+}
+
+uint64_t match_field_hash(const struct match_field *mf)
+{
+	uint64_t h = 1469598103934665603u;
+	unsigned char flags[4] = {mf->all, mf->neq, mf->exists, mf->time_part};
+
+	h = fnv(h, &mf->id, sizeof(mf->id));
+	h = fnv(h, flags, sizeof(flags));
+	for (size_t i = 0; i < mf->n_alts; i++) {
+		const struct matcher *m = &mf->alts[i];
+		h = fnv(h, &m->kind, 1);
+		if (m->pat_len > 0)
+			h = fnv(h, m->pat, m->pat_len);
+	}
+	return h;
+}
+
 /* ---- dump ---- */
 
 static const char *const kind_names[] = {

@@ -12,6 +12,10 @@
  * equality: a candidate may then fail to match, but no rule that would
  * match is ever left out.  Table sizes come from the rule set (compile
  * time), not from input.
+ *
+ * The index also numbers the field items that occur more than once in the
+ * rule set (match_field_equal()) so that the engine can evaluate each of
+ * them once per event (detection_match_shared()).
  */
 #include "rule_index.h"
 
@@ -20,6 +24,7 @@
 #include <string.h>
 
 #include "detection.h"
+#include "match.h"
 
 #define IX_MAX_LITERALS 1024 /* per rule and field; more: not keyed */
 
@@ -42,6 +47,15 @@ struct rule_index {
 	struct ix_field fields[RULE_INDEX_MAX_FIELDS];
 	size_t n_fields;
 	uint64_t *all;
+	uint32_t *slots;   /* every detection's item slots, in rule order */
+	size_t *slot_base; /* detection i's first entry in slots */
+	size_t n_shared, n_unshared;
+};
+
+/* One distinct item while numbering: occurrences and slot. */
+struct sh_entry {
+	const struct match_field *mf;
+	uint32_t count, slot;
 };
 
 static inline unsigned char fold(unsigned char c)
@@ -186,6 +200,86 @@ static int build_field(struct rule_index *ix, struct ix_field *f,
 	return 0;
 }
 
+static size_t sh_find(struct sh_entry *t, size_t mask,
+		      const struct match_field *mf)
+{
+	size_t i = (size_t)match_field_hash(mf) & mask;
+
+	while (t[i].mf != NULL && !match_field_equal(t[i].mf, mf))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static const struct match_field *item(const struct ruleset *rs, size_t i,
+				      size_t k)
+{
+	return detection_item(rs->rules[i]->detection, k);
+}
+
+/* Gives items seen twice or more a slot, first-seen order. */
+static void assign_slots(struct rule_index *ix, const struct ruleset *rs,
+			 struct sh_entry *t, const uint32_t *ent)
+{
+	for (size_t i = 0, e = 0; i < rs->n_detections; i++) {
+		size_t n = detection_n_items(rs->rules[i]->detection);
+		for (size_t k = 0; k < n; k++, e++) {
+			struct sh_entry *x = &t[ent[e]];
+			if (x->count >= 2 && x->slot == DETECTION_NO_SLOT &&
+			    ix->n_shared < RULE_INDEX_MAX_SHARED)
+				x->slot = (uint32_t)ix->n_shared++;
+			else if (x->count >= 2 && x->slot == DETECTION_NO_SLOT)
+				ix->n_unshared++;
+			ix->slots[e] = x->slot;
+		}
+	}
+}
+
+/* Counts each distinct item's occurrences; ent[e] = item e's entry. */
+static void count_items(const struct ruleset *rs, struct sh_entry *t,
+			size_t mask, uint32_t *ent)
+{
+	for (size_t i = 0, e = 0; i < rs->n_detections; i++) {
+		size_t n = detection_n_items(rs->rules[i]->detection);
+		for (size_t k = 0; k < n; k++, e++) {
+			const struct match_field *mf = item(rs, i, k);
+			size_t x = sh_find(t, mask, mf);
+			if (t[x].mf == NULL)
+				t[x] =
+				    (struct sh_entry){mf, 0, DETECTION_NO_SLOT};
+			t[x].count++;
+			ent[e] = (uint32_t)x;
+		}
+	}
+}
+
+static int build_shared(struct rule_index *ix, const struct ruleset *rs)
+{
+	size_t total = 0, size = 16;
+	int rc = -1;
+
+	ix->slot_base = calloc(rs->n_detections + 1, sizeof(*ix->slot_base));
+	if (ix->slot_base == NULL)
+		return -1;
+	for (size_t i = 0; i < rs->n_detections; i++) {
+		ix->slot_base[i] = total;
+		total += detection_n_items(rs->rules[i]->detection);
+	}
+	while (size < 2 * total + 1)
+		size *= 2;
+	struct sh_entry *t = calloc(size, sizeof(*t));
+	uint32_t *ent = calloc(total + 1, sizeof(*ent));
+	ix->slots = calloc(total + 1, sizeof(*ix->slots));
+	if (t != NULL && ent != NULL && ix->slots != NULL &&
+	    size <= UINT32_MAX) {
+		count_items(rs, t, size - 1, ent);
+		assign_slots(ix, rs, t, ent);
+		rc = 0;
+	}
+	free(t);
+	free(ent);
+	return rc;
+}
+
 static int build(struct rule_index *ix, const struct ruleset *rs,
 		 struct detection_literal *lits)
 {
@@ -199,7 +293,7 @@ static int build(struct rule_index *ix, const struct ruleset *rs,
 	for (size_t k = 0; k < ix->n_fields; k++)
 		if (build_field(ix, &ix->fields[k], rs, lits) < 0)
 			return -1;
-	return 0;
+	return build_shared(ix, rs);
 }
 
 struct rule_index *rule_index_new(const struct ruleset *rs)
@@ -231,6 +325,8 @@ void rule_index_free(struct rule_index *ix)
 		free(f->free_set);
 	}
 	free(ix->all);
+	free(ix->slots);
+	free(ix->slot_base);
 	free(ix);
 }
 
@@ -278,4 +374,19 @@ int32_t rule_index_field(const struct rule_index *ix, size_t i, size_t *n_keyed)
 {
 	*n_keyed = ix->fields[i].n_keyed;
 	return ix->fields[i].id;
+}
+
+size_t rule_index_n_shared(const struct rule_index *ix)
+{
+	return ix->n_shared;
+}
+
+const uint32_t *rule_index_slots(const struct rule_index *ix, size_t i)
+{
+	return ix->slots + ix->slot_base[i];
+}
+
+size_t rule_index_n_unshared(const struct rule_index *ix)
+{
+	return ix->n_unshared;
 }
