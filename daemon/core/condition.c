@@ -6,8 +6,8 @@
  *
  * The branch program has one instruction per identifier leaf of the tree:
  * "evaluate identifier i, then go to t if true, else to f"; a target below
- * zero ends the run (COP_TRUE, COP_FALSE).  and/or/not/1 of/all of become
- * targets, so the program visits leaves in the tree's own short-circuit
+ * zero ends the run (COND_OP_TRUE, COND_OP_FALSE).  and/or/not/1 of/all of
+ * become targets, so the program visits leaves in the tree's own short-circuit
  * order.  The tree stays for cond_cover() and cond_dump().
  */
 #include "condition.h"
@@ -30,19 +30,11 @@ struct cnode {
 	char *pattern; /* C_ONE_OF, C_ALL_OF, for dumps */
 };
 
-#define COP_FALSE (-1)
-#define COP_TRUE (-2)
-
-struct cop {
-	size_t ident;
-	int32_t t, f; /* next instruction, or COP_TRUE / COP_FALSE */
-};
-
 struct cond {
 	struct cnode *root;
-	struct cop *prog;
+	struct cond_op *prog;
 	size_t n_prog;
-	int32_t entry; /* first instruction (or COP_TRUE / COP_FALSE) */
+	int32_t entry; /* first instruction (or COND_OP_TRUE / COND_OP_FALSE) */
 	bool memo;     /* an identifier appears in more than one leaf */
 };
 
@@ -402,7 +394,7 @@ static size_t n_leaves(const struct cnode *n)
 
 static int32_t emit(struct cond *c, size_t ident, int32_t t, int32_t f)
 {
-	c->prog[c->n_prog] = (struct cop){ident, t, f};
+	c->prog[c->n_prog] = (struct cond_op){ident, t, f};
 	return (int32_t)c->n_prog++;
 }
 
@@ -466,7 +458,7 @@ static int finish(struct cond *c)
 	if (c->prog == NULL)
 		return -1;
 	c->n_prog = 0;
-	c->entry = compile(c, c->root, COP_TRUE, COP_FALSE);
+	c->entry = compile(c, c->root, COND_OP_TRUE, COND_OP_FALSE);
 	c->memo = has_repeat(c);
 	return 0;
 }
@@ -563,7 +555,7 @@ static bool eval_memo(const struct cond *c, bool (*ident)(void *arg, size_t i),
 	int32_t pc = c->entry;
 
 	while (pc >= 0) {
-		const struct cop *o = &c->prog[pc];
+		const struct cond_op *o = &c->prog[pc];
 		bool v;
 		if (o->ident >= 64) {
 			v = ident(arg, o->ident);
@@ -578,7 +570,7 @@ static bool eval_memo(const struct cond *c, bool (*ident)(void *arg, size_t i),
 		}
 		pc = v ? o->t : o->f;
 	}
-	return pc == COP_TRUE;
+	return pc == COND_OP_TRUE;
 }
 
 bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
@@ -589,10 +581,30 @@ bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
 	if (c->memo)
 		return eval_memo(c, ident, arg);
 	while (pc >= 0) {
-		const struct cop *o = &c->prog[pc];
+		const struct cond_op *o = &c->prog[pc];
 		pc = ident(arg, o->ident) ? o->t : o->f;
 	}
-	return pc == COP_TRUE;
+	return pc == COND_OP_TRUE;
+}
+
+const struct cond_op *cond_program(const struct cond *c, size_t *n,
+				   int32_t *entry)
+{
+	*n = c->n_prog;
+	*entry = c->entry;
+	return c->prog;
+}
+
+bool cond_equal(const struct cond *a, const struct cond *b)
+{
+	if (a->n_prog != b->n_prog || a->entry != b->entry)
+		return false;
+	for (size_t i = 0; i < a->n_prog; i++)
+		if (a->prog[i].ident != b->prog[i].ident ||
+		    a->prog[i].t != b->prog[i].t ||
+		    a->prog[i].f != b->prog[i].f)
+			return false;
+	return true;
 }
 
 static bool ident_cover(size_t i, uint64_t usable, uint64_t *m)

@@ -13,9 +13,10 @@
  * match is ever left out.  Table sizes come from the rule set (compile
  * time), not from input.
  *
- * The index also numbers the field items that occur more than once in the
- * rule set (match_field_equal()) so that the engine can evaluate each of
- * them once per event (detection_match_shared()).
+ * The index also numbers the units (field items, identifiers, whole
+ * detections) that occur more than once in the rule set
+ * (detection_unit_equal()) so that the engine can evaluate each of them
+ * once per event (detection_match_shared()).
  */
 #include "rule_index.h"
 
@@ -24,7 +25,6 @@
 #include <string.h>
 
 #include "detection.h"
-#include "match.h"
 
 #define IX_MAX_LITERALS 1024 /* per rule and field; more: not keyed */
 
@@ -52,9 +52,10 @@ struct rule_index {
 	size_t n_shared, n_unshared;
 };
 
-/* One distinct item while numbering: occurrences and slot. */
+/* One distinct unit while numbering: occurrences and slot. */
 struct sh_entry {
-	const struct match_field *mf;
+	const struct detection *det; /* NULL: empty */
+	size_t unit;
 	uint32_t count, slot;
 };
 
@@ -200,28 +201,28 @@ static int build_field(struct rule_index *ix, struct ix_field *f,
 	return 0;
 }
 
-static size_t sh_find(struct sh_entry *t, size_t mask,
-		      const struct match_field *mf)
+static const struct detection *det_of(const struct ruleset *rs, size_t i)
 {
-	size_t i = (size_t)match_field_hash(mf) & mask;
+	return rs->rules[i]->detection;
+}
 
-	while (t[i].mf != NULL && !match_field_equal(t[i].mf, mf))
+static size_t sh_find(struct sh_entry *t, size_t mask,
+		      const struct detection *det, size_t k)
+{
+	size_t i = (size_t)detection_unit_hash(det, k) & mask;
+
+	while (t[i].det != NULL &&
+	       !detection_unit_equal(t[i].det, t[i].unit, det, k))
 		i = (i + 1) & mask;
 	return i;
 }
 
-static const struct match_field *item(const struct ruleset *rs, size_t i,
-				      size_t k)
-{
-	return detection_item(rs->rules[i]->detection, k);
-}
-
-/* Gives items seen twice or more a slot, first-seen order. */
+/* Gives units seen twice or more a slot, first-seen order. */
 static void assign_slots(struct rule_index *ix, const struct ruleset *rs,
 			 struct sh_entry *t, const uint32_t *ent)
 {
 	for (size_t i = 0, e = 0; i < rs->n_detections; i++) {
-		size_t n = detection_n_items(rs->rules[i]->detection);
+		size_t n = detection_n_units(det_of(rs, i));
 		for (size_t k = 0; k < n; k++, e++) {
 			struct sh_entry *x = &t[ent[e]];
 			if (x->count >= 2 && x->slot == DETECTION_NO_SLOT &&
@@ -234,18 +235,18 @@ static void assign_slots(struct rule_index *ix, const struct ruleset *rs,
 	}
 }
 
-/* Counts each distinct item's occurrences; ent[e] = item e's entry. */
-static void count_items(const struct ruleset *rs, struct sh_entry *t,
+/* Counts each distinct unit's occurrences; ent[e] = unit e's entry. */
+static void count_units(const struct ruleset *rs, struct sh_entry *t,
 			size_t mask, uint32_t *ent)
 {
 	for (size_t i = 0, e = 0; i < rs->n_detections; i++) {
-		size_t n = detection_n_items(rs->rules[i]->detection);
+		const struct detection *det = det_of(rs, i);
+		size_t n = detection_n_units(det);
 		for (size_t k = 0; k < n; k++, e++) {
-			const struct match_field *mf = item(rs, i, k);
-			size_t x = sh_find(t, mask, mf);
-			if (t[x].mf == NULL)
-				t[x] =
-				    (struct sh_entry){mf, 0, DETECTION_NO_SLOT};
+			size_t x = sh_find(t, mask, det, k);
+			if (t[x].det == NULL)
+				t[x] = (struct sh_entry){det, k, 0,
+							 DETECTION_NO_SLOT};
 			t[x].count++;
 			ent[e] = (uint32_t)x;
 		}
@@ -262,7 +263,7 @@ static int build_shared(struct rule_index *ix, const struct ruleset *rs)
 		return -1;
 	for (size_t i = 0; i < rs->n_detections; i++) {
 		ix->slot_base[i] = total;
-		total += detection_n_items(rs->rules[i]->detection);
+		total += detection_n_units(det_of(rs, i));
 	}
 	while (size < 2 * total + 1)
 		size *= 2;
@@ -271,7 +272,7 @@ static int build_shared(struct rule_index *ix, const struct ruleset *rs)
 	ix->slots = calloc(total + 1, sizeof(*ix->slots));
 	if (t != NULL && ent != NULL && ix->slots != NULL &&
 	    size <= UINT32_MAX) {
-		count_items(rs, t, size - 1, ent);
+		count_units(rs, t, size - 1, ent);
 		assign_slots(ix, rs, t, ent);
 		rc = 0;
 	}

@@ -27,8 +27,9 @@
 #include "rules.h"
 
 #define RULE_INDEX_MAX_FIELDS 8
-#define RULE_INDEX_MAX_SHARED 4096 /* memo slots; more shared items: unshared  \
-				    */
+#define RULE_INDEX_MAX_SHARED                                                  \
+	4096 /* memo slots; more shared items: unshared                        \
+	      */
 
 struct rule_index;
 
@@ -44,12 +45,13 @@ void rule_index_free(struct rule_index *ix);
 size_t rule_index_candidates(const struct rule_index *ix,
 			     const struct event *ev, uint32_t *out);
 
-/* Shared item results (detection_match_shared()): items that occur in
- * several places of the rule set (`action: view` in most rules) get one
- * memo slot, so an event evaluates each at most once.  The number of
- * slots (<= RULE_INDEX_MAX_SHARED; the caller's memo has that many bytes),
- * detection i's slot array (one entry per detection_item(), valid as long
- * as the index), and the number of items left unshared because the slots
+/* Shared results (detection_match_shared()): units (field items,
+ * identifiers, whole detections) that occur in several places of the rule
+ * set (`action: view` in most rules) get one memo slot, so an event
+ * evaluates each at most once.  The number of slots (<=
+ * RULE_INDEX_MAX_SHARED; the caller's memo has that many bytes), detection
+ * i's slot array (one entry per unit, detection_n_units(); valid as long
+ * as the index), and the number of units left unshared because the slots
  * ran out. */
 size_t rule_index_n_shared(const struct rule_index *ix);
 const uint32_t *rule_index_slots(const struct rule_index *ix, size_t i);

@@ -210,7 +210,8 @@ static void test_pack_soundness(void)
 	ruleset_free(rs);
 }
 
-/* Equal items share one slot; items that differ in a flag do not. */
+/* Equal units (items, whole detections) share one slot; units that
+ * differ in a flag do not. */
 static void test_shared(void)
 {
 	static const char *const text =
@@ -220,7 +221,10 @@ static void test_shared(void)
 		    "  a:\n    team|endswith: [-qa]\n  b:\n    action: view\n"
 		    "  condition: a and not b\n")
 		    DET("s2", "  sel:\n    action|cased: view\n    rows: 1\n"
-			      "  condition: sel\n");
+			      "  condition: sel\n")
+			DET("s3", "  other:\n    action: view\n"
+				  "    team|endswith: -qa\n"
+				  "  condition: other\n");
 	struct ruleset *rs = load(text);
 	struct rule_index *ix = rs ? rule_index_new(rs) : NULL;
 
@@ -232,17 +236,25 @@ static void test_shared(void)
 	const uint32_t *s0 = rule_index_slots(ix, 0);
 	const uint32_t *s1 = rule_index_slots(ix, 1);
 	const uint32_t *s2 = rule_index_slots(ix, 2);
-	CHECK_INT(rule_index_n_shared(ix), 2);
+	const uint32_t *s3 = rule_index_slots(ix, 3);
+	const uint32_t none = DETECTION_NO_SLOT;
+	/* units: items, then the detection */
+	CHECK_INT(rule_index_n_shared(ix), 3);
 	CHECK_INT(rule_index_n_unshared(ix), 0);
 	CHECK(s0[0] == s1[1] && s0[1] == s1[0] && s0[0] != s0[1]);
-	CHECK(s2[0] == DETECTION_NO_SLOT && s2[1] == DETECTION_NO_SLOT);
+	CHECK(s0[0] == s3[0] && s0[1] == s3[1]);
+	CHECK(s0[2] == s3[2] && s0[2] != none && s0[2] != s0[0] &&
+	      s0[2] != s0[1]);
+	CHECK(s1[2] == none);
+	CHECK(s2[0] == none && s2[1] == none && s2[2] == none);
 	struct evbuf b;
 	const struct event *ev = mkev(&b, rs, 0, "action=VIEW team=kyc-qa");
 	uint8_t memo[RULE_INDEX_MAX_SHARED] = {0};
 	CHECK(detection_match_shared(rs->rules[0]->detection, ev, s0, memo));
-	CHECK(memo[s0[0]] == 2 && memo[s0[1]] == 2);
+	CHECK(memo[s0[0]] == 2 && memo[s0[1]] == 2 && memo[s0[2]] == 2);
 	CHECK(!detection_match_shared(rs->rules[1]->detection, ev, s1, memo));
 	CHECK(!detection_match_shared(rs->rules[2]->detection, ev, s2, memo));
+	CHECK(detection_match_shared(rs->rules[3]->detection, ev, s3, memo));
 	rule_index_free(ix);
 	ruleset_free(rs);
 }
