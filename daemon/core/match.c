@@ -131,12 +131,17 @@ static inline unsigned char fold(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* a (event bytes) equals p (pattern, already folded unless cased) */
-static bool bytes_eq(const unsigned char *a, const unsigned char *p, size_t n,
-		     bool cased)
+/* a (event bytes) equals p (pattern, already folded unless cased).  A
+ * plain loop: patterns are short, and a library call costs more. */
+static inline bool bytes_eq(const unsigned char *a, const unsigned char *p,
+			    size_t n, bool cased)
 {
-	if (cased)
-		return memcmp(a, p, n) == 0;
+	if (cased) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != p[i])
+				return false;
+		return true;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (fold(a[i]) != p[i])
 			return false;
@@ -605,8 +610,9 @@ static bool prefix_eq(const unsigned char *a, const unsigned char *b,
 {
 	unsigned full = bits / 8, rest = bits % 8;
 
-	if (memcmp(a, b, full) != 0)
-		return false;
+	for (unsigned i = 0; i < full; i++)
+		if (a[i] != b[i])
+			return false;
 	if (rest == 0)
 		return true;
 	unsigned char mask = (unsigned char)(0xff << (8 - rest));
@@ -931,6 +937,31 @@ static bool alt_match(const struct match_field *mf, const struct matcher *m,
 	return false;
 }
 
+/* One alternative against one non-null element, the plain kinds inline. */
+static inline bool elem_match(const struct match_field *mf,
+			      const struct matcher *m,
+			      const struct event_field *f,
+			      const struct event *ev)
+{
+	const unsigned char *v = (const unsigned char *)f->value;
+	size_t n = f->value_len, p = m->pat_len;
+
+	switch (m->kind) {
+	case MATCH_EXACT:
+		return n == p && bytes_eq(v, m->pat, n, m->cased);
+	case MATCH_PREFIX:
+		return n >= p && bytes_eq(v, m->pat, p, m->cased);
+	case MATCH_SUFFIX:
+		return n >= p && bytes_eq(v + n - p, m->pat, p, m->cased);
+	case MATCH_CIDR:
+		return cidr_match(m, v, n);
+	case MATCH_NULL:
+		return false; /* handled by the caller */
+	default:
+		return value_match(mf, m, f, ev);
+	}
+}
+
 /* The common item: a field (not keywords), any alternative, no time part.
  * Walks the field's elements once and tries every alternative on each,
  * which gives the same result as alternative by alternative since
@@ -947,19 +978,9 @@ static bool any_alt_match(const struct match_field *mf, const struct event *ev)
 				return true;
 			continue;
 		}
-		const unsigned char *v = (const unsigned char *)f->value;
-		size_t n = f->value_len;
-		for (size_t i = 0; i < mf->n_alts; i++) {
-			const struct matcher *m = &mf->alts[i];
-			if (m->kind == MATCH_EXACT) {
-				if (n == m->pat_len &&
-				    bytes_eq(v, m->pat, n, m->cased))
-					return true;
-			} else if (m->kind != MATCH_NULL &&
-				   value_match(mf, m, f, ev)) {
+		for (size_t i = 0; i < mf->n_alts; i++)
+			if (elem_match(mf, &mf->alts[i], f, ev))
 				return true;
-			}
-		}
 	}
 	return false;
 }
