@@ -787,30 +787,28 @@ static _Thread_local struct {
 	uint8_t family;
 } tl_ip;
 
-static int parse_ip_cached(const char *s, size_t len, unsigned char addr[16],
-			   uint8_t *family)
+/* Kept out of line: inlined, it makes every plain item pay for its
+ * registers. */
+static __attribute__((noinline)) bool
+cidr_match(const struct matcher *m, const unsigned char *v, size_t n)
 {
-	if (len == 0 || len >= sizeof(tl_ip.text))
-		return parse_ip(s, len, addr, family);
-	if (len != tl_ip.len || memcmp(s, tl_ip.text, len) != 0) {
-		tl_ip.rc = parse_ip(s, len, tl_ip.addr, &tl_ip.family);
-		memcpy(tl_ip.text, s, len);
-		tl_ip.len = len;
-	}
-	memcpy(addr, tl_ip.addr, 16);
-	*family = tl_ip.family;
-	return tl_ip.rc;
-}
-
-static bool cidr_match(const struct matcher *m, const unsigned char *v,
-		       size_t n)
-{
+	const char *s = (const char *)v;
 	unsigned char addr[16];
 	uint8_t family;
 
-	if (parse_ip_cached((const char *)v, n, addr, &family) < 0)
-		return false;
-	return family == m->family && prefix_eq(addr, m->addr, m->prefix);
+	if (n == 0 || n >= sizeof(tl_ip.text)) {
+		if (parse_ip(s, n, addr, &family) < 0)
+			return false;
+		return family == m->family &&
+		       prefix_eq(addr, m->addr, m->prefix);
+	}
+	if (n != tl_ip.len || memcmp(s, tl_ip.text, n) != 0) {
+		tl_ip.rc = parse_ip(s, n, tl_ip.addr, &tl_ip.family);
+		memcpy(tl_ip.text, s, n);
+		tl_ip.len = n;
+	}
+	return tl_ip.rc == 0 && tl_ip.family == m->family &&
+	       prefix_eq(tl_ip.addr, m->addr, m->prefix);
 }
 
 static bool pos_match(uint8_t pos, const unsigned char *v, size_t n,
