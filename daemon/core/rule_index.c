@@ -40,6 +40,7 @@ struct ix_field {
 	struct ix_slot *slots;
 	size_t mask; /* number of slots - 1 (a power of two - 1) */
 	uint64_t *free_set;
+	uint64_t key_lens; /* bit min(len, 63) set for every key's length */
 };
 
 struct rule_index {
@@ -71,6 +72,11 @@ static uint64_t hash_folded(const unsigned char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ fold(p[i])) * 1099511628211u;
 	return h;
+}
+
+static inline uint64_t len_bit(size_t len)
+{
+	return (uint64_t)1 << (len < 63 ? len : 63);
 }
 
 static inline void set_bit(uint64_t *set, size_t i)
@@ -113,6 +119,7 @@ static int slot_insert(struct ix_field *f, size_t n_words,
 	for (size_t k = 0; k < l->len; k++)
 		s->key[k] = fold(l->b[k]);
 	s->len = l->len;
+	f->key_lens |= len_bit(l->len);
 	return 0;
 }
 
@@ -342,6 +349,8 @@ static const uint64_t *field_set(const struct rule_index *ix,
 		return f->free_set;
 	if (v->next_same >= 0)
 		return ix->all;
+	if (!(f->key_lens & len_bit(v->value_len)))
+		return f->free_set; /* no key has this length: skip hashing */
 	const struct ix_slot *s =
 	    slot_find(f, (const unsigned char *)v->value, v->value_len);
 	return s->key != NULL ? s->set : f->free_set;

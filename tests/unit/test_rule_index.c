@@ -87,6 +87,9 @@ static void test_candidates(void)
 	check_case(rs, ix, "action=search query=secret", "2,3,6");
 	check_case(rs, ix, "outcome=denied", "2,3,5,6");
 	check_case(rs, ix, "action=print", "2,3,6");
+	/* lengths no key has (3, 7): not looked up, the field's free set */
+	check_case(rs, ix, "action=vie", "2,3,6");
+	check_case(rs, ix, "action=viewing", "2,3,6");
 	rule_index_free(ix);
 	ruleset_free(rs);
 }
