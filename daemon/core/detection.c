@@ -3,6 +3,11 @@
  * (each an OR of maps, each map an AND of field items, see match.h) and a
  * condition (condition.h), and matches events against it.
  *
+ * Matching runs one branch program per detection: the condition's program
+ * (condition.h) with each identifier expanded into its maps and items, so
+ * an event walks field items only.  Conditions too large for that
+ * (DET_MAX_OPS) are evaluated identifier by identifier.
+ *
  * Ownership: a struct detection owns everything it holds; the YAML tree and
  * the rule context are only borrowed during detection_compile().  A
  * compiled detection is read-only and may be shared by threads (regex match

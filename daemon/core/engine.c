@@ -604,7 +604,7 @@ static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
 	size_t n_cand = rule_index_candidates(e->index, ev, e->cand);
-	uint8_t memo[RULE_INDEX_MAX_SHARED]; /* item results for this event */
+	uint8_t memo[RULE_INDEX_MAX_SHARED]; /* shared results, this event */
 
 	memset(memo, 0, rule_index_n_shared(e->index));
 	for (size_t c = 0; c < n_cand; c++) {

@@ -13,10 +13,9 @@
  * match is ever left out.  Table sizes come from the rule set (compile
  * time), not from input.
  *
- * The index also numbers the units (field items, identifiers, whole
- * detections) that occur more than once in the rule set
- * (detection_unit_equal()) so that the engine can evaluate each of them
- * once per event (detection_match_shared()).
+ * The index also numbers the units (field items, whole detections) that occur
+ * more than once in the rule set (detection_unit_equal()) so that the engine
+ * can evaluate each of them once per event (detection_match_shared()).
  */
 #include "rule_index.h"
 

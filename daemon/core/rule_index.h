@@ -27,9 +27,8 @@
 #include "rules.h"
 
 #define RULE_INDEX_MAX_FIELDS 8
-#define RULE_INDEX_MAX_SHARED                                                  \
-	4096 /* memo slots; more shared items: unshared                        \
-	      */
+/* memo slots for shared results; units past it are evaluated unshared */
+#define RULE_INDEX_MAX_SHARED 4096
 
 struct rule_index;
 
@@ -45,8 +44,8 @@ void rule_index_free(struct rule_index *ix);
 size_t rule_index_candidates(const struct rule_index *ix,
 			     const struct event *ev, uint32_t *out);
 
-/* Shared results (detection_match_shared()): units (field items,
- * identifiers, whole detections) that occur in several places of the rule
+/* Shared results (detection_match_shared()): units (field items, whole
+ * detections) that occur in several places of the rule
  * set (`action: view` in most rules) get one memo slot, so an event
  * evaluates each at most once.  The number of slots (<=
  * RULE_INDEX_MAX_SHARED; the caller's memo has that many bytes), detection
