@@ -1,8 +1,14 @@
 /*
  * condition: recursive-descent parser for Sigma conditions into a small
- * tree (and/or are n-ary), and its short-circuit evaluator.  See
- * condition.h for the grammar.  Depth is bounded at parse time, so the
- * recursive evaluator is bounded too.
+ * tree (and/or are n-ary), compiled once into a flat branch program that
+ * the evaluator runs without recursion.  See condition.h for the grammar.
+ * Depth is bounded at parse time, so the recursive compiler is bounded too.
+ *
+ * The branch program has one instruction per identifier leaf of the tree:
+ * "evaluate identifier i, then go to t if true, else to f"; a target below
+ * zero ends the run (COND_OP_TRUE, COND_OP_FALSE).  and/or/not/1 of/all of
+ * become targets, so the program visits leaves in the tree's own short-circuit
+ * order.  The tree stays for cond_cover() and cond_dump().
  */
 #include "condition.h"
 
@@ -26,6 +32,10 @@ struct cnode {
 
 struct cond {
 	struct cnode *root;
+	struct cond_op *prog;
+	size_t n_prog;
+	int32_t entry; /* first instruction (or COND_OP_TRUE / COND_OP_FALSE) */
+	bool memo;     /* an identifier appears in more than one leaf */
 };
 
 enum tok { T_END, T_LPAREN, T_RPAREN, T_WORD, T_BAD };
@@ -369,6 +379,90 @@ static struct cnode *parse_or(struct parser *p)
 	return n;
 }
 
+/* ---- branch program ---- */
+
+static size_t n_leaves(const struct cnode *n)
+{
+	size_t k = n->n_idents;
+
+	if (n->kind == C_IDENT)
+		return 1;
+	for (size_t i = 0; i < n->n_kids; i++)
+		k += n_leaves(n->kids[i]);
+	return k;
+}
+
+static int32_t emit(struct cond *c, size_t ident, int32_t t, int32_t f)
+{
+	c->prog[c->n_prog] = (struct cond_op){ident, t, f};
+	return (int32_t)c->n_prog++;
+}
+
+/* Compiles n so that it continues at t when true, at f when false;
+ * returns its entry.  Lists are compiled last to first so that each
+ * element knows where its successor starts. */
+static int32_t compile(struct cond *c, const struct cnode *n, int32_t t,
+		       int32_t f)
+{
+	int32_t next;
+
+	switch (n->kind) {
+	case C_IDENT:
+		return emit(c, n->ident, t, f);
+	case C_NOT:
+		return compile(c, n->kids[0], f, t);
+	case C_AND:
+	case C_OR:
+		next = n->kind == C_AND ? t : f;
+		for (size_t i = n->n_kids; i-- > 0;)
+			next = n->kind == C_AND
+				   ? compile(c, n->kids[i], next, f)
+				   : compile(c, n->kids[i], t, next);
+		return next;
+	case C_ONE_OF:
+	case C_ALL_OF:
+		next = n->kind == C_ALL_OF ? t : f;
+		for (size_t i = n->n_idents; i-- > 0;)
+			next = n->kind == C_ALL_OF
+				   ? emit(c, n->idents[i], next, f)
+				   : emit(c, n->idents[i], t, next);
+		return next;
+	}
+	return f;
+}
+
+static bool has_repeat(const struct cond *c)
+{
+	uint64_t seen = 0;
+
+	for (size_t i = 0; i < c->n_prog; i++) {
+		size_t id = c->prog[i].ident;
+		if (id >= 64)
+			continue;
+		if ((seen >> id) & 1)
+			return true;
+		seen |= (uint64_t)1 << id;
+	}
+	return false;
+}
+
+/* Builds the program of a cond whose tree is complete; -1 on allocation
+ * failure or when the program would not fit int32_t targets. */
+static int finish(struct cond *c)
+{
+	size_t n = n_leaves(c->root);
+
+	if (n == 0 || n > INT32_MAX)
+		return -1;
+	c->prog = calloc(n, sizeof(*c->prog));
+	if (c->prog == NULL)
+		return -1;
+	c->n_prog = 0;
+	c->entry = compile(c, c->root, COND_OP_TRUE, COND_OP_FALSE);
+	c->memo = has_repeat(c);
+	return 0;
+}
+
 struct cond *cond_parse(const char *text, size_t len, const char *const *names,
 			size_t n_names, struct cond_error *err)
 {
@@ -400,19 +494,24 @@ struct cond *cond_parse(const char *text, size_t len, const char *const *names,
 	}
 	if (root == NULL)
 		return NULL;
-	struct cond *c = malloc(sizeof(*c));
+	struct cond *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		node_free(root);
 		fail(&p, 0, "%s", "out of memory");
 		return NULL;
 	}
 	c->root = root;
+	if (finish(c) < 0) {
+		cond_free(c);
+		fail(&p, 0, "%s", "out of memory");
+		return NULL;
+	}
 	return c;
 }
 
 struct cond *cond_any(struct cond **conds, size_t n)
 {
-	struct cond *c = malloc(sizeof(*c));
+	struct cond *c = calloc(1, sizeof(*c));
 	struct cnode *root = calloc(1, sizeof(*root));
 	struct cnode **kids = calloc(n, sizeof(*kids));
 
@@ -429,9 +528,14 @@ struct cond *cond_any(struct cond **conds, size_t n)
 	root->n_kids = n;
 	for (size_t i = 0; i < n; i++) {
 		kids[i] = conds[i]->root;
+		free(conds[i]->prog);
 		free(conds[i]);
 	}
 	c->root = root;
+	if (finish(c) < 0) {
+		cond_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -440,66 +544,67 @@ void cond_free(struct cond *c)
 	if (c == NULL)
 		return;
 	node_free(c->root);
+	free(c->prog);
 	free(c);
 }
 
-struct eval {
-	bool (*ident)(void *arg, size_t i);
-	void *arg;
-	bool memo;
-	uint64_t done, val;
-};
-
-static bool eval_ident(struct eval *e, size_t i)
+static bool eval_memo(const struct cond *c, bool (*ident)(void *arg, size_t i),
+		      void *arg)
 {
-	if (!e->memo || i >= 64)
-		return e->ident(e->arg, i);
-	uint64_t bit = (uint64_t)1 << i;
-	if (!(e->done & bit)) {
-		e->done |= bit;
-		if (e->ident(e->arg, i))
-			e->val |= bit;
-	}
-	return (e->val & bit) != 0;
-}
+	uint64_t done = 0, val = 0;
+	int32_t pc = c->entry;
 
-static bool eval_node(struct eval *e, const struct cnode *n)
-{
-	switch (n->kind) {
-	case C_IDENT:
-		return eval_ident(e, n->ident);
-	case C_NOT:
-		return !eval_node(e, n->kids[0]);
-	case C_AND:
-		for (size_t i = 0; i < n->n_kids; i++)
-			if (!eval_node(e, n->kids[i]))
-				return false;
-		return true;
-	case C_OR:
-		for (size_t i = 0; i < n->n_kids; i++)
-			if (eval_node(e, n->kids[i]))
-				return true;
-		return false;
-	case C_ONE_OF:
-		for (size_t i = 0; i < n->n_idents; i++)
-			if (eval_ident(e, n->idents[i]))
-				return true;
-		return false;
-	case C_ALL_OF:
-		for (size_t i = 0; i < n->n_idents; i++)
-			if (!eval_ident(e, n->idents[i]))
-				return false;
-		return true;
+	while (pc >= 0) {
+		const struct cond_op *o = &c->prog[pc];
+		bool v;
+		if (o->ident >= 64) {
+			v = ident(arg, o->ident);
+		} else {
+			uint64_t bit = (uint64_t)1 << o->ident;
+			if (!(done & bit)) {
+				done |= bit;
+				if (ident(arg, o->ident))
+					val |= bit;
+			}
+			v = (val & bit) != 0;
+		}
+		pc = v ? o->t : o->f;
 	}
-	return false;
+	return pc == COND_OP_TRUE;
 }
 
 bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
 	       void *arg)
 {
-	struct eval e = {.ident = ident, .arg = arg, .memo = true};
+	int32_t pc = c->entry;
 
-	return eval_node(&e, c->root);
+	if (c->memo)
+		return eval_memo(c, ident, arg);
+	while (pc >= 0) {
+		const struct cond_op *o = &c->prog[pc];
+		pc = ident(arg, o->ident) ? o->t : o->f;
+	}
+	return pc == COND_OP_TRUE;
+}
+
+const struct cond_op *cond_program(const struct cond *c, size_t *n,
+				   int32_t *entry)
+{
+	*n = c->n_prog;
+	*entry = c->entry;
+	return c->prog;
+}
+
+bool cond_equal(const struct cond *a, const struct cond *b)
+{
+	if (a->n_prog != b->n_prog || a->entry != b->entry)
+		return false;
+	for (size_t i = 0; i < a->n_prog; i++)
+		if (a->prog[i].ident != b->prog[i].ident ||
+		    a->prog[i].t != b->prog[i].t ||
+		    a->prog[i].f != b->prog[i].f)
+			return false;
+	return true;
 }
 
 static bool ident_cover(size_t i, uint64_t usable, uint64_t *m)

@@ -55,6 +55,27 @@ void cond_free(struct cond *c);
 bool cond_eval(const struct cond *c, bool (*ident)(void *arg, size_t i),
 	       void *arg);
 
+/* The branch program the evaluator runs, for callers that run it
+ * themselves: *n instructions; from instruction *entry, evaluate
+ * identifier op.ident and go to op.t if true, op.f if false, until the
+ * target is COND_OP_TRUE or COND_OP_FALSE (the result).  An identifier
+ * written in several places of the condition may be reached more than
+ * once in a run (cond_eval() evaluates it once).  Owned by c. */
+#define COND_OP_FALSE (-1)
+#define COND_OP_TRUE (-2)
+
+struct cond_op {
+	size_t ident;
+	int32_t t, f; /* next instruction, or COND_OP_TRUE / COND_OP_FALSE */
+};
+
+const struct cond_op *cond_program(const struct cond *c, size_t *n,
+				   int32_t *entry);
+
+/* True when a and b are the same expression over identifier numbers (so
+ * they agree whenever their identifiers do). */
+bool cond_equal(const struct cond *a, const struct cond *b);
+
 /* A cover of the condition: a set of identifiers (bit i = identifier i)
  * at least one of which is true whenever the condition is true, built only
  * from identifiers in `usable` (identifiers >= 64 are never usable).  Used

@@ -3,6 +3,11 @@
  * (each an OR of maps, each map an AND of field items, see match.h) and a
  * condition (condition.h), and matches events against it.
  *
+ * Matching runs one branch program per detection: the condition's program
+ * (condition.h) with each identifier expanded into its maps and items, so
+ * an event walks field items only.  Conditions too large for that
+ * (DET_MAX_OPS) are evaluated identifier by identifier.
+ *
  * Ownership: a struct detection owns everything it holds; the YAML tree and
  * the rule context are only borrowed during detection_compile().  A
  * compiled detection is read-only and may be shared by threads (regex match
@@ -82,10 +87,13 @@
 #include <strings.h>
 
 #define DET_MAX_ALTS 4096
+#define DET_MAX_OPS                                                            \
+	4096 /* item program size; larger: identifier by identifier */
 
 struct det_map {
 	struct match_field *items;
 	size_t n_items;
+	size_t first; /* number of the first item (detection_n_units()) */
 };
 
 struct det_ident {
@@ -100,6 +108,18 @@ struct detection {
 	size_t n_idents;
 	const char **names; /* idents[i].name, for the condition */
 	struct cond *cond;
+	size_t n_items;	     /* over all maps */
+	struct det_op *prog; /* NULL: evaluate through cond_eval() */
+	int32_t entry;
+};
+
+/* The condition expanded down to field items: evaluate item `unit` (a
+ * number as in detection_n_units()), go to t if true, f if false;
+ * COND_OP_TRUE / COND_OP_FALSE end the run. */
+struct det_op {
+	const struct match_field *mf;
+	uint32_t unit;
+	int32_t t, f;
 };
 
 /* The modifier chain of one item. */
@@ -1152,6 +1172,78 @@ static int compile_idents(struct cctx *c, struct detection *det,
 	return rc;
 }
 
+static void number_items(struct detection *det)
+{
+	for (size_t i = 0; i < det->n_idents; i++)
+		for (size_t m = 0; m < det->idents[i].n_maps; m++) {
+			struct det_map *map = &det->idents[i].maps[m];
+			map->first = det->n_items;
+			det->n_items += map->n_items;
+		}
+}
+
+static size_t ident_items(const struct det_ident *id)
+{
+	size_t n = 0;
+
+	for (size_t m = 0; m < id->n_maps; m++) {
+		if (id->maps[m].n_items == 0)
+			return 0;
+		n += id->maps[m].n_items;
+	}
+	return n;
+}
+
+static int32_t op_target(const size_t *start, int32_t x)
+{
+	return x < 0 ? x : (int32_t)start[x];
+}
+
+/* Writes identifier id's maps as ops from prog[at]: an item goes on to the
+ * next item of its map when true and to the next map when false; the last
+ * item of a map goes to t when true, the last map to f when false. */
+static void expand_ident(struct det_op *prog, size_t at,
+			 const struct det_ident *id, int32_t t, int32_t f)
+{
+	for (size_t m = 0; m < id->n_maps; m++) {
+		const struct det_map *map = &id->maps[m];
+		int32_t next_map =
+		    m + 1 < id->n_maps ? (int32_t)(at + map->n_items) : f;
+		for (size_t k = 0; k < map->n_items; k++, at++)
+			prog[at] = (struct det_op){
+			    &map->items[k], (uint32_t)(map->first + k),
+			    k + 1 < map->n_items ? (int32_t)at + 1 : t,
+			    next_map};
+	}
+}
+
+/* Builds det->prog from the condition's program; leaves it NULL (and the
+ * condition evaluated identifier by identifier) when an identifier has no
+ * item or the program would exceed DET_MAX_OPS. */
+static void build_program(struct detection *det)
+{
+	size_t n_cops, total = 0;
+	int32_t entry;
+	const struct cond_op *cops = cond_program(det->cond, &n_cops, &entry);
+	size_t *start = calloc(n_cops + 1, sizeof(*start));
+
+	for (size_t j = 0; start != NULL && j < n_cops; j++) {
+		size_t n = ident_items(&det->idents[cops[j].ident]);
+		start[j] = total;
+		total += n;
+		if (n == 0 || total > DET_MAX_OPS)
+			goto done;
+	}
+	det->prog = start ? calloc(total + 1, sizeof(*det->prog)) : NULL;
+	for (size_t j = 0; det->prog != NULL && j < n_cops; j++)
+		expand_ident(det->prog, start[j], &det->idents[cops[j].ident],
+			     op_target(start, cops[j].t),
+			     op_target(start, cops[j].f));
+	det->entry = op_target(start, entry);
+done:
+	free(start);
+}
+
 struct detection *detection_compile(const struct yaml_node *detection_node,
 				    const struct rule_ctx *ctx, struct diag *d)
 {
@@ -1185,6 +1277,8 @@ struct detection *detection_compile(const struct yaml_node *detection_node,
 		detection_free(det);
 		return NULL;
 	}
+	number_items(det);
+	build_program(det);
 	return det;
 }
 
@@ -1205,6 +1299,7 @@ void detection_free(struct detection *det)
 	free(det->idents);
 	free(det->names);
 	cond_free(det->cond);
+	free(det->prog);
 	free(det);
 }
 
@@ -1230,11 +1325,123 @@ static bool ident_match(void *arg, size_t i)
 	return false;
 }
 
+/* Runs the item program; memo as in detection_match_shared(), or none
+ * when slot is NULL. */
+static bool run(const struct detection *det, const struct event *ev,
+		const uint32_t *slot, uint8_t *memo)
+{
+	int32_t pc = det->entry;
+
+	while (pc >= 0) {
+		const struct det_op *op = &det->prog[pc];
+		uint32_t s = slot ? slot[op->unit] : DETECTION_NO_SLOT;
+		bool v;
+		if (s == DETECTION_NO_SLOT) {
+			v = match_field_eval(op->mf, ev);
+		} else if (memo[s] != 0) {
+			v = memo[s] == 2;
+		} else {
+			v = match_field_eval(op->mf, ev);
+			memo[s] = v ? 2 : 1;
+		}
+		pc = v ? op->t : op->f;
+	}
+	return pc == COND_OP_TRUE;
+}
+
 bool detection_match(const struct detection *det, const struct event *ev)
 {
 	struct match_arg a = {det, ev};
 
+	if (det->prog != NULL)
+		return run(det, ev, NULL, NULL);
 	return cond_eval(det->cond, ident_match, &a);
+}
+
+bool detection_match_shared(const struct detection *det, const struct event *ev,
+			    const uint32_t *slot, uint8_t *memo)
+{
+	uint32_t s = slot[det->n_items];
+	bool r;
+
+	if (s != DETECTION_NO_SLOT && memo[s] != 0)
+		return memo[s] == 2;
+	r = det->prog != NULL ? run(det, ev, slot, memo)
+			      : detection_match(det, ev);
+	if (s != DETECTION_NO_SLOT)
+		memo[s] = r ? 2 : 1;
+	return r;
+}
+
+size_t detection_n_units(const struct detection *det)
+{
+	return det->n_items + 1;
+}
+
+static const struct match_field *item_at(const struct detection *det, size_t k)
+{
+	for (size_t i = 0; i < det->n_idents; i++)
+		for (size_t m = 0; m < det->idents[i].n_maps; m++) {
+			const struct det_map *map = &det->idents[i].maps[m];
+			if (k >= map->first && k - map->first < map->n_items)
+				return &map->items[k - map->first];
+		}
+	return NULL;
+}
+
+static bool ident_equal(const struct det_ident *a, const struct det_ident *b)
+{
+	if (a->keywords != b->keywords || a->n_maps != b->n_maps)
+		return false;
+	for (size_t m = 0; m < a->n_maps; m++) {
+		if (a->maps[m].n_items != b->maps[m].n_items)
+			return false;
+		for (size_t k = 0; k < a->maps[m].n_items; k++)
+			if (!match_field_equal(&a->maps[m].items[k],
+					       &b->maps[m].items[k]))
+				return false;
+	}
+	return true;
+}
+
+static bool det_equal(const struct detection *a, const struct detection *b)
+{
+	if (a->n_idents != b->n_idents || !cond_equal(a->cond, b->cond))
+		return false;
+	for (size_t i = 0; i < a->n_idents; i++)
+		if (!ident_equal(&a->idents[i], &b->idents[i]))
+			return false;
+	return true;
+}
+
+bool detection_unit_equal(const struct detection *a, size_t ka,
+			  const struct detection *b, size_t kb)
+{
+	if (ka < a->n_items || kb < b->n_items)
+		return ka < a->n_items && kb < b->n_items &&
+		       match_field_equal(item_at(a, ka), item_at(b, kb));
+	return det_equal(a, b);
+}
+
+static uint64_t ident_hash(const struct det_ident *id)
+{
+	uint64_t h = id->n_maps;
+
+	for (size_t m = 0; m < id->n_maps; m++)
+		for (size_t k = 0; k < id->maps[m].n_items; k++)
+			h = h * 31 + match_field_hash(&id->maps[m].items[k]);
+	return h;
+}
+
+uint64_t detection_unit_hash(const struct detection *det, size_t k)
+{
+	uint64_t h = 0;
+
+	if (k < det->n_items)
+		return match_field_hash(item_at(det, k));
+	for (size_t i = 0; i < det->n_idents; i++)
+		h = h * 31 + ident_hash(&det->idents[i]);
+	return h * 3 + 1;
 }
 
 /* ---- prefilter literals ---- */

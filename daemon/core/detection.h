@@ -13,6 +13,8 @@
 #define CUSTOS_DETECTION_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "event.h"
@@ -29,6 +31,33 @@ void detection_free(struct detection *det);
 
 /* True if the event satisfies the rule's condition. */
 bool detection_match(const struct detection *det, const struct event *ev);
+
+/* ---- results shared between detections (rule_index.h) ---- */
+
+#define DETECTION_NO_SLOT UINT32_MAX
+
+/* The units whose results can be shared, numbered 0 .. n-1: first the
+ * field items (a keyword list counts as one), in identifier, map, item
+ * order, then the whole detection (the last). */
+size_t detection_n_units(const struct detection *det);
+
+/* True when unit ka of a and unit kb of b are of the same kind and always
+ * give the same result on the same event (match_field_equal(); an
+ * identifier's name does not matter).  Both in one rule set. */
+bool detection_unit_equal(const struct detection *a, size_t ka,
+			  const struct detection *b, size_t kb);
+
+/* A hash consistent with detection_unit_equal(). */
+uint64_t detection_unit_hash(const struct detection *det, size_t k);
+
+/* detection_match() that shares unit results between the detections
+ * matched against one event: slot[k] is unit k's entry in memo, or
+ * DETECTION_NO_SLOT for a unit evaluated every time.  memo[s] is 0 (not
+ * evaluated for this event yet), 1 (false) or 2 (true); the caller zeroes
+ * it before each event and the call fills what it evaluates.  Same result
+ * as detection_match(). */
+bool detection_match_shared(const struct detection *det, const struct event *ev,
+			    const uint32_t *slot, uint8_t *memo);
 
 /* A literal value the prefilter (rule_index.h) keys on: len bytes,
  * lower-cased unless cased (then exact). */

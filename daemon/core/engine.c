@@ -616,12 +616,15 @@ static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
 	size_t n_cand = rule_index_candidates(e->index, ev, e->cand);
+	uint8_t memo[RULE_INDEX_MAX_SHARED]; /* shared results, this event */
 
+	memset(memo, 0, rule_index_n_shared(e->index));
 	for (size_t c = 0; c < n_cand; c++) {
 		size_t i = e->cand[c];
 		const struct rule *r = e->rs->rules[i];
 		if (r->kind != RULE_DETECTION ||
-		    !detection_match(r->detection, ev))
+		    !detection_match_shared(
+			r->detection, ev, rule_index_slots(e->index, i), memo))
 			continue;
 		if (r->ext && e->ext && !ext_state_gate(e->ext, r, ev))
 			continue;

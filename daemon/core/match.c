@@ -133,12 +133,17 @@ static inline unsigned char fold(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* a (event bytes) equals p (pattern, already folded unless cased) */
-static bool bytes_eq(const unsigned char *a, const unsigned char *p, size_t n,
-		     bool cased)
+/* a (event bytes) equals p (pattern, already folded unless cased).  A
+ * plain loop: patterns are short, and a library call costs more. */
+static inline bool bytes_eq(const unsigned char *a, const unsigned char *p,
+			    size_t n, bool cased)
 {
-	if (cased)
-		return memcmp(a, p, n) == 0;
+	if (cased) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != p[i])
+				return false;
+		return true;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (fold(a[i]) != p[i])
 			return false;
@@ -607,8 +612,9 @@ static bool prefix_eq(const unsigned char *a, const unsigned char *b,
 {
 	unsigned full = bits / 8, rest = bits % 8;
 
-	if (memcmp(a, b, full) != 0)
-		return false;
+	for (unsigned i = 0; i < full; i++)
+		if (a[i] != b[i])
+			return false;
 	if (rest == 0)
 		return true;
 	unsigned char mask = (unsigned char)(0xff << (8 - rest));
@@ -698,6 +704,7 @@ int match_add_null(struct match_field *mf)
 	if (m == NULL)
 		return -1;
 	m->kind = MATCH_NULL;
+	mf->has_null = true;
 	mf->n_alts++;
 	return 0;
 }
@@ -791,30 +798,28 @@ static _Thread_local struct {
 	uint8_t family;
 } tl_ip;
 
-static int parse_ip_cached(const char *s, size_t len, unsigned char addr[16],
-			   uint8_t *family)
+/* Kept out of line: inlined, it makes every plain item pay for its
+ * registers. */
+static __attribute__((noinline)) bool
+cidr_match(const struct matcher *m, const unsigned char *v, size_t n)
 {
-	if (len == 0 || len >= sizeof(tl_ip.text))
-		return parse_ip(s, len, addr, family);
-	if (len != tl_ip.len || memcmp(s, tl_ip.text, len) != 0) {
-		tl_ip.rc = parse_ip(s, len, tl_ip.addr, &tl_ip.family);
-		memcpy(tl_ip.text, s, len);
-		tl_ip.len = len;
-	}
-	memcpy(addr, tl_ip.addr, 16);
-	*family = tl_ip.family;
-	return tl_ip.rc;
-}
-
-static bool cidr_match(const struct matcher *m, const unsigned char *v,
-		       size_t n)
-{
+	const char *s = (const char *)v;
 	unsigned char addr[16];
 	uint8_t family;
 
-	if (parse_ip_cached((const char *)v, n, addr, &family) < 0)
-		return false;
-	return family == m->family && prefix_eq(addr, m->addr, m->prefix);
+	if (n == 0 || n >= sizeof(tl_ip.text)) {
+		if (parse_ip(s, n, addr, &family) < 0)
+			return false;
+		return family == m->family &&
+		       prefix_eq(addr, m->addr, m->prefix);
+	}
+	if (n != tl_ip.len || memcmp(s, tl_ip.text, n) != 0) {
+		tl_ip.rc = parse_ip(s, n, tl_ip.addr, &tl_ip.family);
+		memcpy(tl_ip.text, s, n);
+		tl_ip.len = n;
+	}
+	return tl_ip.rc == 0 && tl_ip.family == m->family &&
+	       prefix_eq(tl_ip.addr, m->addr, m->prefix);
 }
 
 static bool pos_match(uint8_t pos, const unsigned char *v, size_t n,
@@ -941,12 +946,66 @@ static bool alt_match(const struct match_field *mf, const struct matcher *m,
 	return false;
 }
 
+/* One alternative against one non-null element, the plain kinds inline. */
+static inline bool elem_match(const struct match_field *mf,
+			      const struct matcher *m,
+			      const struct event_field *f,
+			      const struct event *ev)
+{
+	const unsigned char *v = (const unsigned char *)f->value;
+	size_t n = f->value_len, p = m->pat_len;
+
+	switch (m->kind) {
+	case MATCH_EXACT:
+		return n == p && bytes_eq(v, m->pat, n, m->cased);
+	case MATCH_PREFIX:
+		return n >= p && bytes_eq(v, m->pat, p, m->cased);
+	case MATCH_SUFFIX:
+		return n >= p && bytes_eq(v + n - p, m->pat, p, m->cased);
+	case MATCH_CIDR:
+		return cidr_match(m, v, n);
+	case MATCH_NULL:
+		return false; /* handled by the caller */
+	default:
+		return value_match(mf, m, f, ev);
+	}
+}
+
+/* The common item: a field (not keywords), any alternative, no time part.
+ * Walks the field's elements once and tries every alternative on each,
+ * which gives the same result as alternative by alternative since
+ * matching has no side effects on the outcome. */
+static bool any_alt_match(const struct match_field *mf, const struct event *ev)
+{
+	const struct event_field *f = event_get(ev, mf->id);
+
+	if (f == NULL)
+		return mf->has_null;
+	for (; f != NULL; f = next_elem(ev, f)) {
+		if (f->kind == VALUE_NULL) {
+			if (mf->has_null)
+				return true;
+			continue;
+		}
+		for (size_t i = 0; i < mf->n_alts; i++)
+			if (elem_match(mf, &mf->alts[i], f, ev))
+				return true;
+	}
+	return false;
+}
+
 bool match_field_eval(const struct match_field *mf, const struct event *ev)
 {
 	bool r;
 
 	if (mf->exists)
 		return (event_get(ev, mf->id) != NULL) == mf->exists_want;
+	if (mf->n_alts == 0)
+		return mf->neq;
+	if (!mf->all && mf->id >= 0 && mf->time_part == MATCH_TIME_NONE) {
+		r = any_alt_match(mf, ev);
+		return mf->neq ? !r : r;
+	}
 	r = mf->all;
 	for (size_t i = 0; i < mf->n_alts; i++) {
 		bool hit = alt_match(mf, &mf->alts[i], ev);
@@ -955,9 +1014,71 @@ bool match_field_eval(const struct match_field *mf, const struct event *ev)
 			break;
 		}
 	}
-	if (mf->n_alts == 0)
-		r = false;
 	return mf->neq ? !r : r;
+}
+
+/* ---- sharing ---- */
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool alt_equal(const struct matcher *a, const struct matcher *b)
+{
+	if (a->kind != b->kind || a->op != b->op || a->pos != b->pos ||
+	    a->cased != b->cased || a->pat_len != b->pat_len ||
+	    memcmp(&a->num, &b->num, sizeof(a->num)) != 0 ||
+	    a->ref_id != b->ref_id || a->family != b->family ||
+	    a->prefix != b->prefix || memcmp(a->addr, b->addr, 16) != 0)
+		return false;
+	if (a->pat_len > 0 && memcmp(a->pat, b->pat, a->pat_len) != 0)
+		return false;
+	if (a->kind == MATCH_GLOB && memcmp(a->wild, b->wild, a->pat_len) != 0)
+		return false;
+	if (a->kind == MATCH_RE || a->kind == MATCH_SET)
+		return str_eq(a->src, b->src) &&
+		       (a->kind != MATCH_SET ||
+			strset_count(a->set) == strset_count(b->set));
+	return true;
+}
+
+bool match_field_equal(const struct match_field *a, const struct match_field *b)
+{
+	if (a->id != b->id || a->all != b->all || a->neq != b->neq ||
+	    a->exists != b->exists || a->exists_want != b->exists_want ||
+	    a->time_part != b->time_part || a->has_null != b->has_null ||
+	    a->n_alts != b->n_alts)
+		return false;
+	for (size_t i = 0; i < a->n_alts; i++)
+		if (!alt_equal(&a->alts[i], &b->alts[i]))
+			return false;
+	return true;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211u;
+	return h;
+}
+
+uint64_t match_field_hash(const struct match_field *mf)
+{
+	uint64_t h = 1469598103934665603u;
+	unsigned char flags[4] = {mf->all, mf->neq, mf->exists, mf->time_part};
+
+	h = fnv(h, &mf->id, sizeof(mf->id));
+	h = fnv(h, flags, sizeof(flags));
+	for (size_t i = 0; i < mf->n_alts; i++) {
+		const struct matcher *m = &mf->alts[i];
+		h = fnv(h, &m->kind, 1);
+		if (m->pat_len > 0)
+			h = fnv(h, m->pat, m->pat_len);
+	}
+	return h;
 }
 
 /* ---- dump ---- */

@@ -120,6 +120,7 @@ struct match_field {
 	bool exists;	   /* an `exists` check: ... */
 	bool exists_want;  /* ... that the field is (not) present */
 	uint8_t time_part; /* enum match_time */
+	bool has_null;	   /* some alternative is MATCH_NULL */
 	struct matcher *alts;
 	size_t n_alts, cap_alts;
 };
@@ -165,6 +166,16 @@ void match_field_clear(struct match_field *mf);
 
 /* Evaluates the field item against ev.  Does not allocate (see above). */
 bool match_field_eval(const struct match_field *mf, const struct event *ev);
+
+/* True when a and b always give the same result on the same event: same
+ * field, flags and alternatives in the same order (regexes compare by
+ * source and flags, sets by their `%list%` name, which names the same
+ * list within one rule set).  For sharing results between rules. */
+bool match_field_equal(const struct match_field *a,
+		       const struct match_field *b);
+
+/* A hash consistent with match_field_equal(). */
+uint64_t match_field_hash(const struct match_field *mf);
 
 /* Strict decimal number parse ("-12", "3.5", "1e3"); false otherwise. */
 bool match_parse_number(const char *s, size_t len, double *out);

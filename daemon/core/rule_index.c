@@ -12,6 +12,10 @@
  * equality: a candidate may then fail to match, but no rule that would
  * match is ever left out.  Table sizes come from the rule set (compile
  * time), not from input.
+ *
+ * The index also numbers the units (field items, whole detections) that occur
+ * more than once in the rule set (detection_unit_equal()) so that the engine
+ * can evaluate each of them once per event (detection_match_shared()).
  */
 #include "rule_index.h"
 
@@ -35,6 +39,7 @@ struct ix_field {
 	struct ix_slot *slots;
 	size_t mask; /* number of slots - 1 (a power of two - 1) */
 	uint64_t *free_set;
+	uint64_t key_lens; /* bit min(len, 63) set for every key's length */
 };
 
 struct rule_index {
@@ -42,6 +47,16 @@ struct rule_index {
 	struct ix_field fields[RULE_INDEX_MAX_FIELDS];
 	size_t n_fields;
 	uint64_t *all;
+	uint32_t *slots;   /* every detection's item slots, in rule order */
+	size_t *slot_base; /* detection i's first entry in slots */
+	size_t n_shared, n_unshared;
+};
+
+/* One distinct unit while numbering: occurrences and slot. */
+struct sh_entry {
+	const struct detection *det; /* NULL: empty */
+	size_t unit;
+	uint32_t count, slot;
 };
 
 static inline unsigned char fold(unsigned char c)
@@ -56,6 +71,11 @@ static uint64_t hash_folded(const unsigned char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ fold(p[i])) * 1099511628211u;
 	return h;
+}
+
+static inline uint64_t len_bit(size_t len)
+{
+	return (uint64_t)1 << (len < 63 ? len : 63);
 }
 
 static inline void set_bit(uint64_t *set, size_t i)
@@ -98,6 +118,7 @@ static int slot_insert(struct ix_field *f, size_t n_words,
 	for (size_t k = 0; k < l->len; k++)
 		s->key[k] = fold(l->b[k]);
 	s->len = l->len;
+	f->key_lens |= len_bit(l->len);
 	return 0;
 }
 
@@ -186,6 +207,86 @@ static int build_field(struct rule_index *ix, struct ix_field *f,
 	return 0;
 }
 
+static const struct detection *det_of(const struct ruleset *rs, size_t i)
+{
+	return rs->rules[i]->detection;
+}
+
+static size_t sh_find(struct sh_entry *t, size_t mask,
+		      const struct detection *det, size_t k)
+{
+	size_t i = (size_t)detection_unit_hash(det, k) & mask;
+
+	while (t[i].det != NULL &&
+	       !detection_unit_equal(t[i].det, t[i].unit, det, k))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Gives units seen twice or more a slot, first-seen order. */
+static void assign_slots(struct rule_index *ix, const struct ruleset *rs,
+			 struct sh_entry *t, const uint32_t *ent)
+{
+	for (size_t i = 0, e = 0; i < rs->n_detections; i++) {
+		size_t n = detection_n_units(det_of(rs, i));
+		for (size_t k = 0; k < n; k++, e++) {
+			struct sh_entry *x = &t[ent[e]];
+			if (x->count >= 2 && x->slot == DETECTION_NO_SLOT &&
+			    ix->n_shared < RULE_INDEX_MAX_SHARED)
+				x->slot = (uint32_t)ix->n_shared++;
+			else if (x->count >= 2 && x->slot == DETECTION_NO_SLOT)
+				ix->n_unshared++;
+			ix->slots[e] = x->slot;
+		}
+	}
+}
+
+/* Counts each distinct unit's occurrences; ent[e] = unit e's entry. */
+static void count_units(const struct ruleset *rs, struct sh_entry *t,
+			size_t mask, uint32_t *ent)
+{
+	for (size_t i = 0, e = 0; i < rs->n_detections; i++) {
+		const struct detection *det = det_of(rs, i);
+		size_t n = detection_n_units(det);
+		for (size_t k = 0; k < n; k++, e++) {
+			size_t x = sh_find(t, mask, det, k);
+			if (t[x].det == NULL)
+				t[x] = (struct sh_entry){det, k, 0,
+							 DETECTION_NO_SLOT};
+			t[x].count++;
+			ent[e] = (uint32_t)x;
+		}
+	}
+}
+
+static int build_shared(struct rule_index *ix, const struct ruleset *rs)
+{
+	size_t total = 0, size = 16;
+	int rc = -1;
+
+	ix->slot_base = calloc(rs->n_detections + 1, sizeof(*ix->slot_base));
+	if (ix->slot_base == NULL)
+		return -1;
+	for (size_t i = 0; i < rs->n_detections; i++) {
+		ix->slot_base[i] = total;
+		total += detection_n_units(det_of(rs, i));
+	}
+	while (size < 2 * total + 1)
+		size *= 2;
+	struct sh_entry *t = calloc(size, sizeof(*t));
+	uint32_t *ent = calloc(total + 1, sizeof(*ent));
+	ix->slots = calloc(total + 1, sizeof(*ix->slots));
+	if (t != NULL && ent != NULL && ix->slots != NULL &&
+	    size <= UINT32_MAX) {
+		count_units(rs, t, size - 1, ent);
+		assign_slots(ix, rs, t, ent);
+		rc = 0;
+	}
+	free(t);
+	free(ent);
+	return rc;
+}
+
 static int build(struct rule_index *ix, const struct ruleset *rs,
 		 struct detection_literal *lits)
 {
@@ -199,7 +300,7 @@ static int build(struct rule_index *ix, const struct ruleset *rs,
 	for (size_t k = 0; k < ix->n_fields; k++)
 		if (build_field(ix, &ix->fields[k], rs, lits) < 0)
 			return -1;
-	return 0;
+	return build_shared(ix, rs);
 }
 
 struct rule_index *rule_index_new(const struct ruleset *rs)
@@ -231,6 +332,8 @@ void rule_index_free(struct rule_index *ix)
 		free(f->free_set);
 	}
 	free(ix->all);
+	free(ix->slots);
+	free(ix->slot_base);
 	free(ix);
 }
 
@@ -245,6 +348,8 @@ static const uint64_t *field_set(const struct rule_index *ix,
 		return f->free_set;
 	if (v->next_same >= 0)
 		return ix->all;
+	if (!(f->key_lens & len_bit(v->value_len)))
+		return f->free_set; /* no key has this length: skip hashing */
 	const struct ix_slot *s =
 	    slot_find(f, (const unsigned char *)v->value, v->value_len);
 	return s->key != NULL ? s->set : f->free_set;
@@ -278,4 +383,19 @@ int32_t rule_index_field(const struct rule_index *ix, size_t i, size_t *n_keyed)
 {
 	*n_keyed = ix->fields[i].n_keyed;
 	return ix->fields[i].id;
+}
+
+size_t rule_index_n_shared(const struct rule_index *ix)
+{
+	return ix->n_shared;
+}
+
+const uint32_t *rule_index_slots(const struct rule_index *ix, size_t i)
+{
+	return ix->slots + ix->slot_base[i];
+}
+
+size_t rule_index_n_unshared(const struct rule_index *ix)
+{
+	return ix->n_unshared;
 }

@@ -27,6 +27,8 @@
 #include "rules.h"
 
 #define RULE_INDEX_MAX_FIELDS 8
+/* memo slots for shared results; units past it are evaluated unshared */
+#define RULE_INDEX_MAX_SHARED 4096
 
 struct rule_index;
 
@@ -41,6 +43,18 @@ void rule_index_free(struct rule_index *ix);
  * count. */
 size_t rule_index_candidates(const struct rule_index *ix,
 			     const struct event *ev, uint32_t *out);
+
+/* Shared results (detection_match_shared()): units (field items, whole
+ * detections) that occur in several places of the rule
+ * set (`action: view` in most rules) get one memo slot, so an event
+ * evaluates each at most once.  The number of slots (<=
+ * RULE_INDEX_MAX_SHARED; the caller's memo has that many bytes), detection
+ * i's slot array (one entry per unit, detection_n_units(); valid as long
+ * as the index), and the number of units left unshared because the slots
+ * ran out. */
+size_t rule_index_n_shared(const struct rule_index *ix);
+const uint32_t *rule_index_slots(const struct rule_index *ix, size_t i);
+size_t rule_index_n_unshared(const struct rule_index *ix);
 
 /* The number of key fields, and for field i < that number its id and the
  * number of detections keyed on it. */

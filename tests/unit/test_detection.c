@@ -745,6 +745,44 @@ static void test_conditions(void)
 	detection_free(det);
 }
 
+/* A condition that names an identifier n times: items n * 4, so that a
+ * large n exceeds the item program (DET_MAX_OPS) and the detection is
+ * evaluated identifier by identifier; both give the same answers. */
+static void check_repeated(size_t n)
+{
+	size_t size = 64 + n * 16;
+	char *buf = malloc(size);
+	size_t len;
+
+	CHECK(buf != NULL);
+	if (buf == NULL)
+		return;
+	len = (size_t)snprintf(buf, size,
+			       "sel:\n  a: 1\n  b: 1\n  c: 1\n"
+			       "  d: 1\ncondition: sel");
+	for (size_t i = 1; i < n; i++)
+		len += (size_t)snprintf(buf + len, size - len,
+					i % 2 ? " and (sel" : " or sel)");
+	if (n % 2 == 0)
+		len += (size_t)snprintf(buf + len, size - len, ")");
+	snprintf(buf + len, size - len, "\n");
+	struct detection *det = compile(buf);
+	CHECK(det != NULL);
+	if (det != NULL) {
+		CHECK(M(det, "a", "1", "b", "1", "c", "1", "d", "1"));
+		CHECK(!M(det, "a", "1", "b", "1", "c", "1"));
+		CHECK(!M(det, "d", "1"));
+	}
+	detection_free(det);
+	free(buf);
+}
+
+static void test_large_conditions(void)
+{
+	check_repeated(3);
+	check_repeated(1100);
+}
+
 static void test_errors(void)
 {
 	check_error("sel:\n  action|contain: x\ncondition: sel\n", 2, 3,
@@ -917,6 +955,7 @@ int main(void)
 	test_windash();
 	test_time();
 	test_conditions();
+	test_large_conditions();
 	test_errors();
 	test_edges();
 	test_dump();

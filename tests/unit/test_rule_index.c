@@ -87,6 +87,9 @@ static void test_candidates(void)
 	check_case(rs, ix, "action=search query=secret", "2,3,6");
 	check_case(rs, ix, "outcome=denied", "2,3,5,6");
 	check_case(rs, ix, "action=print", "2,3,6");
+	/* lengths no key has (3, 7): not looked up, the field's free set */
+	check_case(rs, ix, "action=vie", "2,3,6");
+	check_case(rs, ix, "action=viewing", "2,3,6");
 	rule_index_free(ix);
 	ruleset_free(rs);
 }
@@ -171,7 +174,7 @@ static void test_pack_soundness(void)
 	struct rule_index *ix = rule_index_new(rs);
 	CHECK(ix != NULL && rs->n_detections > 10 && rs->n_detections <= 64);
 	uint32_t x = 42, cand[64];
-	uint64_t n_cand = 0, n_match = 0, n_missed = 0;
+	uint64_t n_cand = 0, n_match = 0, n_missed = 0, n_differ = 0;
 	for (int i = 0; ix && i < 20000; i++) {
 		char spec[256];
 		snprintf(spec, sizeof(spec),
@@ -183,9 +186,14 @@ static void test_pack_soundness(void)
 		struct evbuf b;
 		const struct event *ev = mkev(&b, rs, i, spec);
 		size_t n = rule_index_candidates(ix, ev, cand);
+		uint8_t memo[RULE_INDEX_MAX_SHARED] = {0};
 		n_cand += n;
 		for (size_t r = 0; r < rs->n_detections; r++) {
-			if (!detection_match(rs->rules[r]->detection, ev))
+			bool m = detection_match(rs->rules[r]->detection, ev);
+			n_differ += m != detection_match_shared(
+					     rs->rules[r]->detection, ev,
+					     rule_index_slots(ix, r), memo);
+			if (!m)
 				continue;
 			size_t k = 0;
 			while (k < n && cand[k] != r)
@@ -196,14 +204,67 @@ static void test_pack_soundness(void)
 	}
 	CHECK(n_match > 1000);
 	CHECK_INT(n_missed, 0);
+	/* shared item results give the same answers as evaluating alone */
+	CHECK_INT(n_differ, 0);
+	CHECK(rule_index_n_shared(ix) > 0);
 	/* the index leaves out more than half of the rule evaluations */
 	CHECK(n_cand < 20000u * rs->n_detections / 2);
 	rule_index_free(ix);
 	ruleset_free(rs);
 }
 
+/* Equal units (items, whole detections) share one slot; units that
+ * differ in a flag do not. */
+static void test_shared(void)
+{
+	static const char *const text =
+	    DET("s0", "  sel:\n    action: view\n    team|endswith: -qa\n"
+		      "  condition: sel\n")
+		DET("s1",
+		    "  a:\n    team|endswith: [-qa]\n  b:\n    action: view\n"
+		    "  condition: a and not b\n")
+		    DET("s2", "  sel:\n    action|cased: view\n    rows: 1\n"
+			      "  condition: sel\n")
+			DET("s3", "  other:\n    action: view\n"
+				  "    team|endswith: -qa\n"
+				  "  condition: other\n");
+	struct ruleset *rs = load(text);
+	struct rule_index *ix = rs ? rule_index_new(rs) : NULL;
+
+	CHECK(ix != NULL);
+	if (ix == NULL) {
+		ruleset_free(rs);
+		return;
+	}
+	const uint32_t *s0 = rule_index_slots(ix, 0);
+	const uint32_t *s1 = rule_index_slots(ix, 1);
+	const uint32_t *s2 = rule_index_slots(ix, 2);
+	const uint32_t *s3 = rule_index_slots(ix, 3);
+	const uint32_t none = DETECTION_NO_SLOT;
+	/* units: items, then the detection */
+	CHECK_INT(rule_index_n_shared(ix), 3);
+	CHECK_INT(rule_index_n_unshared(ix), 0);
+	CHECK(s0[0] == s1[1] && s0[1] == s1[0] && s0[0] != s0[1]);
+	CHECK(s0[0] == s3[0] && s0[1] == s3[1]);
+	CHECK(s0[2] == s3[2] && s0[2] != none && s0[2] != s0[0] &&
+	      s0[2] != s0[1]);
+	CHECK(s1[2] == none);
+	CHECK(s2[0] == none && s2[1] == none && s2[2] == none);
+	struct evbuf b;
+	const struct event *ev = mkev(&b, rs, 0, "action=VIEW team=kyc-qa");
+	uint8_t memo[RULE_INDEX_MAX_SHARED] = {0};
+	CHECK(detection_match_shared(rs->rules[0]->detection, ev, s0, memo));
+	CHECK(memo[s0[0]] == 2 && memo[s0[1]] == 2 && memo[s0[2]] == 2);
+	CHECK(!detection_match_shared(rs->rules[1]->detection, ev, s1, memo));
+	CHECK(!detection_match_shared(rs->rules[2]->detection, ev, s2, memo));
+	CHECK(detection_match_shared(rs->rules[3]->detection, ev, s3, memo));
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
 int main(void)
 {
+	test_shared();
 	test_pack_soundness();
 	test_candidates();
 	test_engine_alerts();
