@@ -1,7 +1,10 @@
 /*
  * detection: compiles a Sigma `detection:` mapping into search identifiers
  * (each an OR of maps, each map an AND of field items, see match.h) and a
- * condition (condition.h), and matches events against it.
+ * condition (condition.h), and matches events against it.  This file
+ * compiles; detection_xform.c holds the value transformations of modifier
+ * chains and `expand`, detection_eval.c the matching (detection_int.h:
+ * what they share).
  *
  * Matching runs one branch program per detection: the condition's program
  * (condition.h) with each identifier expanded into its maps and items, so
@@ -70,7 +73,7 @@
  *   scalar's column plus the offset in the text (plus one for a quoted
  *   scalar): exact for one-line conditions, approximate for folded ones.
  */
-#include "detection.h"
+#include "detection_int.h"
 
 #include "condition.h"
 #include "match.h"
@@ -85,79 +88,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define DET_MAX_ALTS 4096
-#define DET_MAX_OPS                                                            \
-	4096 /* item program size; larger: identifier by identifier */
-
-struct det_map {
-	struct match_field *items;
-	size_t n_items;
-	size_t first; /* number of the first item (detection_n_units()) */
-};
-
-struct det_ident {
-	char *name;
-	struct det_map *maps; /* ORed */
-	size_t n_maps;
-	bool keywords;
-};
-
-struct detection {
-	struct det_ident *idents;
-	size_t n_idents;
-	const char **names; /* idents[i].name, for the condition */
-	struct cond *cond;
-	size_t n_items;	     /* over all maps */
-	struct det_op *prog; /* NULL: evaluate through cond_eval() */
-	int32_t entry;
-};
-
-/* The condition expanded down to field items: evaluate item `unit` (a
- * number as in detection_n_units()), go to t if true, f if false;
- * COND_OP_TRUE / COND_OP_FALSE end the run. */
-struct det_op {
-	const struct match_field *mf;
-	uint32_t unit;
-	int32_t t, f;
-};
-
-/* The modifier chain of one item. */
-enum mod {
-	MOD_CONTAINS,
-	MOD_STARTSWITH,
-	MOD_ENDSWITH,
-	MOD_ALL,
-	MOD_CASED,
-	MOD_NEQ,
-	MOD_EXISTS,
-	MOD_EXPAND,
-	MOD_FIELDREF,
-	MOD_RE,
-	MOD_RE_I,
-	MOD_RE_M,
-	MOD_RE_S,
-	MOD_CIDR,
-	MOD_LT,
-	MOD_LTE,
-	MOD_GT,
-	MOD_GTE,
-	MOD_MINUTE,
-	MOD_HOUR,
-	MOD_DAY,
-	MOD_WEEK,
-	MOD_MONTH,
-	MOD_YEAR,
-	MOD_BASE64,
-	MOD_BASE64OFFSET,
-	MOD_WINDASH,
-	MOD_UTF16LE,
-	MOD_UTF16BE,
-	MOD_UTF16,
-	MOD_WIDE,
-	N_MODS
-};
-
 static const char *const mod_names[N_MODS] = {
     "contains", "startswith",	"endswith", "all",     "cased",	  "neq",
     "exists",	"expand",	"fieldref", "re",      "i",	  "m",
@@ -165,24 +95,6 @@ static const char *const mod_names[N_MODS] = {
     "minute",	"hour",		"day",	    "week",    "month",	  "year",
     "base64",	"base64offset", "windash",  "utf16le", "utf16be", "utf16",
     "wide",
-};
-
-#define MAX_CHAIN 16
-
-struct chain {
-	enum mod mods[MAX_CHAIN];
-	size_t n;
-	uint64_t has; /* bit per enum mod */
-	bool keyword;
-};
-
-#define HAS(c, m) (((c)->has >> (m)) & 1)
-#define BIT(m) ((uint64_t)1 << (m))
-
-/* a compile-time value list */
-struct strvec {
-	struct match_str *v;
-	size_t n, cap;
 };
 
 struct cctx {
@@ -206,30 +118,6 @@ static void err_at(struct cctx *c, const struct yaml_node *n, const char *fmt,
 	diag_add(c->d, n && n->file ? n->file : c->rc->file, n ? n->line : 0,
 		 n ? n->column : 0, "%s", buf);
 	c->n_errors++;
-}
-
-/* ---- string vectors ---- */
-
-static struct match_str *vec_add(struct strvec *v)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 4;
-		struct match_str *p = realloc(v->v, cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		v->v = p;
-		v->cap = cap;
-	}
-	memset(&v->v[v->n], 0, sizeof(v->v[0]));
-	return &v->v[v->n++];
-}
-
-static void vec_clear(struct strvec *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		match_str_clear(&v->v[i]);
-	free(v->v);
-	memset(v, 0, sizeof(*v));
 }
 
 /* ---- modifier chain ---- */
@@ -272,16 +160,6 @@ static int chain_parse(struct cctx *c, const struct yaml_node *key,
 	}
 	return 0;
 }
-
-#define POS_MODS (BIT(MOD_CONTAINS) | BIT(MOD_STARTSWITH) | BIT(MOD_ENDSWITH))
-#define NUM_MODS (BIT(MOD_LT) | BIT(MOD_LTE) | BIT(MOD_GT) | BIT(MOD_GTE))
-#define TIME_MODS                                                              \
-	(BIT(MOD_MINUTE) | BIT(MOD_HOUR) | BIT(MOD_DAY) | BIT(MOD_WEEK) |      \
-	 BIT(MOD_MONTH) | BIT(MOD_YEAR))
-#define RE_SUBS (BIT(MOD_RE_I) | BIT(MOD_RE_M) | BIT(MOD_RE_S))
-#define XFORM_MODS                                                             \
-	(BIT(MOD_BASE64) | BIT(MOD_BASE64OFFSET) | BIT(MOD_WINDASH) |          \
-	 BIT(MOD_UTF16LE) | BIT(MOD_UTF16BE) | BIT(MOD_UTF16) | BIT(MOD_WIDE))
 
 static int popcount(uint64_t x)
 {
@@ -330,379 +208,7 @@ static const char *chain_check(const struct chain *ch)
 	return NULL;
 }
 
-/* ---- value transformations ---- */
-
-static int push_str(struct strvec *out, const struct match_str *s)
-{
-	struct match_str *d;
-
-	if (out->n >= DET_MAX_ALTS)
-		return -2;
-	d = vec_add(out);
-	return d == NULL ? -1 : match_str_copy(d, s);
-}
-
-static int b64_encode(struct match_str *out, const unsigned char *p, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = tab[(v >> 18) & 63];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		if (match_str_append(out, q, 4) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* base64offset: the value encoded at offsets 0, 1 and 2 within a base64
- * stream, keeping only the characters that do not depend on the
- * neighbouring bytes. */
-static int b64_offsets(struct strvec *out, const struct match_str *s)
-{
-	static const size_t start[3] = {0, 2, 3};
-	static const size_t cut[3] = {0, 3, 2};
-	unsigned char *buf = malloc(s->len + 2);
-
-	if (buf == NULL)
-		return -1;
-	for (size_t i = 0; i < 3; i++) {
-		struct match_str enc = {0}, part = {0};
-		memset(buf, ' ', i);
-		if (s->len > 0)
-			memcpy(buf + i, s->b, s->len);
-		int rc = b64_encode(&enc, buf, s->len + i);
-		size_t end = enc.len - cut[(s->len + i) % 3];
-		if (rc == 0 && end > start[i])
-			rc = match_str_append(&part, enc.b + start[i],
-					      end - start[i]);
-		if (rc == 0)
-			rc = push_str(out, &part);
-		match_str_clear(&enc);
-		match_str_clear(&part);
-		if (rc < 0) {
-			free(buf);
-			return rc;
-		}
-	}
-	free(buf);
-	return 0;
-}
-
-/* One UTF-8 character -> code point; returns its length or 0 if invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t l;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		l = 2, *cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		l = 3, *cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		l = 4, *cp = s[0] & 0x07;
-	else
-		return 0;
-	if (l > n)
-		return 0;
-	for (size_t i = 1; i < l; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	return l;
-}
-
-static int push_unit(struct match_str *o, uint32_t u, bool be)
-{
-	unsigned char b[2] = {(unsigned char)(u & 0xff),
-			      (unsigned char)(u >> 8)};
-
-	if (be) {
-		b[0] = (unsigned char)(u >> 8);
-		b[1] = (unsigned char)(u & 0xff);
-	}
-	return match_str_append(o, b, 2);
-}
-
-static int utf16_encode(struct match_str *o, const struct match_str *s, bool be,
-			bool bom)
-{
-	if (bom && match_str_append(o, "\xff\xfe", 2) < 0)
-		return -1;
-	for (size_t i = 0; i < s->len;) {
-		uint32_t cp;
-		size_t l;
-		if (s->w[i] != MATCH_PLAIN) {
-			int n = s->w[i] == MATCH_QMARK ? 2 : 1;
-			for (int k = 0; k < n; k++)
-				if (match_str_push(o, s->b[i], s->w[i]) < 0)
-					return -1;
-			i++;
-			continue;
-		}
-		l = utf8_decode(s->b + i, s->len - i, &cp);
-		if (l == 0)
-			return -3;
-		i += l;
-		if (cp >= 0x10000) {
-			cp -= 0x10000;
-			if (push_unit(o, 0xd800 | (cp >> 10), be) < 0 ||
-			    push_unit(o, 0xdc00 | (cp & 0x3ff), be) < 0)
-				return -1;
-		} else if (push_unit(o, cp, be) < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Length of the dash-like character at s[i], or 0. */
-static size_t dash_at(const struct match_str *s, size_t i)
-{
-	if (s->w[i] != MATCH_PLAIN)
-		return 0;
-	if (s->b[i] == '-' || s->b[i] == '/')
-		return 1;
-	if (i + 2 < s->len && s->b[i] == 0xe2 && s->b[i + 1] == 0x80 &&
-	    s->b[i + 2] >= 0x93 && s->b[i + 2] <= 0x95 &&
-	    s->w[i + 1] == MATCH_PLAIN && s->w[i + 2] == MATCH_PLAIN)
-		return 3;
-	return 0;
-}
-
-static int windash_from(struct strvec *out, const struct match_str *s,
-			size_t from, struct match_str *acc)
-{
-	static const char *const dashes[5] = {"-", "/", "\xe2\x80\x93",
-					      "\xe2\x80\x94", "\xe2\x80\x95"};
-	size_t i = from, l = 0;
-
-	while (i < s->len && (l = dash_at(s, i)) == 0)
-		i++;
-	size_t keep = acc->len;
-	for (size_t k = from; k < i; k++)
-		if (match_str_push(acc, s->b[k], s->w[k]) < 0)
-			return -1;
-	if (i >= s->len) {
-		int rc = push_str(out, acc);
-		acc->len = keep;
-		return rc;
-	}
-	size_t mid = acc->len;
-	for (int d = 0; d < 5; d++) {
-		acc->len = mid;
-		if (match_str_append(acc, dashes[d], strlen(dashes[d])) < 0)
-			return -1;
-		int rc = windash_from(out, s, i + l, acc);
-		if (rc < 0)
-			return rc;
-	}
-	acc->len = keep;
-	return 0;
-}
-
-static int add_star(struct match_str *s, bool front)
-{
-	if (front) {
-		if (s->len > 0 && s->w[0] == MATCH_STAR)
-			return 0;
-		struct match_str t = {0};
-		int rc = match_str_push(&t, '*', MATCH_STAR);
-		for (size_t i = 0; rc == 0 && i < s->len; i++)
-			rc = match_str_push(&t, s->b[i], s->w[i]);
-		if (rc == 0) {
-			match_str_clear(s);
-			*s = t;
-		} else {
-			match_str_clear(&t);
-		}
-		return rc;
-	}
-	if (s->len > 0 && s->w[s->len - 1] == MATCH_STAR)
-		return 0;
-	return match_str_push(s, '*', MATCH_STAR);
-}
-
-/* Applies one chain step to one value, appending results to out.
- * Returns 0, -1 (memory), -2 (too many), -3 (invalid UTF-8), -4 (wildcard
- * cannot be encoded). */
-static int apply_one(enum mod m, const struct match_str *s, struct strvec *out)
-{
-	struct match_str t = {0};
-	int rc = 0;
-
-	switch (m) {
-	case MOD_CONTAINS:
-	case MOD_STARTSWITH:
-	case MOD_ENDSWITH:
-		rc = match_str_copy(&t, s);
-		if (rc == 0 && m != MOD_STARTSWITH)
-			rc = add_star(&t, true);
-		if (rc == 0 && m != MOD_ENDSWITH)
-			rc = add_star(&t, false);
-		break;
-	case MOD_BASE64:
-		if (match_str_has_wild(s))
-			return -4;
-		rc = b64_encode(&t, s->b, s->len);
-		break;
-	case MOD_BASE64OFFSET:
-		return match_str_has_wild(s) ? -4 : b64_offsets(out, s);
-	case MOD_WINDASH:
-		rc = windash_from(out, s, 0, &t);
-		match_str_clear(&t);
-		return rc;
-	case MOD_UTF16LE:
-	case MOD_WIDE:
-	case MOD_UTF16BE:
-	case MOD_UTF16:
-		rc = utf16_encode(&t, s, m == MOD_UTF16BE, m == MOD_UTF16);
-		break;
-	default:
-		return push_str(out, s); /* not a value transformation */
-	}
-	if (rc == 0)
-		rc = push_str(out, &t);
-	match_str_clear(&t);
-	return rc;
-}
-
-static int apply_chain(const struct chain *ch, struct strvec *vals)
-{
-	bool pos = false;
-
-	for (size_t k = 0; k < ch->n; k++) {
-		enum mod m = ch->mods[k];
-		if (!(BIT(m) & (POS_MODS | XFORM_MODS)))
-			continue;
-		pos = pos || (BIT(m) & POS_MODS);
-		struct strvec next = {0};
-		for (size_t i = 0; i < vals->n; i++) {
-			int rc = apply_one(m, &vals->v[i], &next);
-			if (rc < 0) {
-				vec_clear(&next);
-				return rc;
-			}
-		}
-		vec_clear(vals);
-		*vals = next;
-	}
-	if (ch->keyword && !pos)
-		for (size_t i = 0; i < vals->n; i++) {
-			struct match_str t = {0};
-			struct strvec one = {0};
-			if (apply_one(MOD_CONTAINS, &vals->v[i], &one) < 0) {
-				vec_clear(&one);
-				return -1;
-			}
-			t = one.v[0];
-			free(one.v);
-			match_str_clear(&vals->v[i]);
-			vals->v[i] = t;
-		}
-	return 0;
-}
-
-/* ---- expand ---- */
-
-static const char *const *find_list(const struct rule_lists *l,
-				    const char *name, size_t len)
-{
-	if (l == NULL)
-		return NULL;
-	for (size_t i = 0; i < l->n_lists; i++)
-		if (strlen(l->names[i]) == len &&
-		    memcmp(l->names[i], name, len) == 0)
-			return (const char *const *)l->values[i];
-	return NULL;
-}
-
-/* Appends `p` (n bytes) to every raw string in v (as plain bytes). */
-static int vec_append_all(struct strvec *v, const char *p, size_t n)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (match_str_append(&v->v[i], p, n) < 0)
-			return -1;
-	return 0;
-}
-
-static int vec_product(struct strvec *v, const char *const *vals)
-{
-	struct strvec next = {0};
-	int rc = 0;
-
-	for (size_t i = 0; rc == 0 && i < v->n; i++)
-		for (size_t k = 0; rc == 0 && vals[k] != NULL; k++) {
-			rc = push_str(&next, &v->v[i]);
-			if (rc == 0)
-				rc = match_str_append(&next.v[next.n - 1],
-						      vals[k], strlen(vals[k]));
-		}
-	vec_clear(v);
-	*v = next;
-	return rc;
-}
-
-/* Expands %name% placeholders of raw text into raw texts (stored in
- * match_str.b, wildcards not yet parsed).  Returns 0, -1, -2 (too many) or
- * -5 (unknown list, *bad_name/bad_len set). */
-static int expand_raw(const struct rule_lists *lists, const char *raw,
-		      struct strvec *out, const char **bad, size_t *bad_len)
-{
-	int rc = vec_add(out) ? 0 : -1;
-
-	for (const char *p = raw; rc == 0 && *p;) {
-		const char *end = p[0] == '%' ? strchr(p + 1, '%') : NULL;
-		if (p[0] == '\\' && p[1] == '%') {
-			rc = vec_append_all(out, "%", 1);
-			p += 2;
-		} else if (end != NULL && end > p + 1) {
-			const char *const *vals =
-			    find_list(lists, p + 1, (size_t)(end - p - 1));
-			if (vals == NULL) {
-				*bad = p + 1;
-				*bad_len = (size_t)(end - p - 1);
-				return -5;
-			}
-			rc = vec_product(out, vals);
-			p = end + 1;
-		} else {
-			rc = vec_append_all(out, p, 1);
-			p++;
-		}
-	}
-	return rc;
-}
-
 /* ---- items ---- */
-
-static const char *xform_error(int rc)
-{
-	switch (rc) {
-	case -2:
-		return "too many alternatives (more than 4096)";
-	case -3:
-		return "value is not valid UTF-8 (needed for utf16 encoding)";
-	case -4:
-		return "a value with wildcards cannot be encoded; put "
-		       "contains/startswith/endswith after the encoding";
-	default:
-		return "out of memory";
-	}
-}
 
 static enum match_kind pos_kind(const struct chain *ch)
 {
@@ -733,16 +239,16 @@ static int add_string(struct cctx *c, struct match_field *mf,
 		      const char *text, size_t len)
 {
 	struct strvec vals = {0};
-	struct match_str *s = vec_add(&vals);
+	struct match_str *s = xform_vec_add(&vals);
 	int rc = s ? match_str_parse(s, text, len) : -1;
 
 	if (rc == 0)
-		rc = apply_chain(ch, &vals);
+		rc = xform_apply_chain(ch, &vals);
 	if (rc == 0 && mf->n_alts + vals.n > DET_MAX_ALTS)
 		rc = -2;
 	for (size_t i = 0; rc == 0 && i < vals.n; i++)
 		rc = match_add_string(mf, &vals.v[i], HAS(ch, MOD_CASED));
-	vec_clear(&vals);
+	xform_vec_clear(&vals);
 	if (rc < 0)
 		err_at(c, vn, "%s", xform_error(rc));
 	return rc < 0 ? -1 : 0;
@@ -796,7 +302,7 @@ static const char *const *set_list(const struct cctx *c, const struct chain *ch,
 	    len < 3 || s[0] != '%' || s[len - 1] != '%' ||
 	    memchr(s + 1, '%', len - 2) != NULL)
 		return NULL;
-	return find_list(c->rc->lists, s + 1, len - 2);
+	return xform_find_list(c->rc->lists, s + 1, len - 2);
 }
 
 /* Adds the values of list vals to mf: plain ones as one set, those with
@@ -852,7 +358,7 @@ static int add_value(struct cctx *c, struct match_field *mf,
 	struct strvec raws = {0};
 	const char *bad = NULL;
 	size_t bad_len = 0;
-	int rc = expand_raw(c->rc->lists, vn->scalar, &raws, &bad, &bad_len);
+	int rc = xform_expand(c->rc->lists, vn->scalar, &raws, &bad, &bad_len);
 	if (rc == -5)
 		err_at(c, vn, "unknown placeholder list '%%%.*s%%'",
 		       (int)bad_len, bad);
@@ -862,7 +368,7 @@ static int add_value(struct cctx *c, struct match_field *mf,
 		struct match_str *r = &raws.v[i];
 		rc = add_raw(c, mf, ch, vn, r->b ? (char *)r->b : "", r->len);
 	}
-	vec_clear(&raws);
+	xform_vec_clear(&raws);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -1172,78 +678,6 @@ static int compile_idents(struct cctx *c, struct detection *det,
 	return rc;
 }
 
-static void number_items(struct detection *det)
-{
-	for (size_t i = 0; i < det->n_idents; i++)
-		for (size_t m = 0; m < det->idents[i].n_maps; m++) {
-			struct det_map *map = &det->idents[i].maps[m];
-			map->first = det->n_items;
-			det->n_items += map->n_items;
-		}
-}
-
-static size_t ident_items(const struct det_ident *id)
-{
-	size_t n = 0;
-
-	for (size_t m = 0; m < id->n_maps; m++) {
-		if (id->maps[m].n_items == 0)
-			return 0;
-		n += id->maps[m].n_items;
-	}
-	return n;
-}
-
-static int32_t op_target(const size_t *start, int32_t x)
-{
-	return x < 0 ? x : (int32_t)start[x];
-}
-
-/* Writes identifier id's maps as ops from prog[at]: an item goes on to the
- * next item of its map when true and to the next map when false; the last
- * item of a map goes to t when true, the last map to f when false. */
-static void expand_ident(struct det_op *prog, size_t at,
-			 const struct det_ident *id, int32_t t, int32_t f)
-{
-	for (size_t m = 0; m < id->n_maps; m++) {
-		const struct det_map *map = &id->maps[m];
-		int32_t next_map =
-		    m + 1 < id->n_maps ? (int32_t)(at + map->n_items) : f;
-		for (size_t k = 0; k < map->n_items; k++, at++)
-			prog[at] = (struct det_op){
-			    &map->items[k], (uint32_t)(map->first + k),
-			    k + 1 < map->n_items ? (int32_t)at + 1 : t,
-			    next_map};
-	}
-}
-
-/* Builds det->prog from the condition's program; leaves it NULL (and the
- * condition evaluated identifier by identifier) when an identifier has no
- * item or the program would exceed DET_MAX_OPS. */
-static void build_program(struct detection *det)
-{
-	size_t n_cops, total = 0;
-	int32_t entry;
-	const struct cond_op *cops = cond_program(det->cond, &n_cops, &entry);
-	size_t *start = calloc(n_cops + 1, sizeof(*start));
-
-	for (size_t j = 0; start != NULL && j < n_cops; j++) {
-		size_t n = ident_items(&det->idents[cops[j].ident]);
-		start[j] = total;
-		total += n;
-		if (n == 0 || total > DET_MAX_OPS)
-			goto done;
-	}
-	det->prog = start ? calloc(total + 1, sizeof(*det->prog)) : NULL;
-	for (size_t j = 0; det->prog != NULL && j < n_cops; j++)
-		expand_ident(det->prog, start[j], &det->idents[cops[j].ident],
-			     op_target(start, cops[j].t),
-			     op_target(start, cops[j].f));
-	det->entry = op_target(start, entry);
-done:
-	free(start);
-}
-
 struct detection *detection_compile(const struct yaml_node *detection_node,
 				    const struct rule_ctx *ctx, struct diag *d)
 {
@@ -1277,8 +711,7 @@ struct detection *detection_compile(const struct yaml_node *detection_node,
 		detection_free(det);
 		return NULL;
 	}
-	number_items(det);
-	build_program(det);
+	detection_program_build(det);
 	return det;
 }
 
@@ -1301,259 +734,4 @@ void detection_free(struct detection *det)
 	cond_free(det->cond);
 	free(det->prog);
 	free(det);
-}
-
-struct match_arg {
-	const struct detection *det;
-	const struct event *ev;
-};
-
-static bool ident_match(void *arg, size_t i)
-{
-	const struct match_arg *a = arg;
-	const struct det_ident *id = &a->det->idents[i];
-
-	for (size_t m = 0; m < id->n_maps; m++) {
-		const struct det_map *map = &id->maps[m];
-		size_t k = 0;
-		while (k < map->n_items &&
-		       match_field_eval(&map->items[k], a->ev))
-			k++;
-		if (k == map->n_items)
-			return true;
-	}
-	return false;
-}
-
-/* Runs the item program; memo as in detection_match_shared(), or none
- * when slot is NULL. */
-static bool run(const struct detection *det, const struct event *ev,
-		const uint32_t *slot, uint8_t *memo)
-{
-	int32_t pc = det->entry;
-
-	while (pc >= 0) {
-		const struct det_op *op = &det->prog[pc];
-		uint32_t s = slot ? slot[op->unit] : DETECTION_NO_SLOT;
-		bool v;
-		if (s == DETECTION_NO_SLOT) {
-			v = match_field_eval(op->mf, ev);
-		} else if (memo[s] != 0) {
-			v = memo[s] == 2;
-		} else {
-			v = match_field_eval(op->mf, ev);
-			memo[s] = v ? 2 : 1;
-		}
-		pc = v ? op->t : op->f;
-	}
-	return pc == COND_OP_TRUE;
-}
-
-bool detection_match(const struct detection *det, const struct event *ev)
-{
-	struct match_arg a = {det, ev};
-
-	if (det->prog != NULL)
-		return run(det, ev, NULL, NULL);
-	return cond_eval(det->cond, ident_match, &a);
-}
-
-bool detection_match_shared(const struct detection *det, const struct event *ev,
-			    const uint32_t *slot, uint8_t *memo)
-{
-	uint32_t s = slot[det->n_items];
-	bool r;
-
-	if (s != DETECTION_NO_SLOT && memo[s] != 0)
-		return memo[s] == 2;
-	r = det->prog != NULL ? run(det, ev, slot, memo)
-			      : detection_match(det, ev);
-	if (s != DETECTION_NO_SLOT)
-		memo[s] = r ? 2 : 1;
-	return r;
-}
-
-size_t detection_n_units(const struct detection *det)
-{
-	return det->n_items + 1;
-}
-
-static const struct match_field *item_at(const struct detection *det, size_t k)
-{
-	for (size_t i = 0; i < det->n_idents; i++)
-		for (size_t m = 0; m < det->idents[i].n_maps; m++) {
-			const struct det_map *map = &det->idents[i].maps[m];
-			if (k >= map->first && k - map->first < map->n_items)
-				return &map->items[k - map->first];
-		}
-	return NULL;
-}
-
-static bool ident_equal(const struct det_ident *a, const struct det_ident *b)
-{
-	if (a->keywords != b->keywords || a->n_maps != b->n_maps)
-		return false;
-	for (size_t m = 0; m < a->n_maps; m++) {
-		if (a->maps[m].n_items != b->maps[m].n_items)
-			return false;
-		for (size_t k = 0; k < a->maps[m].n_items; k++)
-			if (!match_field_equal(&a->maps[m].items[k],
-					       &b->maps[m].items[k]))
-				return false;
-	}
-	return true;
-}
-
-static bool det_equal(const struct detection *a, const struct detection *b)
-{
-	if (a->n_idents != b->n_idents || !cond_equal(a->cond, b->cond))
-		return false;
-	for (size_t i = 0; i < a->n_idents; i++)
-		if (!ident_equal(&a->idents[i], &b->idents[i]))
-			return false;
-	return true;
-}
-
-bool detection_unit_equal(const struct detection *a, size_t ka,
-			  const struct detection *b, size_t kb)
-{
-	if (ka < a->n_items || kb < b->n_items)
-		return ka < a->n_items && kb < b->n_items &&
-		       match_field_equal(item_at(a, ka), item_at(b, kb));
-	return det_equal(a, b);
-}
-
-static uint64_t ident_hash(const struct det_ident *id)
-{
-	uint64_t h = id->n_maps;
-
-	for (size_t m = 0; m < id->n_maps; m++)
-		for (size_t k = 0; k < id->maps[m].n_items; k++)
-			h = h * 31 + match_field_hash(&id->maps[m].items[k]);
-	return h;
-}
-
-uint64_t detection_unit_hash(const struct detection *det, size_t k)
-{
-	uint64_t h = 0;
-
-	if (k < det->n_items)
-		return match_field_hash(item_at(det, k));
-	for (size_t i = 0; i < det->n_idents; i++)
-		h = h * 31 + ident_hash(&det->idents[i]);
-	return h * 3 + 1;
-}
-
-/* ---- prefilter literals ---- */
-
-/* An item that can only be true when the field equals one of its literal
- * alternatives. */
-static bool literal_item(const struct match_field *mf)
-{
-	if (mf->id < 0 || mf->exists || mf->neq || mf->n_alts == 0 ||
-	    mf->time_part != MATCH_TIME_NONE)
-		return false;
-	for (size_t i = 0; i < mf->n_alts; i++)
-		if (mf->alts[i].kind != MATCH_EXACT)
-			return false;
-	return true;
-}
-
-static const struct match_field *map_literal(const struct det_map *m,
-					     int32_t field)
-{
-	for (size_t k = 0; k < m->n_items; k++)
-		if (m->items[k].id == field && literal_item(&m->items[k]))
-			return &m->items[k];
-	return NULL;
-}
-
-/* Identifiers (< 64) every map of which has a literal item on field. */
-static uint64_t literal_idents(const struct detection *det, int32_t field)
-{
-	uint64_t usable = 0;
-
-	for (size_t i = 0; i < det->n_idents && i < 64; i++) {
-		const struct det_ident *id = &det->idents[i];
-		size_t m = 0;
-		while (m < id->n_maps && map_literal(&id->maps[m], field))
-			m++;
-		if (!id->keywords && id->n_maps > 0 && m == id->n_maps)
-			usable |= (uint64_t)1 << i;
-	}
-	return usable;
-}
-
-int detection_literals(const struct detection *det, int32_t field,
-		       struct detection_literal *out, size_t max)
-{
-	uint64_t cover;
-	size_t n = 0;
-
-	if (field < 0 ||
-	    !cond_cover(det->cond, literal_idents(det, field), &cover))
-		return -1;
-	for (size_t i = 0; i < det->n_idents && i < 64; i++) {
-		if (!((cover >> i) & 1))
-			continue;
-		const struct det_ident *id = &det->idents[i];
-		for (size_t m = 0; m < id->n_maps; m++) {
-			const struct match_field *mf =
-			    map_literal(&id->maps[m], field);
-			for (size_t a = 0; a < mf->n_alts; a++) {
-				if (n == max || n == INT32_MAX)
-					return -1;
-				out[n++] = (struct detection_literal){
-				    mf->alts[a].pat, mf->alts[a].pat_len,
-				    mf->alts[a].cased};
-			}
-		}
-	}
-	return (int)n;
-}
-
-size_t detection_literal_fields(const struct detection *det, int32_t *out,
-				size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < det->n_idents; i++) {
-		const struct det_ident *id = &det->idents[i];
-		for (size_t m = 0; m < id->n_maps && !id->keywords; m++) {
-			const struct det_map *map = &id->maps[m];
-			for (size_t k = 0; k < map->n_items; k++) {
-				int32_t f = map->items[k].id;
-				size_t j = 0;
-				if (!literal_item(&map->items[k]))
-					continue;
-				while (j < n && out[j] != f)
-					j++;
-				if (j == n && n < max)
-					out[n++] = f;
-			}
-		}
-	}
-	return n;
-}
-
-void detection_dump(const struct detection *det, const struct fieldtab *t,
-		    void *stdio_file)
-{
-	FILE *f = stdio_file;
-
-	fprintf(f, "detection:\n");
-	for (size_t i = 0; i < det->n_idents; i++) {
-		const struct det_ident *id = &det->idents[i];
-		fprintf(f, "  %s: %s, %zu map(s) ORed\n", id->name,
-			id->keywords ? "keywords" : "maps", id->n_maps);
-		for (size_t m = 0; m < id->n_maps; m++) {
-			fprintf(f, "    map %zu: %zu item(s) ANDed\n", m,
-				id->maps[m].n_items);
-			for (size_t k = 0; k < id->maps[m].n_items; k++)
-				match_field_dump(&id->maps[m].items[k], t, f);
-		}
-	}
-	fprintf(f, "  condition: ");
-	cond_dump(det->cond, det->names, f);
-	fputc('\n', f);
 }
