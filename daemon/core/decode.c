@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_keys.h"
+
 #define CHUNK_BYTES 8192
 
 struct arena_chunk {
@@ -58,6 +60,7 @@ void event_buf_free(struct event_buf *b)
 	free(b->slot);
 	free(b->last_same);
 	free_chunks(b->chunks);
+	json_keys_free(b->json_keys);
 	free(b);
 }
 
@@ -120,6 +123,16 @@ char *event_buf_strdup(struct event_buf *b, const char *s, size_t len)
 	c->used += len + 1;
 	b->n_bytes += len + 1;
 	return p;
+}
+
+int event_buf_charge(struct event_buf *b, size_t len)
+{
+	if (b->n_bytes >= b->max_bytes || len >= b->max_bytes - b->n_bytes) {
+		b->n_byte_overflow++;
+		return -1;
+	}
+	b->n_bytes += len + 1;
+	return 0;
 }
 
 static int grow_fields(struct event_buf *b)

@@ -38,6 +38,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "json_keys.h"
+
 #define SMALL_OBJECT 16
 #define KEYS_INLINE 64
 #define KEY_BYTES_INLINE 1024
@@ -58,6 +60,9 @@ struct key {
 struct scan {
 	const uchar *line, *p, *end;
 	struct event_buf *b;
+	struct json_keys *cache; /* the buffer's, or NULL */
+	int node;     /* the cache node of the line's last key, or ROOT */
+	bool on_path; /* every key of the line's object so far is a node */
 	char *err;
 	size_t err_size;
 	struct key *keys; /* keys of the open objects, outermost first */
@@ -601,14 +606,31 @@ static int32_t lookup(const struct scan *s, const char *name, size_t len)
 	return id >= (int32_t)s->b->n_slots ? -1 : id;
 }
 
-/* The path's first len bytes, copied into the arena. */
-static const char *path_copy(struct scan *s, size_t len)
+static void too_large(struct scan *s)
 {
-	const char *name = event_buf_strdup(s->b, s->path, len);
+	fail(s->err, s->err_size, "event too large (max %zu bytes)",
+	     s->b->max_bytes);
+}
 
+/* The name of a field with id (>= 0): the table's copy, charged to the
+ * arena as if copied (the same byte accounting as decode_json_ref). */
+static const char *table_name(struct scan *s, int32_t id, size_t len)
+{
+	if (event_buf_charge(s->b, len) < 0)
+		return too_large(s), NULL;
+	return fieldtab_name(s->b->tab, id);
+}
+
+/* The path's first len bytes as a field name, and its id: the table's copy
+ * when the table knows it, else an arena copy. */
+static const char *path_name(struct scan *s, size_t len, int32_t *id)
+{
+	*id = lookup(s, s->path, len);
+	if (*id >= 0)
+		return table_name(s, *id, len);
+	const char *name = event_buf_strdup(s->b, s->path, len);
 	if (name == NULL)
-		fail(s->err, s->err_size, "event too large (max %zu bytes)",
-		     s->b->max_bytes);
+		too_large(s);
 	return name;
 }
 
@@ -620,8 +642,7 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 	const char *value = event_buf_strdup(s->b, text, len);
 
 	if (value == NULL)
-		return fail(s->err, s->err_size,
-			    "event too large (max %zu bytes)", s->b->max_bytes);
+		return too_large(s), -1;
 	int32_t i =
 	    event_buf_add_id(s->b, name, id, value, len, kind, prev_same);
 	if (i < 0)
@@ -769,6 +790,77 @@ static int scan_member(struct scan *s, size_t base, size_t path_len, int depth)
 	return scan_value(s, (size_t)n, depth + 1);
 }
 
+/* A key of the line's object, a hit in the key cache when the keys before
+ * it were nodes of one path (no scanning, no look-up, no duplicate check:
+ * see json_keys.h); *e is then the node, else NULL.  A miss is read by
+ * scan_key and, on such a path, added to it. */
+static int root_key(struct scan *s, const char **k, size_t *klen,
+		    const struct json_key **e, int32_t *id)
+{
+	size_t pos = (size_t)(s->p - s->line);
+	int i = -1;
+
+	*e = NULL;
+	if (s->on_path && at(s, '"') &&
+	    (i = json_keys_match(s->cache, s->node, s->p, s->end)) >= 0) {
+		*e = &s->cache->k[i];
+		*k = (const char *)s->p + 1;
+		*klen = (*e)->len;
+		*id = (*e)->id;
+		s->p += *klen + 2;
+		s->node = i;
+		return add_key(s, *k, *klen, false, pos);
+	}
+	if (scan_key(s, 0, k, klen) < 0)
+		return -1;
+	*id = lookup(s, *k, *klen);
+	if (s->on_path && *k != s->tmp)
+		i = json_keys_store(s->cache, s->node, *k, *klen, *id,
+				    *id >= 0 ? fieldtab_name(s->b->tab, *id)
+					     : NULL);
+	s->node = i;
+	s->on_path = i >= 0;
+	return 0;
+}
+
+/* A member of the line's object: as scan_member with an empty path, the
+ * key through the cache, and a scalar's name from the table when it has
+ * an id. */
+static int scan_root_member(struct scan *s)
+{
+	const struct json_key *e;
+	const char *k, *text, *name;
+	size_t klen, len;
+	enum value_kind kind;
+	int32_t id;
+
+	if (root_key(s, &k, &klen, &e, &id) < 0)
+		return -1;
+	/* a miss may be in tmp, which the value reuses: into the path now */
+	if (e == NULL && push(s, 0, k, klen) < 0)
+		return -1;
+	skip_ws(s);
+	if (!at(s, ':'))
+		return syntax(s, s->p, "':' expected");
+	s->p++;
+	skip_ws(s);
+	if (e != NULL && (id < 0 || at(s, '{') || at(s, '[')))
+		push(s, 0, k, klen); /* cannot fail: entries fit the path */
+	if (at(s, '{') || at(s, '['))
+		return scan_value(s, klen, 1);
+	if (scan_scalar(s, &text, &len, &kind) < 0)
+		return -1;
+	if (id >= 0)
+		name = event_buf_charge(s->b, klen) < 0 ? NULL
+		       : e != NULL			? e->name
+				   : fieldtab_name(s->b->tab, id);
+	else
+		name = event_buf_strdup(s->b, s->path, klen);
+	if (name == NULL)
+		return too_large(s), -1;
+	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
+}
+
 /* The object at s->p ('{') whose members are named path.key. */
 static int scan_object(struct scan *s, size_t path_len, int depth)
 {
@@ -778,7 +870,9 @@ static int scan_object(struct scan *s, size_t path_len, int depth)
 	skip_ws(s);
 	if (!at(s, '}')) {
 		for (;;) {
-			if (scan_member(s, base, path_len, depth) < 0)
+			if ((depth == 0
+				 ? scan_root_member(s)
+				 : scan_member(s, base, path_len, depth)) < 0)
 				return -1;
 			skip_ws(s);
 			if (!at(s, ','))
@@ -790,7 +884,8 @@ static int scan_object(struct scan *s, size_t path_len, int depth)
 			return syntax(s, s->p, "'}' expected");
 	}
 	s->p++;
-	if (check_big_object(s, base) < 0)
+	/* the line's keys are distinct if they are all on one cache path */
+	if ((depth > 0 || !s->on_path) && check_big_object(s, base) < 0)
 		return -1;
 	s->n_keys = base;
 	s->n_kbytes = kbase;
@@ -808,11 +903,8 @@ static int scan_element(struct scan *s, size_t path_len, const char **name,
 
 	if (scan_scalar(s, &text, &len, &kind) < 0)
 		return -1;
-	if (*name == NULL) {
-		if ((*name = path_copy(s, path_len)) == NULL)
-			return -1;
-		*id = lookup(s, *name, path_len);
-	}
+	if (*name == NULL && (*name = path_name(s, path_len, id)) == NULL)
+		return -1;
 	*prev = emit(s, *name, *id, text, len, kind, *prev);
 	return *prev < 0 ? -1 : 0;
 }
@@ -856,6 +948,7 @@ static int scan_value(struct scan *s, size_t path_len, int depth)
 	const char *text, *name;
 	size_t len;
 	enum value_kind kind;
+	int32_t id;
 
 	if (depth > DECODE_JSON_MAX_DEPTH)
 		return fail(s->err, s->err_size, "nesting deeper than %d",
@@ -865,11 +958,9 @@ static int scan_value(struct scan *s, size_t path_len, int depth)
 	if (at(s, '['))
 		return scan_array(s, path_len, depth);
 	if (scan_scalar(s, &text, &len, &kind) < 0 ||
-	    (name = path_copy(s, path_len)) == NULL)
+	    (name = path_name(s, path_len, &id)) == NULL)
 		return -1;
-	if (emit(s, name, lookup(s, name, path_len), text, len, kind, -1) < 0)
-		return -1;
-	return 0;
+	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
 }
 
 /* The whole line: optional BOM, blanks, one object, trailing white space. */
@@ -913,6 +1004,12 @@ int decode_json(struct event_buf *b, const char *line, size_t len,
 	s.tmp = s.tmp_inl;
 	s.n_tmp = 0;
 	s.cap_tmp = TMP_INLINE;
+	if (b->json_keys == NULL)
+		b->json_keys =
+		    json_keys_new(); /* NULL: no cache, still right */
+	s.cache = b->json_keys;
+	s.node = JSON_KEYS_ROOT;
+	s.on_path = s.cache != NULL;
 
 	event_buf_reset(b);
 	int rc = scan_line(&s, line, len);
