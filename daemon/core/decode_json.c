@@ -5,10 +5,18 @@
  * The scanner reads the line left to right and writes every scalar straight
  * into the event_buf: the dotted name is built in a fixed path buffer and
  * copied into the arena once per field (once per array for the elements of
- * an array of scalars); the value is copied once, from the line, or from a
- * scratch buffer when it had escapes or is a reformatted number.  It makes
- * exactly the arena copies, in the same order, that decode_json_ref()
- * (jansson) makes, so both hit the byte and field limits on the same lines.
+ * an array of scalars), unless the field table knows it: the table's copy
+ * is then used and its bytes only charged; the value is copied once, from
+ * the line, or from a scratch buffer when it had escapes or is a
+ * reformatted number.  It makes exactly the arena charges, in the same
+ * order, that decode_json_ref() (jansson) makes, so both hit the byte and
+ * field limits on the same lines.
+ *
+ * Hot path: the keys of the line's object are first looked up in the
+ * buffer's key cache (json_keys.h), a trie of the key sequences of earlier
+ * lines: a hit is one memcmp and gives the field id, and a line whose keys
+ * are all on one path of the trie needs no duplicate check.  Strings are
+ * scanned 16 bytes at a time (SSE2) while they are plain ASCII.
  *
  * Grammar and checks follow jansson 2.14: RFC 8259, strings well-formed
  * UTF-8 (no overlong forms, surrogates or code points above U+10FFFF), no
