@@ -590,10 +590,12 @@ static int scan_scalar(struct scan *s, const char **out, size_t *len,
 	return syntax(s, s->p, "invalid token");
 }
 
-static void skip_ws(struct scan *s)
+static inline void skip_ws(struct scan *s)
 {
 	const uchar *p = s->p;
 
+	if (p<s->end && * p> ' ')
+		return; /* compact JSON: nothing to skip */
 	while (p < s->end &&
 	       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
@@ -647,12 +649,11 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 		    const char *text, size_t len, enum value_kind kind,
 		    int32_t prev_same)
 {
-	const char *value = event_buf_strdup(s->b, text, len);
-
-	if (value == NULL)
-		return too_large(s), -1;
 	int32_t i =
-	    event_buf_add_id(s->b, name, id, value, len, kind, prev_same);
+	    event_buf_add_copy(s->b, name, id, text, len, kind, prev_same);
+
+	if (i == -2)
+		return too_large(s), -1;
 	if (i < 0)
 		return fail(s->err, s->err_size, "too many fields (max %zu)",
 			    s->b->max_fields);
@@ -817,7 +818,11 @@ static int root_key(struct scan *s, const char **k, size_t *klen,
 		*id = (*e)->id;
 		s->p += *klen + 2;
 		s->node = i;
-		return add_key(s, *k, *klen, false, pos);
+		if (s->n_keys == s->cap_keys)
+			return add_key(s, *k, *klen, false, pos);
+		s->keys[s->n_keys++] =
+		    (struct key){.p = *k, .len = *klen, .pos = pos};
+		return 0;
 	}
 	if (scan_key(s, 0, k, klen) < 0)
 		return -1;
@@ -829,6 +834,24 @@ static int root_key(struct scan *s, const char **k, size_t *klen,
 	s->node = i;
 	s->on_path = i >= 0;
 	return 0;
+}
+
+/* A scalar at s->p, as scan_scalar, with a short cut for the common
+ * string: plain ASCII up to its closing quote. */
+static inline int root_scalar(struct scan *s, const char **out, size_t *len,
+			      enum value_kind *kind)
+{
+	if (at(s, '"')) {
+		const uchar *q = ascii_run(s->p + 1, s->end);
+		if (q < s->end && *q == '"') {
+			*out = (const char *)s->p + 1;
+			*len = (size_t)(q - s->p - 1);
+			*kind = VALUE_STRING;
+			s->p = q + 1;
+			return 0;
+		}
+	}
+	return scan_scalar(s, out, len, kind);
 }
 
 /* A member of the line's object: as scan_member with an empty path, the
@@ -856,7 +879,7 @@ static int scan_root_member(struct scan *s)
 		push(s, 0, k, klen); /* cannot fail: entries fit the path */
 	if (at(s, '{') || at(s, '['))
 		return scan_value(s, klen, 1);
-	if (scan_scalar(s, &text, &len, &kind) < 0)
+	if (root_scalar(s, &text, &len, &kind) < 0)
 		return -1;
 	if (id >= 0)
 		name = event_buf_charge(s->b, klen) < 0 ? NULL

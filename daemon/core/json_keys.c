@@ -64,6 +64,11 @@ int json_keys_store(struct json_keys *c, int parent, const char *key,
 				    .parent = (int16_t)parent,
 				    .child = -1,
 				    .next = *head};
+	memset(c->k[i].head, 0, sizeof(c->k[i].head));
+	if (len < JSON_KEYS_HEAD) {
+		memcpy(c->k[i].head, key, len);
+		c->k[i].head[len] = '"';
+	}
 	*head = (int16_t)i;
 	c->n_bytes += len;
 	return i;
