@@ -155,16 +155,6 @@ char *event_buf_strdup(struct event_buf *b, const char *s, size_t len)
 	return arena_copy(b, s, len);
 }
 
-int event_buf_charge(struct event_buf *b, size_t len)
-{
-	if (b->n_bytes >= b->max_bytes || len >= b->max_bytes - b->n_bytes) {
-		b->n_byte_overflow++;
-		return -1;
-	}
-	b->n_bytes += len + 1;
-	return 0;
-}
-
 static int grow_fields(struct event_buf *b)
 {
 	size_t cap = b->cap_fields ? b->cap_fields * 2 : 32;

@@ -79,7 +79,15 @@ char *event_buf_strdup(struct event_buf *b, const char *s, size_t len);
  * for the event's lifetime (the field table's copy), so that the limit
  * trips on the same events whichever names the table knows.  Returns 0, or
  * -1 when the byte limit is reached (counted). */
-int event_buf_charge(struct event_buf *b, size_t len);
+static inline int event_buf_charge(struct event_buf *b, size_t len)
+{
+	if (b->n_bytes >= b->max_bytes || len >= b->max_bytes - b->n_bytes) {
+		b->n_byte_overflow++;
+		return -1;
+	}
+	b->n_bytes += len + 1;
+	return 0;
+}
 
 /* Appends a field.  name must be NUL-terminated and live as long as the
  * event (an arena string, or a static one); value likewise, value_len bytes.
