@@ -594,7 +594,7 @@ static inline void skip_ws(struct scan *s)
 {
 	const uchar *p = s->p;
 
-	if (p<s->end && * p> ' ')
+	if (p < s->end && !(*p <= 0x20))
 		return; /* compact JSON: nothing to skip */
 	while (p < s->end &&
 	       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
@@ -881,12 +881,12 @@ static int scan_root_member(struct scan *s)
 		return scan_value(s, klen, 1);
 	if (root_scalar(s, &text, &len, &kind) < 0)
 		return -1;
-	if (id >= 0)
-		name = event_buf_charge(s->b, klen) < 0 ? NULL
-		       : e != NULL			? e->name
-				   : fieldtab_name(s->b->tab, id);
-	else
+	if (id < 0)
 		name = event_buf_strdup(s->b, s->path, klen);
+	else if (event_buf_charge(s->b, klen) < 0)
+		name = NULL;
+	else
+		name = e != NULL ? e->name : fieldtab_name(s->b->tab, id);
 	if (name == NULL)
 		return too_large(s), -1;
 	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
@@ -1035,9 +1035,9 @@ int decode_json(struct event_buf *b, const char *line, size_t len,
 	s.tmp = s.tmp_inl;
 	s.n_tmp = 0;
 	s.cap_tmp = TMP_INLINE;
+	/* made at the first line; without it (no memory) only slower */
 	if (b->json_keys == NULL)
-		b->json_keys =
-		    json_keys_new(); /* NULL: no cache, still right */
+		b->json_keys = json_keys_new();
 	s.cache = b->json_keys;
 	s.node = JSON_KEYS_ROOT;
 	s.on_path = s.cache != NULL;
