@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_keys.h"
+
 #define CHUNK_BYTES 8192
 
 struct arena_chunk {
@@ -58,6 +60,7 @@ void event_buf_free(struct event_buf *b)
 	free(b->slot);
 	free(b->last_same);
 	free_chunks(b->chunks);
+	json_keys_free(b->json_keys);
 	free(b);
 }
 
@@ -96,7 +99,33 @@ void event_buf_reset(struct event_buf *b)
 	b->chunks = keep;
 }
 
-char *event_buf_strdup(struct event_buf *b, const char *s, size_t len)
+/* memcpy(d, s, n), without a library call for the short strings that
+ * most values are: two fixed-size moves that may overlap, reading and
+ * writing only within the n bytes. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+	uint64_t a, z;
+	uint32_t x, y;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&z, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &z, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n > 16) {
+		memcpy(d, s, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
+static inline char *arena_copy(struct event_buf *b, const char *s, size_t len)
 {
 	if (b->n_bytes >= b->max_bytes || len >= b->max_bytes - b->n_bytes) {
 		b->n_byte_overflow++;
@@ -114,12 +143,16 @@ char *event_buf_strdup(struct event_buf *b, const char *s, size_t len)
 		b->chunks = c;
 	}
 	char *p = c->data + c->used;
-	if (len)
-		memcpy(p, s, len);
+	copy_bytes(p, s, len);
 	p[len] = '\0';
 	c->used += len + 1;
 	b->n_bytes += len + 1;
 	return p;
+}
+
+char *event_buf_strdup(struct event_buf *b, const char *s, size_t len)
+{
+	return arena_copy(b, s, len);
 }
 
 static int grow_fields(struct event_buf *b)
@@ -136,9 +169,9 @@ static int grow_fields(struct event_buf *b)
 	return 0;
 }
 
-int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
-			 const char *value, size_t value_len,
-			 enum value_kind kind, int32_t prev_same)
+static inline int32_t add_field(struct event_buf *b, const char *name,
+				int32_t id, const char *value, size_t value_len,
+				enum value_kind kind, int32_t prev_same)
 {
 	if (b->n_fields >= b->max_fields || value_len > UINT32_MAX) {
 		b->n_field_overflow++;
@@ -164,6 +197,24 @@ int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
 		b->fields[prev_same].next_same = i;
 	}
 	return i;
+}
+
+int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
+			 const char *value, size_t value_len,
+			 enum value_kind kind, int32_t prev_same)
+{
+	return add_field(b, name, id, value, value_len, kind, prev_same);
+}
+
+int32_t event_buf_add_copy(struct event_buf *b, const char *name, int32_t id,
+			   const char *value, size_t value_len,
+			   enum value_kind kind, int32_t prev_same)
+{
+	const char *copy = arena_copy(b, value, value_len);
+
+	if (copy == NULL)
+		return -2;
+	return add_field(b, name, id, copy, value_len, kind, prev_same);
 }
 
 int32_t event_buf_add(struct event_buf *b, const char *name, const char *value,

@@ -8,8 +8,9 @@
  *   - slot[]: one entry per id of the (frozen) field table, slot[id] = index
  *     of the first field with that id, or -1;
  *   - a string arena for decoded names and values (at most max_bytes,
- *     default EVENT_BUF_MAX_BYTES).  The arena is a list of chunks, so a
- *     string's address never changes while the event is being built.
+ *     default EVENT_BUF_MAX_BYTES; a name taken from the field table is
+ *     charged as if copied, see event_buf_charge).  The arena is a list of
+ * chunks, so a string's address never changes while the event is being built.
  * Hitting a limit fails the add (the decoder then rejects the line) and is
  * counted in n_field_overflow / n_byte_overflow.
  *
@@ -35,6 +36,7 @@
 #define EVENT_BUF_MAX_BYTES (4u * 1024 * 1024)
 
 struct arena_chunk;
+struct json_keys;
 
 struct event_buf {
 	const struct fieldtab *tab; /* borrowed, frozen */
@@ -45,8 +47,11 @@ struct event_buf {
 	int32_t *last_same; /* per id: last field with it, or -1 */
 	size_t n_slots;
 	struct arena_chunk *chunks; /* newest first */
-	size_t n_bytes;		    /* arena bytes handed out since reset */
+	size_t n_bytes;		    /* bytes copied or charged since reset */
 	size_t max_bytes;
+	/* decode_json's cache of top-level keys (owned; NULL until the first
+	 * JSON line; outlives event_buf_reset) */
+	struct json_keys *json_keys;
 	/* counters (never reset by event_buf_reset) */
 	uint64_t n_field_overflow;
 	uint64_t n_byte_overflow;
@@ -69,6 +74,21 @@ void event_buf_reset(struct event_buf *b);
  * failure. */
 char *event_buf_strdup(struct event_buf *b, const char *s, size_t len);
 
+/* Counts len + 1 bytes against the byte limit, as event_buf_strdup(b, s,
+ * len) would, without copying anything: for a name the caller already holds
+ * for the event's lifetime (the field table's copy), so that the limit
+ * trips on the same events whichever names the table knows.  Returns 0, or
+ * -1 when the byte limit is reached (counted). */
+static inline int event_buf_charge(struct event_buf *b, size_t len)
+{
+	if (b->n_bytes >= b->max_bytes || len >= b->max_bytes - b->n_bytes) {
+		b->n_byte_overflow++;
+		return -1;
+	}
+	b->n_bytes += len + 1;
+	return 0;
+}
+
 /* Appends a field.  name must be NUL-terminated and live as long as the
  * event (an arena string, or a static one); value likewise, value_len bytes.
  * The id is looked up in the table.  When the id is >= 0 the field is
@@ -85,6 +105,15 @@ int32_t event_buf_add(struct event_buf *b, const char *name, const char *value,
 int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
 			 const char *value, size_t value_len,
 			 enum value_kind kind, int32_t prev_same);
+
+/* event_buf_strdup(value, value_len) then event_buf_add_id() with the
+ * copy, in one call (the decoders' hot path).  Returns the new field's
+ * index; -2 when the copy fails (byte limit, counted, or allocation
+ * failure); -1 when the add fails (field limit, counted, or allocation
+ * failure). */
+int32_t event_buf_add_copy(struct event_buf *b, const char *name, int32_t id,
+			   const char *value, size_t value_len,
+			   enum value_kind kind, int32_t prev_same);
 
 /* Detaches every field with id from it (their id becomes -1, slot[id] and
  * the chain are cleared), so that a later add with id takes the slot.  Used

@@ -5,10 +5,18 @@
  * The scanner reads the line left to right and writes every scalar straight
  * into the event_buf: the dotted name is built in a fixed path buffer and
  * copied into the arena once per field (once per array for the elements of
- * an array of scalars); the value is copied once, from the line, or from a
- * scratch buffer when it had escapes or is a reformatted number.  It makes
- * exactly the arena copies, in the same order, that decode_json_ref()
- * (jansson) makes, so both hit the byte and field limits on the same lines.
+ * an array of scalars), unless the field table knows it: the table's copy
+ * is then used and its bytes only charged; the value is copied once, from
+ * the line, or from a scratch buffer when it had escapes or is a
+ * reformatted number.  It makes exactly the arena charges, in the same
+ * order, that decode_json_ref() (jansson) makes, so both hit the byte and
+ * field limits on the same lines.
+ *
+ * Hot path: the keys of the line's object are first looked up in the
+ * buffer's key cache (json_keys.h), a trie of the key sequences of earlier
+ * lines: a hit is one memcmp and gives the field id, and a line whose keys
+ * are all on one path of the trie needs no duplicate check.  Strings are
+ * scanned 16 bytes at a time (SSE2) while they are plain ASCII.
  *
  * Grammar and checks follow jansson 2.14: RFC 8259, strings well-formed
  * UTF-8 (no overlong forms, surrogates or code points above U+10FFFF), no
@@ -34,6 +42,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "json_keys.h"
 
 #define SMALL_OBJECT 16
 #define KEYS_INLINE 64
@@ -55,6 +68,9 @@ struct key {
 struct scan {
 	const uchar *line, *p, *end;
 	struct event_buf *b;
+	struct json_keys *cache; /* the buffer's, or NULL */
+	int node;     /* the cache node of the line's last key, or ROOT */
+	bool on_path; /* every key of the line's object so far is a node */
 	char *err;
 	size_t err_size;
 	struct key *keys; /* keys of the open objects, outermost first */
@@ -232,16 +248,43 @@ static size_t utf8_len(const uchar *p, const uchar *end)
 	return n;
 }
 
+/* The first byte at or after p that is not plain ASCII (str_plain), or
+ * end.  With SSE2, 16 bytes a step while 16 remain before end (never a read
+ * past the line): a signed compare with 0x20 flags controls and bytes >=
+ * 0x80 at once.  The rest, and other targets, go through the table. */
+static inline const uchar *ascii_run(const uchar *p, const uchar *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i m =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+					      _mm_cmpeq_epi8(x, bslash)),
+				 _mm_cmplt_epi8(x, space));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits != 0)
+			return p + __builtin_ctz(bits);
+		p += 16;
+	}
+#endif
+	while (end - p >= 4 && str_plain[p[0]] && str_plain[p[1]] &&
+	       str_plain[p[2]] && str_plain[p[3]])
+		p += 4;
+	while (p < end && str_plain[*p])
+		p++;
+	return p;
+}
+
 /* Skips bytes that need no work inside a string: plain ASCII and valid
  * UTF-8 sequences.  Returns the first byte that does, or end. */
 static const uchar *plain_run(const uchar *p, const uchar *end)
 {
 	for (;;) {
-		while (end - p >= 4 && str_plain[p[0]] && str_plain[p[1]] &&
-		       str_plain[p[2]] && str_plain[p[3]])
-			p += 4;
-		while (p < end && str_plain[*p])
-			p++;
+		p = ascii_run(p, end);
 		if (p == end || *p < 0x80)
 			return p;
 		size_t n = utf8_len(p, end);
@@ -547,10 +590,12 @@ static int scan_scalar(struct scan *s, const char **out, size_t *len,
 	return syntax(s, s->p, "invalid token");
 }
 
-static void skip_ws(struct scan *s)
+static inline void skip_ws(struct scan *s)
 {
 	const uchar *p = s->p;
 
+	if (p < s->end && !(*p <= 0x20))
+		return; /* compact JSON: nothing to skip */
 	while (p < s->end &&
 	       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
@@ -571,14 +616,31 @@ static int32_t lookup(const struct scan *s, const char *name, size_t len)
 	return id >= (int32_t)s->b->n_slots ? -1 : id;
 }
 
-/* The path's first len bytes, copied into the arena. */
-static const char *path_copy(struct scan *s, size_t len)
+static void too_large(struct scan *s)
 {
-	const char *name = event_buf_strdup(s->b, s->path, len);
+	fail(s->err, s->err_size, "event too large (max %zu bytes)",
+	     s->b->max_bytes);
+}
 
+/* The name of a field with id (>= 0): the table's copy, charged to the
+ * arena as if copied (the same byte accounting as decode_json_ref). */
+static const char *table_name(struct scan *s, int32_t id, size_t len)
+{
+	if (event_buf_charge(s->b, len) < 0)
+		return too_large(s), NULL;
+	return fieldtab_name(s->b->tab, id);
+}
+
+/* The path's first len bytes as a field name, and its id: the table's copy
+ * when the table knows it, else an arena copy. */
+static const char *path_name(struct scan *s, size_t len, int32_t *id)
+{
+	*id = lookup(s, s->path, len);
+	if (*id >= 0)
+		return table_name(s, *id, len);
+	const char *name = event_buf_strdup(s->b, s->path, len);
 	if (name == NULL)
-		fail(s->err, s->err_size, "event too large (max %zu bytes)",
-		     s->b->max_bytes);
+		too_large(s);
 	return name;
 }
 
@@ -587,13 +649,11 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 		    const char *text, size_t len, enum value_kind kind,
 		    int32_t prev_same)
 {
-	const char *value = event_buf_strdup(s->b, text, len);
-
-	if (value == NULL)
-		return fail(s->err, s->err_size,
-			    "event too large (max %zu bytes)", s->b->max_bytes);
 	int32_t i =
-	    event_buf_add_id(s->b, name, id, value, len, kind, prev_same);
+	    event_buf_add_copy(s->b, name, id, text, len, kind, prev_same);
+
+	if (i == -2)
+		return too_large(s), -1;
 	if (i < 0)
 		return fail(s->err, s->err_size, "too many fields (max %zu)",
 			    s->b->max_fields);
@@ -739,6 +799,99 @@ static int scan_member(struct scan *s, size_t base, size_t path_len, int depth)
 	return scan_value(s, (size_t)n, depth + 1);
 }
 
+/* A key of the line's object, a hit in the key cache when the keys before
+ * it were nodes of one path (no scanning, no look-up, no duplicate check:
+ * see json_keys.h); *e is then the node, else NULL.  A miss is read by
+ * scan_key and, on such a path, added to it. */
+static int root_key(struct scan *s, const char **k, size_t *klen,
+		    const struct json_key **e, int32_t *id)
+{
+	size_t pos = (size_t)(s->p - s->line);
+	int i = -1;
+
+	*e = NULL;
+	if (s->on_path && at(s, '"') &&
+	    (i = json_keys_match(s->cache, s->node, s->p, s->end)) >= 0) {
+		*e = &s->cache->k[i];
+		*k = (const char *)s->p + 1;
+		*klen = (*e)->len;
+		*id = (*e)->id;
+		s->p += *klen + 2;
+		s->node = i;
+		if (s->n_keys == s->cap_keys)
+			return add_key(s, *k, *klen, false, pos);
+		s->keys[s->n_keys++] =
+		    (struct key){.p = *k, .len = *klen, .pos = pos};
+		return 0;
+	}
+	if (scan_key(s, 0, k, klen) < 0)
+		return -1;
+	*id = lookup(s, *k, *klen);
+	if (s->on_path && *k != s->tmp)
+		i = json_keys_store(s->cache, s->node, *k, *klen, *id,
+				    *id >= 0 ? fieldtab_name(s->b->tab, *id)
+					     : NULL);
+	s->node = i;
+	s->on_path = i >= 0;
+	return 0;
+}
+
+/* A scalar at s->p, as scan_scalar, with a short cut for the common
+ * string: plain ASCII up to its closing quote. */
+static inline int root_scalar(struct scan *s, const char **out, size_t *len,
+			      enum value_kind *kind)
+{
+	if (at(s, '"')) {
+		const uchar *q = ascii_run(s->p + 1, s->end);
+		if (q < s->end && *q == '"') {
+			*out = (const char *)s->p + 1;
+			*len = (size_t)(q - s->p - 1);
+			*kind = VALUE_STRING;
+			s->p = q + 1;
+			return 0;
+		}
+	}
+	return scan_scalar(s, out, len, kind);
+}
+
+/* A member of the line's object: as scan_member with an empty path, the
+ * key through the cache, and a scalar's name from the table when it has
+ * an id. */
+static int scan_root_member(struct scan *s)
+{
+	const struct json_key *e;
+	const char *k, *text, *name;
+	size_t klen, len;
+	enum value_kind kind;
+	int32_t id;
+
+	if (root_key(s, &k, &klen, &e, &id) < 0)
+		return -1;
+	/* a miss may be in tmp, which the value reuses: into the path now */
+	if (e == NULL && push(s, 0, k, klen) < 0)
+		return -1;
+	skip_ws(s);
+	if (!at(s, ':'))
+		return syntax(s, s->p, "':' expected");
+	s->p++;
+	skip_ws(s);
+	if (e != NULL && (id < 0 || at(s, '{') || at(s, '[')))
+		push(s, 0, k, klen); /* cannot fail: entries fit the path */
+	if (at(s, '{') || at(s, '['))
+		return scan_value(s, klen, 1);
+	if (root_scalar(s, &text, &len, &kind) < 0)
+		return -1;
+	if (id < 0)
+		name = event_buf_strdup(s->b, s->path, klen);
+	else if (event_buf_charge(s->b, klen) < 0)
+		name = NULL;
+	else
+		name = e != NULL ? e->name : fieldtab_name(s->b->tab, id);
+	if (name == NULL)
+		return too_large(s), -1;
+	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
+}
+
 /* The object at s->p ('{') whose members are named path.key. */
 static int scan_object(struct scan *s, size_t path_len, int depth)
 {
@@ -748,7 +901,9 @@ static int scan_object(struct scan *s, size_t path_len, int depth)
 	skip_ws(s);
 	if (!at(s, '}')) {
 		for (;;) {
-			if (scan_member(s, base, path_len, depth) < 0)
+			if ((depth == 0
+				 ? scan_root_member(s)
+				 : scan_member(s, base, path_len, depth)) < 0)
 				return -1;
 			skip_ws(s);
 			if (!at(s, ','))
@@ -760,7 +915,8 @@ static int scan_object(struct scan *s, size_t path_len, int depth)
 			return syntax(s, s->p, "'}' expected");
 	}
 	s->p++;
-	if (check_big_object(s, base) < 0)
+	/* the line's keys are distinct if they are all on one cache path */
+	if ((depth > 0 || !s->on_path) && check_big_object(s, base) < 0)
 		return -1;
 	s->n_keys = base;
 	s->n_kbytes = kbase;
@@ -778,11 +934,8 @@ static int scan_element(struct scan *s, size_t path_len, const char **name,
 
 	if (scan_scalar(s, &text, &len, &kind) < 0)
 		return -1;
-	if (*name == NULL) {
-		if ((*name = path_copy(s, path_len)) == NULL)
-			return -1;
-		*id = lookup(s, *name, path_len);
-	}
+	if (*name == NULL && (*name = path_name(s, path_len, id)) == NULL)
+		return -1;
 	*prev = emit(s, *name, *id, text, len, kind, *prev);
 	return *prev < 0 ? -1 : 0;
 }
@@ -826,6 +979,7 @@ static int scan_value(struct scan *s, size_t path_len, int depth)
 	const char *text, *name;
 	size_t len;
 	enum value_kind kind;
+	int32_t id;
 
 	if (depth > DECODE_JSON_MAX_DEPTH)
 		return fail(s->err, s->err_size, "nesting deeper than %d",
@@ -835,11 +989,9 @@ static int scan_value(struct scan *s, size_t path_len, int depth)
 	if (at(s, '['))
 		return scan_array(s, path_len, depth);
 	if (scan_scalar(s, &text, &len, &kind) < 0 ||
-	    (name = path_copy(s, path_len)) == NULL)
+	    (name = path_name(s, path_len, &id)) == NULL)
 		return -1;
-	if (emit(s, name, lookup(s, name, path_len), text, len, kind, -1) < 0)
-		return -1;
-	return 0;
+	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
 }
 
 /* The whole line: optional BOM, blanks, one object, trailing white space. */
@@ -883,6 +1035,12 @@ int decode_json(struct event_buf *b, const char *line, size_t len,
 	s.tmp = s.tmp_inl;
 	s.n_tmp = 0;
 	s.cap_tmp = TMP_INLINE;
+	/* made at the first line; without it (no memory) only slower */
+	if (b->json_keys == NULL)
+		b->json_keys = json_keys_new();
+	s.cache = b->json_keys;
+	s.node = JSON_KEYS_ROOT;
+	s.on_path = s.cache != NULL;
 
 	event_buf_reset(b);
 	int rc = scan_line(&s, line, len);

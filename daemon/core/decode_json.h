@@ -27,12 +27,17 @@
  * decode_json_ref() is the jansson-based decoder it replaced, kept as the
  * reference model for tests, the differential fuzzer and benchmarks.  Both
  * give the same fields (names, values, kinds, chains, slots) and the same
- * arena use, and accept the same lines, except that decode_json() rejects
- * any NUL byte outside a string, where jansson skips one NUL that directly
- * follows a number or true/false/null.  Error texts have the same form;
- * for a line with several faults the scanner names the first one in the
+ * arena use (decode_json() takes the name of a field the table knows from
+ * the table instead of copying it, but charges the bytes of the copy:
+ * event_buf_charge), and accept the same lines, except that decode_json()
+ * rejects any NUL byte outside a string, where jansson skips one NUL that
+ * directly follows a number or true/false/null.  Error texts have the same
+ * form; for a line with several faults the scanner names the first one in the
  * line, while the reference names syntax errors before limit errors, and
- * columns may differ.  Pure: never prints, never reads the clock.
+ * columns may differ.  decode_json() remembers the top-level key sequences
+ * of the lines it decoded in the buffer (json_keys.h), so the result of a
+ * line never depends on the lines before it, only its cost.  Pure: never
+ * prints, never reads the clock.
  */
 #ifndef CUSTOS_DECODE_JSON_H
 #define CUSTOS_DECODE_JSON_H

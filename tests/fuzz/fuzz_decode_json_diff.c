@@ -6,13 +6,16 @@
  *
  * The first input byte picks the buffer limits (default, or small field and
  * byte limits so that limit handling is compared too); the rest is the line.
- * Both buffers are reused across inputs, as in custos replay.
+ * Both buffers are reused across inputs, as in custos replay, and each
+ * input is decoded twice, so that its keys are compared both with and
+ * without decode_json's key cache holding them.
  *
  * Build and run (clang), from the repository root:
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -Idaemon/core \
  *     -Itests/unit tests/fuzz/fuzz_decode_json_diff.c \
  *     daemon/core/decode.c daemon/core/decode_json.c \
- *     daemon/core/decode_json_ref.c daemon/core/event.c -ljansson \
+ *     daemon/core/decode_json_ref.c daemon/core/event.c \
+ *     daemon/core/json_keys.c -ljansson \
  *     -o fuzz_decode_json_diff
  *   ./fuzz_decode_json_diff -jobs=1 -max_total_time=600 \
  *     -artifact_prefix=tests/fuzz/crashes/fuzz_decode_json_diff/ CORPUS_DIR
@@ -62,11 +65,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	set_limits(data[0]);
 	const char *line = (const char *)data + 1;
 	size_t len = size - 1;
-	if (diff_decode(fast, ref, line, len, why, sizeof(why)) ==
-	    DIFF_DIFFERENT) {
-		fprintf(stderr,
-			"decode_json differs from decode_json_ref: %s\n", why);
-		abort();
-	}
+	/* twice: the second time the line's keys are in decode_json's key
+	 * cache (json_keys.h), the first time those of earlier inputs */
+	for (int pass = 0; pass < 2; pass++)
+		if (diff_decode(fast, ref, line, len, why, sizeof(why)) ==
+		    DIFF_DIFFERENT) {
+			fprintf(stderr,
+				"decode_json differs from decode_json_ref "
+				"(pass %d): %s\n",
+				pass + 1, why);
+			abort();
+		}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * test_decode_json: JSON lines -> event fields: flattening, arrays,
- * escapes, numbers, booleans, null, field ids, and rejected lines.
+ * escapes, numbers, booleans, null, field ids, rejected lines, and the
+ * key cache.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "decode.h"
 #include "decode_json.h"
 #include "event.h"
+#include "json_keys.h"
 
 static struct fieldtab *tab;
 static int32_t id_tags, id_items0;
@@ -228,6 +230,94 @@ static void test_limits(struct event_buf *b)
 	CHECK_INT(event_get(&ev, id_tags)->next_same, -1);
 }
 
+/* Arena bytes an event should have used: each name and value, copied or
+ * charged, with its NUL. */
+static size_t bytes_of(const struct event *ev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ev->n_fields; i++)
+		n += strlen(ev->fields[i].name) + 1 + ev->fields[i].value_len +
+		     1;
+	return n;
+}
+
+/* The key cache (json_keys.h) changes the cost of a line, never its
+ * result: hits, misses part-way, duplicates after a cached prefix, escaped
+ * spellings, a full trie. */
+static void test_key_cache(struct event_buf *b)
+{
+	static const char line[] =
+	    "{\"ts\":\"t\",\"agent\":\"a1\",\"x\":{\"y\":1},\"rows\":3}";
+	struct event ev;
+	char err[200], many[512];
+
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_INT(decode(b, line, &ev, err), 0);
+		CHECK_INT(ev.n_fields, 4);
+		CHECK_STR(event_get(&ev, FIELD_AGENT)->value, "a1");
+		CHECK_STR(event_get(&ev, FIELD_AGENT)->name, "agent");
+		CHECK_STR(event_get(&ev, FIELD_ROWS)->value, "3");
+		CHECK_STR(val(&ev, "x.y"), "1");
+		CHECK_INT(b->n_bytes, bytes_of(&ev));
+	}
+	CHECK(b->json_keys != NULL && b->json_keys->n >= 4);
+	CHECK_INT(
+	    decode(b, "{\"ts\":\"t\",\"agent\":\"a\",\"ts\":1}", &ev, err), -1);
+	CHECK_STR(err, "invalid JSON at column 23: duplicate object key near "
+		       "'\"ts\"'");
+	CHECK_INT(decode(b, "{\"ts\":\"t\",\"\\u0061gent\":\"a3\"}", &ev, err),
+		  0);
+	CHECK_STR(event_get(&ev, FIELD_AGENT)->value, "a3");
+	CHECK_INT(decode(b, "{\"ts\":\"t\",\"agen\":\"p\"}", &ev, err), 0);
+	CHECK(event_get(&ev, FIELD_AGENT) == NULL);
+	CHECK_STR(val(&ev, "agen"), "p");
+	CHECK_INT(ev.fields[1].id, -1);
+	/* a big object (sorted duplicate check) after its keys were cached */
+	for (int dup = 0; dup < 3; dup++) {
+		size_t n = (size_t)sprintf(many, "{");
+		for (int i = 0; i < 20; i++)
+			n += (size_t)sprintf(many + n, "%s\"k%d\":%d",
+					     i ? "," : "", i, i);
+		if (dup == 2)
+			n += (size_t)sprintf(many + n, ",\"k5\":0");
+		many[n++] = '}';
+		many[n] = '\0';
+		if (dup < 2)
+			CHECK_INT(decode(b, many, &ev, err), 0);
+		else
+			expect_fail(b, many, n,
+				    "invalid JSON at column 162: "
+				    "duplicate object key");
+	}
+	/* many shapes: the trie fills up, is forgotten, still right */
+	uint64_t clears = b->json_keys->n_clear;
+	for (int i = 0; i < 300; i++) {
+		sprintf(many, "{\"u%d\":1,\"v%d\":2,\"agent\":\"z\"}", i, i);
+		CHECK_INT(decode(b, many, &ev, err), 0);
+		CHECK_STR(event_get(&ev, FIELD_AGENT)->value, "z");
+	}
+	CHECK(b->json_keys->n_clear > clears);
+}
+
+/* A name the table knows is still too long for a line. */
+static void test_long_known_name(void)
+{
+	char name[600], line[700];
+	struct fieldtab *t = fieldtab_new();
+
+	memset(name, 'n', sizeof(name));
+	CHECK(fieldtab_intern(t, name, sizeof(name)) >= 0);
+	fieldtab_freeze(t);
+	struct event_buf *b = event_buf_new(t);
+	int n = sprintf(line, "{\"%.*s\":1}", (int)sizeof(name), name);
+	for (int pass = 0; pass < 2; pass++)
+		expect_fail(b, line, (size_t)n,
+			    "field name longer than 512 bytes");
+	event_buf_free(b);
+	fieldtab_free(t);
+}
+
 int main(void)
 {
 	tab = fieldtab_new();
@@ -242,6 +332,8 @@ int main(void)
 	test_scalars(b);
 	test_malformed(b);
 	test_limits(b);
+	test_key_cache(b);
+	test_long_known_name();
 
 	event_buf_free(b);
 	event_buf_free(NULL);

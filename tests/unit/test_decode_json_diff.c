@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "decode_json_diff.h"
+#include "json_keys.h"
 
 #define N_LINES 6000
 #define LINE_CAP 65536
@@ -234,11 +235,20 @@ static void damage(struct out *o)
 	}
 }
 
+/* Compares the decoders on a copy of the line in a block of exactly len
+ * bytes, so that AddressSanitizer sees any read past the line's end. */
 static void check_line(const char *line, size_t len)
 {
 	char why[1024];
+	char *copy = malloc(len ? len : 1);
+
+	CHECK(copy != NULL);
+	if (copy == NULL)
+		return;
+	memcpy(copy, line, len);
 	enum diff_result d =
-	    diff_decode(fast, ref, line, len, why, sizeof(why));
+	    diff_decode(fast, ref, copy, len, why, sizeof(why));
+	free(copy);
 
 	n_result[d]++;
 	if (d == DIFF_DIFFERENT)
@@ -377,6 +387,142 @@ static void test_generated(void)
 	free(line);
 }
 
+/* One line of a shape: its keys in order, each now and then replaced by
+ * another key of the pool (a miss part-way, or a duplicate key) or written
+ * with an escape; values of any kind. */
+static void gen_shaped(struct out *o, const uint8_t *shape, size_t n,
+		       const char *const *pool, size_t n_pool)
+{
+	puts0(o, "{");
+	for (size_t i = 0; i < n; i++) {
+		const char *k = pool[shape[i]];
+		uint32_t r = rnd(60);
+		if (i > 0)
+			puts0(o, ",");
+		if (r == 0)
+			k = pool[rnd((uint32_t)n_pool)];
+		puts0(o, "\"");
+		if (r == 1 && k[0] >= 'a' && k[0] <= 'z') {
+			char e[8];
+			snprintf(e, sizeof(e), "\\u%04x", (unsigned)k[0]);
+			puts0(o, e);
+			k++;
+		}
+		puts0(o, k);
+		puts0(o, "\":");
+		if (rnd(4) == 0)
+			gen_value(o, 1);
+		else if (rnd(2) == 0)
+			gen_string(o, 0);
+		else
+			gen_number(o);
+	}
+	puts0(o, "}");
+}
+
+/* 1 to max distinct keys of the pool (of n_pool > 40), in random order;
+ * a third of the shapes then repeat one key.  Returns the length. */
+static size_t gen_shape(uint8_t *shape, size_t n_pool, uint32_t max)
+{
+	uint8_t idx[64];
+	size_t n = 1 + rnd(max);
+
+	for (size_t i = 0; i < n_pool; i++)
+		idx[i] = (uint8_t)i;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i + rnd((uint32_t)(n_pool - i));
+		uint8_t t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+		shape[i] = idx[i];
+	}
+	if (rnd(3) == 0)
+		shape[rnd((uint32_t)n)] = shape[rnd((uint32_t)n)];
+	return n;
+}
+
+/* Lines that repeat a few key sequences, so that decode_json's key cache
+ * (json_keys.h) hits, misses part-way, meets duplicates after a cached
+ * prefix (small and big objects), escaped spellings of cached keys, keys
+ * that are prefixes of cached ones, and fills up (many shapes). */
+static void test_key_cache(void)
+{
+	static const char *const pool[] = {
+	    "a",
+	    "b",
+	    "c",
+	    "tags",
+	    "",
+	    "a.b",
+	    "ab",
+	    "abc",
+	    "x",
+	    "\xc3\xa9",
+	    "k0",
+	    "k1",
+	    "k2",
+	    "k3",
+	    "k4",
+	    "k5",
+	    "k6",
+	    "k7",
+	    "k8",
+	    "k9",
+	    "k10",
+	    "k11",
+	    "k12",
+	    "k13",
+	    "k14",
+	    "k15",
+	    "k16",
+	    "k17",
+	    "k18",
+	    "k19",
+	    "k20",
+	    "k21",
+	    "k22",
+	    "k23",
+	    "k24",
+	    "k25",
+	    "k26",
+	    "k27",
+	    "k28",
+	    "k29",
+	    "long.name.of.a.field.that.is.longer.than.sixteen.bytes"};
+	size_t n_pool = sizeof(pool) / sizeof(pool[0]);
+	uint8_t shapes[6][40] = {{0}};
+	size_t len[6];
+	char *line = malloc(LINE_CAP);
+	struct out o = {line, 0};
+
+	CHECK(line != NULL);
+	if (line == NULL)
+		return;
+	for (int round = 0; round < 2; round++) {
+		/* round 0: six shapes; round 1: a new shape per line */
+		for (int i = 0; i < N_LINES / 2; i++) {
+			int sh = round == 0 ? (int)rnd(6) : 0;
+			if (i == 0 || round == 1) {
+				for (int j = 0; j < 6; j++)
+					len[j] = gen_shape(shapes[j], n_pool,
+							   j < 3 ? 14 : 40);
+				/* shapes 1 and 2 share a prefix with 0 */
+				memcpy(shapes[1], shapes[0], 5);
+				memcpy(shapes[2], shapes[0], 2);
+			}
+			o.len = 0;
+			gen_shaped(&o, shapes[sh], len[sh], pool, n_pool);
+			if (rnd(6) == 0)
+				damage(&o);
+			check_line(line, o.len);
+			if (rnd(3) == 0) /* the same line again: all hits */
+				check_line(line, o.len);
+		}
+	}
+	free(line);
+	CHECK(fast->json_keys != NULL && fast->json_keys->n_clear > 0);
+}
+
 /* The comparison itself notices a difference. */
 static void test_checker(void)
 {
@@ -408,6 +554,7 @@ int main(void)
 	test_checker();
 	test_edge_cases();
 	test_generated();
+	test_key_cache();
 	printf("lines: %u accepted by both, %u rejected by both, %u with "
 	       "the NUL difference, %u different\n",
 	       n_result[DIFF_SAME_ACCEPT], n_result[DIFF_SAME_REJECT],
