@@ -4,58 +4,11 @@
  */
 #include "ext_map.h"
 
+#include "hashfn.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t load64(const char *s)
-{
-	uint64_t w;
-
-	memcpy(&w, s, sizeof(w));
-	return w;
-}
-
-static uint64_t load32(const char *s)
-{
-	uint32_t w;
-
-	memcpy(&w, s, sizeof(w));
-	return w;
-}
-
-static uint64_t mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
-	return h ^ (h >> 32);
-}
-
-/* Eight bytes a step (keys run to ~60 bytes: rule key and agent), the
- * tail as one overlapping load, then a 64-bit finaliser (MurmurHash3's
- * fmix64).  Slot order, and so iteration order, follows from it. */
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ len;
-	size_t i = 0;
-
-	if (len >= 8) {
-		for (; i + 8 <= len; i += 8)
-			h = mix(h, load64(s + i));
-		if (i < len)
-			h = mix(h, load64(s + len - 8));
-	} else if (len >= 4) {
-		h = mix(h, load32(s) | load32(s + len - 4) << 32);
-	} else {
-		uint64_t w = 0;
-		for (; i < len; i++)
-			w = w << 8 | (unsigned char)s[i];
-		h = mix(h, w);
-	}
-	h ^= h >> 33;
-	h *= UINT64_C(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
 
 void ext_map_init(struct ext_map *m, size_t max)
 {
@@ -109,7 +62,7 @@ find_hashed(const struct ext_map *m, const char *key, size_t len, uint32_t h)
 struct ext_map_entry *ext_map_find(const struct ext_map *m, const char *key,
 				   size_t len)
 {
-	return find_hashed(m, key, len, hash_bytes(key, len));
+	return find_hashed(m, key, len, hashfn_bytes(key, len));
 }
 
 static int grow(struct ext_map *m)
@@ -153,7 +106,7 @@ static int set_key(struct ext_map_entry *en, const char *key, size_t len,
 struct ext_map_entry *ext_map_put(struct ext_map *m, const char *key,
 				  size_t len, int *created, int *full)
 {
-	uint32_t h = hash_bytes(key, len);
+	uint32_t h = hashfn_bytes(key, len);
 	struct ext_map_entry *en = find_hashed(m, key, len, h);
 
 	*created = 0;

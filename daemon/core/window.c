@@ -15,17 +15,14 @@
 #include "window.h"
 
 #include "evidence.h"
+#include "hashfn.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	return hashfn_bytes(s, len);
 }
 
 /* ---- open-addressing index: buckets of (idx, hash) ---- */
