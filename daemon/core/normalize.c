@@ -21,6 +21,10 @@
 struct fieldmap {
 	char *raw[N_CANONICAL_FIELDS]; /* first member: see parse_ts_entry */
 	int ts_format;
+	/* raw[i] names another field than the canonical one (set by
+	 * fieldmap_compile, so that events need no string compare) */
+	bool mapped[N_CANONICAL_FIELDS];
+	bool any_mapped;
 };
 
 static const char *const ts_format_names[] = {"auto", "rfc3339", "epoch_s",
@@ -123,6 +127,11 @@ struct fieldmap *fieldmap_compile(const struct yaml_node *map, const char *file,
 	    config_apply(map, keys, N_CANONICAL_FIELDS, m, "field_map", d)) {
 		fieldmap_free(m);
 		return NULL;
+	}
+	for (int i = 0; i < N_CANONICAL_FIELDS; i++) {
+		m->mapped[i] = m->raw[i] &&
+			       strcmp(m->raw[i], canonical_field_names[i]) != 0;
+		m->any_mapped |= m->mapped[i];
 	}
 	return m;
 }
@@ -439,14 +448,11 @@ static int apply_map(const struct fieldmap *m, struct event_buf *b)
 	int32_t src[N_CANONICAL_FIELDS], alias[N_CANONICAL_FIELDS];
 	int i;
 
-	if (m == NULL)
+	if (m == NULL || !m->any_mapped)
 		return 0; /* nothing mapped: the loops below would do nothing */
-
 	for (i = 0; i < N_CANONICAL_FIELDS; i++) {
-		const char *raw = m ? m->raw[i] : NULL;
-		bool mapped = raw && strcmp(raw, canonical_field_names[i]) != 0;
-		src[i] = mapped ? find_first(b, raw) : -1;
-		alias[i] = mapped ? -1 : -3; /* -3: not mapped */
+		src[i] = m->mapped[i] ? find_first(b, m->raw[i]) : -1;
+		alias[i] = m->mapped[i] ? -1 : -3; /* -3: not mapped */
 	}
 	for (i = 0; i < N_CANONICAL_FIELDS; i++)
 		if (src[i] >= 0 &&
