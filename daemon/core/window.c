@@ -119,10 +119,18 @@ void window_clear(struct window *w)
 		evidence_unref(w->samples[i].ev);
 	free(w->vals);
 	free(w->buckets);
-	free(w->ring);
+	if (w->ring != w->ring_inl)
+		free(w->ring);
 	free(w->tag_count);
-	free(w->samples);
+	if (w->samples != w->samples_inl)
+		free(w->samples);
+	struct window_entry *ring_inl = w->ring_inl;
+	struct window_sample *samples_inl = w->samples_inl;
+	size_t n_samples_inl = w->n_samples_inl;
 	window_init(w);
+	w->ring_inl = ring_inl;
+	w->samples_inl = samples_inl;
+	w->n_samples_inl = n_samples_inl;
 }
 
 const struct window_entry *window_entry_at(const struct window *w, size_t i)
@@ -137,14 +145,17 @@ static struct window_entry *entry_at(struct window *w, size_t i)
 
 static int ring_grow(struct window *w)
 {
-	size_t ncap = w->cap ? w->cap * 2 : 8;
-	struct window_entry *r = malloc(ncap * sizeof(*r));
+	size_t ncap = w->cap ? w->cap * 2 : WINDOW_RING_INLINE;
+	struct window_entry *r = w->cap == 0 && w->ring_inl
+				     ? w->ring_inl
+				     : malloc(ncap * sizeof(*r));
 
 	if (r == NULL)
 		return -1;
 	for (size_t i = 0; i < w->n; i++)
 		r[i] = *entry_at(w, i);
-	free(w->ring);
+	if (w->ring != w->ring_inl)
+		free(w->ring);
 	w->ring = r;
 	w->cap = ncap;
 	w->head = 0;
@@ -348,7 +359,9 @@ void window_add_sample(struct window *w, const struct window_params *p,
 	if (cap == 0 || ev == NULL)
 		return;
 	if (w->samples == NULL) {
-		w->samples = calloc(cap, sizeof(*w->samples));
+		w->samples = cap <= w->n_samples_inl
+				 ? w->samples_inl
+				 : calloc(cap, sizeof(*w->samples));
 		if (w->samples == NULL)
 			return;
 	}
@@ -407,6 +420,7 @@ void window_groups_clear(struct window_groups *t)
 	void (*on_remove)(void *, struct window_group *) = t->on_remove;
 	void *arg = t->on_remove_arg;
 	uint32_t owner = t->owner;
+	size_t evidence_sample = t->evidence_sample;
 
 	for (size_t i = 0; i < t->n_slots; i++)
 		group_free(t->slots[i]);
@@ -418,6 +432,7 @@ void window_groups_clear(struct window_groups *t)
 	t->on_remove = on_remove;
 	t->on_remove_arg = arg;
 	t->owner = owner;
+	t->evidence_sample = evidence_sample;
 }
 
 static bool group_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
@@ -547,22 +562,34 @@ void window_groups_remove(struct window_groups *t, struct window_group *g)
 	group_free(g);
 }
 
-/* A group in one block: the struct, then values[], then the key, then
- * each value NUL-terminated.  One allocation, and the key sits next to
- * the struct that the lookup has just touched. */
+/* A group in one block: the struct, its window's first ring and its
+ * evidence samples (window.h: ring_inl, samples_inl), then values[], then
+ * the key, then each value NUL-terminated.  One allocation for what every
+ * group needs (a group exists because an input entered its window), and
+ * the key sits near the struct that the lookup has just touched.  A ring
+ * that outgrows WINDOW_RING_INLINE entries moves to its own allocation and
+ * leaves that room unused. */
 static struct window_group *group_alloc(const char *key, size_t key_len,
 					const char *const *values,
-					const size_t *lens, size_t n)
+					const size_t *lens, size_t n,
+					size_t n_samples)
 {
-	size_t bytes =
-	    sizeof(struct window_group) + n * sizeof(char *) + key_len;
+	size_t bytes = sizeof(struct window_group) +
+		       WINDOW_RING_INLINE * sizeof(struct window_entry) +
+		       n_samples * sizeof(struct window_sample) +
+		       n * sizeof(char *) + key_len;
 
 	for (size_t i = 0; i < n; i++)
 		bytes += lens[i] + 1;
 	struct window_group *g = calloc(1, bytes);
 	if (g == NULL)
 		return NULL;
-	g->values = (char **)(g + 1);
+	window_init(&g->win);
+	g->win.ring_inl = (struct window_entry *)(g + 1);
+	g->win.samples_inl =
+	    (struct window_sample *)(g->win.ring_inl + WINDOW_RING_INLINE);
+	g->win.n_samples_inl = n_samples;
+	g->values = (char **)(g->win.samples_inl + n_samples);
 	g->n_values = n;
 	g->key = (char *)(g->values + n);
 	g->key_len = key_len;
@@ -603,12 +630,11 @@ static struct window_group *group_new(struct window_groups *t, const char *key,
 				      const char *const *values,
 				      const size_t *lens, size_t n_values)
 {
-	struct window_group *g =
-	    group_alloc(key, key_len, values, lens, n_values);
+	struct window_group *g = group_alloc(key, key_len, values, lens,
+					     n_values, t->evidence_sample);
 
 	if (g == NULL)
 		return NULL;
-	window_init(&g->win);
 	g->heap_pos = SIZE_MAX;
 	g->hash = hash;
 	if (index_reserve(&t->buckets, &t->n_buckets, t->n_groups) < 0)

@@ -327,12 +327,66 @@ static void test_groups(void)
 	window_groups_clear(&t);
 }
 
+/* Adds entry i (ts 1000 + i) with evidence {"i":i} to g's window. */
+static void add_with_sample(struct window_group *g,
+			    const struct window_params *p, int i)
+{
+	struct window_item it = {1000 + i, NULL, 0, 0, WINDOW_NONE};
+	char js[16];
+
+	snprintf(js, sizeof(js), "{\"i\":%d}", i);
+	CHECK_INT(window_add(&g->win, p, &it), WINDOW_ADDED);
+	struct evidence *ev = evidence_from_json(js, strlen(js));
+	window_add_sample(&g->win, p, it.ts_ms, ev);
+	evidence_unref(ev);
+}
+
+/* A group's first ring and samples live in its block; a window that
+ * outgrows them (more entries, or more samples than the table reserved)
+ * moves to its own allocations and keeps every entry and sample. */
+static void test_group_inline_room(void)
+{
+	struct window_params p = {100000, 1000, 100, 3, 0, 0, true};
+	struct window_groups t;
+	bool created, evicted;
+	char *out[8];
+
+	for (size_t reserved = 0; reserved <= 5; reserved += 3) {
+		window_groups_init(&t, 10);
+		t.evidence_sample = reserved;
+		struct window_group *a = get(&t, "a", &created, &evicted);
+		struct window_group *b = get(&t, "b", &created, &evicted);
+		for (int i = 0; i < 5; i++)
+			add_with_sample(a, &p, i);
+		CHECK(a->win.ring == a->win.ring_inl);
+		CHECK((a->win.samples == a->win.samples_inl) ==
+		      (reserved >= p.evidence_sample));
+		for (int i = 0; i < 20; i++)
+			add_with_sample(b, &p, i);
+		CHECK(b->win.ring != b->win.ring_inl);
+		CHECK_INT(window_count(&a->win), 5);
+		CHECK_INT(window_count(&b->win), 20);
+		for (size_t i = 0; i < 20; i++)
+			CHECK_INT(window_entry_at(&b->win, i)->ts_ms,
+				  1000 + (int64_t)i);
+		CHECK_INT(window_samples(&b->win, &p, out, 8), 3);
+		CHECK_STR(out[0], "{\"i\":17}");
+		CHECK_STR(out[2], "{\"i\":19}");
+		CHECK_INT(window_samples(&a->win, &p, out, 8), 3);
+		CHECK_STR(out[0], "{\"i\":2}");
+		window_groups_remove(&t, a);
+		window_groups_clear(&t);
+		CHECK_INT(t.evidence_sample, reserved);
+	}
+}
+
 int main(void)
 {
 	test_reference_model();
 	test_boundary();
 	test_lateness();
 	test_caps();
+	test_group_inline_room();
 	test_closing_window();
 	test_samples();
 	test_groups();
