@@ -235,6 +235,11 @@ static size_t key_len_prefix(char head[24], size_t len)
 	char digits[24];
 	size_t n = 0;
 
+	if (len < 10) { /* most values */
+		head[0] = (char)('0' + len);
+		head[1] = ':';
+		return 2;
+	}
 	do {
 		digits[n++] = (char)('0' + len % 10);
 		len /= 10;

@@ -581,9 +581,10 @@ static struct window_group *group_alloc(const char *key, size_t key_len,
 
 	for (size_t i = 0; i < n; i++)
 		bytes += lens[i] + 1;
-	struct window_group *g = calloc(1, bytes);
+	struct window_group *g = malloc(bytes); /* the room needs no zeroes */
 	if (g == NULL)
 		return NULL;
+	memset(g, 0, sizeof(*g));
 	window_init(&g->win);
 	g->win.ring_inl = (struct window_entry *)(g + 1);
 	g->win.samples_inl =
