@@ -103,6 +103,7 @@ static void corr_init(struct engine *e, struct corr_state *cs,
 	window_groups_init(&cs->groups, e->lim.max_groups);
 	cs->groups.owner = (uint32_t)r->index;
 	cs->groups.evidence_sample = cs->wp.evidence_sample;
+	cs->groups.distinct_room = c->type == CORRELATION_VALUE_COUNT;
 	cs->groups.on_remove = engine_state_removed;
 	cs->groups.on_remove_arg = cs;
 }

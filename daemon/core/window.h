@@ -91,10 +91,18 @@ struct window {
 	struct window_entry *ring_inl;
 	struct window_sample *samples_inl;
 	size_t n_samples_inl;
+	/* likewise, for windows that count distinct values: the first
+	 * WINDOW_VALS_INLINE value slots and WINDOW_BUCKETS_INLINE buckets */
+	struct window_value *vals_inl;
+	struct window_bucket *buckets_inl;
 };
 
 /* Entries of a group's first ring, kept in the group's block. */
 #define WINDOW_RING_INLINE 8
+/* The first distinct-value slots and buckets, kept there too when the
+ * table's groups count distinct values (window_groups.distinct_room). */
+#define WINDOW_VALS_INLINE 4
+#define WINDOW_BUCKETS_INLINE 16
 
 /* What window_add() did. */
 enum window_status {
@@ -213,6 +221,7 @@ struct window_groups {
 	/* samples room in each new group's block (window.ring_inl); kept
 	 * across window_groups_clear() */
 	size_t evidence_sample;
+	bool distinct_room; /* room for distinct values too; kept likewise */
 	/* called by window_groups_remove() before a group is freed (not by
 	 * window_groups_clear()); kept across window_groups_clear() */
 	void (*on_remove)(void *arg, struct window_group *g);

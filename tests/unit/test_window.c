@@ -380,6 +380,43 @@ static void test_group_inline_room(void)
 	}
 }
 
+/* Distinct values start in the group's block and move out past its room;
+ * counts stay exact while values come and go (sliding window of 10). */
+static void test_group_distinct_room(void)
+{
+	struct window_params p = {10, 1000, 1000, 0, 1000, 0, true};
+	struct window_groups t;
+	bool created, evicted;
+	char v[16];
+
+	window_groups_init(&t, 10);
+	t.distinct_room = true;
+	struct window_group *a = get(&t, "a", &created, &evicted);
+	struct window_group *b = get(&t, "b", &created, &evicted);
+	for (int i = 0; i < 3; i++) {
+		snprintf(v, sizeof(v), "v%d", i);
+		struct window_item it = {i, v, strlen(v), 0, WINDOW_NONE};
+		window_add(&a->win, &p, &it);
+	}
+	CHECK(a->win.vals == a->win.vals_inl);
+	CHECK(a->win.buckets == a->win.buckets_inl);
+	CHECK_INT(window_distinct(&a->win), 3);
+	for (int i = 0; i < 100; i++) {
+		/* values i % 40, one per ms: the window holds the last 10 */
+		snprintf(v, sizeof(v), "value-%d", i % 40);
+		struct window_item it = {i, v, strlen(v), 0, WINDOW_NONE};
+		window_add(&b->win, &p, &it);
+		if (i == 39)
+			CHECK_INT(window_distinct(&b->win), 10);
+	}
+	CHECK_INT(window_count(&b->win), 10);
+	CHECK_INT(window_distinct(&b->win), 10);
+	CHECK(b->win.vals != b->win.vals_inl);
+	CHECK(b->win.buckets != b->win.buckets_inl);
+	window_groups_clear(&t);
+	CHECK(t.distinct_room);
+}
+
 int main(void)
 {
 	test_reference_model();
@@ -387,6 +424,7 @@ int main(void)
 	test_lateness();
 	test_caps();
 	test_group_inline_room();
+	test_group_distinct_room();
 	test_closing_window();
 	test_samples();
 	test_groups();
