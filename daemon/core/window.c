@@ -20,11 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-	return hashfn_bytes(s, len);
-}
-
 /* ---- open-addressing index: buckets of (idx, hash) ---- */
 
 typedef bool (*key_eq_fn)(const void *ctx, uint32_t idx, const char *key,
@@ -249,7 +244,7 @@ static int vals_grow(struct window *w)
 static uint32_t value_slot(struct window *w, const struct window_params *p,
 			   const char *s, size_t len, bool *full)
 {
-	uint32_t h = hash_bytes(s, len);
+	uint32_t h = hashfn_bytes(s, len);
 	uint32_t slot =
 	    index_find(w->buckets, w->n_buckets, h, s, len, value_eq, w);
 	if (slot != WINDOW_NONE)
@@ -721,8 +716,8 @@ struct window_group *window_groups_find(const struct window_groups *t,
 					const char *key, size_t key_len)
 {
 	uint32_t idx =
-	    index_find(t->buckets, t->n_buckets, hash_bytes(key, key_len), key,
-		       key_len, group_eq, t);
+	    index_find(t->buckets, t->n_buckets, hashfn_bytes(key, key_len),
+		       key, key_len, group_eq, t);
 
 	return idx == WINDOW_NONE ? NULL : t->slots[idx];
 }
@@ -732,7 +727,7 @@ window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 		  const char *const *values, const size_t *value_lens,
 		  size_t n_values, bool *created, bool *evicted)
 {
-	uint32_t h = hash_bytes(key, key_len);
+	uint32_t h = hashfn_bytes(key, key_len);
 	uint32_t idx =
 	    index_find(t->buckets, t->n_buckets, h, key, key_len, group_eq, t);
 
@@ -764,7 +759,7 @@ window_groups_restore(struct window_groups *t, const char *key, size_t key_len,
 		      const char *const *values, const size_t *value_lens,
 		      size_t n_values, uint64_t touched, bool *full)
 {
-	uint32_t h = hash_bytes(key, key_len);
+	uint32_t h = hashfn_bytes(key, key_len);
 
 	*full = t->n_groups >= t->max_groups;
 	if (*full)
