@@ -103,6 +103,8 @@ static void corr_init(struct engine *e, struct corr_state *cs,
 	};
 	window_groups_init(&cs->groups, e->lim.max_groups);
 	cs->groups.owner = (uint32_t)r->index;
+	cs->groups.evidence_sample = cs->wp.evidence_sample;
+	cs->groups.distinct_room = c->type == CORRELATION_VALUE_COUNT;
 	cs->groups.on_remove = engine_state_removed;
 	cs->groups.on_remove_arg = cs;
 }
@@ -136,9 +138,17 @@ struct engine *engine_new(const struct ruleset *rs,
 		engine_free(e);
 		return NULL;
 	}
+	e->closing = calloc(n, sizeof(*e->closing));
+	if (e->closing == NULL) {
+		engine_free(e);
+		return NULL;
+	}
 	for (size_t i = 0; i < rs->n_rules; i++)
-		if (rs->rules[i]->kind == RULE_CORRELATION)
+		if (rs->rules[i]->kind == RULE_CORRELATION) {
 			corr_init(e, &e->corr[i], rs->rules[i]);
+			if (e->corr[i].closes)
+				e->closing[e->n_closing++] = (uint32_t)i;
+		}
 	if (ext_state_needed(rs) &&
 	    (e->ext = ext_state_new(rs, e->lim.max_groups)) == NULL) {
 		engine_free(e);
@@ -165,6 +175,7 @@ void engine_free(struct engine *e)
 	ext_state_free(e->ext);
 	rule_index_free(e->index);
 	free(e->cand);
+	free(e->closing);
 	free(e->corr);
 	free(e->hits);
 	free(e->key);
@@ -226,6 +237,11 @@ static size_t key_len_prefix(char head[24], size_t len)
 	char digits[24];
 	size_t n = 0;
 
+	if (len < 10) { /* most values */
+		head[0] = (char)('0' + len);
+		head[1] = ':';
+		return 2;
+	}
 	do {
 		digits[n++] = (char)('0' + len % 10);
 		len /= 10;
@@ -588,11 +604,9 @@ static int close_due(struct engine *e, bool all)
 {
 	int rc = 0;
 
-	for (size_t i = e->rs->n_detections; i < e->rs->n_rules; i++) {
-		struct corr_state *cs = &e->corr[i];
+	for (size_t i = 0; i < e->n_closing; i++) {
+		struct corr_state *cs = &e->corr[e->closing[i]];
 		struct window_group *g;
-		if (cs->c == NULL || !cs->closes)
-			continue;
 		while ((g = window_groups_next_close(&cs->groups)) != NULL &&
 		       (all || g->close_ts <= e->watermark)) {
 			double v = group_value(cs, g);

@@ -65,6 +65,9 @@ struct engine {
 	/* detection prefilter (rule_index.h) */
 	struct rule_index *index;
 	uint32_t *cand; /* its candidates, n_detections scratch */
+	/* rule indices of the closing correlations, ascending (close_due) */
+	uint32_t *closing;
+	size_t n_closing;
 };
 
 /* Appends "<len>:<bytes>" to the group key scratch at *at (engine.c). */

@@ -6,7 +6,9 @@
  * free whatever the number of fields.  Field order, kinds, ids and the
  * next_same chains are kept as they are, which is all
  * alert_event_to_json() reads, so the JSON made later is byte-identical
- * to the JSON of the original event.
+ * to the JSON of the original event.  A field bound to a canonical id
+ * under its canonical name points at the static canonical_field_names[]
+ * entry instead of a copy (the same bytes, and it outlives any ruleset).
  */
 #include "evidence.h"
 
@@ -34,14 +36,39 @@ static char *copy_str(char **at, const char *s, size_t len)
 	return d;
 }
 
+/* The static canonical name of f when f is bound to a canonical id under
+ * that name (as every decoded canonical field is), else NULL: such a name
+ * is shared, not copied. */
+static const char *canonical_name(const struct event_field *f)
+{
+	if (f->id < 0 || f->id >= N_CANONICAL_FIELDS)
+		return NULL;
+	const char *c = canonical_field_names[f->id];
+	return strcmp(f->name, c) == 0 ? c : NULL;
+}
+
+/* Name lengths of the first NAME_CACHE fields are measured once. */
+#define NAME_CACHE 32
+#define SHARED_NAME SIZE_MAX
+
+static size_t name_len(const struct event_field *f)
+{
+	return canonical_name(f) ? SHARED_NAME : strlen(f->name);
+}
+
 struct evidence *evidence_from_event(const struct event *ev)
 {
 	size_t bytes =
 	    sizeof(struct evidence) + ev->n_fields * sizeof(struct event_field);
+	size_t lens[NAME_CACHE];
 
-	for (size_t i = 0; i < ev->n_fields; i++)
-		bytes += strlen(ev->fields[i].name) + 1 +
+	for (size_t i = 0; i < ev->n_fields; i++) {
+		size_t nl = name_len(&ev->fields[i]);
+		if (i < NAME_CACHE)
+			lens[i] = nl;
+		bytes += (nl == SHARED_NAME ? 0 : nl + 1) +
 			 ev->fields[i].value_len + 1;
+	}
 	struct evidence *x = malloc(bytes);
 	if (x == NULL)
 		return NULL;
@@ -52,8 +79,11 @@ struct evidence *evidence_from_event(const struct event *ev)
 	char *at = (char *)(x->fields + ev->n_fields);
 	for (size_t i = 0; i < ev->n_fields; i++) {
 		const struct event_field *f = &ev->fields[i];
+		size_t nl = i < NAME_CACHE ? lens[i] : name_len(f);
 		x->fields[i] = *f;
-		x->fields[i].name = copy_str(&at, f->name, strlen(f->name));
+		x->fields[i].name = nl == SHARED_NAME
+					? canonical_field_names[f->id]
+					: copy_str(&at, f->name, nl);
 		x->fields[i].value = copy_str(&at, f->value, f->value_len);
 	}
 	return x;

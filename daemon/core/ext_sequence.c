@@ -174,8 +174,9 @@ static int key_expired(struct ext_map_entry *en, void *arg)
 
 	if (k->expires >= *now)
 		return 0;
-	if ((k->flags & F_SAVED) && ext_map_put(&s->dels, en->key, en->key_len,
-						&created, &full) == NULL) {
+	if ((k->flags & F_SAVED) &&
+	    ext_map_put(&s->dels, ext_map_key(en), en->key_len, &created,
+			&full) == NULL) {
 		s->n_cap_hits += full;
 		s->n_nomem += !full;
 	}
@@ -288,8 +289,8 @@ static unsigned char *encode_key(const struct seq_key *k, size_t *len)
 static int emit(engine_state_fn fn, void *arg, const struct ext_map_entry *en,
 		unsigned char *blob, size_t len)
 {
-	int rc =
-	    fn(arg, "custos:" EXT_SEQ_KIND, en->key, en->key_len, blob, len);
+	int rc = fn(arg, "custos:" EXT_SEQ_KIND, ext_map_key(en), en->key_len,
+		    blob, len);
 	free(blob);
 	return rc < 0 ? -1 : 0;
 }

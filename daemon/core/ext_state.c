@@ -344,8 +344,8 @@ static int suppress_expired(struct ext_map_entry *en, void *arg)
 	if (en->num > c->now)
 		return 0;
 	if ((eflags(en) & F_SAVED) &&
-	    ext_map_put(&c->x->dels, en->key, en->key_len, &created, &full) ==
-		NULL) {
+	    ext_map_put(&c->x->dels, ext_map_key(en), en->key_len, &created,
+			&full) == NULL) {
 		c->x->st.n_cap_hits += full;
 		c->x->st.n_nomem += !full;
 	}
@@ -385,7 +385,8 @@ bool ext_state_suppressed(struct ext_state *x, const char *rule_key,
 	en->num = ts + suppress_ms;
 	en->ptr = (void *)(intptr_t)(eflags(en) | F_DIRTY);
 	if (created) {
-		struct ext_map_entry *d = ext_map_find(&x->dels, en->key, len);
+		struct ext_map_entry *d =
+		    ext_map_find(&x->dels, ext_map_key(en), len);
 		if (d)
 			ext_map_del(&x->dels, d);
 	}

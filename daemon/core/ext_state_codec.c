@@ -25,7 +25,7 @@ static void put_map(struct codec_writer *w, const struct ext_map *m)
 
 	codec_put_u64(w, m->n);
 	while ((en = ext_map_next(m, &i)) != NULL) {
-		codec_put_bytes(w, en->key, en->key_len);
+		codec_put_bytes(w, ext_map_key(en), en->key_len);
 		codec_put_i64(w, en->num);
 	}
 }
@@ -75,8 +75,8 @@ static int save_agents(struct ext_state *x, bool all, engine_state_fn fn,
 		if (!all && !(a->flags & F_DIRTY))
 			continue;
 		unsigned char *blob = encode_agent(a, &len);
-		if (blob == NULL ||
-		    emit(fn, arg, "agent", en->key, en->key_len, blob, len) < 0)
+		if (blob == NULL || emit(fn, arg, "agent", ext_map_key(en),
+					 en->key_len, blob, len) < 0)
 			return -1;
 	}
 	return 0;
@@ -89,8 +89,8 @@ static int save_suppress(struct ext_state *x, bool all, engine_state_fn fn,
 	struct ext_map_entry *en;
 
 	while ((en = ext_map_next(&x->dels, &i)) != NULL)
-		if (emit(fn, arg, "suppress", en->key, en->key_len, NULL, 0) <
-		    0)
+		if (emit(fn, arg, "suppress", ext_map_key(en), en->key_len,
+			 NULL, 0) < 0)
 			return -1;
 	i = 0;
 	while ((en = ext_map_next(&x->suppress, &i)) != NULL) {
@@ -101,7 +101,7 @@ static int save_suppress(struct ext_state *x, bool all, engine_state_fn fn,
 		codec_put_u8(&w, 'S');
 		codec_put_i64(&w, en->num);
 		unsigned char *blob = codec_writer_finish(&w, &len);
-		if (blob == NULL || emit(fn, arg, "suppress", en->key,
+		if (blob == NULL || emit(fn, arg, "suppress", ext_map_key(en),
 					 en->key_len, blob, len) < 0)
 			return -1;
 	}

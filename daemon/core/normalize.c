@@ -21,6 +21,10 @@
 struct fieldmap {
 	char *raw[N_CANONICAL_FIELDS]; /* first member: see parse_ts_entry */
 	int ts_format;
+	/* raw[i] names another field than the canonical one (set by
+	 * fieldmap_compile, so that events need no string compare) */
+	bool mapped[N_CANONICAL_FIELDS];
+	bool any_mapped;
 };
 
 static const char *const ts_format_names[] = {"auto", "rfc3339", "epoch_s",
@@ -124,6 +128,11 @@ struct fieldmap *fieldmap_compile(const struct yaml_node *map, const char *file,
 		fieldmap_free(m);
 		return NULL;
 	}
+	for (int i = 0; i < N_CANONICAL_FIELDS; i++) {
+		m->mapped[i] = m->raw[i] &&
+			       strcmp(m->raw[i], canonical_field_names[i]) != 0;
+		m->any_mapped |= m->mapped[i];
+	}
 	return m;
 }
 
@@ -222,8 +231,47 @@ static int parse_zone(const char *s, size_t len, size_t i, int *off_min)
 	return 0;
 }
 
+/* n digits at s (n <= 4), or -1. */
+static int fixed_digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int k = 0; k < n; k++) {
+		unsigned d = (unsigned char)s[k] - (unsigned)'0';
+		if (d > 9)
+			return -1;
+		v = v * 10 + (int)d;
+	}
+	return v;
+}
+
+/* The form most logs write, "YYYY-MM-DDTHH:MM:SS[.fff]Z", read at fixed
+ * offsets: 0 with *ms set, 1 for any other text (the general parser below
+ * decides, and gives the same result for this form). */
+static int parse_rfc3339_common(const char *s, size_t len, int64_t *ms)
+{
+	if ((len != 20 && len != 24) || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len - 1] != 'Z' ||
+	    (len == 24 && s[19] != '.'))
+		return 1;
+	int y = fixed_digits(s, 4), mo = fixed_digits(s + 5, 2);
+	int d = fixed_digits(s + 8, 2), h = fixed_digits(s + 11, 2);
+	int mi = fixed_digits(s + 14, 2), sec = fixed_digits(s + 17, 2);
+	int frac = len == 24 ? fixed_digits(s + 20, 3) : 0;
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 60 || frac < 0 ||
+	    d > days_in_month(y, mo))
+		return 1;
+	*ms = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) *
+		  1000 +
+	      frac;
+	return 0;
+}
+
 static int parse_rfc3339(const char *s, size_t len, int64_t *ms)
 {
+	if (parse_rfc3339_common(s, len, ms) == 0)
+		return 0;
 	size_t i = 0;
 	int y = digits(s, len, &i, 4), mo = 0, d = 0, h = 0, mi = 0, sec = 0;
 	int frac = 0, off = 0;
@@ -400,11 +448,11 @@ static int apply_map(const struct fieldmap *m, struct event_buf *b)
 	int32_t src[N_CANONICAL_FIELDS], alias[N_CANONICAL_FIELDS];
 	int i;
 
+	if (m == NULL || !m->any_mapped)
+		return 0; /* nothing mapped: the loops below would do nothing */
 	for (i = 0; i < N_CANONICAL_FIELDS; i++) {
-		const char *raw = m ? m->raw[i] : NULL;
-		bool mapped = raw && strcmp(raw, canonical_field_names[i]) != 0;
-		src[i] = mapped ? find_first(b, raw) : -1;
-		alias[i] = mapped ? -1 : -3; /* -3: not mapped */
+		src[i] = m->mapped[i] ? find_first(b, m->raw[i]) : -1;
+		alias[i] = m->mapped[i] ? -1 : -3; /* -3: not mapped */
 	}
 	for (i = 0; i < N_CANONICAL_FIELDS; i++)
 		if (src[i] >= 0 &&

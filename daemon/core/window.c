@@ -15,18 +15,10 @@
 #include "window.h"
 
 #include "evidence.h"
+#include "hashfn.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
 
 /* ---- open-addressing index: buckets of (idx, hash) ---- */
 
@@ -60,14 +52,16 @@ static void index_put(struct window_bucket *b, size_t n_buckets, uint32_t hash,
 	b[i].hash = hash;
 }
 
-/* Makes room for one more entry when n_used + 1 would pass half full. */
+/* Makes room for one more entry when n_used + 1 would pass half full.
+ * inl: WINDOW_BUCKETS_INLINE buckets to use first (never freed), or NULL. */
 static int index_reserve(struct window_bucket **bp, size_t *n_buckets,
-			 size_t n_used)
+			 size_t n_used, struct window_bucket *inl)
 {
 	if ((n_used + 1) * 2 <= *n_buckets)
 		return 0;
-	size_t nb = *n_buckets ? *n_buckets * 2 : 16;
-	struct window_bucket *nbk = malloc(nb * sizeof(*nbk));
+	size_t nb = *n_buckets ? *n_buckets * 2 : WINDOW_BUCKETS_INLINE;
+	struct window_bucket *nbk =
+	    *n_buckets == 0 && inl ? inl : malloc(nb * sizeof(*nbk));
 	if (nbk == NULL)
 		return -1;
 	for (size_t i = 0; i < nb; i++)
@@ -75,7 +69,8 @@ static int index_reserve(struct window_bucket **bp, size_t *n_buckets,
 	for (size_t i = 0; i < *n_buckets; i++)
 		if ((*bp)[i].idx != WINDOW_NONE)
 			index_put(nbk, nb, (*bp)[i].hash, (*bp)[i].idx);
-	free(*bp);
+	if (*bp != inl)
+		free(*bp);
 	*bp = nbk;
 	*n_buckets = nb;
 	return 0;
@@ -120,12 +115,26 @@ void window_clear(struct window *w)
 			free(w->vals[i].u.str);
 	for (size_t i = 0; i < w->n_samples; i++)
 		evidence_unref(w->samples[i].ev);
-	free(w->vals);
-	free(w->buckets);
-	free(w->ring);
+	if (w->vals != w->vals_inl)
+		free(w->vals);
+	if (w->buckets != w->buckets_inl)
+		free(w->buckets);
+	if (w->ring != w->ring_inl)
+		free(w->ring);
 	free(w->tag_count);
-	free(w->samples);
+	if (w->samples != w->samples_inl)
+		free(w->samples);
+	struct window_entry *ring_inl = w->ring_inl;
+	struct window_sample *samples_inl = w->samples_inl;
+	size_t n_samples_inl = w->n_samples_inl;
+	struct window_value *vals_inl = w->vals_inl;
+	struct window_bucket *buckets_inl = w->buckets_inl;
 	window_init(w);
+	w->ring_inl = ring_inl;
+	w->samples_inl = samples_inl;
+	w->n_samples_inl = n_samples_inl;
+	w->vals_inl = vals_inl;
+	w->buckets_inl = buckets_inl;
 }
 
 const struct window_entry *window_entry_at(const struct window *w, size_t i)
@@ -140,14 +149,17 @@ static struct window_entry *entry_at(struct window *w, size_t i)
 
 static int ring_grow(struct window *w)
 {
-	size_t ncap = w->cap ? w->cap * 2 : 8;
-	struct window_entry *r = malloc(ncap * sizeof(*r));
+	size_t ncap = w->cap ? w->cap * 2 : WINDOW_RING_INLINE;
+	struct window_entry *r = w->cap == 0 && w->ring_inl
+				     ? w->ring_inl
+				     : malloc(ncap * sizeof(*r));
 
 	if (r == NULL)
 		return -1;
 	for (size_t i = 0; i < w->n; i++)
 		r[i] = *entry_at(w, i);
-	free(w->ring);
+	if (w->ring != w->ring_inl)
+		free(w->ring);
 	w->ring = r;
 	w->cap = ncap;
 	w->head = 0;
@@ -208,9 +220,18 @@ void window_expire(struct window *w, const struct window_params *p,
 /* Doubles the value slots (amortised O(1) per new value). */
 static int vals_grow(struct window *w)
 {
-	size_t nc = w->cap_vals ? w->cap_vals * 2 : 4;
-	struct window_value *nv = realloc(w->vals, nc * sizeof(*nv));
+	size_t nc = w->cap_vals ? w->cap_vals * 2 : WINDOW_VALS_INLINE;
+	struct window_value *nv;
 
+	if (w->cap_vals == 0 && w->vals_inl) {
+		nv = w->vals_inl;
+	} else if (w->vals != NULL && w->vals == w->vals_inl) {
+		nv = malloc(nc * sizeof(*nv)); /* leaving the group's block */
+		if (nv != NULL)
+			memcpy(nv, w->vals, w->cap_vals * sizeof(*nv));
+	} else {
+		nv = realloc(w->vals, nc * sizeof(*nv));
+	}
 	if (nv == NULL)
 		return -1;
 	w->vals = nv;
@@ -223,7 +244,7 @@ static int vals_grow(struct window *w)
 static uint32_t value_slot(struct window *w, const struct window_params *p,
 			   const char *s, size_t len, bool *full)
 {
-	uint32_t h = hash_bytes(s, len);
+	uint32_t h = hashfn_bytes(s, len);
 	uint32_t slot =
 	    index_find(w->buckets, w->n_buckets, h, s, len, value_eq, w);
 	if (slot != WINDOW_NONE)
@@ -232,7 +253,8 @@ static uint32_t value_slot(struct window *w, const struct window_params *p,
 		*full = true;
 		return WINDOW_NONE;
 	}
-	if (index_reserve(&w->buckets, &w->n_buckets, w->n_distinct) < 0)
+	if (index_reserve(&w->buckets, &w->n_buckets, w->n_distinct,
+			  w->buckets_inl) < 0)
 		return WINDOW_NONE;
 	if (w->free_head == WINDOW_NONE) {
 		if (w->n_vals == w->cap_vals && vals_grow(w) < 0)
@@ -351,7 +373,9 @@ int window_add_sample(struct window *w, const struct window_params *p,
 	if (cap == 0 || ev == NULL)
 		return 0;
 	if (w->samples == NULL) {
-		w->samples = calloc(cap, sizeof(*w->samples));
+		w->samples = cap <= w->n_samples_inl
+				 ? w->samples_inl
+				 : calloc(cap, sizeof(*w->samples));
 		if (w->samples == NULL)
 			return -1;
 	}
@@ -413,7 +437,8 @@ void window_groups_clear(struct window_groups *t)
 	void (*on_remove)(void *, struct window_group *) = t->on_remove;
 	void *arg = t->on_remove_arg;
 	uint32_t owner = t->owner;
-
+	size_t evidence_sample = t->evidence_sample;
+	bool distinct_room = t->distinct_room;
 	for (size_t i = 0; i < t->n_slots; i++)
 		group_free(t->slots[i]);
 	free(t->slots);
@@ -424,6 +449,8 @@ void window_groups_clear(struct window_groups *t)
 	t->on_remove = on_remove;
 	t->on_remove_arg = arg;
 	t->owner = owner;
+	t->evidence_sample = evidence_sample;
+	t->distinct_room = distinct_room;
 }
 
 static bool group_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
@@ -553,22 +580,48 @@ void window_groups_remove(struct window_groups *t, struct window_group *g)
 	group_free(g);
 }
 
-/* A group in one block: the struct, then values[], then the key, then
- * each value NUL-terminated.  One allocation, and the key sits next to
- * the struct that the lookup has just touched. */
+/* A group in one block: the struct, its window's first ring and its
+ * evidence samples (window.h: ring_inl, samples_inl), when `distinct` its
+ * first distinct-value slots and buckets, then values[], then the key,
+ * then each value NUL-terminated.  One allocation for what every group
+ * needs (a group exists because an input entered its window), and the key
+ * sits near the struct that the lookup has just touched.  A ring or table
+ * that outgrows its room moves to its own allocation and leaves the room
+ * unused. */
 static struct window_group *group_alloc(const char *key, size_t key_len,
 					const char *const *values,
-					const size_t *lens, size_t n)
+					const size_t *lens, size_t n,
+					size_t n_samples, bool distinct)
 {
-	size_t bytes =
-	    sizeof(struct window_group) + n * sizeof(char *) + key_len;
+	size_t room =
+	    distinct ? WINDOW_VALS_INLINE * sizeof(struct window_value) +
+			   WINDOW_BUCKETS_INLINE * sizeof(struct window_bucket)
+		     : 0;
+	size_t bytes = sizeof(struct window_group) +
+		       WINDOW_RING_INLINE * sizeof(struct window_entry) +
+		       n_samples * sizeof(struct window_sample) + room +
+		       n * sizeof(char *) + key_len;
 
 	for (size_t i = 0; i < n; i++)
 		bytes += lens[i] + 1;
-	struct window_group *g = calloc(1, bytes);
+	struct window_group *g = malloc(bytes); /* the room needs no zeroes */
 	if (g == NULL)
 		return NULL;
-	g->values = (char **)(g + 1);
+	memset(g, 0, sizeof(*g));
+	window_init(&g->win);
+	g->win.ring_inl = (struct window_entry *)(g + 1);
+	g->win.samples_inl =
+	    (struct window_sample *)(g->win.ring_inl + WINDOW_RING_INLINE);
+	g->win.n_samples_inl = n_samples;
+	char *after = (char *)(g->win.samples_inl + n_samples);
+	if (distinct) {
+		g->win.vals_inl = (struct window_value *)after;
+		g->win.buckets_inl =
+		    (struct window_bucket *)(g->win.vals_inl +
+					     WINDOW_VALS_INLINE);
+		after = (char *)(g->win.buckets_inl + WINDOW_BUCKETS_INLINE);
+	}
+	g->values = (char **)after;
 	g->n_values = n;
 	g->key = (char *)(g->values + n);
 	g->key_len = key_len;
@@ -610,14 +663,14 @@ static struct window_group *group_new(struct window_groups *t, const char *key,
 				      const size_t *lens, size_t n_values)
 {
 	struct window_group *g =
-	    group_alloc(key, key_len, values, lens, n_values);
+	    group_alloc(key, key_len, values, lens, n_values,
+			t->evidence_sample, t->distinct_room);
 
 	if (g == NULL)
 		return NULL;
-	window_init(&g->win);
 	g->heap_pos = SIZE_MAX;
 	g->hash = hash;
-	if (index_reserve(&t->buckets, &t->n_buckets, t->n_groups) < 0)
+	if (index_reserve(&t->buckets, &t->n_buckets, t->n_groups, NULL) < 0)
 		goto fail;
 	g->self = free_slot(t);
 	if (g->self == WINDOW_NONE)
@@ -666,8 +719,8 @@ struct window_group *window_groups_find(const struct window_groups *t,
 					const char *key, size_t key_len)
 {
 	uint32_t idx =
-	    index_find(t->buckets, t->n_buckets, hash_bytes(key, key_len), key,
-		       key_len, group_eq, t);
+	    index_find(t->buckets, t->n_buckets, hashfn_bytes(key, key_len),
+		       key, key_len, group_eq, t);
 
 	return idx == WINDOW_NONE ? NULL : t->slots[idx];
 }
@@ -677,7 +730,7 @@ window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 		  const char *const *values, const size_t *value_lens,
 		  size_t n_values, bool *created, bool *evicted)
 {
-	uint32_t h = hash_bytes(key, key_len);
+	uint32_t h = hashfn_bytes(key, key_len);
 	uint32_t idx =
 	    index_find(t->buckets, t->n_buckets, h, key, key_len, group_eq, t);
 
@@ -709,7 +762,7 @@ window_groups_restore(struct window_groups *t, const char *key, size_t key_len,
 		      const char *const *values, const size_t *value_lens,
 		      size_t n_values, uint64_t touched, bool *full)
 {
-	uint32_t h = hash_bytes(key, key_len);
+	uint32_t h = hashfn_bytes(key, key_len);
 
 	*full = t->n_groups >= t->max_groups;
 	if (*full)

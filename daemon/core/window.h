@@ -84,7 +84,25 @@ struct window {
 	uint32_t n_tags_present;
 	struct window_sample *samples; /* ring of evidence_sample entries */
 	size_t sample_head, n_samples;
+	/* Room kept by the window's owner (a group's block), used before
+	 * anything is allocated and never freed here: the first
+	 * WINDOW_RING_INLINE entries' ring and n_samples_inl samples.  NULL /
+	 * 0 when none; kept across window_clear(). */
+	struct window_entry *ring_inl;
+	struct window_sample *samples_inl;
+	size_t n_samples_inl;
+	/* likewise, for windows that count distinct values: the first
+	 * WINDOW_VALS_INLINE value slots and WINDOW_BUCKETS_INLINE buckets */
+	struct window_value *vals_inl;
+	struct window_bucket *buckets_inl;
 };
+
+/* Entries of a group's first ring, kept in the group's block. */
+#define WINDOW_RING_INLINE 8
+/* The first distinct-value slots and buckets, kept there too when the
+ * table's groups count distinct values (window_groups.distinct_room). */
+#define WINDOW_VALS_INLINE 4
+#define WINDOW_BUCKETS_INLINE 16
 
 /* What window_add() did. */
 enum window_status {
@@ -202,6 +220,10 @@ struct window_groups {
 	uint64_t clock;	   /* last `touched` given */
 	bool lru_unsorted; /* restored groups: sort before evicting */
 	uint32_t owner;	   /* given to every new group */
+	/* samples room in each new group's block (window.ring_inl); kept
+	 * across window_groups_clear() */
+	size_t evidence_sample;
+	bool distinct_room; /* room for distinct values too; kept likewise */
 	/* called by window_groups_remove() before a group is freed (not by
 	 * window_groups_clear()); kept across window_groups_clear() */
 	void (*on_remove)(void *arg, struct window_group *g);

@@ -61,6 +61,31 @@ static void test_same_json(void)
 	evidence_unref(x);
 }
 
+/* A canonical id under another name keeps that name; canonical names are
+ * shared with the static table, not copied, and still print. */
+static void test_canonical_names(void)
+{
+	char other[] = "actor", agent[] = "agent", action[] = "action";
+	struct event_field f[3] = {
+	    fld(other, "a1", 2, VALUE_STRING, FIELD_AGENT),
+	    fld(agent, "a2", 2, VALUE_STRING, FIELD_AGENT),
+	    fld(action, "view", 4, VALUE_STRING, FIELD_ACTION),
+	};
+	struct event ev = {0};
+
+	ev.fields = f;
+	ev.n_fields = 3;
+	char *want = alert_event_to_json(&ev);
+	struct evidence *x = evidence_from_event(&ev);
+	memset(other, 'z', 5);
+	memset(agent, 'z', 5);
+	memset(action, 'z', 6);
+	CHECK(want != NULL && strstr(want, "\"actor\":\"a1\"") != NULL);
+	CHECK_STR(evidence_json(x), want);
+	free(want);
+	evidence_unref(x);
+}
+
 static void test_from_json(void)
 {
 	struct evidence *x = evidence_from_json("{\"a\":1}xyz", 7);
@@ -73,6 +98,7 @@ static void test_from_json(void)
 int main(void)
 {
 	test_same_json();
+	test_canonical_names();
 	test_from_json();
 	return check_done();
 }

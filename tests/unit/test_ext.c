@@ -82,6 +82,52 @@ static void test_map_sweep(void)
 	ext_map_clear(&m);
 }
 
+/* Key i: its 4 bytes (NUL bytes for small i), then letters; 4..39 bytes,
+ * around EXT_MAP_KEY_INLINE. */
+static size_t map_key(int i, char *k)
+{
+	size_t len = 4 + (size_t)(i % 36);
+
+	memcpy(k, &i, 4);
+	for (size_t j = 4; j < len; j++)
+		k[j] = (char)('a' + (i + (int)j) % 26);
+	return len;
+}
+
+/* Keys keep their bytes (inline or not) while the table grows and
+ * deletions shift entries. */
+static void test_map_keys(void)
+{
+	struct ext_map m;
+	int created, full;
+	char k[64];
+
+	ext_map_init(&m, 1000);
+	for (int i = 0; i < 600; i++) {
+		struct ext_map_entry *en =
+		    ext_map_put(&m, k, map_key(i, k), &created, &full);
+		CHECK(en && created);
+		if (en)
+			en->num = i;
+	}
+	for (int i = 0; i < 600; i += 2)
+		ext_map_del(&m, ext_map_find(&m, k, map_key(i, k)));
+	CHECK_INT((int)m.n, 300);
+	size_t i = 0, n = 0;
+	struct ext_map_entry *en;
+	while ((en = ext_map_next(&m, &i)) != NULL) {
+		size_t len = map_key((int)en->num, k);
+		CHECK(en->num % 2 == 1 && en->key_len == len);
+		CHECK(memcmp(ext_map_key(en), k, len) == 0);
+		CHECK(ext_map_key(en)[len] == '\0');
+		CHECK(ext_map_find(&m, k, len) == en);
+		n++;
+	}
+	CHECK_INT((int)n, 300);
+	ext_map_clear(&m);
+	ext_map_clear(&m); /* cleared twice: no double free */
+}
+
 static void test_stats(void)
 {
 	double v[] = {5, 1, 3, 100, 4};
@@ -334,6 +380,7 @@ int main(void)
 {
 	test_map();
 	test_map_sweep();
+	test_map_keys();
 	test_stats();
 	test_require_ticket();
 	test_suppress();

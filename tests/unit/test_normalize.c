@@ -66,6 +66,39 @@ static void test_parse_ts(void)
 	CHECK_INT(ts_of("yesterday", TS_AUTO), -1);
 }
 
+/* The common "YYYY-MM-DDTHH:MM:SS[.fff]Z" form (read at fixed offsets)
+ * gives what the general parser gives for the same text written with a
+ * lower-case t and z (which only the general parser reads), over dates,
+ * leap days, second 60, and invalid fields. */
+static void test_parse_ts_common(void)
+{
+	static const char *dates[] = {"1970-01-01", "1999-12-31", "2000-02-29",
+				      "2023-02-29", "2024-02-29", "2100-02-29",
+				      "2025-13-01", "2025-00-10", "2025-04-31",
+				      "2025-04-00", "0001-01-01", "9999-12-31",
+				      "2025-1a-01", "2025-03-3x"};
+	static const char *times[] = {"00:00:00", "23:59:60", "24:00:00",
+				      "12:60:00", "12:00:61", "13:33:03",
+				      "1a:00:00", "12:00:0x"};
+	static const char *fracs[] = {"", ".000", ".073", ".999", ".9a9"};
+	char a[64], b[64];
+
+	for (size_t d = 0; d < sizeof(dates) / sizeof(*dates); d++)
+		for (size_t t = 0; t < sizeof(times) / sizeof(*times); t++)
+			for (size_t f = 0; f < sizeof(fracs) / sizeof(*fracs);
+			     f++) {
+				snprintf(a, sizeof(a), "%sT%s%sZ", dates[d],
+					 times[t], fracs[f]);
+				snprintf(b, sizeof(b), "%st%s%sz", dates[d],
+					 times[t], fracs[f]);
+				CHECK_INT(ts_of(a, TS_RFC3339),
+					  ts_of(b, TS_RFC3339));
+				CHECK_INT(ts_of(a, TS_AUTO), ts_of(b, TS_AUTO));
+			}
+	CHECK_INT(ts_of("2025-03-03T13:33:03.073Z", TS_AUTO), 1741008783073);
+	CHECK_INT(ts_of("2025-03-03T13:33:03Z", TS_AUTO), 1741008783000);
+}
+
 static struct fieldmap *compile(const char *yaml, struct diag *d)
 {
 	struct yaml_docs *docs =
@@ -262,6 +295,7 @@ int main(void)
 	struct event_buf *b = event_buf_new(tab);
 
 	test_parse_ts();
+	test_parse_ts_common();
 	test_mapped_event(b);
 	test_identity(b);
 	test_cross_mapping(b);

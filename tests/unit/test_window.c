@@ -329,12 +329,106 @@ static void test_groups(void)
 	window_groups_clear(&t);
 }
 
+/* Adds entry i (ts 1000 + i) with evidence {"i":i} to g's window. */
+static void add_with_sample(struct window_group *g,
+			    const struct window_params *p, int i)
+{
+	struct window_item it = {1000 + i, NULL, 0, 0, WINDOW_NONE};
+	char js[16];
+
+	snprintf(js, sizeof(js), "{\"i\":%d}", i);
+	CHECK_INT(window_add(&g->win, p, &it), WINDOW_ADDED);
+	struct evidence *ev = evidence_from_json(js, strlen(js));
+	CHECK_INT(window_add_sample(&g->win, p, it.ts_ms, ev), 0);
+	evidence_unref(ev);
+}
+
+/* A group's first ring and samples live in its block; a window that
+ * outgrows them (more entries, or more samples than the table reserved)
+ * moves to its own allocations and keeps every entry and sample. */
+static void test_group_inline_room(void)
+{
+	struct window_params p = {100000, 1000, 100, 3, 0, 0, true};
+	struct window_groups t;
+	bool created, evicted;
+	char *out[8];
+	size_t n_nomem = 0;
+
+	for (size_t reserved = 0; reserved <= 5; reserved += 3) {
+		window_groups_init(&t, 10);
+		t.evidence_sample = reserved;
+		struct window_group *a = get(&t, "a", &created, &evicted);
+		struct window_group *b = get(&t, "b", &created, &evicted);
+		for (int i = 0; i < 5; i++)
+			add_with_sample(a, &p, i);
+		CHECK(a->win.ring == a->win.ring_inl);
+		CHECK((a->win.samples == a->win.samples_inl) ==
+		      (reserved >= p.evidence_sample));
+		for (int i = 0; i < 20; i++)
+			add_with_sample(b, &p, i);
+		CHECK(b->win.ring != b->win.ring_inl);
+		CHECK_INT(window_count(&a->win), 5);
+		CHECK_INT(window_count(&b->win), 20);
+		for (size_t i = 0; i < 20; i++)
+			CHECK_INT(window_entry_at(&b->win, i)->ts_ms,
+				  1000 + (int64_t)i);
+		CHECK_INT(window_samples(&b->win, &p, out, 8, &n_nomem), 3);
+		CHECK_STR(out[0], "{\"i\":17}");
+		CHECK_STR(out[2], "{\"i\":19}");
+		CHECK_INT(window_samples(&a->win, &p, out, 8, &n_nomem), 3);
+		CHECK_STR(out[0], "{\"i\":2}");
+		CHECK_INT(n_nomem, 0);
+		window_groups_remove(&t, a);
+		window_groups_clear(&t);
+		CHECK_INT(t.evidence_sample, reserved);
+	}
+}
+
+/* Distinct values start in the group's block and move out past its room;
+ * counts stay exact while values come and go (sliding window of 10). */
+static void test_group_distinct_room(void)
+{
+	struct window_params p = {10, 1000, 1000, 0, 1000, 0, true};
+	struct window_groups t;
+	bool created, evicted;
+	char v[16];
+
+	window_groups_init(&t, 10);
+	t.distinct_room = true;
+	struct window_group *a = get(&t, "a", &created, &evicted);
+	struct window_group *b = get(&t, "b", &created, &evicted);
+	for (int i = 0; i < 3; i++) {
+		snprintf(v, sizeof(v), "v%d", i);
+		struct window_item it = {i, v, strlen(v), 0, WINDOW_NONE};
+		window_add(&a->win, &p, &it);
+	}
+	CHECK(a->win.vals == a->win.vals_inl);
+	CHECK(a->win.buckets == a->win.buckets_inl);
+	CHECK_INT(window_distinct(&a->win), 3);
+	for (int i = 0; i < 100; i++) {
+		/* values i % 40, one per ms: the window holds the last 10 */
+		snprintf(v, sizeof(v), "value-%d", i % 40);
+		struct window_item it = {i, v, strlen(v), 0, WINDOW_NONE};
+		window_add(&b->win, &p, &it);
+		if (i == 39)
+			CHECK_INT(window_distinct(&b->win), 10);
+	}
+	CHECK_INT(window_count(&b->win), 10);
+	CHECK_INT(window_distinct(&b->win), 10);
+	CHECK(b->win.vals != b->win.vals_inl);
+	CHECK(b->win.buckets != b->win.buckets_inl);
+	window_groups_clear(&t);
+	CHECK(t.distinct_room);
+}
+
 int main(void)
 {
 	test_reference_model();
 	test_boundary();
 	test_lateness();
 	test_caps();
+	test_group_inline_room();
+	test_group_distinct_room();
 	test_closing_window();
 	test_samples();
 	test_groups();
