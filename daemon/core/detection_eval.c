@@ -65,7 +65,8 @@ static void expand_ident(struct det_op *prog, size_t at,
 
 /* Builds det->prog from the condition's program; leaves it NULL (and the
  * condition evaluated identifier by identifier) when an identifier has no
- * item or the program would exceed DET_MAX_OPS. */
+ * item, the program would exceed DET_MAX_OPS or memory runs out (the
+ * results are the same either way). */
 static void build_program_ops(struct detection *det)
 {
 	size_t n_cops, total = 0;
@@ -73,14 +74,16 @@ static void build_program_ops(struct detection *det)
 	const struct cond_op *cops = cond_program(det->cond, &n_cops, &entry);
 	size_t *start = calloc(n_cops + 1, sizeof(*start));
 
-	for (size_t j = 0; start != NULL && j < n_cops; j++) {
+	if (start == NULL) /* out of memory: identifier by identifier */
+		return;
+	for (size_t j = 0; j < n_cops; j++) {
 		size_t n = ident_items(&det->idents[cops[j].ident]);
 		start[j] = total;
 		total += n;
 		if (n == 0 || total > DET_MAX_OPS)
 			goto done;
 	}
-	det->prog = start ? calloc(total + 1, sizeof(*det->prog)) : NULL;
+	det->prog = calloc(total + 1, sizeof(*det->prog));
 	for (size_t j = 0; det->prog != NULL && j < n_cops; j++)
 		expand_ident(det->prog, start[j], &det->idents[cops[j].ident],
 			     op_target(start, cops[j].t),
