@@ -1149,6 +1149,25 @@ static int purge_delete(struct store *s, const char *sql, int64_t v, int64_t *n)
 	return 0;
 }
 
+/* Keeps the newest max_events access events (by ts_ms, then id): deletes
+ * the count - max_events oldest.  Without an index on ts_ms (schema v4)
+ * the scan's sorter then holds only the excess, not the max_events kept
+ * (10,000,000 by default). */
+static int purge_keep_newest(struct store *s, int64_t max_events,
+			     struct store_purge_counts *c)
+{
+	int64_t n = 0;
+
+	if (query_int(s, "SELECT count(*) FROM access_events", &n) < 0)
+		return -1;
+	if (n <= max_events)
+		return 0;
+	return purge_delete(s,
+			    "DELETE FROM access_events WHERE id IN (SELECT id"
+			    " FROM access_events ORDER BY ts_ms, id LIMIT ?1)",
+			    n - max_events, &c->n_events);
+}
+
 /* Writes the purge marker and chains it at purge_seq. */
 static int purge_marker(struct store *s, const struct store_purge *p,
 			int64_t purge_seq, const struct store_purge_counts *c)
@@ -1200,12 +1219,7 @@ static int purge_fn(struct store *s, const struct store_purge *p,
 	    purge_delete(s, "DELETE FROM suppressions WHERE until_ms < ?1",
 			 p->cutoff_ms, &c->n_suppressions) < 0)
 		return -1;
-	if (p->max_events > 0 &&
-	    purge_delete(s,
-			 "DELETE FROM access_events WHERE id NOT IN (SELECT id"
-			 " FROM access_events ORDER BY ts_ms DESC, id DESC"
-			 " LIMIT ?1)",
-			 p->max_events, &c->n_events) < 0)
+	if (p->max_events > 0 && purge_keep_newest(s, p->max_events, c) < 0)
 		return -1;
 	if (c->n_alerts + c->n_triage + c->n_events + c->n_suppressions == 0)
 		return 0; /* nothing removed: no marker */

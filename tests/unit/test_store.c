@@ -385,9 +385,23 @@ static void test_migrate_v3_events(void)
 	CHECK_STR(peek(p, "SELECT count(*) FROM access_events WHERE ts_ms <"
 			  " 2500"),
 		  "3");
+	/* keeping the newest 3 by (ts_ms, id) removes the two oldest */
+	struct store_purge pu = {
+	    .cutoff_ms = 0, .now_ms = 9000, .max_events = 3, .user = "t"};
+	struct store_purge_counts pc;
 	s = store_open(p, err, sizeof(err));
 	CHECK(s != NULL && store_n_migrated(s) == 0);
+	if (s == NULL)
+		return;
+	CHECK_INT(store_purge(s, &pu, &pc), 0);
+	CHECK_INT(pc.n_events, 2);
+	pu.max_events = 5; /* fewer than that: nothing to remove */
+	CHECK_INT(store_purge(s, &pu, &pc), 0);
+	CHECK_INT(pc.n_events, 0);
 	store_close(s);
+	CHECK_STR(peek(p, "SELECT group_concat(ts_ms) FROM (SELECT ts_ms FROM"
+			  " access_events ORDER BY ts_ms)"),
+		  "2000,3000,4000");
 }
 
 struct seen {
