@@ -6,6 +6,9 @@
 # usage: bench/bench_daemon.sh [--perf]
 # env:   RATES=50000,100000,200000,400000  STEP_S=10  REPEATS=1
 #        PROBE_EVERY=1000  CK_RECORDS=200000  CK_MS=1s  (the config defaults)
+#        BUILD=DIR  use DIR's custos, custosd and bench/bench_appender as they
+#                   are (no build): e.g. a copy of an earlier commit's, to
+#                   measure before and after in one session
 #
 # Builds Release into build-bench/ (custos, custosd, bench_appender), makes
 # a 1M-event pool with bench/gen_events.py (cached in bench/out/, the same
@@ -24,6 +27,7 @@ REPEATS=${REPEATS:-1}
 PROBE_EVERY=${PROBE_EVERY:-1000}
 CK_RECORDS=${CK_RECORDS:-200000}
 CK_MS=${CK_MS:-1s}
+BUILD=${BUILD:-}
 perf=0
 [ "${1:-}" = --perf ] && perf=1
 out=bench/out
@@ -33,10 +37,13 @@ mkdir -p "$out"
 # gcc 12 at -O2 reports maybe-uninitialized (decode_kv.c) and
 # format-truncation (input_syslog.c) that -O0 does not; keep them warnings
 # here so the Release build goes through.
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release \
-	"-DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized -Wno-error=format-truncation" >/dev/null
-cmake --build build-bench -j2 --target custos custosd bench_appender >/dev/null 2>&1 ||
-	cmake --build build-bench -j2 --target custos custosd bench_appender
+if [ -z "$BUILD" ]; then
+	BUILD=build-bench
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release \
+		"-DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized -Wno-error=format-truncation" >/dev/null
+	cmake --build build-bench -j2 --target custos custosd bench_appender >/dev/null 2>&1 ||
+		cmake --build build-bench -j2 --target custos custosd bench_appender
+fi
 [ -f "$pool" ] || python3 bench/gen_events.py --events 1000000 --agents 2000 \
 	--customers 1000000 --insider --seed 42 >"$pool"
 
@@ -49,12 +56,12 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$tmp/probe"
 python3 -B -c 'import sys; sys.path.insert(0, "bench"); import bench_daemon as b; print(b.PROBE_RULE, end="")' \
 	>"$tmp/probe/probe.yml"
-build-bench/bench/bench_appender --pool "$pool" --out "$tmp/replay.jsonl" \
+"$BUILD"/bench/bench_appender --pool "$pool" --out "$tmp/replay.jsonl" \
 	--seq0 0 --dump 1000000 --probe-every "$PROBE_EVERY" 2>/dev/null
 times=()
 for _ in 1 2 3; do
 	t0=$(date +%s.%N)
-	build-bench/custos replay --quiet --rules rules/ --rules "$tmp/probe" \
+	"$BUILD"/custos replay --quiet --rules rules/ --rules "$tmp/probe" \
 		"$tmp/replay.jsonl" >/dev/null
 	t1=$(date +%s.%N)
 	times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')")
@@ -65,8 +72,8 @@ rm -f "$tmp/replay.jsonl"
 
 perf_arg=()
 [ $perf = 1 ] && perf_arg=(--perf "$tmp/perf.data")
-python3 bench/bench_daemon.py --custosd build-bench/custosd \
-	--appender build-bench/bench/bench_appender --pool "$pool" \
+python3 bench/bench_daemon.py --custosd "$BUILD"/custosd \
+	--appender "$BUILD"/bench/bench_appender --pool "$pool" \
 	--rules "$PWD/rules" --tmp "$tmp" --rates "$RATES" --step-s "$STEP_S" \
 	--repeats "$REPEATS" --probe-every "$PROBE_EVERY" \
 	--ck-records "$CK_RECORDS" --ck-ms "$CK_MS" --replay-rate "$replay_rate" \
@@ -74,7 +81,7 @@ python3 bench/bench_daemon.py --custosd build-bench/custosd \
 	>"$tmp/table.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "custos daemon bench ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "custos daemon bench ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), binaries in $BUILD)"
 cat "$tmp/table.txt"
 echo "  baseline: custos replay --rules rules/ (+ probe rule), 1,000,000 of the same lines:" \
 	"${replay_s}s, $replay_rate events/s (median of 3)"

@@ -87,7 +87,9 @@ callgrind_annotate --inclusive=yes "$tmp/cg.out" 2>/dev/null >"$tmp/incl.txt"
 total=$(grep -m1 'PROGRAM TOTALS' "$tmp/incl.txt" | awk '{gsub(",", "", $1); print $1}')
 printf '  %-28s %15s %10s %8s\n' phase Ir Ir/event share
 printf '  %-28s %15s %10.0f %7.1f%%\n' total "$total" "$(echo "$total / $EVENTS" | bc -l)" 100
-for fn in pipeline_poll engine_process checkpoint_commit put_alerts retain_write \
+# write_snap: one checkpoint's transaction, on the writer thread or (at
+# exit) the loop's; snapshot: the loop thread's part of a checkpoint.
+for fn in pipeline_poll engine_process snapshot write_snap checkpoint_commit put_alerts retain_write \
 	engine_save_changes engine_save_all window_group_encode store_state_put \
 	store_commit store_add_access_event; do
 	ir=$(grep -E "[ :]$fn( |'|\$)" "$tmp/incl.txt" | head -1 | awk '{gsub(",", "", $1); print $1}' || true)

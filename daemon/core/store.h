@@ -77,8 +77,9 @@
  *   access_events     bounded retention of recent access events (for the
  *     agent timeline, the customer view and the blast radius): id, ts_ms,
  *     agent, customer, action, object, ticket, team, source
- *     ("input:path:line"); indexes on ts_ms, (agent, ts_ms),
- *     (customer, ts_ms).  Retention: store_purge / `custos purge`.
+ *     ("input:path:line"); indexes on (agent, ts_ms) and
+ *     (customer, ts_ms) (and on ts_ms before version 4).  Retention:
+ *     store_purge / `custos purge`.
  *   chain_head        one row: seq, chain (hex) of the newest chain entry
  *   chain_purged      skeletons of purged rows: seq, kind, ref, row_hash,
  *                     chain, purge_seq
@@ -87,6 +88,9 @@
  *                     chain
  *   seals             id, ts_ms, seq, head: chain head copies, also sent
  *                     to syslog by the daemon as an outside witness
+ *
+ * Schema version 4 drops the index on access_events(ts_ms) (the cost of
+ * every retained event; see store.c).
  *
  * Opening a v1/v2 store chains its existing alerts once (rowid order).
  *
@@ -108,7 +112,7 @@
 #include "chain.h"
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x63757374 /* "cust" */
 #define STORE_BUSY_TIMEOUT_MS 5000
 

@@ -3,7 +3,9 @@
  * directory — creation and mode, migrations applied once, idempotent
  * batched inserts, evidence rows, reopening, refusing newer or foreign
  * files, and error messages; schema v2: migration of a v1 file, engine
- * state and input position checkpoints inside transactions.
+ * state and input position checkpoints inside transactions; schema v4: a
+ * v3 store's retained access events survive the migration (which drops
+ * the ts_ms index) and new ones are added beside them.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -159,7 +161,7 @@ static void test_create_insert_reopen(void)
 	CHECK_INT(store_add_alert(s, &b, 4000), 0);
 	CHECK_INT(store_count_alerts(s), 3);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "3");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "4");
 	CHECK_STR(peek(p, "SELECT count(*) FROM evidence"), "6");
 }
 
@@ -289,10 +291,10 @@ static void test_migrate_v1(void)
 	if (s == NULL)
 		return;
 	CHECK_INT(store_schema_version(s), 1);
-	CHECK_INT(store_n_migrated(s), 2);
+	CHECK_INT(store_n_migrated(s), 3);
 	CHECK_INT(store_count_alerts(s), 1);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "3");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "4");
 	CHECK_STR(peek(p, "SELECT count(*) FROM sqlite_master WHERE name IN"
 			  " ('engine_state', 'input_position')"),
 		  "2");
@@ -301,6 +303,105 @@ static void test_migrate_v1(void)
 	s = store_open(p, err, sizeof(err));
 	CHECK(s != NULL && store_n_migrated(s) == 0);
 	store_close(s);
+}
+
+/* A v3 store: the v4 schema plus the ts_ms index, user_version 3, with
+ * retained events as a v3 custosd wrote them. */
+static const char v3_events_sql[] =
+    "CREATE INDEX access_events_ts ON access_events(ts_ms);"
+    "INSERT INTO access_events (ts_ms, agent, customer, action, object,"
+    " ticket, team, source) VALUES"
+    " (3000, 'a1', 'c1', 'view', 'profile', NULL, 't1', 'in:/f:3'),"
+    " (1000, 'a2', 'c1', 'view', 'balance', 'T1', 't2', 'in:/f:1'),"
+    " (2000, 'a1', NULL, 'search', NULL, NULL, 't1', 'in:/f:2');"
+    "PRAGMA user_version = 3;";
+
+/* One retained event of agent/customer at ts_ms from line of input:path. */
+static int add_event(struct store *s, int64_t ts_ms, const char *agent,
+		     const char *customer, const char *input, const char *path,
+		     uint64_t line)
+{
+	struct event_field f[2] = {
+	    {.value = agent, .value_len = (uint32_t)strlen(agent)},
+	    {.value = customer, .value_len = (uint32_t)strlen(customer)}};
+	int32_t slot[N_CANONICAL_FIELDS];
+	struct event ev = {
+	    .ts_ms = ts_ms,
+	    .fields = f,
+	    .n_fields = 2,
+	    .slot = slot,
+	    .n_slots = N_CANONICAL_FIELDS,
+	    .source = {.input = input, .path = path, .line = line}};
+
+	for (size_t i = 0; i < N_CANONICAL_FIELDS; i++)
+		slot[i] = -1;
+	slot[FIELD_AGENT] = 0;
+	slot[FIELD_CUSTOMER] = 1;
+	f[0].kind = f[1].kind = VALUE_STRING;
+	return store_add_access_event(s, &ev);
+}
+
+static void test_migrate_v3_events(void)
+{
+	const char *p = path_in("v3.db");
+	char err[512];
+	struct store *s = store_open(p, err, sizeof(err));
+
+	CHECK(s != NULL);
+	store_close(s);
+	set_user_version(p, v3_events_sql);
+	CHECK_STR(peek(p, "SELECT count(*) FROM sqlite_master WHERE name ="
+			  " 'access_events_ts'"),
+		  "1");
+	s = store_open(p, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_INT(store_schema_version(s), 3);
+	CHECK_INT(store_n_migrated(s), 1);
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(add_event(s, 4000, "a3", "c1", "tail", "/var/log/x", 12345),
+		  0);
+	CHECK_INT(add_event(s, 500, "a1", "c2", NULL, NULL, 0), 0);
+	CHECK_INT(store_commit(s), 0);
+	store_close(s);
+	CHECK_STR(peek(p, "PRAGMA user_version"), "4");
+	CHECK_STR(peek(p, "SELECT group_concat(name) FROM (SELECT name FROM"
+			  " sqlite_master WHERE type = 'index' AND tbl_name ="
+			  " 'access_events' ORDER BY name)"),
+		  "access_events_agent,access_events_customer");
+	/* the customer view's and the agent timeline's lookups, old rows and
+	 * new together */
+	CHECK_STR(
+	    peek(p, "SELECT group_concat(ts_ms || ' ' || agent || ' ' ||"
+		    " source, ', ') FROM (SELECT * FROM access_events"
+		    " WHERE customer = 'c1' ORDER BY ts_ms, id)"),
+	    "1000 a2 in:/f:1, 3000 a1 in:/f:3, 4000 a3 tail:/var/log/x:12345");
+	CHECK_STR(peek(p, "SELECT group_concat(ts_ms || ' ' || ifnull(customer,"
+			  " '-') || ' ' || source, ', ') FROM (SELECT * FROM"
+			  " access_events WHERE agent = 'a1' ORDER BY ts_ms,"
+			  " id)"),
+		  "500 c2 ::0, 2000 - in:/f:2, 3000 c1 in:/f:3");
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events WHERE ts_ms <"
+			  " 2500"),
+		  "3");
+	/* keeping the newest 3 by (ts_ms, id) removes the two oldest */
+	struct store_purge pu = {
+	    .cutoff_ms = 0, .now_ms = 9000, .max_events = 3, .user = "t"};
+	struct store_purge_counts pc;
+	s = store_open(p, err, sizeof(err));
+	CHECK(s != NULL && store_n_migrated(s) == 0);
+	if (s == NULL)
+		return;
+	CHECK_INT(store_purge(s, &pu, &pc), 0);
+	CHECK_INT(pc.n_events, 2);
+	pu.max_events = 5; /* fewer than that: nothing to remove */
+	CHECK_INT(store_purge(s, &pu, &pc), 0);
+	CHECK_INT(pc.n_events, 0);
+	store_close(s);
+	CHECK_STR(peek(p, "SELECT group_concat(ts_ms) FROM (SELECT ts_ms FROM"
+			  " access_events ORDER BY ts_ms)"),
+		  "2000,3000,4000");
 }
 
 struct seen {
@@ -382,7 +483,7 @@ static void cleanup(void)
 	    "kept.db-wal",   "kept.db-shm",   "future.db",     "future.db-wal",
 	    "future.db-shm", "other.db",      "text.db",       "v1.db",
 	    "v1.db-wal",     "v1.db-shm",     "ck.db",	       "ck.db-wal",
-	    "ck.db-shm",
+	    "ck.db-shm",     "v3.db",	      "v3.db-wal",     "v3.db-shm",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -401,6 +502,7 @@ int main(void)
 	test_refusals();
 	test_bad_alert();
 	test_migrate_v1();
+	test_migrate_v3_events();
 	test_state_rows();
 	cleanup();
 	return check_done();
