@@ -26,6 +26,10 @@
  * are sorted and compared when it closes, so no line costs more than
  * n log n.
  *
+ * The cold paths (escapes, reals, the sorted duplicate check of big
+ * objects, scratch growth, error messages) are in decode_json_slow.c; the
+ * state both share, struct scan, is in decode_json_int.h.
+ *
  * Scratch memory (key stack, unescaped keys, unescaped values) lives in
  * fixed arrays inside struct scan, on the caller's stack, and moves to the
  * heap only for unusual lines; it is freed before decode_json() returns.
@@ -33,58 +37,15 @@
  * and every read by the line's length (the line is not NUL-terminated).
  * Pure: never prints, never reads the clock.
  */
-#include "decode_json.h"
+#include "decode_json_int.h"
 
-#include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
-#include "json_keys.h"
-
-#define SMALL_OBJECT 16
-#define KEYS_INLINE 64
-#define KEY_BYTES_INLINE 1024
-#define TMP_INLINE 2048
-#define NEAR_MAX 20 /* longest token quoted in an error (as jansson) */
-
-typedef unsigned char uchar;
-
-/* One key of an object still open: a slice of the line, or (own) bytes in
- * kbytes at off; p is resolved for both when the object is sorted. */
-struct key {
-	const char *p;
-	size_t off, len;
-	size_t pos; /* offset of the key's opening quote in the line */
-	bool own;
-};
-
-struct scan {
-	const uchar *line, *p, *end;
-	struct event_buf *b;
-	struct json_keys *cache; /* the buffer's, or NULL */
-	int node;     /* the cache node of the line's last key, or ROOT */
-	bool on_path; /* every key of the line's object so far is a node */
-	char *err;
-	size_t err_size;
-	struct key *keys; /* keys of the open objects, outermost first */
-	size_t n_keys, cap_keys;
-	char *kbytes; /* unescaped keys of the open objects */
-	size_t n_kbytes, cap_kbytes;
-	char *tmp; /* the current unescaped string, or a real's text */
-	size_t n_tmp, cap_tmp;
-	char num[40]; /* a real's canonical text */
-	char path[DECODE_JSON_MAX_NAME + 1];
-	struct key keys_inl[KEYS_INLINE];
-	char kbytes_inl[KEY_BYTES_INLINE];
-	char tmp_inl[TMP_INLINE];
-};
 
 #define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
 /* Bytes that stand for themselves inside a string: printable ASCII but the
@@ -99,122 +60,6 @@ static const uchar str_plain[256] = {
 	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
 };
 /* clang-format on */
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_size > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_size, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static bool is_digit(uchar c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(uchar c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Length of the token at p, for "near '...'" in errors. */
-static size_t token_len(const uchar *p, const uchar *end)
-{
-	const uchar *q = p + 1;
-
-	if (*p == '"') {
-		while (q < end && *q != '"')
-			q += (*q == '\\' && q + 1 < end) ? 2 : 1;
-		return (size_t)(q - p) + (q < end);
-	}
-	if (is_alpha(*p))
-		while (q < end && is_alpha(*q))
-			q++;
-	else if (*p == '-' || is_digit(*p))
-		while (q < end && (is_digit(*q) || *q == '.' || *q == 'e' ||
-				   *q == 'E' || *q == '+' || *q == '-'))
-			q++;
-	return (size_t)(q - p);
-}
-
-/* "invalid JSON at column N: msg near 'TOKEN'" for the token at `at`; the
- * token is quoted only when short and printable (never raw input bytes). */
-static int syntax(struct scan *s, const uchar *at, const char *msg)
-{
-	size_t col = (size_t)(at - s->line) + 1;
-
-	if (at >= s->end)
-		return fail(s->err, s->err_size,
-			    "invalid JSON at column %zu: %s near end of file",
-			    col, msg);
-	if (*at == '\0')
-		msg = "unexpected NUL byte";
-	size_t n = token_len(at, s->end);
-	for (size_t i = 0; i < n && n <= NEAR_MAX; i++)
-		if (at[i] < 0x20 || at[i] >= 0x7f)
-			n = NEAR_MAX + 1;
-	if (n > NEAR_MAX)
-		return fail(s->err, s->err_size,
-			    "invalid JSON at column %zu: %s", col, msg);
-	return fail(s->err, s->err_size,
-		    "invalid JSON at column %zu: %s near '%.*s'", col, msg,
-		    (int)n, (const char *)at);
-}
-
-static int no_memory(struct scan *s)
-{
-	return fail(s->err, s->err_size, "out of memory");
-}
-
-/* A buffer of at least need elements holding the first *cap of buf: buf
- * itself while it is big enough, else a heap copy (buf is freed unless it
- * is the inline array inl).  NULL on allocation failure. */
-static void *grow(void *buf, size_t *cap, size_t need, size_t elem,
-		  const void *inl)
-{
-	size_t n = *cap;
-	void *q;
-
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / elem)
-			return NULL;
-		n *= 2;
-	}
-	if (n == *cap)
-		return buf;
-	if (buf == inl) {
-		q = malloc(n * elem);
-		if (q != NULL)
-			memcpy(q, buf, *cap * elem);
-	} else {
-		q = realloc(buf, n * elem);
-	}
-	if (q != NULL)
-		*cap = n;
-	return q;
-}
-
-static int tmp_append(struct scan *s, const void *src, size_t n)
-{
-	if (s->cap_tmp - s->n_tmp < n) {
-		char *t =
-		    grow(s->tmp, &s->cap_tmp, s->n_tmp + n, 1, s->tmp_inl);
-		if (t == NULL)
-			return no_memory(s);
-		s->tmp = t;
-	}
-	memcpy(s->tmp + s->n_tmp, src, n);
-	s->n_tmp += n;
-	return 0;
-}
 
 /* Length of the well-formed UTF-8 sequence at p (a byte >= 0x80), or 0:
  * the same checks as jansson's utf8_check_first/utf8_check_full. */
@@ -294,138 +139,6 @@ static const uchar *plain_run(const uchar *p, const uchar *end)
 	}
 }
 
-static int hex4(const uchar *p, const uchar *end)
-{
-	int v = 0;
-
-	if (end - p < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		uchar c = p[i];
-		v <<= 4;
-		if (is_digit(c))
-			v += c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v += c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v += c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-static int put_utf8(struct scan *s, uint32_t v)
-{
-	uchar o[4];
-	size_t n;
-
-	if (v < 0x80) {
-		o[0] = (uchar)v;
-		n = 1;
-	} else if (v < 0x800) {
-		o[0] = (uchar)(0xc0 | v >> 6);
-		o[1] = (uchar)(0x80 | (v & 0x3f));
-		n = 2;
-	} else if (v < 0x10000) {
-		o[0] = (uchar)(0xe0 | v >> 12);
-		o[1] = (uchar)(0x80 | (v >> 6 & 0x3f));
-		o[2] = (uchar)(0x80 | (v & 0x3f));
-		n = 3;
-	} else {
-		o[0] = (uchar)(0xf0 | v >> 18);
-		o[1] = (uchar)(0x80 | (v >> 12 & 0x3f));
-		o[2] = (uchar)(0x80 | (v >> 6 & 0x3f));
-		o[3] = (uchar)(0x80 | (v & 0x3f));
-		n = 4;
-	}
-	return tmp_append(s, o, n);
-}
-
-/* \uXXXX at p (the backslash), with its low surrogate if it is a high one.
- * Appends the UTF-8 to tmp; returns the byte after, or NULL (err set). */
-static const uchar *unescape_u(struct scan *s, const uchar *p)
-{
-	char m[64];
-	int v = hex4(p + 2, s->end), v2;
-
-	if (v < 0)
-		return syntax(s, p, "invalid escape"), NULL;
-	p += 6;
-	if (v >= 0xd800 && v <= 0xdbff) {
-		if (s->end - p < 2 || p[0] != '\\' || p[1] != 'u') {
-			snprintf(m, sizeof(m), "invalid Unicode '\\u%04X'", v);
-			return syntax(s, p - 6, m), NULL;
-		}
-		if ((v2 = hex4(p + 2, s->end)) < 0)
-			return syntax(s, p, "invalid escape"), NULL;
-		if (v2 < 0xdc00 || v2 > 0xdfff) {
-			snprintf(m, sizeof(m),
-				 "invalid Unicode '\\u%04X\\u%04X'", v, v2);
-			return syntax(s, p - 6, m), NULL;
-		}
-		v = ((v - 0xd800) << 10) + (v2 - 0xdc00) + 0x10000;
-		p += 6;
-	} else if (v >= 0xdc00 && v <= 0xdfff) {
-		snprintf(m, sizeof(m), "invalid Unicode '\\u%04X'", v);
-		return syntax(s, p - 6, m), NULL;
-	}
-	if (v == 0)
-		return syntax(s, p - 6, "\\u0000 is not allowed"), NULL;
-	return put_utf8(s, (uint32_t)v) < 0 ? NULL : p;
-}
-
-/* The escape at p (a backslash): appends its bytes to tmp and returns the
- * byte after it, or NULL (err set). */
-static const uchar *unescape(struct scan *s, const uchar *p)
-{
-	char c;
-
-	if (s->end - p < 2)
-		return syntax(s, p, "invalid escape"), NULL;
-	switch (p[1]) {
-	case '"':
-	case '\\':
-	case '/':
-		c = (char)p[1];
-		break;
-	case 'b':
-		c = '\b';
-		break;
-	case 'f':
-		c = '\f';
-		break;
-	case 'n':
-		c = '\n';
-		break;
-	case 'r':
-		c = '\r';
-		break;
-	case 't':
-		c = '\t';
-		break;
-	case 'u':
-		return unescape_u(s, p);
-	default:
-		return syntax(s, p, "invalid escape"), NULL;
-	}
-	return tmp_append(s, &c, 1) < 0 ? NULL : p + 2;
-}
-
-/* A byte that may not appear in a string at p. */
-static int bad_string_byte(struct scan *s, const uchar *p)
-{
-	char m[64];
-
-	if (*p == '\n')
-		return syntax(s, p, "unexpected newline");
-	if (*p < 0x20)
-		snprintf(m, sizeof(m), "control character 0x%x", *p);
-	else
-		snprintf(m, sizeof(m), "unable to decode byte 0x%x", *p);
-	return syntax(s, p, m);
-}
-
 /* Scans the string whose opening quote is at s->p and leaves s->p past its
  * closing quote.  *out, *len: the unescaped bytes, a slice of the line when
  * the string has no escape, else in tmp (valid until tmp is reused). */
@@ -436,23 +149,24 @@ static int scan_string(struct scan *s, const char **out, size_t *len)
 
 	for (;;) {
 		const uchar *q = plain_run(p, s->end);
-		if (esc && tmp_append(s, p, (size_t)(q - p)) < 0)
+		if (esc && json_slow_tmp_append(s, p, (size_t)(q - p)) < 0)
 			return -1;
 		p = q;
 		if (p == s->end)
-			return syntax(s, start, "premature end of input");
+			return json_slow_syntax(s, start,
+						"premature end of input");
 		if (*p == '"')
 			break;
 		if (*p != '\\')
-			return bad_string_byte(s, p);
+			return json_slow_bad_string_byte(s, p);
 		if (!esc) {
 			esc = true;
 			s->n_tmp = 0;
-			if (tmp_append(s, start + 1, (size_t)(p - start - 1)) <
-			    0)
+			if (json_slow_tmp_append(s, start + 1,
+						 (size_t)(p - start - 1)) < 0)
 				return -1;
 		}
-		if ((p = unescape(s, p)) == NULL)
+		if ((p = json_slow_unescape(s, p)) == NULL)
 			return -1;
 	}
 	s->p = p + 1;
@@ -463,50 +177,6 @@ static int scan_string(struct scan *s, const char **out, size_t *len)
 		*out = (const char *)start + 1;
 		*len = (size_t)(p - start - 1);
 	}
-	return 0;
-}
-
-/* Shortest %.Ng (N = 15..17) that reads back as the same double (the same
- * text as decode_json_ref). */
-static void format_real(double d, char *out, size_t size)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, size, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			return;
-	}
-}
-
-/* The rest of a real whose integer part is [start, p): fraction, exponent,
- * then strtod and the canonical text in num. */
-static int scan_real(struct scan *s, const uchar *start, const uchar *p,
-		     const char **out, size_t *len)
-{
-	if (*p == '.') {
-		if (++p == s->end || !is_digit(*p))
-			return syntax(s, start, "invalid token");
-		while (p < s->end && is_digit(*p))
-			p++;
-	}
-	if (p < s->end && (*p == 'e' || *p == 'E')) {
-		if (++p < s->end && (*p == '+' || *p == '-'))
-			p++;
-		if (p == s->end || !is_digit(*p))
-			return syntax(s, start, "invalid token");
-		while (p < s->end && is_digit(*p))
-			p++;
-	}
-	s->n_tmp = 0;
-	if (tmp_append(s, start, (size_t)(p - start)) < 0 ||
-	    tmp_append(s, "", 1) < 0)
-		return -1;
-	double d = strtod(s->tmp, NULL);
-	if (isinf(d))
-		return syntax(s, start, "real number overflow");
-	format_real(d, s->num, sizeof(s->num));
-	s->p = p;
-	*out = s->num;
-	*len = strlen(s->num);
 	return 0;
 }
 
@@ -522,20 +192,20 @@ static int scan_number(struct scan *s, const char **out, size_t *len)
 
 	p += neg;
 	if (p == s->end || !is_digit(*p))
-		return syntax(s, start, "invalid token");
+		return json_slow_syntax(s, start, "invalid token");
 	if (*p == '0') {
 		if (++p < s->end && is_digit(*p))
-			return syntax(s, start, "invalid token");
+			return json_slow_syntax(s, start, "invalid token");
 	} else {
 		for (; p < s->end && is_digit(*p); p++, n_digits++)
 			mag = mag * 10 + (uint64_t)(*p - '0');
 	}
 	if (p < s->end && (*p == '.' || *p == 'e' || *p == 'E'))
-		return scan_real(s, start, p, out, len);
+		return json_slow_scan_real(s, start, p, out, len);
 	if (n_digits > 19 || mag > (uint64_t)INT64_MAX + neg)
-		return syntax(s, start,
-			      neg ? "too big negative integer"
-				  : "too big integer");
+		return json_slow_syntax(s, start,
+					neg ? "too big negative integer"
+					    : "too big integer");
 	s->p = p;
 	*out = mag == 0 ? "0" : (const char *)start;
 	*len = mag == 0 ? 1 : (size_t)(p - start);
@@ -566,7 +236,7 @@ static int scan_literal(struct scan *s, const char **out, size_t *len,
 		*kind = lit[i].kind;
 		return 0;
 	}
-	return syntax(s, s->p, "invalid token");
+	return json_slow_syntax(s, s->p, "invalid token");
 }
 
 /* A string, number or literal at s->p. */
@@ -586,8 +256,8 @@ static int scan_scalar(struct scan *s, const char **out, size_t *len,
 	if (is_alpha(c))
 		return scan_literal(s, out, len, kind);
 	if (s->p < s->end && strchr("}]:,", c) != NULL)
-		return syntax(s, s->p, "unexpected token");
-	return syntax(s, s->p, "invalid token");
+		return json_slow_syntax(s, s->p, "unexpected token");
+	return json_slow_syntax(s, s->p, "invalid token");
 }
 
 static inline void skip_ws(struct scan *s)
@@ -618,8 +288,7 @@ static int32_t lookup(const struct scan *s, const char *name, size_t len)
 
 static void too_large(struct scan *s)
 {
-	fail(s->err, s->err_size, "event too large (max %zu bytes)",
-	     s->b->max_bytes);
+	json_slow_fail(s, "event too large (max %zu bytes)", s->b->max_bytes);
 }
 
 /* The name of a field with id (>= 0): the table's copy, charged to the
@@ -655,8 +324,8 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 	if (i == -2)
 		return too_large(s), -1;
 	if (i < 0)
-		return fail(s->err, s->err_size, "too many fields (max %zu)",
-			    s->b->max_fields);
+		return json_slow_fail(s, "too many fields (max %zu)",
+				      s->b->max_fields);
 	return i;
 }
 
@@ -667,9 +336,8 @@ static int push(struct scan *s, size_t path_len, const char *seg, size_t n)
 	size_t dot = path_len > 0;
 
 	if (path_len + dot + n > DECODE_JSON_MAX_NAME)
-		return fail(s->err, s->err_size,
-			    "field name longer than %d bytes",
-			    DECODE_JSON_MAX_NAME);
+		return json_slow_fail(s, "field name longer than %d bytes",
+				      DECODE_JSON_MAX_NAME);
 	if (dot)
 		s->path[path_len] = '.';
 	memcpy(s->path + path_len + dot, seg, n);
@@ -696,10 +364,11 @@ static int add_key(struct scan *s, const char *k, size_t len, bool own,
 		   size_t pos)
 {
 	if (s->n_keys == s->cap_keys) {
-		struct key *q = grow(s->keys, &s->cap_keys, s->n_keys + 1,
-				     sizeof(*q), s->keys_inl);
+		struct key *q =
+		    json_slow_grow(s->keys, &s->cap_keys, s->n_keys + 1,
+				   sizeof(*q), s->keys_inl);
 		if (q == NULL)
-			return no_memory(s);
+			return json_slow_no_memory(s);
 		s->keys = q;
 	}
 	struct key *r = &s->keys[s->n_keys++];
@@ -710,21 +379,16 @@ static int add_key(struct scan *s, const char *k, size_t len, bool own,
 	if (!own)
 		return 0;
 	if (s->cap_kbytes - s->n_kbytes < len) {
-		char *q = grow(s->kbytes, &s->cap_kbytes, s->n_kbytes + len, 1,
-			       s->kbytes_inl);
+		char *q = json_slow_grow(s->kbytes, &s->cap_kbytes,
+					 s->n_kbytes + len, 1, s->kbytes_inl);
 		if (q == NULL)
-			return no_memory(s);
+			return json_slow_no_memory(s);
 		s->kbytes = q;
 	}
 	memcpy(s->kbytes + s->n_kbytes, k, len);
 	r->off = s->n_kbytes;
 	s->n_kbytes += len;
 	return 0;
-}
-
-static const char *key_bytes(const struct scan *s, const struct key *k)
-{
-	return k->own ? s->kbytes + k->off : k->p;
 }
 
 /* Reads the key at s->p into *k, *klen (valid until tmp is reused), checks
@@ -734,7 +398,7 @@ static int scan_key(struct scan *s, size_t base, const char **k, size_t *klen)
 	const uchar *start = s->p;
 
 	if (!at(s, '"'))
-		return syntax(s, start, "string or '}' expected");
+		return json_slow_syntax(s, start, "string or '}' expected");
 	if (scan_string(s, k, klen) < 0)
 		return -1;
 	if (s->n_keys - base < SMALL_OBJECT) {
@@ -742,42 +406,11 @@ static int scan_key(struct scan *s, size_t base, const char **k, size_t *klen)
 			const struct key *o = &s->keys[i];
 			if (o->len == *klen &&
 			    memcmp(key_bytes(s, o), *k, *klen) == 0)
-				return syntax(s, start, "duplicate object key");
+				return json_slow_syntax(s, start,
+							"duplicate object key");
 		}
 	}
 	return add_key(s, *k, *klen, *k == s->tmp, (size_t)(start - s->line));
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	int c = memcmp(x->p, y->p, x->len);
-	if (c != 0)
-		return c;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* Duplicate check of an object with more than SMALL_OBJECT keys (the keys
- * from keys[base] on), when it closes. */
-static int check_big_object(struct scan *s, size_t base)
-{
-	size_t n = s->n_keys - base;
-	struct key *k = s->keys + base;
-
-	if (n <= SMALL_OBJECT)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		k[i].p = key_bytes(s, &k[i]);
-	qsort(k, n, sizeof(*k), key_cmp);
-	for (size_t i = 1; i < n; i++)
-		if (k[i].len == k[i - 1].len &&
-		    memcmp(k[i].p, k[i - 1].p, k[i].len) == 0)
-			return syntax(s, s->line + k[i].pos,
-				      "duplicate object key");
-	return 0;
 }
 
 /* "key": value, in the object whose keys start at keys[base]. */
@@ -793,7 +426,7 @@ static int scan_member(struct scan *s, size_t base, size_t path_len, int depth)
 		return -1;
 	skip_ws(s);
 	if (!at(s, ':'))
-		return syntax(s, s->p, "':' expected");
+		return json_slow_syntax(s, s->p, "':' expected");
 	s->p++;
 	skip_ws(s);
 	return scan_value(s, (size_t)n, depth + 1);
@@ -872,7 +505,7 @@ static int scan_root_member(struct scan *s)
 		return -1;
 	skip_ws(s);
 	if (!at(s, ':'))
-		return syntax(s, s->p, "':' expected");
+		return json_slow_syntax(s, s->p, "':' expected");
 	s->p++;
 	skip_ws(s);
 	if (e != NULL && (id < 0 || at(s, '{') || at(s, '[')))
@@ -912,11 +545,12 @@ static int scan_object(struct scan *s, size_t path_len, int depth)
 			skip_ws(s);
 		}
 		if (!at(s, '}'))
-			return syntax(s, s->p, "'}' expected");
+			return json_slow_syntax(s, s->p, "'}' expected");
 	}
 	s->p++;
 	/* the line's keys are distinct if they are all on one cache path */
-	if ((depth > 0 || !s->on_path) && check_big_object(s, base) < 0)
+	if ((depth > 0 || !s->on_path) && s->n_keys - base > SMALL_OBJECT &&
+	    json_slow_check_big_object(s, base) < 0)
 		return -1;
 	s->n_keys = base;
 	s->n_kbytes = kbase;
@@ -968,7 +602,7 @@ static int scan_array(struct scan *s, size_t path_len, int depth)
 		skip_ws(s);
 	}
 	if (!at(s, ']'))
-		return syntax(s, s->p, "']' expected");
+		return json_slow_syntax(s, s->p, "']' expected");
 	s->p++;
 	return 0;
 }
@@ -982,8 +616,8 @@ static int scan_value(struct scan *s, size_t path_len, int depth)
 	int32_t id;
 
 	if (depth > DECODE_JSON_MAX_DEPTH)
-		return fail(s->err, s->err_size, "nesting deeper than %d",
-			    DECODE_JSON_MAX_DEPTH);
+		return json_slow_fail(s, "nesting deeper than %d",
+				      DECODE_JSON_MAX_DEPTH);
 	if (at(s, '{'))
 		return scan_object(s, path_len, depth);
 	if (at(s, '['))
@@ -1004,9 +638,9 @@ static int scan_line(struct scan *s, const char *line, size_t len)
 	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
 	if (i == len)
-		return fail(s->err, s->err_size, "empty line");
+		return json_slow_fail(s, "empty line");
 	if (line[i] != '{')
-		return fail(s->err, s->err_size, "line is not a JSON object");
+		return json_slow_fail(s, "line is not a JSON object");
 	s->line = (const uchar *)line;
 	s->p = s->line + i;
 	s->end = s->line + len;
@@ -1014,7 +648,7 @@ static int scan_line(struct scan *s, const char *line, size_t len)
 		return -1;
 	skip_ws(s);
 	if (s->p != s->end)
-		return syntax(s, s->p, "end of file expected");
+		return json_slow_syntax(s, s->p, "end of file expected");
 	return 0;
 }
 
