@@ -1,5 +1,7 @@
 /*
- * store: the SQLite alert store.  See store.h for the schema and contracts.
+ * store: the SQLite alert store: opening, schema and migrations, alerts and
+ * checkpoints (the analyst side is store_soc.c, what both share
+ * store_int.h).  See store.h for the schema and contracts.
  *
  * Migrations are an ordered table of (version, SQL) steps.  store_open()
  * applies each step whose version is above the file's user_version, in its
@@ -13,7 +15,7 @@
  * still an error.  All statements are prepared once in store_open().
  * The store never reads the clock.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,27 +176,6 @@ static const struct migration migrations[] = {
 
 _Static_assert(STORE_APPLICATION_ID == 1668641652, "application_id in SQL");
 
-enum stmt_id {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_SAVEPOINT,
-	ST_RELEASE,
-	ST_ROLLBACK_TO,
-	ST_INSERT_ALERT,
-	ST_INSERT_EVIDENCE,
-	ST_COUNT,
-	ST_STATE_PUT,
-	ST_STATE_DEL,
-	ST_STATE_LOAD,
-	ST_STATE_DROP,
-	ST_POS_PUT,
-	ST_POS_GET,
-	ST_ADD_EVENT,
-	ST_SUPPRESSED,
-	N_STMTS
-};
-
 static const char *const stmt_sql[N_STMTS] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -233,15 +214,6 @@ static const char *const stmt_sql[N_STMTS] = {
 		       " LIMIT 1"),
 };
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *stmt[N_STMTS];
-	int found_version; /* user_version when opened */
-	int n_migrated;
-	char err[512];
-};
-
 static void set_err(char *err, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -256,23 +228,21 @@ static void set_err(char *err, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Records the database's last error, prefixed by what was being done. */
-static int db_fail(struct store *s, const char *what)
+int store_int_fail(struct store *s, const char *what)
 {
 	set_err(s->err, sizeof(s->err), "store %s: %s: %s", s->path, what,
 		sqlite3_errmsg(s->db));
 	return -1;
 }
 
-/* Runs a prepared statement that returns no rows. */
-static int run(struct store *s, enum stmt_id id)
+int store_int_run(struct store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->stmt[id];
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, stmt_sql[id]);
+		return store_int_fail(s, stmt_sql[id]);
 	return 0;
 }
 
@@ -304,15 +274,14 @@ static int create_file(const char *path, char *err, size_t err_size)
 	return 0;
 }
 
-static int exec_sql(struct store *s, const char *sql, const char *what)
+int store_int_exec(struct store *s, const char *sql, const char *what)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, what);
+		return store_int_fail(s, what);
 	return 0;
 }
 
-/* Runs a one-row, one-integer query into *out. */
-static int query_int(struct store *s, const char *sql, int64_t *out)
+int store_int_query_int(struct store *s, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -324,7 +293,7 @@ static int query_int(struct store *s, const char *sql, int64_t *out)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return db_fail(s, sql);
+		return store_int_fail(s, sql);
 	return 0;
 }
 
@@ -343,7 +312,7 @@ static int set_pragmas(struct store *s)
 		     (strcmp(mode, "wal") == 0 || strcmp(mode, "memory") == 0);
 	}
 	if (!ok) {
-		db_fail(s, "cannot use WAL journal mode");
+		store_int_fail(s, "cannot use WAL journal mode");
 		sqlite3_finalize(st);
 		return -1;
 	}
@@ -353,10 +322,11 @@ static int set_pragmas(struct store *s)
 	 * commits, never corrupt).  cache_size: retained access events insert
 	 * into three indexes, one of them (customer) in random order; with
 	 * SQLite's default 2 MiB cache most inserts re-read an index page. */
-	return exec_sql(s,
-			"PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			" PRAGMA cache_size=" STORE_CACHE_KIB,
-			"pragmas");
+	return store_int_exec(
+	    s,
+	    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	    " PRAGMA cache_size=" STORE_CACHE_KIB,
+	    "pragmas");
 }
 
 /* Refuses files that are SQLite but not (or not yet understood as) a
@@ -365,8 +335,9 @@ static int check_identity(struct store *s, int64_t version)
 {
 	int64_t app_id = 0, n_tables = 0;
 
-	if (query_int(s, "PRAGMA application_id", &app_id) < 0 ||
-	    query_int(s, "SELECT count(*) FROM sqlite_master", &n_tables) < 0)
+	if (store_int_query_int(s, "PRAGMA application_id", &app_id) < 0 ||
+	    store_int_query_int(s, "SELECT count(*) FROM sqlite_master",
+				&n_tables) < 0)
 		return -1;
 	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
 		set_err(s->err, sizeof(s->err),
@@ -397,16 +368,16 @@ static int apply_step(struct store *s, const struct migration *m)
 	char sql[64];
 	int64_t version = 0;
 
-	if (exec_sql(s, "BEGIN IMMEDIATE", "begin migration") < 0)
+	if (store_int_exec(s, "BEGIN IMMEDIATE", "begin migration") < 0)
 		return -1;
-	if (query_int(s, "PRAGMA user_version", &version) < 0)
+	if (store_int_query_int(s, "PRAGMA user_version", &version) < 0)
 		goto fail;
 	if (version >= m->version)
-		return exec_sql(s, "COMMIT", "commit migration");
+		return store_int_exec(s, "COMMIT", "commit migration");
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
-	if (exec_sql(s, m->sql, "migration") < 0 ||
-	    exec_sql(s, sql, "set schema version") < 0 ||
-	    exec_sql(s, "COMMIT", "commit migration") < 0)
+	if (store_int_exec(s, m->sql, "migration") < 0 ||
+	    store_int_exec(s, sql, "set schema version") < 0 ||
+	    store_int_exec(s, "COMMIT", "commit migration") < 0)
 		goto fail;
 	s->n_migrated++;
 	return 0;
@@ -418,20 +389,20 @@ fail:
 /* Chains the alerts of a store written before schema v3, once. */
 static int adopt_legacy(struct store *s)
 {
-	if (exec_sql(s, "BEGIN IMMEDIATE", "begin chain adoption") < 0)
+	if (store_int_exec(s, "BEGIN IMMEDIATE", "begin chain adoption") < 0)
 		return -1;
 	if (chain_adopt(s->db, s->err, sizeof(s->err)) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return exec_sql(s, "COMMIT", "commit chain adoption");
+	return store_int_exec(s, "COMMIT", "commit chain adoption");
 }
 
 static int migrate(struct store *s)
 {
 	int64_t version = 0;
 
-	if (query_int(s, "PRAGMA user_version", &version) < 0 ||
+	if (store_int_query_int(s, "PRAGMA user_version", &version) < 0 ||
 	    check_identity(s, version) < 0)
 		return -1;
 	s->found_version = (int)version;
@@ -450,7 +421,7 @@ static int prepare_all(struct store *s)
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 				       SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
 				       NULL) != SQLITE_OK)
-			return db_fail(s, "prepare");
+			return store_int_fail(s, "prepare");
 	return 0;
 }
 
@@ -516,17 +487,17 @@ void store_close(struct store *s)
 
 int store_begin(struct store *s)
 {
-	return run(s, ST_BEGIN);
+	return store_int_run(s, ST_BEGIN);
 }
 
 int store_commit(struct store *s)
 {
-	return run(s, ST_COMMIT);
+	return store_int_run(s, ST_COMMIT);
 }
 
 int store_rollback(struct store *s)
 {
-	return run(s, ST_ROLLBACK);
+	return store_int_run(s, ST_ROLLBACK);
 }
 
 /* ---- inserting ---- */
@@ -587,33 +558,25 @@ static char *tags_json(const struct alert *a)
 	return jsonw_take(&w);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 /* Binds everything but the derived strings (group, tags, agent, ...). */
 static void bind_alert(sqlite3_stmt *st, const struct alert *a, const char *ts,
 		       int64_t created_ms)
 {
-	bind_text(st, 1, a->id);
-	bind_text(st, 2, alert_rule_id(a));
-	bind_text(st, 3, a->rule != NULL ? a->rule->title : NULL);
-	bind_text(st, 4, alert_level_name(a));
+	store_int_bind_text(st, 1, a->id);
+	store_int_bind_text(st, 2, alert_rule_id(a));
+	store_int_bind_text(st, 3, a->rule != NULL ? a->rule->title : NULL);
+	store_int_bind_text(st, 4, alert_level_name(a));
 	sqlite3_bind_int(
 	    st, 5, a->rule != NULL ? (int)a->rule->level : (int)LEVEL_MEDIUM);
 	sqlite3_bind_int64(st, 6, a->ts_ms);
-	bind_text(st, 7, ts);
+	store_int_bind_text(st, 7, ts);
 	if (isnan(a->value))
 		sqlite3_bind_null(st, 9);
 	else
 		sqlite3_bind_double(st, 9, a->value);
-	bind_text(st, 10, a->event_json);
-	bind_text(st, 11, a->source_input);
-	bind_text(st, 12, a->source_path);
+	store_int_bind_text(st, 10, a->event_json);
+	store_int_bind_text(st, 11, a->source_input);
+	store_int_bind_text(st, 12, a->source_path);
 	sqlite3_bind_int64(st, 13, (int64_t)a->source_line);
 	sqlite3_bind_int64(st, 14, (int64_t)a->source_offset);
 	sqlite3_bind_int64(st, 16, (int64_t)a->n_evidence_total);
@@ -637,12 +600,12 @@ static int insert_row(struct store *s, const struct alert *a,
 		goto done;
 	}
 	bind_alert(st, a, ts, created_ms);
-	bind_text(st, 8, group);
-	bind_text(st, 15, tags);
-	bind_text(st, 18, agent);
-	bind_text(st, 19, customer);
+	store_int_bind_text(st, 8, group);
+	store_int_bind_text(st, 15, tags);
+	store_int_bind_text(st, 18, agent);
+	store_int_bind_text(st, 19, customer);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		db_fail(s, "insert alert");
+		store_int_fail(s, "insert alert");
 	else
 		ret = sqlite3_changes(s->db) > 0;
 	sqlite3_reset(st);
@@ -662,14 +625,14 @@ static int insert_evidence(struct store *s, const struct alert *a)
 	for (size_t i = 0; i < a->n_evidence; i++) {
 		if (a->evidence_json[i] == NULL)
 			continue;
-		bind_text(st, 1, a->id);
+		store_int_bind_text(st, 1, a->id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		bind_text(st, 3, a->evidence_json[i]);
+		store_int_bind_text(st, 3, a->evidence_json[i]);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		if (rc != SQLITE_DONE)
-			return db_fail(s, "insert evidence");
+			return store_int_fail(s, "insert evidence");
 	}
 	return 0;
 }
@@ -684,7 +647,7 @@ int store_add_alert(struct store *s, const struct alert *a, int64_t created_ms)
 			s->path);
 		return -1;
 	}
-	if (run(s, ST_SAVEPOINT) < 0)
+	if (store_int_run(s, ST_SAVEPOINT) < 0)
 		return -1;
 	ret = insert_row(s, a, created_ms);
 	if (ret == 1 && insert_evidence(s, a) < 0)
@@ -697,12 +660,12 @@ int store_add_alert(struct store *s, const struct alert *a, int64_t created_ms)
 		/* keep the message of the first failure */
 		char saved[sizeof(s->err)];
 		memcpy(saved, s->err, sizeof(saved));
-		run(s, ST_ROLLBACK_TO);
-		run(s, ST_RELEASE);
+		store_int_run(s, ST_ROLLBACK_TO);
+		store_int_run(s, ST_RELEASE);
 		memcpy(s->err, saved, sizeof(saved));
 		return -1;
 	}
-	if (run(s, ST_RELEASE) < 0)
+	if (store_int_run(s, ST_RELEASE) < 0)
 		return -1;
 	return ret;
 }
@@ -715,7 +678,7 @@ int64_t store_count_alerts(struct store *s)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
-		db_fail(s, "count alerts");
+		store_int_fail(s, "count alerts");
 	sqlite3_reset(st);
 	return n;
 }
@@ -761,7 +724,7 @@ static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, what);
+	return rc == SQLITE_DONE ? 0 : store_int_fail(s, what);
 }
 
 int store_state_put(struct store *s, const char *rule_key,
@@ -772,7 +735,7 @@ int store_state_put(struct store *s, const char *rule_key,
 
 	if (need_txn(s, "engine state write") < 0)
 		return -1;
-	bind_text(st, 1, rule_key);
+	store_int_bind_text(st, 1, rule_key);
 	bind_blob(st, 2, group_key, group_key_len);
 	if (blob)
 		bind_blob(st, 3, blob, blob_len);
@@ -802,7 +765,7 @@ int store_state_load(struct store *s,
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, "load engine state");
+		return store_int_fail(s, "load engine state");
 	return 0;
 }
 
@@ -812,7 +775,7 @@ int store_state_drop_rule(struct store *s, const char *rule_key)
 
 	if (need_txn(s, "engine state drop") < 0)
 		return -1;
-	bind_text(st, 1, rule_key);
+	store_int_bind_text(st, 1, rule_key);
 	return step_done(s, st, "drop engine state");
 }
 
@@ -823,7 +786,7 @@ int store_position_put(struct store *s, const char *input, const void *blob,
 
 	if (need_txn(s, "input position write") < 0)
 		return -1;
-	bind_text(st, 1, input);
+	store_int_bind_text(st, 1, input);
 	bind_blob(st, 2, blob, blob_len);
 	return step_done(s, st, "save input position");
 }
@@ -837,7 +800,7 @@ int store_position_get(struct store *s, const char *input, void **blob,
 	s->err[0] = '\0';
 	*blob = NULL;
 	*blob_len = 0;
-	bind_text(st, 1, input);
+	store_int_bind_text(st, 1, input);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
@@ -854,398 +817,9 @@ int store_position_get(struct store *s, const char *input, void **blob,
 			ret = 1;
 		}
 	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(s, "read input position");
+		ret = store_int_fail(s, "read input position");
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;
-}
-
-/* ---- analyst side (schema v3) ---- */
-
-sqlite3 *store_sqlite(struct store *s)
-{
-	return s->db;
-}
-
-/* Runs fn inside a savepoint: all of it or nothing.  fn returns >= 0 on
- * success (passed through) or -1 with s->err set. */
-static int in_savepoint(struct store *s, int (*fn)(struct store *, void *),
-			void *arg)
-{
-	int ret;
-
-	s->err[0] = '\0';
-	if (run(s, ST_SAVEPOINT) < 0)
-		return -1;
-	ret = fn(s, arg);
-	if (ret < 0) {
-		char saved[sizeof(s->err)];
-		memcpy(saved, s->err, sizeof(saved));
-		run(s, ST_ROLLBACK_TO);
-		run(s, ST_RELEASE);
-		memcpy(s->err, saved, sizeof(saved));
-		return -1;
-	}
-	return run(s, ST_RELEASE) < 0 ? -1 : ret;
-}
-
-/* Prepares sql (one-off statements: the analyst's rare writes). */
-static sqlite3_stmt *prep(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(s, sql);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
-}
-
-/* The status a triage action leaves, or NULL if it leaves it alone. */
-static const char *action_status(const char *action)
-{
-	if (strcmp(action, "ack") == 0)
-		return "acked";
-	if (strcmp(action, "resolve") == 0)
-		return "resolved";
-	if (strcmp(action, "reopen") == 0)
-		return "open";
-	return NULL;
-}
-
-static int triage_fn(struct store *s, void *arg)
-{
-	const struct store_triage *t = arg;
-	const char *status = action_status(t->action);
-	const char *value = status ? status : t->value;
-	sqlite3_stmt *st = prep(s, "INSERT INTO triage (alert_id, ts_ms, user,"
-				   " action, value, note) SELECT id, ?2, ?3,"
-				   " ?4, ?5, ?6 FROM alerts WHERE id = ?1");
-	char key[32];
-	int n;
-
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, t->alert_id);
-	sqlite3_bind_int64(st, 2, t->ts_ms);
-	bind_text(st, 3, t->user);
-	bind_text(st, 4, t->action);
-	bind_text(st, 5, value);
-	bind_text(st, 6, t->note);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return db_fail(s, "insert triage");
-	}
-	sqlite3_finalize(st);
-	if ((n = sqlite3_changes(s->db)) == 0)
-		return 0; /* no such alert */
-	snprintf(key, sizeof(key), "%lld",
-		 (long long)sqlite3_last_insert_rowid(s->db));
-	if (chain_append(s->db, "triage", key, s->err, sizeof(s->err)) < 0)
-		return -1;
-	if (status == NULL && strcmp(t->action, "assign") != 0)
-		return 1;
-	st = prep(s, status ? "UPDATE alerts SET status = ?2 WHERE id = ?1"
-			    : "UPDATE alerts SET assignee = ?2 WHERE id = ?1");
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, t->alert_id);
-	bind_text(st, 2, value);
-	n = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return n == SQLITE_DONE ? 1 : db_fail(s, "update alert status");
-}
-
-int store_triage(struct store *s, const struct store_triage *t)
-{
-	if (t->alert_id == NULL || t->user == NULL || t->action == NULL) {
-		set_err(s->err, sizeof(s->err), "store %s: incomplete triage",
-			s->path);
-		return -1;
-	}
-	return in_savepoint(s, triage_fn, (void *)t);
-}
-
-int store_suppress(struct store *s, const struct store_suppression *sp)
-{
-	sqlite3_stmt *st = prep(s, "INSERT INTO suppressions (rule_id, agent,"
-				   " from_ms, until_ms, created_ms, user,"
-				   " alert_id, note)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-
-	s->err[0] = '\0';
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, sp->rule_id);
-	bind_text(st, 2, sp->agent);
-	sqlite3_bind_int64(st, 3, sp->from_ms);
-	sqlite3_bind_int64(st, 4, sp->until_ms);
-	sqlite3_bind_int64(st, 5, sp->created_ms);
-	bind_text(st, 6, sp->user);
-	bind_text(st, 7, sp->alert_id);
-	bind_text(st, 8, sp->note);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, "insert suppression");
-}
-
-int store_suppressed(struct store *s, const char *rule_id, const char *agent,
-		     int64_t ts_ms)
-{
-	sqlite3_stmt *st = s->stmt[ST_SUPPRESSED];
-	int rc;
-
-	s->err[0] = '\0';
-	if (rule_id == NULL || agent == NULL)
-		return 0;
-	bind_text(st, 1, rule_id);
-	bind_text(st, 2, agent);
-	sqlite3_bind_int64(st, 3, ts_ms);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : db_fail(s, "query suppressions");
-}
-
-/* Binds a canonical field of ev (NULL if absent or empty). */
-static void bind_field(sqlite3_stmt *st, int i, const struct event *ev,
-		       enum canonical_field f)
-{
-	const struct event_field *fl = event_get(ev, f);
-
-	if (fl == NULL || fl->kind == VALUE_NULL || fl->value_len == 0)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, fl->value, (int)fl->value_len,
-				  SQLITE_STATIC);
-}
-
-/* "input:path:line" into buf (size > 24), truncated like snprintf would;
- * its length.  Hand-written: snprintf cost ~5% of a retained row. */
-static size_t format_source(char *buf, size_t size, const struct event *ev)
-{
-	const char *parts[2] = {ev->source.input, ev->source.path};
-	char digits[24];
-	size_t n = 0, nd = 0;
-	uint64_t line = ev->source.line;
-
-	for (size_t i = 0; i < 2; i++) {
-		size_t len = parts[i] ? strlen(parts[i]) : 0;
-		if (len > size - 1 - n)
-			len = size - 1 - n;
-		memcpy(buf + n, parts[i] ? parts[i] : "", len);
-		n += len;
-		if (n < size - 1)
-			buf[n++] = ':';
-	}
-	do
-		digits[nd++] = (char)('0' + line % 10);
-	while ((line /= 10) != 0);
-	while (nd > 0 && n < size - 1)
-		buf[n++] = digits[--nd];
-	buf[n] = '\0';
-	return n;
-}
-
-int store_add_access_event(struct store *s, const struct event *ev)
-{
-	sqlite3_stmt *st = s->stmt[ST_ADD_EVENT];
-	char src[512];
-	size_t src_len = format_source(src, sizeof(src), ev);
-	int rc;
-
-	s->err[0] = '\0';
-	sqlite3_bind_int64(st, 1, ev->ts_ms);
-	bind_field(st, 2, ev, FIELD_AGENT);
-	bind_field(st, 3, ev, FIELD_CUSTOMER);
-	bind_field(st, 4, ev, FIELD_ACTION);
-	bind_field(st, 5, ev, FIELD_OBJECT);
-	bind_field(st, 6, ev, FIELD_TICKET);
-	bind_field(st, 7, ev, FIELD_TEAM);
-	sqlite3_bind_text(st, 8, src, (int)src_len, SQLITE_STATIC);
-	/* every parameter is bound each time: no sqlite3_clear_bindings(),
-	 * but src is on this stack: reset before returning */
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, "insert access event");
-}
-
-int store_seal(struct store *s, int64_t now_ms, char head_hex[65])
-{
-	sqlite3_stmt *st;
-	int64_t seq;
-	int rc;
-
-	s->err[0] = '\0';
-	if (chain_head(s->db, &seq, head_hex) < 0)
-		return db_fail(s, "read chain head");
-	st =
-	    prep(s, "INSERT INTO seals (ts_ms, seq, head) VALUES (?1, ?2, ?3)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int64(st, 2, seq);
-	bind_text(st, 3, head_hex);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, "insert seal");
-}
-
-int store_verify(struct store *s, struct chain_report *r)
-{
-	s->err[0] = '\0';
-	return chain_verify(s->db, r, s->err, sizeof(s->err));
-}
-
-/* ---- purge ---- */
-
-/* Moves every chained row that the purge removes into the skeleton. */
-static int purge_skeletons(struct store *s, int64_t cutoff_ms,
-			   int64_t purge_seq, struct store_purge_counts *c)
-{
-	static const char sql[] =
-	    "SELECT 'alert', id FROM alerts WHERE ts_ms < ?1"
-	    " UNION ALL SELECT 'triage', CAST(t.id AS TEXT) FROM triage t"
-	    " JOIN alerts a ON a.id = t.alert_id WHERE a.ts_ms < ?1";
-	sqlite3_stmt *st = prep(s, sql);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, cutoff_ms);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 0);
-		const char *key = (const char *)sqlite3_column_text(st, 1);
-		if (chain_skeleton_add(s->db, kind, key, purge_seq) < 0)
-			break;
-		if (kind[0] == 'a')
-			c->n_alerts++;
-		else
-			c->n_triage++;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, "purge skeleton");
-}
-
-/* Deletes with one int64 bound; adds the number of rows to *n. */
-static int purge_delete(struct store *s, const char *sql, int64_t v, int64_t *n)
-{
-	sqlite3_stmt *st = prep(s, sql);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, v);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, sql);
-	if (n)
-		*n += sqlite3_changes(s->db);
-	return 0;
-}
-
-/* Keeps the newest max_events access events (by ts_ms, then id): deletes
- * the count - max_events oldest.  Without an index on ts_ms (schema v4)
- * the scan's sorter then holds only the excess, not the max_events kept
- * (10,000,000 by default). */
-static int purge_keep_newest(struct store *s, int64_t max_events,
-			     struct store_purge_counts *c)
-{
-	int64_t n = 0;
-
-	if (query_int(s, "SELECT count(*) FROM access_events", &n) < 0)
-		return -1;
-	if (n <= max_events)
-		return 0;
-	return purge_delete(s,
-			    "DELETE FROM access_events WHERE id IN (SELECT id"
-			    " FROM access_events ORDER BY ts_ms, id LIMIT ?1)",
-			    n - max_events, &c->n_events);
-}
-
-/* Writes the purge marker and chains it at purge_seq. */
-static int purge_marker(struct store *s, const struct store_purge *p,
-			int64_t purge_seq, const struct store_purge_counts *c)
-{
-	char list[CHAIN_HEX_LEN + 1], key[32];
-	sqlite3_stmt *st;
-	int rc;
-
-	if (chain_purge_list_hash(s->db, purge_seq, list) < 0)
-		return db_fail(s, "purge list hash");
-	st = prep(s, "INSERT INTO purges (ts_ms, cutoff_ms, user, n_alerts,"
-		     " n_triage, n_events, list_hash)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, p->now_ms);
-	sqlite3_bind_int64(st, 2, p->cutoff_ms);
-	bind_text(st, 3, p->user ? p->user : "?");
-	sqlite3_bind_int64(st, 4, c->n_alerts);
-	sqlite3_bind_int64(st, 5, c->n_triage);
-	sqlite3_bind_int64(st, 6, c->n_events);
-	bind_text(st, 7, list);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, "insert purge marker");
-	snprintf(key, sizeof(key), "%lld",
-		 (long long)sqlite3_last_insert_rowid(s->db));
-	return chain_append(s->db, "purge", key, s->err, sizeof(s->err));
-}
-
-static int purge_fn(struct store *s, const struct store_purge *p,
-		    struct store_purge_counts *c)
-{
-	char head[CHAIN_HEX_LEN + 1];
-	int64_t seq;
-
-	if (chain_head(s->db, &seq, head) < 0)
-		return db_fail(s, "read chain head");
-	if (purge_skeletons(s, p->cutoff_ms, seq + 1, c) < 0 ||
-	    purge_delete(s,
-			 "DELETE FROM triage WHERE alert_id IN"
-			 " (SELECT id FROM alerts WHERE ts_ms < ?1)",
-			 p->cutoff_ms, NULL) < 0 ||
-	    purge_delete(s, "DELETE FROM alerts WHERE ts_ms < ?1", p->cutoff_ms,
-			 NULL) < 0 ||
-	    purge_delete(s, "DELETE FROM access_events WHERE ts_ms < ?1",
-			 p->cutoff_ms, &c->n_events) < 0 ||
-	    purge_delete(s, "DELETE FROM suppressions WHERE until_ms < ?1",
-			 p->cutoff_ms, &c->n_suppressions) < 0)
-		return -1;
-	if (p->max_events > 0 && purge_keep_newest(s, p->max_events, c) < 0)
-		return -1;
-	if (c->n_alerts + c->n_triage + c->n_events + c->n_suppressions == 0)
-		return 0; /* nothing removed: no marker */
-	return purge_marker(s, p, seq + 1, c);
-}
-
-int store_purge(struct store *s, const struct store_purge *p,
-		struct store_purge_counts *c)
-{
-	memset(c, 0, sizeof(*c));
-	s->err[0] = '\0';
-	/* overwrite deleted personal data instead of leaving it in free
-	 * pages; then move it out of the WAL too */
-	if (exec_sql(s, "PRAGMA secure_delete = ON", "secure_delete") < 0 ||
-	    store_begin(s) < 0)
-		return -1;
-	if (purge_fn(s, p, c) < 0) {
-		char saved[sizeof(s->err)];
-		memcpy(saved, s->err, sizeof(saved));
-		store_rollback(s);
-		memcpy(s->err, saved, sizeof(saved));
-		return -1;
-	}
-	if (store_commit(s) < 0)
-		return -1;
-	sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
-		     NULL);
-	return 0;
 }
