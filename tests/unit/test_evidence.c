@@ -4,6 +4,7 @@
  * outlives the event's buffers (values copied one by one or as runs), is
  * shared by reference, and JSON-only evidence returns its text.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,33 @@ static void test_value_runs(void)
 	fieldtab_free(t);
 }
 
+/* More fields than the name-length cache: names past it are measured
+ * again when copied, and still owned by the copy. */
+static void test_many_fields(void)
+{
+	enum { N = 40 };
+	char names[N][8], arena[N * 4];
+	struct event_field f[N];
+	struct event ev = {0};
+
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%d", i);
+		snprintf(arena + i * 4, 4, "%03d", i);
+		f[i] = fld(names[i], arena + i * 4, 3, VALUE_STRING, -1);
+	}
+	ev.fields = f;
+	ev.n_fields = N;
+	char *want = alert_event_to_json(&ev);
+	struct evidence *x = evidence_from_event(&ev);
+	CHECK(want != NULL && x != NULL);
+	CHECK(strstr(want, "\"f39\":\"039\"") != NULL);
+	memset(names, 'z', sizeof(names));
+	memset(arena, 'z', sizeof(arena));
+	CHECK_STR(evidence_json(x), want);
+	free(want);
+	evidence_unref(x);
+}
+
 static void test_from_json(void)
 {
 	struct evidence *x = evidence_from_json("{\"a\":1}xyz", 7);
@@ -141,6 +169,7 @@ int main(void)
 	test_same_json();
 	test_canonical_names();
 	test_value_runs();
+	test_many_fields();
 	test_from_json();
 	return check_done();
 }
