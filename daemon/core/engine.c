@@ -252,23 +252,24 @@ static size_t key_len_prefix(char head[24], size_t len)
 	return n + 1;
 }
 
+/* The prefix is at most 21 bytes ("<20 digits>:"): room for it and the
+ * value is made first, then the prefix is written in place. */
 int engine_key_append(struct engine *e, size_t *at, const char *v, size_t len)
 {
-	char head[24];
-	size_t hl = key_len_prefix(head, len);
-	size_t need = *at + hl + len;
+	size_t room = *at + 24 + len;
 
-	if (need > e->key_size) {
-		size_t ns = need * 2;
+	if (room > e->key_size) {
+		size_t ns = room * 2;
 		char *k = realloc(e->key, ns);
 		if (k == NULL)
 			return -1;
 		e->key = k;
 		e->key_size = ns;
 	}
-	memcpy(e->key + *at, head, hl);
-	memcpy(e->key + *at + hl, v, len);
-	*at = need;
+	char *d = e->key + *at;
+	size_t hl = key_len_prefix(d, len);
+	memcpy(d + hl, v, len);
+	*at += hl + len;
 	return 0;
 }
 

@@ -155,6 +155,8 @@ const char *fieldtab_name(const struct fieldtab *t, int32_t id)
 {
 	if (id < 0 || (size_t)id >= t->n_names)
 		return NULL;
+	if (id < N_CANONICAL_FIELDS) /* the same bytes (fieldtab_new) */
+		return canonical_field_names[id];
 	return t->names[id];
 }
 

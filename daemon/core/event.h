@@ -110,6 +110,8 @@ int32_t fieldtab_intern(struct fieldtab *t, const char *name, size_t len);
 int32_t fieldtab_find(const struct fieldtab *t, const char *name, size_t len);
 
 size_t fieldtab_count(const struct fieldtab *t);
+/* The name of id (NULL if unknown); for a canonical id, the static
+ * canonical_field_names[] entry itself. */
 const char *fieldtab_name(const struct fieldtab *t, int32_t id);
 void fieldtab_freeze(struct fieldtab *t);
 

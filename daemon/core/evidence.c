@@ -1,9 +1,9 @@
 /*
  * evidence: shared, lazily serialised evidence samples.  See evidence.h.
  *
- * Layout: one block holds the header, the copied field table and then
- * every name and value (NUL-terminated), so a copy is one malloc and one
- * free whatever the number of fields.  Field order, kinds, ids and the
+ * Layout: one block holds the header, the copied field table, every value
+ * and then every copied name (all NUL-terminated), so a copy is one malloc
+ * and one free whatever the number of fields.  Field order, kinds, ids and the
  * next_same chains are kept as they are, which is all
  * alert_event_to_json() reads, so the JSON made later is byte-identical
  * to the JSON of the original event.  A field bound to a canonical id
@@ -26,25 +26,17 @@ struct evidence {
 	struct event_field fields[];
 };
 
-static char *copy_str(char **at, const char *s, size_t len)
-{
-	char *d = *at;
-
-	memcpy(d, s, len);
-	d[len] = '\0';
-	*at += len + 1;
-	return d;
-}
-
 /* The static canonical name of f when f is bound to a canonical id under
  * that name (as every decoded canonical field is), else NULL: such a name
- * is shared, not copied. */
+ * is shared, not copied.  The decoders and the field map name canonical
+ * fields with that very pointer (fieldtab_name()), so the comparison is
+ * mostly a pointer test. */
 static const char *canonical_name(const struct event_field *f)
 {
 	if (f->id < 0 || f->id >= N_CANONICAL_FIELDS)
 		return NULL;
 	const char *c = canonical_field_names[f->id];
-	return strcmp(f->name, c) == 0 ? c : NULL;
+	return f->name == c || strcmp(f->name, c) == 0 ? c : NULL;
 }
 
 /* Name lengths of the first NAME_CACHE fields are measured once. */
@@ -56,36 +48,85 @@ static size_t name_len(const struct event_field *f)
 	return canonical_name(f) ? SHARED_NAME : strlen(f->name);
 }
 
-struct evidence *evidence_from_event(const struct event *ev)
+/* Bytes of the copied names (those not shared) and of the values, each
+ * value with its NUL; fills lens[] for the first NAME_CACHE fields. */
+static void measure(const struct event *ev, size_t lens[NAME_CACHE],
+		    size_t *name_bytes, size_t *value_bytes)
 {
-	size_t bytes =
-	    sizeof(struct evidence) + ev->n_fields * sizeof(struct event_field);
-	size_t lens[NAME_CACHE];
+	size_t nb = 0, vb = 0;
 
 	for (size_t i = 0; i < ev->n_fields; i++) {
 		size_t nl = name_len(&ev->fields[i]);
 		if (i < NAME_CACHE)
 			lens[i] = nl;
-		bytes += (nl == SHARED_NAME ? 0 : nl + 1) +
-			 ev->fields[i].value_len + 1;
+		nb += nl == SHARED_NAME ? 0 : nl + 1;
+		vb += (size_t)ev->fields[i].value_len + 1;
 	}
-	struct evidence *x = malloc(bytes);
+	*name_bytes = nb;
+	*value_bytes = vb;
+}
+
+/* The copy's name of f: the shared canonical name, or a copy of the nl
+ * bytes at *at. */
+static const char *copy_name(const struct event_field *f, size_t nl, char **at)
+{
+	if (nl == SHARED_NAME)
+		return canonical_field_names[f->id];
+	char *d = *at;
+	memcpy(d, f->name, nl + 1);
+	*at += nl + 1;
+	return d;
+}
+
+/* Fills x's names and values: the values at `values` in field order, each
+ * with its NUL, the copied names after them.  A value is NUL-terminated
+ * (event.h), so values that follow each other in memory (as a decoder's
+ * arena lays them out) are copied as one run: one memcpy for the usual
+ * event instead of one per field. */
+static void copy_strings(struct evidence *x, const struct event *ev,
+			 const size_t lens[NAME_CACHE], char *values,
+			 char *names)
+{
+	const char *run = NULL; /* source of the pending run */
+	size_t run_len = 0;
+	char *run_to = values;
+
+	for (size_t i = 0; i < ev->n_fields; i++) {
+		const struct event_field *f = &ev->fields[i];
+		if (run == NULL || f->value != run + run_len) {
+			if (run != NULL)
+				memcpy(run_to, run, run_len);
+			run_to += run_len;
+			run = f->value;
+			run_len = 0;
+		}
+		x->fields[i].value = run_to + run_len;
+		run_len += (size_t)f->value_len + 1;
+		x->fields[i].name = copy_name(
+		    f, i < NAME_CACHE ? lens[i] : name_len(f), &names);
+	}
+	if (run != NULL)
+		memcpy(run_to, run, run_len);
+}
+
+struct evidence *evidence_from_event(const struct event *ev)
+{
+	size_t lens[NAME_CACHE], name_bytes, value_bytes;
+
+	measure(ev, lens, &name_bytes, &value_bytes);
+	size_t table = ev->n_fields * sizeof(struct event_field);
+	struct evidence *x =
+	    malloc(sizeof(struct evidence) + table + value_bytes + name_bytes);
 	if (x == NULL)
 		return NULL;
 	x->refs = 1;
 	x->ts_ms = ev->ts_ms;
 	x->n_fields = ev->n_fields;
 	x->json = NULL;
-	char *at = (char *)(x->fields + ev->n_fields);
-	for (size_t i = 0; i < ev->n_fields; i++) {
-		const struct event_field *f = &ev->fields[i];
-		size_t nl = i < NAME_CACHE ? lens[i] : name_len(f);
-		x->fields[i] = *f;
-		x->fields[i].name = nl == SHARED_NAME
-					? canonical_field_names[f->id]
-					: copy_str(&at, f->name, nl);
-		x->fields[i].value = copy_str(&at, f->value, f->value_len);
-	}
+	if (ev->n_fields > 0)
+		memcpy(x->fields, ev->fields, table);
+	char *values = (char *)(x->fields + ev->n_fields);
+	copy_strings(x, ev, lens, values, values + value_bytes);
 	return x;
 }
 
