@@ -246,6 +246,17 @@ int store_int_run(struct store *s, enum stmt_id id)
 	return 0;
 }
 
+int store_int_unwind(struct store *s)
+{
+	char saved[sizeof(s->err)]; /* the message of the first failure */
+
+	memcpy(saved, s->err, sizeof(saved));
+	store_int_run(s, ST_ROLLBACK_TO);
+	store_int_run(s, ST_RELEASE);
+	memcpy(s->err, saved, sizeof(saved));
+	return -1;
+}
+
 /* ---- opening, schema ---- */
 
 /* Creates the file with mode 0640 unless it exists; SQLite then opens it
@@ -656,15 +667,8 @@ int store_add_alert(struct store *s, const struct alert *a, int64_t created_ms)
 	if (ret == 1 &&
 	    chain_append(s->db, "alert", a->id, s->err, sizeof(s->err)) < 0)
 		ret = -1;
-	if (ret < 0) {
-		/* keep the message of the first failure */
-		char saved[sizeof(s->err)];
-		memcpy(saved, s->err, sizeof(saved));
-		store_int_run(s, ST_ROLLBACK_TO);
-		store_int_run(s, ST_RELEASE);
-		memcpy(s->err, saved, sizeof(saved));
-		return -1;
-	}
+	if (ret < 0)
+		return store_int_unwind(s);
 	if (store_int_run(s, ST_RELEASE) < 0)
 		return -1;
 	return ret;

@@ -48,6 +48,9 @@ int store_int_fail(struct store *s, const char *what);
 /* Runs the prepared statement id (no rows); 0 or -1 (store_int_fail). */
 int store_int_run(struct store *s, enum stmt_id id);
 
+/* Rolls back to the savepoint and releases it, keeping s->err (the first
+ * failure's message); returns -1. */
+int store_int_unwind(struct store *s);
 /* Runs sql (no rows, no parameters); 0 or -1 (store_int_fail(what)). */
 int store_int_exec(struct store *s, const char *sql, const char *what);
 /* Runs a one-row, one-integer query into *out; 0 or -1. */

@@ -34,14 +34,8 @@ static int in_savepoint(struct store *s, int (*fn)(struct store *, void *),
 	if (store_int_run(s, ST_SAVEPOINT) < 0)
 		return -1;
 	ret = fn(s, arg);
-	if (ret < 0) {
-		char saved[sizeof(s->err)];
-		memcpy(saved, s->err, sizeof(saved));
-		store_int_run(s, ST_ROLLBACK_TO);
-		store_int_run(s, ST_RELEASE);
-		memcpy(s->err, saved, sizeof(saved));
-		return -1;
-	}
+	if (ret < 0)
+		return store_int_unwind(s);
 	return store_int_run(s, ST_RELEASE) < 0 ? -1 : ret;
 }
 
