@@ -11,31 +11,28 @@ mkfifo "$tmp/vip.fifo"
 mkdir "$tmp/dir"
 printf 'C1\n' >"$tmp/vip.txt"
 conf() { # conf FILE LIST_PATH: a daemon config whose list is LIST_PATH
-	cat >"$1" <<YML
-inputs:
-  - name: crm
-    path: $tmp/access.log
-rules: [ $repo/rules/watchlists.yml ]
-lists:
-  vip_customers: { file: $2 }
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-YML
+	{ daemon_config "$tmp/access.log" "$repo/rules/watchlists.yml"
+	  printf 'lists:\n  vip_customers: { file: %s }\n' "$2"; } >"$1"
 }
 : >"$tmp/access.log"
 conf "$tmp/fifo.yml" "$tmp/vip.fifo"
 conf "$tmp/stdin.yml" /dev/stdin
 conf "$tmp/dir.yml" "$tmp/dir"
 conf "$tmp/ok.yml" "$tmp/vip.txt"
-at="6:26: list file"
+at="9:26: list file"
 
 # every command is bounded by timeout(1): a blocked open would be rc 124
 timeout 10 "$custos" lint --config "$tmp/fifo.yml" "$repo/rules/" >/dev/null 2>"$tmp/err"
 check "lint: FIFO refused with exit 2 (got $?)" test $? -eq 2
 check "lint: FIFO named at file:line:column" \
 	grep -q "^$tmp/fifo.yml:$at '$tmp/vip.fifo' is a FIFO, not a regular file" "$tmp/err"
-sleep 20 | timeout 10 "$custos" lint --config "$tmp/stdin.yml" "$repo/rules/" >/dev/null 2>"$tmp/err"
-check "lint: /dev/stdin on a pipe refused (got ${PIPESTATUS[1]})" test "${PIPESTATUS[1]}" -eq 2
+# stdin: a pipe whose writer stays open and writes nothing
+mkfifo "$tmp/pipe"
+sleep 30 >"$tmp/pipe" &
+writer=$!
+timeout 10 "$custos" lint --config "$tmp/stdin.yml" "$repo/rules/" <"$tmp/pipe" >/dev/null 2>"$tmp/err"
+check "lint: /dev/stdin on a pipe refused (got $?)" test $? -eq 2
+kill "$writer"
 check "lint: /dev/stdin named" grep -q "^$tmp/stdin.yml:$at '/dev/stdin' is a FIFO" "$tmp/err"
 timeout 10 "$custos" lint -c "$tmp/dir.yml" "$repo/rules/" >/dev/null 2>"$tmp/err"
 check "lint: a directory refused" grep -q "^$tmp/dir.yml:$at '$tmp/dir' is a directory" "$tmp/err"

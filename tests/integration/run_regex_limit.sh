@@ -32,15 +32,7 @@ head -n 1 "$tmp/logs/access.log" >"$tmp/short.log"
 "$custos" replay --rules "$tmp/re.yml" "$tmp/short.log" >/dev/null 2>"$tmp/err2"
 check "replay: no limit hit, no limits line" test "$(grep -c 'limits hit' "$tmp/err2")" -eq 0
 
-cat >"$tmp/c.yml" <<YML
-inputs:
-  - name: crm
-    path: $tmp/logs/access.log
-rules: [ $tmp/re.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
-YML
+daemon_config "$tmp/logs/access.log" "$tmp/re.yml" >"$tmp/c.yml"
 "$custosd" -f -c "$tmp/c.yml" 2>"$tmp/log" &
 daemon_pid=$!
 ready() { "$custos" status --socket "$tmp/ctl.sock" --json >/dev/null; }

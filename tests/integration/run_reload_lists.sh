@@ -27,7 +27,7 @@ agent,team,site,role,tz,status
 a1,billing-1,lisbon,contractor,Europe/Lisbon,active
 a2,billing-1,lisbon,agent,Europe/Lisbon,active
 CSV
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: pipe
     path: "-"
@@ -36,9 +36,6 @@ lists:
   vip_customers: { file: vip.txt }
   decoy_customers: { file: decoy.txt }
 lookups: { agents: agents.csv }
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 n=0
 ev() { # ev AGENT ACTION CUSTOMER [TICKET]: one event line, a minute apart
