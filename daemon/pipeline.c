@@ -946,7 +946,7 @@ static json_t *engine_json(const struct pipeline *p)
 	struct engine_stats st;
 
 	engine_get_stats(p->engine, &st);
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "events",
 	    (json_int_t)st.n_events, "detection_matches",
 	    (json_int_t)st.n_detection_matches, "alerts",
@@ -958,6 +958,14 @@ static json_t *engine_json(const struct pipeline *p)
 	    "non_numeric", (json_int_t)st.n_non_numeric, "nomem",
 	    (json_int_t)(st.n_nomem + p->n_nomem), "state_rejected",
 	    (json_int_t)st.n_state_rejected);
+	/* limits hit by the matchers and caches of the hot path */
+	if (o)
+		json_object_update_new(
+		    o, json_pack("{s:I, s:I, s:I}", "regex_limit",
+				 (json_int_t)st.n_re_limit, "unshared_units",
+				 (json_int_t)st.n_unshared, "key_cache_clears",
+				 (json_int_t)event_buf_key_clears(p->buf)));
+	return o;
 }
 
 void pipeline_status(struct pipeline *p, json_t *obj)

@@ -3,9 +3,13 @@
  * into one rule set, so that references across files resolve, and reports
  * every problem as file:line:column: message.  Exit 2 on any problem.
  * With -v, prints the compiled form of each rule (golden tests diff it).
+ * With --config FILE, the configuration is checked too and its lists
+ * (`lists:`, list files included) are the ones `expand` rules see; its
+ * problems are reported the same way.
  */
 #include "custos.h"
 
+#include "config.h"
 #include "correlation.h"
 #include "detection.h"
 #include "rules.h"
@@ -16,9 +20,11 @@
 
 static void lint_usage(FILE *f)
 {
-	fprintf(f, "usage: custos lint [-v] PATH...\n"
+	fprintf(f, "usage: custos lint [-v] [--config FILE] PATH...\n"
 		   "  Validates Sigma rule files (and directories of them).\n"
-		   "  -v  print the compiled form of every rule\n");
+		   "  -v  print the compiled form of every rule\n"
+		   "  -c, --config FILE  check FILE too; rules see its "
+		   "lists\n");
 }
 
 static void dump_rules(const struct ruleset *rs)
@@ -37,15 +43,21 @@ static void dump_rules(const struct ruleset *rs)
 
 int cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {{"verbose", no_argument, 0, 'v'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"verbose", no_argument, 0, 'v'},
+	    {"config", required_argument, 0, 'c'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
 	int verbose = 0, c;
+	const char *config_path = NULL;
+	struct config *cfg = NULL;
 	struct diag d;
 
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vc:h", opts, NULL)) != -1) {
 		if (c == 'v')
 			verbose = 1;
+		else if (c == 'c')
+			config_path = optarg;
 		else if (c == 'h') {
 			lint_usage(stdout);
 			return 0;
@@ -64,6 +76,14 @@ int cmd_lint(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	diag_init(&d);
+	if (config_path && (cfg = config_load(config_path, &d)) != NULL &&
+	    ruleset_set_lists(rs, &cfg->lists) < 0) {
+		fprintf(stderr, "custos lint: out of memory\n");
+		config_free(cfg);
+		ruleset_free(rs);
+		diag_clear(&d);
+		return EXIT_RUNTIME;
+	}
 	for (int i = optind; i < argc; i++)
 		ruleset_load_path(rs, argv[i], &d);
 	if (diag_count(&d) == 0)
@@ -79,5 +99,6 @@ int cmd_lint(int argc, char **argv)
 	}
 	diag_clear(&d);
 	ruleset_free(rs);
+	config_free(cfg);
 	return rc;
 }

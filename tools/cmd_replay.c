@@ -380,9 +380,11 @@ oom:
 	return -1;
 }
 
-static void print_summary(const struct replay *rp)
+/* The summary on stderr; buf is the one the input files were decoded in. */
+static void print_summary(const struct replay *rp, const struct event_buf *buf)
 {
 	struct engine_stats st;
+	uint64_t key_clears = event_buf_key_clears(buf);
 
 	engine_get_stats(rp->engine, &st);
 	fprintf(stderr,
@@ -397,21 +399,27 @@ static void print_summary(const struct replay *rp)
 			(unsigned long long)rp->n_stored);
 	fprintf(stderr, "\n");
 	if (st.n_late_events || st.n_groups_evicted || st.n_window_overflow ||
-	    st.n_distinct_overflow)
+	    st.n_distinct_overflow || st.n_re_limit)
 		fprintf(stderr,
 			"custos: limits hit: %llu late events, %llu groups "
 			"evicted, %llu window overflows, %llu distinct "
-			"overflows\n",
+			"overflows, %llu regex limits\n",
 			(unsigned long long)st.n_late_events,
 			(unsigned long long)st.n_groups_evicted,
 			(unsigned long long)st.n_window_overflow,
-			(unsigned long long)st.n_distinct_overflow);
+			(unsigned long long)st.n_distinct_overflow,
+			(unsigned long long)st.n_re_limit);
 	if (st.n_ext_cap_hits || st.n_suppressed)
 		fprintf(stderr,
 			"custos: extensions: %llu alerts suppressed, %llu "
 			"state bound hits\n",
 			(unsigned long long)st.n_suppressed,
 			(unsigned long long)st.n_ext_cap_hits);
+	if (key_clears || st.n_unshared)
+		fprintf(stderr,
+			"custos: caches full: %llu key cache clears, %zu rule "
+			"units unshared\n",
+			(unsigned long long)key_clears, st.n_unshared);
 }
 
 /* Allocation failures (lines dropped, events partly enriched or
@@ -515,7 +523,7 @@ int cmd_replay(int argc, char **argv)
 	if (fflush(stdout) != 0)
 		rp.failed = 1;
 	if (!rp.quiet)
-		print_summary(&rp);
+		print_summary(&rp, buf);
 	report_nomem(&rp);
 	rc = rp.failed ? EXIT_RUNTIME : 0;
 out:

@@ -159,10 +159,11 @@ static void print_human(json_t *o)
 	print_rules(json_object_get(o, "rules"));
 	printf("engine: %lld events, %lld alerts, %lld groups, %lld late; "
 	       "limits hit: %lld groups evicted, %lld window overflows, "
-	       "%lld distinct overflows\n",
+	       "%lld distinct overflows, %lld regex limits\n",
 	       num(e, "events"), num(e, "alerts"), num(e, "groups"),
 	       num(e, "late_events"), num(e, "groups_evicted"),
-	       num(e, "window_overflow"), num(e, "distinct_overflow"));
+	       num(e, "window_overflow"), num(e, "distinct_overflow"),
+	       num(e, "regex_limit"));
 	printf("sinks: queue %lld/%lld, %lld dropped, %lld delivered, %lld "
 	       "failed\n",
 	       num(s, "queue_depth"), num(s, "queue_max"), num(s, "dropped"),

@@ -248,3 +248,8 @@ void event_buf_view(struct event_buf *b, struct event *ev)
 	ev->slot = b->slot;
 	ev->n_slots = b->n_slots;
 }
+
+uint64_t event_buf_key_clears(const struct event_buf *b)
+{
+	return b && b->json_keys ? b->json_keys->n_clear : 0;
+}

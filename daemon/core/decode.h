@@ -124,4 +124,8 @@ void event_buf_unbind(struct event_buf *b, int32_t id);
  * to the caller). */
 void event_buf_view(struct event_buf *b, struct event *ev);
 
+/* Times decode_json's key cache (json_keys.h) was full and forgotten since
+ * the buffer was made (0 before the first JSON line, or for b NULL). */
+uint64_t event_buf_key_clears(const struct event_buf *b);
+
 #endif

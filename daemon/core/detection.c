@@ -305,14 +305,30 @@ static const char *const *set_list(const struct cctx *c, const struct chain *ch,
 	return xform_find_list(c->rc->lists, s + 1, len - 2);
 }
 
-/* Adds the values of list vals to mf: plain ones as one set, those with
- * wildcards or escapes as alternatives of their own.  0 or -1. */
+/* The cache slot of list vals's set (rule_lists.sets), or NULL when the
+ * lists keep no cache. */
+static struct strset **set_slot(const struct rule_lists *l,
+				const char *const *vals, bool cased)
+{
+	for (size_t i = 0; l && l->sets && i < l->n_lists; i++)
+		if ((const char *const *)l->values[i] == vals)
+			return &l->sets[2 * i + cased];
+	return NULL;
+}
+
+/* Adds the values of list vals to mf: plain ones as one set (the one the
+ * lists already hold for an earlier rule, else a new one the lists then
+ * keep), those with wildcards or escapes as alternatives of their own.
+ * 0 or -1. */
 static int add_set(struct cctx *c, struct match_field *mf,
 		   const struct chain *ch, const struct yaml_node *vn,
 		   const char *const *vals)
 {
 	bool cased = HAS(ch, MOD_CASED);
-	struct strset *set = strset_new(cased);
+	struct strset **slot = set_slot(c->rc->lists, vals, cased);
+	struct strset *set =
+	    slot && *slot ? strset_ref(*slot) : strset_new(cased);
+	bool fill = !(slot && *slot);
 	int rc = set ? 0 : -1;
 
 	for (size_t i = 0; rc == 0 && vals[i] != NULL; i++) {
@@ -322,9 +338,11 @@ static int add_set(struct cctx *c, struct match_field *mf,
 				strset_free(set);
 				return -1; /* reported */
 			}
-		} else if (strset_add(set, vals[i], n) < 0)
+		} else if (fill && strset_add(set, vals[i], n) < 0)
 			rc = -1;
 	}
+	if (rc == 0 && fill && slot)
+		*slot = strset_ref(set);
 	if (rc == 0 && match_add_set(mf, set, vn->scalar, cased) == 0)
 		return 0;
 	if (rc < 0)

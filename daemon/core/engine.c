@@ -688,6 +688,7 @@ static uint64_t callee_nomem(const struct engine *e)
 int engine_process(struct engine *e, const struct event *ev)
 {
 	uint64_t nomem = callee_nomem(e);
+	uint64_t re_limit = match_re_limit_hits();
 	int rc = 0;
 
 	e->stats.n_events++;
@@ -710,6 +711,7 @@ int engine_process(struct engine *e, const struct event *ev)
 	evidence_unref(e->ev_evidence);
 	e->ev_evidence = NULL;
 	e->ev = NULL;
+	e->stats.n_re_limit += match_re_limit_hits() - re_limit;
 	if (rc < 0 || callee_nomem(e) != nomem) {
 		e->stats.n_nomem++;
 		rc = -1;
@@ -733,6 +735,7 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out)
 		ext_state_get_stats(e->ext, &xs);
 		out->n_ext_cap_hits = xs.n_cap_hits;
 	}
+	out->n_unshared = rule_index_n_unshared(e->index);
 	out->n_groups = 0;
 	for (size_t i = 0; i < e->rs->n_rules; i++)
 		if (e->corr[i].c)

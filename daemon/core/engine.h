@@ -52,6 +52,10 @@ struct engine_stats {
 	uint64_t n_ext_cap_hits;      /* a bound of the custos extensions'
 					 state refused an entry */
 	uint64_t n_suppressed;	      /* alerts withheld by custos.suppress */
+	uint64_t n_re_limit; /* regex evaluations stopped by the match or
+				depth limit (match.h): taken as no match */
+	size_t n_unshared;   /* detection units evaluated unshared: the
+				index's memo slots ran out (rule_index.h) */
 };
 
 /* Called for every alert.  The alert is valid only during the call; the

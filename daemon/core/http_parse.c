@@ -2,9 +2,8 @@
  * http_parse: HTTP/1.x exchange extraction (contract in http_parse.h).
  *
  * Each direction is a small state machine over a buffer of unparsed bytes
- * (buf[off..len)).  A message head is parsed only once it is complete, from
- * a private copy that is unfolded in place (the copy never grows, so every
- * header string points into it).  Bodies are streamed: their bytes are
+ * (buf[off..len)).  A message head is parsed only once it is complete
+ * (its syntax is in http_head.c).  Bodies are streamed: their bytes are
  * consumed as they arrive, and only the first max_body_bytes of a request
  * body are copied.  Requests wait in a queue (at most max_pending) until
  * their response head arrives; the queue is released in order.
@@ -14,6 +13,8 @@
  * offset X takes the last mark at or before X.
  */
 #include "http_parse.h"
+
+#include "http_head.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -77,22 +78,6 @@ struct http_conn {
 	bool finished;
 };
 
-/* a parsed head */
-struct head {
-	char *copy;
-	struct http_header *hdrs;
-	size_t n_hdrs;
-	char *method, *uri; /* requests */
-	int minor, status;
-};
-
-static void head_clear(struct head *h)
-{
-	free(h->copy);
-	free(h->hdrs);
-	memset(h, 0, sizeof(*h));
-}
-
 static void msg_free(struct msg *m)
 {
 	if (m == NULL)
@@ -113,165 +98,6 @@ const struct http_header *http_header_find(const struct http_header *h,
 			return &h[i];
 	return NULL;
 }
-
-/* ---- head syntax ---- */
-
-static bool is_tchar(int c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* Offset just past the empty line that ends a head in p[0..n), or 0. */
-static size_t head_end(const uint8_t *p, size_t n)
-{
-	const uint8_t *nl = p;
-
-	while ((nl = memchr(nl, '\n', n - (size_t)(nl - p))) != NULL) {
-		size_t i = (size_t)(nl - p) + 1;
-		if (i < n && p[i] == '\n')
-			return i + 1;
-		if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n')
-			return i + 2;
-		nl = p + i;
-		if (i >= n)
-			break;
-	}
-	return 0;
-}
-
-/* Splits "METHOD SP URI SP HTTP/1.x" (line NUL-terminated, no CRLF). */
-static int parse_request_line(char *line, struct head *h)
-{
-	char *sp1 = strchr(line, ' ');
-	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-
-	if (sp1 == NULL || sp2 == NULL || sp1 == line || sp2 == sp1 + 1)
-		return -1;
-	for (char *c = line; c < sp1; c++)
-		if (!is_tchar((unsigned char)*c))
-			return -1;
-	for (char *c = sp1 + 1; c < sp2; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
-			return -1;
-	if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
-	    !isdigit((unsigned char)sp2[8]) || sp2[9] != '\0')
-		return -1;
-	*sp1 = *sp2 = '\0';
-	h->method = line;
-	h->uri = sp1 + 1;
-	h->minor = sp2[8] - '0';
-	return 0;
-}
-
-/* "HTTP/1.x SP 3DIGIT [SP reason]" */
-static int parse_status_line(const char *line, struct head *h)
-{
-	if (strncmp(line, "HTTP/1.", 7) != 0 ||
-	    !isdigit((unsigned char)line[7]) || line[8] != ' ')
-		return -1;
-	for (int i = 9; i < 12; i++)
-		if (!isdigit((unsigned char)line[i]))
-			return -1;
-	if (line[12] != '\0' && line[12] != ' ')
-		return -1;
-	h->minor = line[7] - '0';
-	h->status =
-	    (line[9] - '0') * 100 + (line[10] - '0') * 10 + line[11] - '0';
-	return h->status >= 100 ? 0 : -1; /* 0 means "no response" */
-}
-
-/* Next line of the head copy at *r (CRLF or LF ended); NUL-terminates it
- * and returns it, or NULL at the end. */
-static char *next_line(char **r, char *end)
-{
-	char *line = *r, *nl;
-
-	if (line >= end)
-		return NULL;
-	nl = memchr(line, '\n', (size_t)(end - line));
-	if (nl == NULL)
-		nl = end;
-	*r = nl + 1;
-	if (nl > line && nl[-1] == '\r')
-		nl--;
-	*nl = '\0';
-	return line;
-}
-
-static void trim_value(struct http_header *x)
-{
-	char *v = (char *)x->value;
-
-	while (x->value_len &&
-	       (v[x->value_len - 1] == ' ' || v[x->value_len - 1] == '\t'))
-		v[--x->value_len] = '\0';
-}
-
-/* One header line or continuation; line is NUL-terminated in the copy. */
-static int header_line(char *line, struct head *h, struct http_stats *st)
-{
-	if (line[0] == ' ' || line[0] == '\t') { /* obs-fold */
-		if (h->n_hdrs == 0)
-			return -1;
-		struct http_header *x = &h->hdrs[h->n_hdrs - 1];
-		char *v = (char *)x->value;
-		line += strspn(line, " \t");
-		size_t n = strlen(line);
-		if (x->value_len)
-			v[x->value_len++] = ' ';
-		memmove(v + x->value_len, line, n + 1);
-		x->value_len += n;
-		trim_value(x);
-		return 0;
-	}
-	char *colon = strchr(line, ':');
-	if (colon == NULL || colon == line)
-		return -1;
-	for (char *c = line; c < colon; c++)
-		if (!is_tchar((unsigned char)*c))
-			return -1;
-	if (h->n_hdrs == HTTP_MAX_HEADERS) {
-		st->n_headers_dropped++;
-		return 0;
-	}
-	*colon = '\0';
-	char *v = colon + 1 + strspn(colon + 1, " \t");
-	h->hdrs[h->n_hdrs] =
-	    (struct http_header){line, v, (size_t)(colon - line), strlen(v)};
-	trim_value(&h->hdrs[h->n_hdrs++]);
-	return 0;
-}
-
-/* Parses the head p[0..n) (ending with its empty line) into h. */
-static int parse_head(const uint8_t *p, size_t n, bool request, struct head *h,
-		      struct http_stats *st)
-{
-	char *r, *end, *line;
-
-	memset(h, 0, sizeof(*h));
-	h->copy = malloc(n + 1);
-	h->hdrs = malloc(HTTP_MAX_HEADERS * sizeof(*h->hdrs));
-	if (h->copy == NULL || h->hdrs == NULL) {
-		st->n_nomem++;
-		goto fail;
-	}
-	memcpy(h->copy, p, n);
-	h->copy[n] = '\0';
-	r = h->copy;
-	end = h->copy + n;
-	line = next_line(&r, end);
-	if (line == NULL || (request ? parse_request_line(line, h)
-				     : parse_status_line(line, h)) < 0)
-		goto fail;
-	while ((line = next_line(&r, end)) != NULL && line[0] != '\0')
-		if (header_line(line, h, st) < 0)
-			goto fail;
-	return 0;
-fail:
-	head_clear(h);
-	return -1;
-}
-
 /* ---- stream buffer ---- */
 
 static void consume(struct hstream *s, size_t n)
@@ -440,8 +266,8 @@ static int start_at(const uint8_t *p, size_t n, int dir)
 	line[l] = '\0';
 	if (l > 0 && line[l - 1] == '\r')
 		line[l - 1] = '\0';
-	struct head h = {0};
-	return parse_request_line(line, &h) == 0;
+	struct http_head h = {0};
+	return http_head_request_line(line, &h) == 0;
 }
 
 /* Looks for the next message start; true when parsing can resume. */
@@ -483,7 +309,7 @@ static void to_resync(struct http_conn *c, struct hstream *s, bool at_start)
 
 /* Body framing from the headers: sets s->state / s->remaining.  -1 when
  * the framing is malformed. */
-static int framing(struct hstream *s, const struct head *h)
+static int framing(struct hstream *s, const struct http_head *h)
 {
 	const struct http_header *te =
 	    http_header_find(h->hdrs, h->n_hdrs, "Transfer-Encoding");
@@ -510,7 +336,8 @@ static int framing(struct hstream *s, const struct head *h)
 	return 1; /* no framing headers */
 }
 
-static int on_request_head(struct http_conn *c, struct head *h, struct mark mk)
+static int on_request_head(struct http_conn *c, struct http_head *h,
+			   struct mark mk)
 {
 	struct hstream *s = &c->s[0];
 	struct msg *m = calloc(1, sizeof(*m));
@@ -548,14 +375,14 @@ static void kill_conn(struct http_conn *c)
 	drop_all(&c->s[1]);
 }
 
-static int on_response_head(struct http_conn *c, struct head *h)
+static int on_response_head(struct http_conn *c, struct http_head *h)
 {
 	struct hstream *s = &c->s[1];
 	int status = h->status;
 
 	c->st->n_responses++;
 	if (status >= 100 && status < 200 && status != 101) {
-		head_clear(h); /* interim */
+		http_head_clear(h); /* interim */
 		return 0;
 	}
 	struct msg *m = unanswered(c);
@@ -575,7 +402,7 @@ static int on_response_head(struct http_conn *c, struct head *h)
 		h->copy = NULL;
 		h->hdrs = NULL;
 	}
-	head_clear(h);
+	http_head_clear(h);
 	if (rc != 0)
 		s->state = rc < 0 || no_body ? S_HEAD : S_UNTIL_EOF;
 	if (tunnel)
@@ -604,7 +431,7 @@ static bool step_head(struct http_conn *c, int dir, const uint8_t *p, size_t n)
 		return true;
 	}
 	int start = start_at(p, n, dir);
-	size_t end = head_end(p, n);
+	size_t end = http_head_end(p, n);
 	if (start == 0 || (end == 0 && n > c->lim.max_header_bytes) ||
 	    end > c->lim.max_header_bytes) {
 		if (start == 0)
@@ -617,13 +444,13 @@ static bool step_head(struct http_conn *c, int dir, const uint8_t *p, size_t n)
 	}
 	if (end == 0)
 		return false;
-	struct head h;
+	struct http_head h;
 	struct mark mk = find_mark(s, s->base);
 	uint64_t nomem = c->st->n_nomem;
-	if (parse_head(p, end, dir == 0, &h, c->st) < 0 ||
+	if (http_head_parse(p, end, dir == 0, &h, c->st) < 0 ||
 	    (dir == 0 ? on_request_head(c, &h, mk) : on_response_head(c, &h)) <
 		0) {
-		head_clear(&h);
+		http_head_clear(&h);
 		if (c->st->n_nomem == nomem) /* not counted as out of memory */
 			dir ? c->st->n_bad_responses++
 			    : c->st->n_bad_requests++;

@@ -6,10 +6,13 @@
 #include "listfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct parse {
 	const char *name;
@@ -149,20 +152,54 @@ static int slurp(FILE *f, char **buf, size_t *len)
 	return ferror(f) ? -1 : 0;
 }
 
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a regular file";
+}
+
+/* Opens path for reading only if it is a regular file: a FIFO, a terminal
+ * or /dev/stdin would block the loader (O_NONBLOCK makes the open itself
+ * return at once).  NULL with the problem in d. */
+static FILE *open_regular(const char *path, const char *at_file, int at_line,
+			  int at_column, struct diag *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	FILE *f = NULL;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		diag_add(d, at_file, at_line, at_column,
+			 "cannot open list file '%s': %s", path,
+			 strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		diag_add(d, at_file, at_line, at_column,
+			 "list file '%s' is %s, not a regular file", path,
+			 file_kind(st.st_mode));
+	else if ((f = fdopen(fd, "rb")) == NULL)
+		diag_add(d, at_file, at_line, at_column,
+			 "cannot open list file '%s': %s", path,
+			 strerror(errno));
+	if (f == NULL && fd >= 0)
+		close(fd);
+	return f;
+}
+
 char **listfile_load(const char *path, const char *at_file, int at_line,
 		     int at_column, size_t *n, struct diag *d)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = open_regular(path, at_file, at_line, at_column, d);
 	char *buf;
 	size_t len;
 
 	*n = 0;
-	if (f == NULL) {
-		diag_add(d, at_file, at_line, at_column,
-			 "cannot open list file '%s': %s", path,
-			 strerror(errno));
+	if (f == NULL)
 		return NULL;
-	}
 	int rc = slurp(f, &buf, &len);
 	int err = errno;
 	fclose(f);

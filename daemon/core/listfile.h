@@ -29,8 +29,10 @@
 
 /* Reads the list file at path (messages name it `path`).  Returns a
  * NULL-terminated vector of *n values, or NULL with every problem in d.  A
- * file that cannot be opened is reported at (at_file, at_line, at_column),
- * the place that names it. */
+ * file that cannot be opened, or that is not a regular file (a FIFO, a
+ * device such as /dev/stdin, a directory: reading it could block or never
+ * end), is reported at (at_file, at_line, at_column), the place that names
+ * it. */
 char **listfile_load(const char *path, const char *at_file, int at_line,
 		     int at_column, size_t *n, struct diag *d);
 

@@ -26,6 +26,8 @@
 static _Thread_local pcre2_match_data *tl_match_data;
 /* regex evaluations that ran out of memory (see match_nomem()) */
 static _Thread_local uint64_t tl_n_nomem;
+/* regex evaluations stopped by a PCRE2 limit (see match_re_limit_hits()) */
+static _Thread_local uint64_t tl_n_re_limit;
 
 /* ---- helpers ---- */
 
@@ -528,6 +530,9 @@ static bool re_match(const struct matcher *m, const unsigned char *v, size_t n)
 		rc = pcre2_match(m->re, v, n, 0, 0, tl_match_data, m->re_mctx);
 	if (rc == PCRE2_ERROR_NOMEMORY)
 		tl_n_nomem++;
+	else if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+		 rc == PCRE2_ERROR_HEAPLIMIT)
+		tl_n_re_limit++;
 	return rc >= 0;
 }
 
@@ -775,4 +780,9 @@ bool match_field_eval(const struct match_field *mf, const struct event *ev)
 		}
 	}
 	return mf->neq ? !r : r;
+}
+
+uint64_t match_re_limit_hits(void)
+{
+	return tl_n_re_limit;
 }

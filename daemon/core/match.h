@@ -203,4 +203,9 @@ void match_thread_release(void);
  * The engine reads it around an event to report it as partly evaluated. */
 uint64_t match_nomem(void);
 
+/* Regex evaluations in this thread stopped so far by MATCH_RE_MATCH_LIMIT,
+ * MATCH_RE_DEPTH_LIMIT or PCRE2's heap limit: each was taken as "no match".
+ * The engine reads it around an event to count the hits in its stats. */
+uint64_t match_re_limit_hits(void);
+
 #endif

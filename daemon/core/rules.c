@@ -18,6 +18,7 @@
 #include "correlation.h"
 #include "detection.h"
 #include "ext_rule.h"
+#include "strset.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -91,6 +92,9 @@ static void rule_free(struct rule *r)
 
 static void lists_clear(struct rule_lists *l)
 {
+	for (size_t i = 0; l->sets && i < 2 * l->n_lists; i++)
+		strset_free(l->sets[i]);
+	free(l->sets);
 	for (size_t i = 0; i < l->n_lists; i++) {
 		free(l->names[i]);
 		for (char **v = l->values[i]; v && *v; v++)
@@ -141,7 +145,8 @@ int ruleset_set_lists(struct ruleset *rs, const struct rule_lists *lists)
 
 	l.names = calloc(n + 1, sizeof(*l.names));
 	l.values = calloc(n + 1, sizeof(*l.values));
-	if (l.names == NULL || l.values == NULL)
+	l.sets = calloc(2 * (n + 1), sizeof(*l.sets));
+	if (l.names == NULL || l.values == NULL || l.sets == NULL)
 		goto fail;
 	for (; l.n_lists < n; l.n_lists++) {
 		l.names[l.n_lists] = strdup(lists->names[l.n_lists]);
@@ -352,6 +357,20 @@ static int read_attributes(const struct yaml_node *doc, struct rule *r,
 	return rc;
 }
 
+/* Makes room in l->sets for one more list (l->n_lists + 1 of them). */
+static int grow_sets(struct rule_lists *l)
+{
+	size_t have = l->sets ? 2 * l->n_lists : 0;
+	struct strset **sets =
+	    realloc(l->sets, 2 * (l->n_lists + 1) * sizeof(*sets));
+
+	if (sets == NULL)
+		return -1;
+	memset(sets + have, 0, (2 * (l->n_lists + 1) - have) * sizeof(*sets));
+	l->sets = sets;
+	return 0;
+}
+
 /* custos.watchlists: [NAME...] declares the expand lists a rule uses; a
  * list the configuration does not define becomes an empty list (the rule
  * then matches nothing) instead of an error, so a rule pack with
@@ -380,6 +399,8 @@ static int declare_lists(struct ruleset *rs, const struct yaml_node *doc)
 		if (values == NULL)
 			return -1;
 		l->values = values;
+		if (grow_sets(l) < 0)
+			return -1;
 		names[l->n_lists] = strdup(n->scalar);
 		values[l->n_lists] = calloc(1, sizeof(char *));
 		if (!names[l->n_lists] || !values[l->n_lists]) {

@@ -49,6 +49,7 @@ enum rule_kind { RULE_DETECTION, RULE_CORRELATION };
 struct detection;   /* detection.h */
 struct correlation; /* correlation.h */
 struct ext_rule;    /* ext_rule.h */
+struct strset;	    /* strset.h */
 
 struct rule {
 	enum rule_kind kind;
@@ -80,6 +81,11 @@ struct rule_lists {
 	char **names;
 	char ***values; /* values[i] is NULL-terminated */
 	size_t n_lists;
+	/* NULL, or 2 * n_lists entries: sets[2 * i + cased] is the hash set of
+	 * list i's plain values (detection.c), built by the first rule using
+	 * the list whole and shared by every later one (one reference each,
+	 * plus the one held here); freed with the lists */
+	struct strset **sets;
 };
 
 struct ruleset {

@@ -18,6 +18,7 @@ struct entry {
 
 struct strset {
 	bool cased;
+	size_t n_refs;
 	struct entry *e;
 	size_t n, cap;
 	uint32_t *slot;
@@ -57,14 +58,22 @@ struct strset *strset_new(bool cased)
 {
 	struct strset *s = calloc(1, sizeof(*s));
 
-	if (s != NULL)
+	if (s != NULL) {
 		s->cased = cased;
+		s->n_refs = 1;
+	}
+	return s;
+}
+
+struct strset *strset_ref(struct strset *s)
+{
+	s->n_refs++;
 	return s;
 }
 
 void strset_free(struct strset *s)
 {
-	if (s == NULL)
+	if (s == NULL || --s->n_refs > 0)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		free(s->e[i].b);

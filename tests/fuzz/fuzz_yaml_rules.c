@@ -116,7 +116,7 @@ static struct ruleset *ruleset_with_lists(void)
 	static char *tools[] = {"console", "api*", NULL};
 	static char *empty[] = {NULL};
 	static char **values[] = {tools, empty};
-	const struct rule_lists lists = {names, values, 2};
+	const struct rule_lists lists = {names, values, 2, NULL};
 	struct ruleset *rs = ruleset_new();
 
 	EXPECT(rs != NULL);

@@ -62,6 +62,35 @@ finish() {
 	echo "$n_passed passed, $n_failed failed"
 	[ "$n_failed" -eq 0 ] && [ "$n_passed" -gt 0 ]
 }
+# daemon_base: the part of a test daemon's config every test shares,
+# printed on stdout: state and control socket under $tmp, checkpoints every
+# 100 ms.  A test prints its inputs, rules and whatever else differs around
+# it (YAML keys may come in any order).
+daemon_base() {
+	cat <<YML
+state_dir: $tmp/state
+control_socket: $tmp/ctl.sock
+checkpoint: { every_ms: 100ms }
+YML
+}
+# daemon_config INPUT_PATH [RULE_PATH...]: daemon_base plus one file input
+# `crm` reading INPUT_PATH and the rules named (default: $tmp/view.yml,
+# see write_view_rule), on stdout.  The test appends what differs:
+#   { daemon_config "$tmp/ev.jsonl"; cat <<YML; } >"$tmp/c.yml"
+#   sinks: ...
+#   YML
+daemon_config() {
+	local input=$1 IFS=,
+	shift
+	[ $# -gt 0 ] || set -- "$tmp/view.yml"
+	cat <<YML
+inputs:
+  - name: crm
+    path: $input
+rules: [ $* ]
+YML
+	daemon_base
+}
 # write_view_rule FILE: a detection rule raising one alert (id $view_id)
 # per view of a customer record, whatever the rule pack says.
 view_id=5f1c2a3b-0d4e-4f60-8a7b-9c0d1e2f3a4b

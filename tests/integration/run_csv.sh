@@ -18,15 +18,12 @@ log=$tmp/logs/access.csv
 	echo '2025-05-01T10:00:04Z,bob,view,c-4'
 } >"$log"
 write_view_rule "$tmp/view.yml"
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: crm
     path: $tmp/logs/access.csv
     format: csv
 rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 check "--check accepts the config" \
 	bash -c "'$custosd' --check -c '$tmp/c.yml' | grep -q '^OK'"

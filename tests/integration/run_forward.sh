@@ -68,14 +68,7 @@ PY
 n=60
 events 0 $n >"$tmp/ev.jsonl"
 write_view_rule "$tmp/view.yml"
-cat >"$tmp/c.yml" <<YML
-inputs:
-  - name: crm
-    path: $tmp/ev.jsonl
-rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
+{ daemon_config "$tmp/ev.jsonl"; cat <<YML; } >"$tmp/c.yml"
 sinks:
   forward:
     - { name: u, address: "127.0.0.1:$pu", transport: udp, format: rfc5424 }

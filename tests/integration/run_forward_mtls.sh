@@ -85,17 +85,8 @@ sink() { # sink NAME PORT [CERT]: a forward sink entry (leef over tls)
 	printf ' }\n'
 }
 config() { # config: the sinks on stdin
-	cat <<YML
-inputs:
-  - name: crm
-    path: $tmp/ev.jsonl
-rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
-sinks:
-  forward:
-YML
+	daemon_config "$tmp/ev.jsonl"
+	printf 'sinks:\n  forward:\n'
 	cat
 }
 # sinks 0..1: the good certificate; 2..3: refused

@@ -94,19 +94,13 @@ sinks() { # the forward sinks, key file of the first four in $1
 	done
 }
 config() { # config KEYFILE
+	daemon_config "$tmp/ev.jsonl"
 	cat <<YML
 field_map:
   ts: time
   agent: actor.id
   customer: target.customer_id
   action: event.type
-inputs:
-  - name: crm
-    path: $tmp/ev.jsonl
-rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 sinks:
   forward:
 YML

@@ -15,7 +15,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 write_view_rule "$tmp/view.yml"
 mkdir -p "$tmp/logs"
 : >"$tmp/logs/access.log"
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: crm
     path: $tmp/logs/access.log
@@ -26,9 +26,6 @@ inputs:
     format: json
     max_message_bytes: 64KiB
 rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 "$custosd" -f -c "$tmp/c.yml" 2>"$tmp/log" &
 daemon_pid=$!

@@ -23,7 +23,7 @@ detection:
   condition: selection
 level: medium
 YML
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: console
     type: pcap
@@ -36,9 +36,6 @@ inputs:
           action: view
 rules: [ $tmp/contractor.yml ]
 lookups: { agents: agents.csv }
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 
 # custos replay --pcap

@@ -20,7 +20,7 @@ detection:
   condition: selection
 level: high
 YML
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: console
     type: pcap
@@ -33,9 +33,6 @@ inputs:
         - match: GET /api/customers/{customer}/documents/{object}
           action: view
 rules: [ $tmp/view.yml, $tmp/denied.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 check "--check accepts the config" \
 	bash -c "'$custosd' --check -c '$tmp/c.yml' | grep -q '^OK'"

@@ -27,7 +27,7 @@ detection:
   condition: selection
 level: medium
 YML
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: wire
     type: pcap
@@ -41,9 +41,6 @@ inputs:
         - match: GET /api/customers/{customer}/documents/{object}
           action: view_document
 rules: [ $tmp/docs.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 check "--check accepts the live pcap config" \
 	bash -c "'$custosd' --check -c '$tmp/c.yml' | grep -q '^OK'"

@@ -27,7 +27,7 @@ agent,team,site,role,tz,status
 a1,billing-1,lisbon,contractor,Europe/Lisbon,active
 a2,billing-1,lisbon,agent,Europe/Lisbon,active
 CSV
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: pipe
     path: "-"
@@ -36,9 +36,6 @@ lists:
   vip_customers: { file: vip.txt }
   decoy_customers: { file: decoy.txt }
 lookups: { agents: agents.csv }
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 n=0
 ev() { # ev AGENT ACTION CUSTOMER [TICKET]: one event line, a minute apart
@@ -101,6 +98,18 @@ ev a2 view C200        # the previous list still is
 check "previous lists stay in force" wait_for 10 alerts_are 7
 check "status still 2 list values" test "$(status_num lookups.list_values)" = 2
 
+# a list file replaced by a FIFO (nobody writes it): refused at once at the
+# config's line:column, the daemon keeps serving with the previous lists
+rm "$tmp/vip.txt"
+mkfifo "$tmp/vip.txt"
+kill -HUP "$daemon_pid"
+refused2() { [ "$(status_num reloads.failed)" = 2 ]; }
+check "FIFO list file refused" wait_for 10 refused2
+check "refusal names the config's line and column" \
+	grep -q "c.yml:6:26: list file '.*vip.txt' is a FIFO, not a regular file" "$tmp/log"
+ev a2 view C200        # the previous list is still in force
+check "previous lists still in force" wait_for 10 alerts_are 8
+
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
 rc=$?
@@ -112,7 +121,7 @@ by_rule() { # customers (or agents) of one rule's stored alerts
 	'\$.$2') as v from alerts where rule_title = '$1' order by ts)"
 }
 check "stored VIP alerts" test \
-	"$(by_rule 'VIP customer opened without a ticket' customer)" = "C101 C200 C200"
+	"$(by_rule 'VIP customer opened without a ticket' customer)" = "C101 C200 C200 C200"
 check "stored decoy alerts" test \
 	"$(by_rule 'Decoy customer record opened' customer)" = "C900 C901"
 check "stored role alerts, with the directory's role" test "$(q "

@@ -17,15 +17,7 @@ write_view_rule "$tmp/view.yml"
 mkdir -p "$tmp/logs"
 log=$tmp/logs/access.log
 : >"$log"
-cat >"$tmp/c.yml" <<YML
-inputs:
-  - name: crm
-    path: $tmp/logs/access.log
-rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
-YML
+daemon_config "$tmp/logs/access.log" >"$tmp/c.yml"
 "$custosd" -f -c "$tmp/c.yml" 2>"$tmp/log" &
 daemon_pid=$!
 check "daemon up" wait_for 10 test -S "$tmp/ctl.sock"

@@ -30,14 +30,7 @@ for i in range(int(sys.argv[1])):
           '"customer":"c-%d","ticket":"T-%d"}' % (i // 60, i % 60, i % 7, i, i))
 PY
 write_view_rule "$tmp/view.yml"
-cat >"$tmp/c.yml" <<YML
-inputs:
-  - name: crm
-    path: $tmp/ev.jsonl
-rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
+{ daemon_config "$tmp/ev.jsonl"; cat <<YML; } >"$tmp/c.yml"
 sinks:
   syslog:
     enabled: true

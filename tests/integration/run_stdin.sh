@@ -8,14 +8,11 @@
 python3 "$repo/bench/gen_events.py" --events 5000 --insider >"$tmp/gen.jsonl"
 { head -n 100 "$tmp/gen.jsonl"; printf 'not json \033[2J\n'
   tail -n +101 "$tmp/gen.jsonl"; } >"$tmp/ev.jsonl"
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: pipe
     path: "-"
 rules: [ $repo/rules ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 check "--check accepts the config" \
 	bash -c "'$custosd' --check -c '$tmp/c.yml' | grep -q '^OK'"

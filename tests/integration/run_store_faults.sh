@@ -30,15 +30,7 @@ trap cleanup_mount EXIT
 python3 "$repo/bench/gen_events.py" --events 6000 --agents 100 >"$tmp/ev.jsonl"
 write_view_rule "$tmp/view.yml"
 : >"$tmp/logs/access.log"
-cat >"$tmp/c.yml" <<YML
-inputs:
-  - name: crm
-    path: $tmp/logs/access.log
-rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
-YML
+daemon_config "$tmp/logs/access.log" >"$tmp/c.yml"
 failio=$(dirname "$custos")/tests/libfailio.so
 preload=
 [ -f "$failio" ] && preload=$failio

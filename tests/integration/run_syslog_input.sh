@@ -15,7 +15,7 @@ s1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s1.bind(("127.0.0.1", 0))
 s2 = socket.socket(); s2.bind(("127.0.0.1", 0))
 print(s1.getsockname()[1], s2.getsockname()[1])')
 write_view_rule "$tmp/view.yml"
-cat >"$tmp/c.yml" <<YML
+{ cat <<YML; daemon_base; } >"$tmp/c.yml"
 inputs:
   - name: udp
     type: syslog
@@ -31,9 +31,6 @@ inputs:
     max_connections: 8
     idle_timeout: 10s
 rules: [ $tmp/view.yml ]
-state_dir: $tmp/state
-control_socket: $tmp/ctl.sock
-checkpoint: { every_ms: 100ms }
 YML
 check "--check accepts the config" \
 	bash -c "'$custosd' --check -c '$tmp/c.yml' | grep -q '^OK'"

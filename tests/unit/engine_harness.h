@@ -1,7 +1,7 @@
 /*
  * engine_harness: what the engine tests share — a ruleset compiled from
- * YAML text, hand-built events fed to a real engine, and the alerts
- * collected in a compact, comparable form.  Test code only.
+ * YAML text and hand-built events (test_events.h) fed to a real engine,
+ * and the alerts collected in a compact, comparable form.  Test code only.
  */
 #ifndef CUSTOS_ENGINE_HARNESS_H
 #define CUSTOS_ENGINE_HARNESS_H
@@ -9,6 +9,7 @@
 #include "check.h"
 #include "engine.h"
 #include "rules.h"
+#include "test_events.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -53,69 +54,13 @@ static void on_alert(const struct alert *a, void *arg)
 	g->id_len = strlen(a->id);
 }
 
-/* ---- hand-built events ---- */
+/* ---- hand-built events (test_events.h) ---- */
 
-struct evbuf {
-	struct event ev;
-	struct event_field fields[8];
-	int32_t slots[256];
-	char names[8][32];
-	char values[8][64];
-};
-
-/* spec: "agent=a action=view customer=C1" (rows=<n> is a number) */
+/* An event at ts (ms) from spec, source line ts / 1000. */
 static const struct event *mkev(struct evbuf *b, const struct ruleset *rs,
 				int64_t ts, const char *spec)
 {
-	char tmp[256];
-	size_t n = 0;
-
-	memset(b, 0, sizeof(*b));
-	b->ev.ts_ms = ts;
-	b->ev.fields = b->fields;
-	b->ev.slot = b->slots;
-	b->ev.n_slots = fieldtab_count(rs->fields);
-	for (size_t i = 0; i < b->ev.n_slots && i < 256; i++)
-		b->slots[i] = -1;
-	b->ev.source.input = "test";
-	b->ev.source.line = (uint64_t)(ts / 1000);
-	snprintf(tmp, sizeof(tmp), "%s", spec);
-	for (char *tok = strtok(tmp, " "); tok && n < 8;
-	     tok = strtok(NULL, " ")) {
-		char *eq = strchr(tok, '=');
-		*eq = '\0';
-		snprintf(b->names[n], 32, "%s", tok);
-		snprintf(b->values[n], 64, "%s", eq + 1);
-		struct event_field *f = &b->fields[n];
-		f->name = b->names[n];
-		f->value = b->values[n];
-		f->value_len = (uint32_t)strlen(b->values[n]);
-		f->kind =
-		    strcmp(tok, "rows") == 0 ? VALUE_NUMBER : VALUE_STRING;
-		f->id = fieldtab_find(rs->fields, tok, strlen(tok));
-		f->next_same = -1;
-		if (f->id >= 0 && (size_t)f->id < b->ev.n_slots)
-			b->slots[f->id] = (int32_t)n;
-		n++;
-	}
-	b->ev.n_fields = n;
-	return &b->ev;
-}
-
-static struct ruleset *load(const char *text)
-{
-	struct diag d;
-	struct ruleset *rs = ruleset_new();
-
-	diag_init(&d);
-	if (ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d) < 0 ||
-	    ruleset_finish(rs, &d) < 0) {
-		diag_print(&d, stderr);
-		ruleset_free(rs);
-		rs = NULL;
-	}
-	diag_clear(&d);
-	return rs;
+	return mkev_at(b, rs, ts, spec, (uint64_t)(ts / 1000), 0);
 }
 
 static struct engine *start(const struct ruleset *rs,

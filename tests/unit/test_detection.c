@@ -402,10 +402,25 @@ static void test_regex(void)
 	CHECK(!M(det, "query", "\xff\xfe"));
 	detection_free(det);
 
-	/* catastrophic backtracking ends (match limit) */
+	/* catastrophic backtracking ends (match limit), and is counted */
+	uint64_t hits = match_re_limit_hits();
 	det = compile("s:\n  query|re: '^(a+)+$'\ncondition: s\n");
 	CHECK(!M(det, "query", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"));
+	CHECK(match_re_limit_hits() == hits + 1);
 	CHECK(M(det, "query", "aaaa"));
+	CHECK(!M(det, "query", "aaaa!")); /* a plain no match: not counted */
+	CHECK(match_re_limit_hits() == hits + 1);
+	/* the same on a 64 KiB value */
+	char *big = malloc(65536);
+	CHECK(big != NULL);
+	if (big) {
+		memset(big, 'a', 65534);
+		big[65534] = '!';
+		big[65535] = '\0';
+		CHECK(!M(det, "query", big));
+		CHECK(match_re_limit_hits() == hits + 2);
+		free(big);
+	}
 	detection_free(det);
 }
 

@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "engine.h"
+#include "rule_index.h"
 #include "rules.h"
 
 #include <stdint.h>
@@ -409,6 +410,84 @@ static void test_resolve_problems(void)
 	diag_clear(&d);
 }
 
+/* A regex stopped by the match limit is no match, counted in the stats
+ * (a 64 KiB value against a catastrophic pattern); a plain no match is
+ * not counted. */
+static void test_regex_limit(void)
+{
+	struct ruleset *rs =
+	    load("title: Re\nname: re\ndetection:\n  sel:\n"
+		 "    query|re: '^(a+)+$'\n  condition: sel\n");
+	char *big = malloc(65536);
+	CHECK(rs != NULL && big != NULL);
+	if (!rs || !big) {
+		ruleset_free(rs);
+		free(big);
+		return;
+	}
+	struct engine *e = start(rs, NULL);
+	struct evbuf b;
+	struct engine_stats st;
+	feed(e, rs, 1, "agent=a query=aaaa");
+	feed(e, rs, 2, "agent=a query=aaaa!");
+	engine_get_stats(e, &st);
+	CHECK_INT(st.n_re_limit, 0);
+	memset(big, 'a', 65534);
+	big[65534] = '!';
+	big[65535] = '\0';
+	const struct event *ev = mkev(&b, rs, 3000, "agent=a query=x");
+	b.fields[1].value = big;
+	b.fields[1].value_len = 65535;
+	CHECK_INT(engine_process(e, ev), 0);
+	engine_get_stats(e, &st);
+	CHECK_INT(st.n_re_limit, 1);
+	CHECK_INT(st.n_alerts, 1);
+	CHECK_INT(st.n_unshared, 0);
+	engine_free(e);
+	ruleset_free(rs);
+	free(big);
+}
+
+/* Two rules with more common items than the index has memo slots: the
+ * units past RULE_INDEX_MAX_SHARED are evaluated unshared, and counted. */
+static void test_unshared(void)
+{
+	enum { N_ITEMS = 4100 };
+	size_t cap = 2 * (N_ITEMS * 40 + 200), len = 0;
+	char *text = malloc(cap);
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	for (int r = 0; r < 2; r++) {
+		len += (size_t)snprintf(text + len, cap - len,
+					"%stitle: R%d\nname: r%d\ndetection:\n",
+					r ? "---\n" : "", r, r);
+		for (int i = 0; i < N_ITEMS; i++)
+			len +=
+			    (size_t)snprintf(text + len, cap - len,
+					     "  s%d:\n    query: q%d\n", i, i);
+		len += (size_t)snprintf(text + len, cap - len,
+					"  condition: 1 of s*\n");
+	}
+	struct ruleset *rs = load(text);
+	struct engine *e = rs ? start(rs, NULL) : NULL;
+	CHECK(e != NULL);
+	if (e) {
+		struct engine_stats st;
+		feed(e, rs, 1, "agent=a query=q4099");
+		engine_get_stats(e, &st);
+		CHECK_INT(st.n_alerts, 2);
+		CHECK(st.n_unshared > 0);
+		/* N_ITEMS items + the detection, common to both rules: the
+		 * ones past the slots are unshared in both places */
+		CHECK_INT(st.n_unshared,
+			  2 * (N_ITEMS + 1 - RULE_INDEX_MAX_SHARED));
+	}
+	engine_free(e);
+	ruleset_free(rs);
+	free(text);
+}
+
 int main(void)
 {
 	test_resolve_problems();
@@ -423,5 +502,7 @@ int main(void)
 	test_chained_and_generate();
 	test_caps();
 	test_detection_alert();
+	test_regex_limit();
+	test_unshared();
 	return check_done();
 }

@@ -317,15 +317,8 @@ static void test_save_restore(void)
 	CHECK_INT(engine_save_all(e, save_fn, NULL), 0);
 	engine_free(e);
 	e = start(rs, NULL);
-	int n_ext = 0;
-	for (size_t i = 0; i < n_saved; i++) {
-		int rc = engine_restore_group(e, saved[i].rk, saved[i].key,
-					      saved[i].key_len, saved[i].blob,
-					      saved[i].len);
-		CHECK_INT(rc, 1);
-		n_ext += strncmp(saved[i].rk, "custos:", 7) == 0;
-	}
-	CHECK_INT(n_ext, 2); /* agent a, the suppression of C/a */
+	/* agent a, the suppression of C/a */
+	CHECK_INT(restore_saved(e, "custos:"), 2);
 	/* the assignment survived; the suppression too */
 	feed(e, rs, T0 + 2, "agent=a action=view customer=C1");
 	feed(e, rs, T0 + 3, "agent=a action=view customer=C3");
@@ -338,26 +331,6 @@ static void test_save_restore(void)
 		  -1);
 	free_saved();
 	engine_free(e);
-	ruleset_free(rs);
-}
-
-static void lint_case(const char *text, const char *want)
-{
-	struct diag d;
-	struct ruleset *rs = ruleset_new();
-	char *buf = NULL;
-	size_t len = 0;
-
-	diag_init(&d);
-	ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d);
-	FILE *f = open_memstream(&buf, &len);
-	diag_print(&d, f);
-	fclose(f);
-	if (strstr(buf, want) == NULL)
-		fprintf(stderr, "want '%s' in:\n%s", want, buf);
-	CHECK(strstr(buf, want) != NULL);
-	free(buf);
-	diag_clear(&d);
 	ruleset_free(rs);
 }
 

@@ -243,15 +243,8 @@ static void test_engine(void)
 	CHECK_INT(engine_save_all(e, save_fn, NULL), 0);
 	engine_free(e);
 	e = start(rs, NULL);
-	int n_seq = 0;
-	for (size_t i = 0; i < n_saved; i++) {
-		CHECK_INT(engine_restore_group(e, saved[i].rk, saved[i].key,
-					       saved[i].key_len, saved[i].blob,
-					       saved[i].len),
-			  1);
-		n_seq += strcmp(saved[i].rk, "custos:sequence") == 0;
-	}
-	CHECK_INT(n_seq, 2); /* (seq-1, a) and (seq-1, b) */
+	/* (seq-1, a) and (seq-1, b) */
+	CHECK_INT(restore_saved(e, "custos:sequence"), 2);
 	feed_view(e, rs, T0 + 180, "b", 47);
 	CHECK_INT((int)n_alerts, 0);
 	feed_view(e, rs, T0 + 240, "b", 46);
@@ -259,26 +252,6 @@ static void test_engine(void)
 	CHECK_ALERT(0, "S", T0 + 240, "", 1);
 	free_saved();
 	engine_free(e);
-	ruleset_free(rs);
-}
-
-static void lint_case(const char *text, const char *want)
-{
-	struct diag d;
-	struct ruleset *rs = ruleset_new();
-	char *buf = NULL;
-	size_t len = 0;
-
-	diag_init(&d);
-	CHECK(ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d) < 0);
-	FILE *f = open_memstream(&buf, &len);
-	diag_print(&d, f);
-	fclose(f);
-	if (strstr(buf, want) == NULL)
-		fprintf(stderr, "want '%s' in:\n%s", want, buf);
-	CHECK(strstr(buf, want) != NULL);
-	free(buf);
-	diag_clear(&d);
 	ruleset_free(rs);
 }
 

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "rules.h"
 #include "store.h"
+#include "test_events.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -160,67 +161,12 @@ static void make_stream(void)
 	}
 }
 
-struct evbuf {
-	struct event ev;
-	struct event_field fields[8];
-	int32_t slots[256];
-	char names[8][32];
-	char values[8][64];
-};
-
+/* Event i of the stream, source line i + 1 at offset i * 100. */
 static const struct event *mkev(struct evbuf *b, const struct ruleset *rs,
 				int i)
 {
-	char tmp[160];
-	size_t n = 0;
-
-	memset(b, 0, sizeof(*b));
-	b->ev.ts_ms = stream[i].ts_ms;
-	b->ev.fields = b->fields;
-	b->ev.slot = b->slots;
-	b->ev.n_slots = fieldtab_count(rs->fields);
-	for (size_t k = 0; k < b->ev.n_slots && k < 256; k++)
-		b->slots[k] = -1;
-	b->ev.source.input = "test";
-	b->ev.source.line = (uint64_t)i + 1;
-	b->ev.source.offset = (uint64_t)i * 100;
-	snprintf(tmp, sizeof(tmp), "%s", stream[i].text);
-	for (char *tok = strtok(tmp, " "); tok && n < 8;
-	     tok = strtok(NULL, " ")) {
-		char *eq = strchr(tok, '=');
-		*eq = '\0';
-		snprintf(b->names[n], 32, "%s", tok);
-		snprintf(b->values[n], 64, "%s", eq + 1);
-		struct event_field *f = &b->fields[n];
-		f->name = b->names[n];
-		f->value = b->values[n];
-		f->value_len = (uint32_t)strlen(b->values[n]);
-		f->kind =
-		    strcmp(tok, "rows") == 0 ? VALUE_NUMBER : VALUE_STRING;
-		f->id = fieldtab_find(rs->fields, tok, strlen(tok));
-		f->next_same = -1;
-		if (f->id >= 0 && (size_t)f->id < b->ev.n_slots)
-			b->slots[f->id] = (int32_t)n;
-		n++;
-	}
-	b->ev.n_fields = n;
-	return &b->ev;
-}
-
-static struct ruleset *load(const char *text)
-{
-	struct diag d;
-	struct ruleset *rs = ruleset_new();
-
-	diag_init(&d);
-	if (ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d) < 0 ||
-	    ruleset_finish(rs, &d) < 0) {
-		diag_print(&d, stderr);
-		ruleset_free(rs);
-		rs = NULL;
-	}
-	diag_clear(&d);
-	return rs;
+	return mkev_at(b, rs, stream[i].ts_ms, stream[i].text, (uint64_t)i + 1,
+		       (uint64_t)i * 100);
 }
 
 static struct engine_limits limits(void)

@@ -20,6 +20,7 @@
 #include "detection.h"
 #include "enrich.h"
 #include "listfile.h"
+#include "rules.h"
 #include "strset.h"
 #include "yamltree.h"
 
@@ -309,7 +310,7 @@ static void test_expand_set(void)
 	vals[big] = strdup("VIP-*"); /* a wildcard value */
 	char *names[] = {"vip"};
 	char **values[] = {vals};
-	struct rule_lists lists = {names, values, 1};
+	struct rule_lists lists = {names, values, 1, NULL};
 
 	struct detection *det =
 	    compile("s:\n  customer|expand: '%vip%'\ncondition: s\n", &lists);
@@ -349,11 +350,88 @@ static void test_expand_set(void)
 	/* an empty list matches nothing */
 	char *none[] = {NULL};
 	char **ev[] = {none};
-	struct rule_lists empty = {names, ev, 1};
+	struct rule_lists empty = {names, ev, 1, NULL};
 	det = compile("s:\n  customer|expand: '%vip%'\ncondition: s\n", &empty);
 	CHECK(det && !matches(det, "") && !matches(det, "C0"));
 	detection_free(det);
 	listfile_free(vals);
+}
+
+/* Lists that keep a set cache (rule_lists.sets, as a rule set's do): the
+ * detections using a whole list share one set per case mode, which lives
+ * as long as its last user. */
+static void test_shared_set(void)
+{
+	char *vals[] = {"C1", "C2", "VIP-*", NULL};
+	char *names[] = {"vip"};
+	char **values[] = {vals};
+	struct strset *sets[2] = {NULL, NULL};
+	struct rule_lists lists = {names, values, 1, sets};
+	const char *rule = "s:\n  customer|expand: '%vip%'\ncondition: s\n";
+
+	struct detection *d1 = compile(rule, &lists);
+	CHECK(d1 != NULL && sets[0] != NULL && sets[1] == NULL);
+	struct strset *first = sets[0];
+	struct detection *d2 = compile(rule, &lists);
+	struct detection *d3 = compile(
+	    "s:\n  customer|expand|cased: '%vip%'\ncondition: s\n", &lists);
+	CHECK(d2 != NULL && d3 != NULL);
+	CHECK(sets[0] == first && sets[1] != NULL && sets[1] != first);
+	CHECK_INT(strset_count(first), 2); /* plain values only */
+	if (!d1 || !d2 || !d3 || !first) {
+		detection_free(d1);
+		detection_free(d2);
+		detection_free(d3);
+		strset_free(sets[0]);
+		strset_free(sets[1]);
+		return;
+	}
+	/* a value added to the cached set is seen by both detections: they
+	 * look it up, not copies of it; the cased one has its own set */
+	CHECK_INT(strset_add(first, "C9", 2), 1);
+	CHECK(matches(d1, "c9") && matches(d2, "C9") && !matches(d3, "C9"));
+	CHECK(matches(d2, "vip-x") && matches(d3, "VIP-x"));
+	/* the set outlives the detections that used it, and the cache's
+	 * reference is the last one (ASan would see a use after free) */
+	detection_free(d1);
+	CHECK(matches(d2, "C1"));
+	detection_free(d2);
+	detection_free(d3);
+	CHECK(strset_has(first, "C2", 2));
+	strset_free(sets[0]);
+	strset_free(sets[1]);
+}
+
+/* A rule set keeps that cache: its rules using a list share one set. */
+static void test_ruleset_shares(void)
+{
+	char *vals[] = {"C1", "C2", NULL};
+	char *names[] = {"vip"};
+	char **values[] = {vals};
+	struct rule_lists lists = {names, values, 1, NULL};
+	static const char text[] =
+	    "title: A\ndetection:\n  s:\n    customer|expand: '%vip%'\n"
+	    "  condition: s\n---\ntitle: B\ndetection:\n  s:\n"
+	    "    customer|expand: '%vip%'\n  t:\n    customer|startswith: C\n"
+	    "  condition: s and t\n";
+	struct diag d;
+	struct ruleset *rs = ruleset_new();
+
+	diag_init(&d);
+	CHECK(rs && ruleset_set_lists(rs, &lists) == 0);
+	CHECK(rs &&
+	      ruleset_load_buffer(rs, "t.yml", text, strlen(text), &d) == 2 &&
+	      ruleset_finish(rs, &d) == 0);
+	struct strset *set = rs && rs->lists.sets ? rs->lists.sets[0] : NULL;
+	CHECK(set != NULL && rs->n_rules == 2);
+	if (set && rs->n_rules == 2) {
+		CHECK_INT(strset_add(set, "C9", 2), 1);
+		CHECK(matches(rs->rules[0]->detection, "C9"));
+		CHECK(matches(rs->rules[1]->detection, "C9"));
+		CHECK(!matches(rs->rules[1]->detection, "C3"));
+	}
+	diag_clear(&d);
+	ruleset_free(rs);
 }
 
 /* ---- enrichment of an event built elsewhere ---- */
@@ -413,6 +491,8 @@ int main(void)
 	test_strset();
 	ft = fieldtab_new();
 	test_expand_set();
+	test_shared_set();
+	test_ruleset_shares();
 	fieldtab_free(ft);
 	test_enrich_copy();
 	return check_done();
