@@ -222,6 +222,7 @@ static void add_stats(struct pcap_http_stats *sum,
 	sum->n_bad_frames += st->n_bad_frames;
 	sum->n_malformed += st->n_malformed;
 	sum->n_unmatched += st->n_unmatched;
+	sum->n_re_limit += st->n_re_limit;
 	sum->tcp.n_truncated += st->tcp.n_truncated;
 	sum->tcp.n_flows_evicted += st->tcp.n_flows_evicted;
 }
@@ -284,6 +285,7 @@ void input_pcap_counters(const struct input *in, struct input_pcap_stats *out)
 	}
 	out->n_frames = st.n_frames;
 	out->n_unmatched = st.n_unmatched;
+	out->n_re_limit = st.n_re_limit;
 	out->n_malformed = st.n_malformed;
 	out->n_flows_evicted = st.tcp.n_flows_evicted;
 	out->n_rebind_dropped = in->n_rebind_dropped;

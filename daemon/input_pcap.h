@@ -18,6 +18,7 @@ struct input_pcap_stats {
 	uint64_t n_if_drop;	   /* ps_ifdrop: dropped by the interface */
 	uint64_t n_frames;	   /* frames handed to the decoder */
 	uint64_t n_unmatched;	   /* requests no route matches */
+	uint64_t n_re_limit;	   /* route regexes stopped by limits */
 	uint64_t n_malformed;	   /* HTTP that did not parse */
 	uint64_t n_flows_evicted;  /* flows dropped at max_flows */
 	uint64_t n_rebind_dropped; /* requests in progress at a reload */

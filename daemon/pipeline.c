@@ -884,16 +884,18 @@ static void input_json_extra(const struct pipeline_input *pi, json_t *o)
 		input_pcap_counters(pi->in, &x);
 		json_object_set_new(
 		    o, "pcap",
-		    json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			      "live", x.live, "kernel_received",
-			      (json_int_t)x.n_kernel_recv, "kernel_dropped",
-			      (json_int_t)x.n_kernel_drop, "interface_dropped",
-			      (json_int_t)x.n_if_drop, "frames",
-			      (json_int_t)x.n_frames, "unmatched",
-			      (json_int_t)x.n_unmatched, "malformed_http",
-			      (json_int_t)x.n_malformed, "flows_evicted",
-			      (json_int_t)x.n_flows_evicted, "reload_dropped",
-			      (json_int_t)x.n_rebind_dropped));
+		    json_pack(
+			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"live", x.live, "kernel_received",
+			(json_int_t)x.n_kernel_recv, "kernel_dropped",
+			(json_int_t)x.n_kernel_drop, "interface_dropped",
+			(json_int_t)x.n_if_drop, "frames",
+			(json_int_t)x.n_frames, "unmatched",
+			(json_int_t)x.n_unmatched, "malformed_http",
+			(json_int_t)x.n_malformed, "flows_evicted",
+			(json_int_t)x.n_flows_evicted, "reload_dropped",
+			(json_int_t)x.n_rebind_dropped, "regex_limit",
+			(json_int_t)x.n_re_limit));
 	}
 }
 

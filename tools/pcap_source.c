@@ -114,15 +114,16 @@ void pcap_source_print_stats(const char *path, const struct pcap_http_stats *st,
 		(unsigned long long)st->http.n_bad_requests);
 	if (st->tcp.n_flows_evicted || st->tcp.n_flow_bytes_limit ||
 	    st->tcp.n_buffer_limit || st->http.n_header_limit ||
-	    st->http.n_pending_limit || st->n_bad_rows)
+	    st->http.n_pending_limit || st->n_bad_rows || st->n_re_limit)
 		fprintf(f,
 			"custos: %s: limits hit: %llu flows evicted, %llu "
 			"flow-bytes, %llu buffer, %llu header, %llu pending, "
-			"%llu bad rows\n",
+			"%llu bad rows, %llu regex limits\n",
 			path, (unsigned long long)st->tcp.n_flows_evicted,
 			(unsigned long long)st->tcp.n_flow_bytes_limit,
 			(unsigned long long)st->tcp.n_buffer_limit,
 			(unsigned long long)st->http.n_header_limit,
 			(unsigned long long)st->http.n_pending_limit,
-			(unsigned long long)st->n_bad_rows);
+			(unsigned long long)st->n_bad_rows,
+			(unsigned long long)st->n_re_limit);
 }

@@ -183,6 +183,7 @@ static void on_exchange(void *arg, const struct http_exchange *x)
 	event_buf_reset(b);
 	struct routes_result r = routes_apply(p->cfg->routes, x, b);
 	p->st.n_bad_rows += r.n_bad_rows;
+	p->st.n_re_limit += r.n_re_limit;
 	if (r.route < 0) {
 		p->st.n_unmatched++;
 		if (!p->emit_unmatched)

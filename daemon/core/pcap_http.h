@@ -77,7 +77,8 @@ void pcap_config_free(struct pcap_config *c);
 struct pcap_http_stats {
 	uint64_t n_frames, n_tcp, n_not_tcp, n_bad_frames, n_fragments;
 	uint64_t n_events, n_unmatched, n_bad_rows, n_malformed;
-	uint64_t n_nomem; /* flows or events lost: allocation failures */
+	uint64_t n_re_limit; /* route regexes stopped by their limits */
+	uint64_t n_nomem;    /* flows or events lost: allocation failures */
 	struct tcp_reasm_stats tcp;
 	struct http_stats http;
 };

@@ -9,6 +9,7 @@
 #include "routes.h"
 
 #include "config.h"
+#include "match.h"
 #include "routes_int.h"
 
 #include <stdlib.h>
@@ -36,6 +37,7 @@ static void rule_clear(struct field_rule *fr)
 	for (size_t i = 0; i < fr->n_alts; i++) {
 		free(fr->alts[i].name);
 		pcre2_code_free(fr->alts[i].re);
+		pcre2_match_context_free(fr->alts[i].re_mctx);
 		if (fr->alts[i].tpl)
 			tpl_clear(fr->alts[i].tpl);
 		free(fr->alts[i].tpl);
@@ -176,6 +178,10 @@ static int refine_build(const struct refine *rf, struct source *src,
 				 (char *)msg);
 			return -1;
 		}
+		if ((src->re_mctx = pcre2_match_context_create(NULL)) == NULL)
+			return -1;
+		pcre2_set_match_limit(src->re_mctx, MATCH_RE_MATCH_LIMIT);
+		pcre2_set_depth_limit(src->re_mctx, MATCH_RE_DEPTH_LIMIT);
 	}
 	if (rf->template) {
 		if ((src->tpl = calloc(1, sizeof(*src->tpl))) == NULL)

@@ -70,6 +70,7 @@ struct routes_result {
 	int route;	     /* index of the matching route, -1 if none */
 	unsigned n_bad_rows; /* rows values dropped (not digits) */
 	unsigned n_nomem;    /* fields not added: out of memory */
+	unsigned n_re_limit; /* refinements stopped by the regex limits */
 };
 
 /* Matches the exchange's request against the routes and, on a match, adds

@@ -315,16 +315,22 @@ static long raw_value(struct ctx *c, const struct source *src, char *out,
 	return -1;
 }
 
-/* Applies a regex/template refinement to out[0..n) in place. */
-static long refine(const struct source *src, char *out, long n)
+/* Applies a regex/template refinement to out[0..n) in place; a regex
+ * stopped by its match/depth/heap limit counts in *n_re_limit and gives
+ * no value. */
+static long refine(const struct source *src, char *out, long n,
+		   unsigned *n_re_limit)
 {
 	if (src->re) {
 		pcre2_match_data *md =
 		    pcre2_match_data_create_from_pattern(src->re, NULL);
 		int rc = md ? pcre2_match(src->re, (PCRE2_SPTR)out, (size_t)n,
-					  0, 0, md, NULL)
+					  0, 0, md, src->re_mctx)
 			    : -1;
 		long len = -1;
+		if (rc == PCRE2_ERROR_MATCHLIMIT ||
+		    rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+			(*n_re_limit)++;
 		if (rc > 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 			int g = rc > 1 ? 1 : 0;
@@ -355,12 +361,12 @@ static long refine(const struct source *src, char *out, long n)
 
 /* First non-empty value of the rule's alternatives; -1 if none. */
 static long rule_value(struct ctx *c, const struct field_rule *fr, char *out,
-		       size_t size)
+		       size_t size, unsigned *n_re_limit)
 {
 	for (size_t i = 0; i < fr->n_alts; i++) {
 		long n = raw_value(c, &fr->alts[i], out, size);
 		if (n > 0)
-			n = refine(&fr->alts[i], out, n);
+			n = refine(&fr->alts[i], out, n, n_re_limit);
 		if (n > 0)
 			return n;
 	}
@@ -384,13 +390,14 @@ static void add_field(struct ctx *c, const struct routes *rs,
 	long n = -1;
 
 	if (r->f[k].n_alts)
-		n = rule_value(c, &r->f[k], out, sizeof(out));
+		n = rule_value(c, &r->f[k], out, sizeof(out), &res->n_re_limit);
 	for (size_t i = 0; n < 0 && !r->f[k].n_alts && i < c->n_caps; i++)
 		if (strcmp(c->caps[i].name, name) == 0)
 			n = (long)pct_decode(c->caps[i].val, c->caps[i].len,
 					     false, out, sizeof(out));
 	if (n <= 0 && rs->defaults.f[k].n_alts)
-		n = rule_value(c, &rs->defaults.f[k], out, sizeof(out));
+		n = rule_value(c, &rs->defaults.f[k], out, sizeof(out),
+			       &res->n_re_limit);
 	if (n <= 0)
 		return;
 	if (f == FIELD_ROWS && !all_digits(out, n)) {
@@ -409,7 +416,7 @@ struct routes_result routes_apply(const struct routes *rs,
 				  const struct http_exchange *x,
 				  struct event_buf *b)
 {
-	struct routes_result res = {-1, 0, 0};
+	struct routes_result res = {-1, 0, 0, 0};
 	struct ctx c = {.x = x};
 	const char *uri = x->req->uri;
 	size_t path_len = strcspn(uri, "?#");

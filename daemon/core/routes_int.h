@@ -47,9 +47,10 @@ struct tpl {
 
 struct source {
 	enum src_kind kind;
-	char *name;	 /* after the prefix, or the literal */
-	pcre2_code *re;	 /* refinement, or NULL */
-	struct tpl *tpl; /* refinement, or NULL */
+	char *name;		      /* after the prefix, or the literal */
+	pcre2_code *re;		      /* refinement, or NULL */
+	pcre2_match_context *re_mctx; /* re's match/depth limits (match.h) */
+	struct tpl *tpl;	      /* refinement, or NULL */
 };
 
 struct field_rule {

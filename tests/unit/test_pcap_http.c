@@ -322,6 +322,50 @@ static void dump_and_read(void)
 	unlink(path);
 }
 
+/* A route regex that backtracks catastrophically stops at custos's match
+ * limit: counted, the next alternative used, the event still emitted. */
+static void regex_limit(void)
+{
+	const char *yml =
+	    "inputs:\n"
+	    "  - name: t\n"
+	    "    path: x.pcap\n"
+	    "    pcap:\n"
+	    "      defaults:\n"
+	    "        agent:\n"
+	    "          - { from: header.X-Agent, regex: '^((a+)+)$' }\n"
+	    "          - header.X-Backup\n"
+	    "      routes:\n"
+	    "        - match: GET /c/{customer}/d/{object}\n"
+	    "          action: view\n";
+	struct diag d;
+	diag_init(&d);
+	struct config *rc = config_load_buffer("re.yml", yml, strlen(yml), &d);
+	diag_print(&d, stderr);
+	diag_clear(&d);
+	CHECK(rc != NULL);
+	if (rc == NULL)
+		return;
+	struct got g = {0};
+	struct cap c = {
+	    pcap_http_new(rc->inputs[0].pcap, tab, "t", on_event, &g), LT_ETH,
+	    false, 1700000000000000LL, NULL};
+	handshake(&c);
+	send_seg(&c, true, 0,
+		 "GET /c/c1/d/d1 HTTP/1.1\r\nX-Agent: "
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\r\n"
+		 "X-Backup: bo\r\n\r\n"
+		 "GET /c/c2/d/d2 HTTP/1.1\r\nX-Agent: aaa\r\n\r\n",
+		 0);
+	send_seg(&c, false, 0, OK OK, 0);
+	struct pcap_http_stats st = finish(&c);
+	CHECK_INT(g.n, 2);
+	CHECK_STR(g.agent[0], "bo");
+	CHECK_STR(g.agent[1], "aaa");
+	CHECK_INT(st.n_re_limit, 1);
+	config_free(rc);
+}
+
 static void config_errors(void)
 {
 	struct diag d;
@@ -365,6 +409,7 @@ int main(void)
 	truncated();
 	lost_segment();
 	dump_and_read();
+	regex_limit();
 	config_errors();
 	fieldtab_free(tab);
 	config_free(cfg);
