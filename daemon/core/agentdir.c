@@ -6,6 +6,7 @@
  */
 #include "agentdir.h"
 
+#include "listfile.h"
 #include "roster.h"
 
 #include <stdint.h>
@@ -322,15 +323,13 @@ struct agentdir *agentdir_load_buffer(const char *name, const char *buf,
 
 struct agentdir *agentdir_load(const char *path, struct diag *d)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = listfile_open_regular(path, "agent directory", path, 0, 0, d);
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
 	int bad = 0;
 
-	if (f == NULL) {
-		diag_add(d, path, 0, 0, "cannot open the agent directory");
+	if (f == NULL)
 		return NULL;
-	}
 	do {
 		if (len == cap && cap >= AGENTDIR_MAX_FILE) {
 			diag_add(d, path, 0, 0, "larger than 256 MiB");

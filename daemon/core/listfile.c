@@ -163,11 +163,9 @@ static const char *file_kind(mode_t m)
 			     : "not a regular file";
 }
 
-/* Opens path for reading only if it is a regular file: a FIFO, a terminal
- * or /dev/stdin would block the loader (O_NONBLOCK makes the open itself
- * return at once).  NULL with the problem in d. */
-static FILE *open_regular(const char *path, const char *at_file, int at_line,
-			  int at_column, struct diag *d)
+FILE *listfile_open_regular(const char *path, const char *what,
+			    const char *at_file, int at_line, int at_column,
+			    struct diag *d)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -175,15 +173,15 @@ static FILE *open_regular(const char *path, const char *at_file, int at_line,
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		diag_add(d, at_file, at_line, at_column,
-			 "cannot open list file '%s': %s", path,
+			 "cannot open %s '%s': %s", what, path,
 			 strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		diag_add(d, at_file, at_line, at_column,
-			 "list file '%s' is %s, not a regular file", path,
+			 "%s '%s' is %s, not a regular file", what, path,
 			 file_kind(st.st_mode));
 	else if ((f = fdopen(fd, "rb")) == NULL)
 		diag_add(d, at_file, at_line, at_column,
-			 "cannot open list file '%s': %s", path,
+			 "cannot open %s '%s': %s", what, path,
 			 strerror(errno));
 	if (f == NULL && fd >= 0)
 		close(fd);
@@ -193,7 +191,8 @@ static FILE *open_regular(const char *path, const char *at_file, int at_line,
 char **listfile_load(const char *path, const char *at_file, int at_line,
 		     int at_column, size_t *n, struct diag *d)
 {
-	FILE *f = open_regular(path, at_file, at_line, at_column, d);
+	FILE *f = listfile_open_regular(path, "list file", at_file, at_line,
+					at_column, d);
 	char *buf;
 	size_t len;
 

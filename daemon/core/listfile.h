@@ -19,6 +19,7 @@
 #define CUSTOS_LISTFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "diag.h"
 
@@ -42,5 +43,14 @@ char **listfile_load_buffer(const char *name, const char *buf, size_t len,
 
 /* Frees a vector returned above (NULL is a no-op). */
 void listfile_free(char **v);
+
+/* Opens path for reading only if it is a regular file: a FIFO, a terminal
+ * or /dev/stdin would block the loader (O_NONBLOCK makes the open itself
+ * return at once; the stream is then read as any file).  what names the
+ * file in messages ("list file").  NULL with the problem at
+ * at_file:at_line:at_column in d. */
+FILE *listfile_open_regular(const char *path, const char *what,
+			    const char *at_file, int at_line, int at_column,
+			    struct diag *d);
 
 #endif

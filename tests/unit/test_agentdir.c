@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agentdir.h"
@@ -113,7 +114,19 @@ static void test_config_key(void)
 	y = "lookups: { agents: missing.csv }\n";
 	CHECK(config_load_buffer(yml, y, strlen(y), &d) == NULL);
 	CHECK_INT(diag_count(&d), 1);
+	CHECK(d.n_entries == 1 &&
+	      strstr(d.entries[0].message, "cannot open agent directory"));
 	diag_clear(&d);
+	/* a FIFO would block the loader: refused without opening for good */
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "%s/agents.fifo", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	y = "lookups: { agents: agents.fifo }\n";
+	CHECK(config_load_buffer(yml, y, strlen(y), &d) == NULL);
+	CHECK(d.n_entries == 1 &&
+	      strstr(d.entries[0].message, "is a FIFO, not a regular file"));
+	diag_clear(&d);
+	unlink(fifo);
 	unlink(csv);
 	rmdir(dir);
 }
