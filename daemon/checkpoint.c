@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One encoded row (a group's state or an input's position): key, group
@@ -31,9 +32,11 @@ struct snap_rows {
 
 /* An immutable checkpoint handed to the writer (see checkpoint.h). */
 struct checkpoint_snap {
-	int64_t wall_ms;
+	int64_t wall_ms; /* the store's created_ms of its new alerts */
+	bool full;	 /* false: alerts only (checkpoint_begin_alerts) */
 	struct alert *alerts;
 	bool *held;
+	bool *is_new; /* filled by the writer: not stored before */
 	size_t n_alerts;
 	struct retain *events; /* c->batch, or NULL */
 	struct snap_rows groups, positions;
@@ -103,6 +106,7 @@ static void snap_free(struct checkpoint_snap *s)
 		alert_clear(&s->alerts[i]);
 	free(s->alerts);
 	free(s->held);
+	free(s->is_new);
 	free_rows(&s->groups);
 	free_rows(&s->positions);
 	free(s);
@@ -159,6 +163,7 @@ static int put_alerts(struct store *st, struct checkpoint_snap *s)
 		if (rc < 0)
 			return -1;
 		s->n_new += (uint64_t)rc;
+		s->is_new[i] = rc == 1;
 		if (rc == 1 && s->held[i]) {
 			if (resolve_suppressed(st, &s->alerts[i], s->wall_ms) <
 			    0)
@@ -200,25 +205,49 @@ static void write_snap(struct store *st, struct checkpoint_snap *s)
 	s->rc = 0;
 }
 
-/* The snapshot of p now (main thread).  NULL with err: nothing taken
- * (out of memory; the next commit writes every group). */
+/* Takes the pending alerts into s, with room for their is_new flags.
+ * 0, or -1 (out of memory: nothing taken). */
+static int take_alerts(struct checkpoint_snap *s, struct pipeline *p)
+{
+	size_t n;
+
+	pipeline_pending(p, &n);
+	if ((s->is_new = calloc(n ? n : 1, sizeof(*s->is_new))) == NULL)
+		return -1;
+	if (s->full)
+		pipeline_take_pending(p, &s->alerts, &s->held, &s->n_alerts);
+	else
+		pipeline_take_alerts(p, &s->alerts, &s->held, &s->n_alerts);
+	return 0;
+}
+
+/* The snapshot of p now (main thread): everything when full, else the
+ * pending alerts only.  NULL with err: nothing taken (out of memory; after
+ * a full one, the next commit writes every group). */
 static struct checkpoint_snap *snapshot(struct checkpoint *c,
-					struct pipeline *p, int64_t wall_ms,
-					char *err, size_t err_size)
+					struct pipeline *p, bool full,
+					int64_t wall_ms, char *err,
+					size_t err_size)
 {
 	struct engine *e = pipeline_engine(p);
 	struct checkpoint_snap *s = calloc(1, sizeof(*s));
 
-	if (s == NULL || (c->retain && c->batch == NULL &&
-			  (c->batch = retain_new()) == NULL))
+	if (s == NULL)
 		goto oom;
 	s->wall_ms = wall_ms;
-	if ((c->need_full
+	s->full = full;
+	if (!full) {
+		if (take_alerts(s, p) < 0)
+			goto oom;
+		return s;
+	}
+	if ((c->retain && c->batch == NULL &&
+	     (c->batch = retain_new()) == NULL) ||
+	    (c->need_full
 		 ? engine_save_all(e, copy_state, &s->groups)
 		 : engine_save_changes(e, copy_state, &s->groups)) < 0 ||
-	    copy_positions(&s->positions, p) < 0)
+	    copy_positions(&s->positions, p) < 0 || take_alerts(s, p) < 0)
 		goto oom;
-	pipeline_take_pending(p, &s->alerts, &s->held, &s->n_alerts);
 	if (c->retain) {
 		retain_take(c->retain, c->batch);
 		s->events = c->batch;
@@ -229,12 +258,29 @@ oom:
 	if (s)
 		snap_free(s);
 	snprintf(err, err_size, "checkpoint: out of memory");
-	c->need_full = true; /* change marks may be cleared */
+	if (full)
+		c->need_full = true; /* change marks may be cleared */
 	c->n_failures++;
 	return NULL;
 }
 
-/* Ends s on the main thread (see checkpoint.h).  0 or -1 with err. */
+static void count_success(struct checkpoint *c, const struct checkpoint_snap *s,
+			  int64_t mono_ms)
+{
+	c->n_alerts_stored += s->n_new;
+	c->n_alerts_repeated += s->n_alerts - s->n_new;
+	c->n_suppressed_stored += s->n_held;
+	if (!s->full) {
+		c->n_alert_commits++;
+		return;
+	}
+	c->n_commits++;
+	c->n_groups_written += s->groups.n;
+	c->last_ms = mono_ms;
+}
+
+/* Ends s on the main thread (see checkpoint.h): counts it, and queues
+ * the alerts it newly stored for the sinks.  0 or -1 with err. */
 static int finish(struct checkpoint *c, struct pipeline *p,
 		  struct checkpoint_snap *s, int64_t mono_ms, char *err,
 		  size_t err_size)
@@ -242,12 +288,10 @@ static int finish(struct checkpoint *c, struct pipeline *p,
 	int rc = s->rc;
 
 	if (rc == 0) {
-		c->n_commits++;
-		c->n_alerts_stored += s->n_new;
-		c->n_alerts_repeated += s->n_alerts - s->n_new;
-		c->n_suppressed_stored += s->n_held;
-		c->n_groups_written += s->groups.n;
-		c->last_ms = mono_ms;
+		count_success(c, s, mono_ms);
+		for (size_t i = 0; i < s->n_alerts; i++)
+			if (s->is_new[i] && !s->held[i])
+				pipeline_queue_sink(p, &s->alerts[i]);
 	} else {
 		snprintf(err, err_size, "%s", s->err);
 		pipeline_return_pending(p, s->alerts, s->held, s->n_alerts);
@@ -256,7 +300,8 @@ static int finish(struct checkpoint *c, struct pipeline *p,
 		s->n_alerts = 0;
 		/* the engine cleared change marks of rows now rolled back,
 		 * and groups may have changed since: write everything */
-		c->need_full = true;
+		if (s->full)
+			c->need_full = true;
 		c->n_failures++;
 	}
 	if (s->events)
@@ -271,13 +316,21 @@ int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 	struct checkpoint_snap *s;
 
 	checkpoint_wait(c, p, mono_ms, err, err_size);
-	if ((s = snapshot(c, p, wall_ms, err, err_size)) == NULL)
+	if ((s = snapshot(c, p, true, wall_ms, err, err_size)) == NULL)
 		return -1;
 	write_snap(c->store, s); /* the writer, if any, is idle */
 	return finish(c, p, s, mono_ms, err, err_size);
 }
 
 /* ---- the writer thread ---- */
+
+static int64_t wall_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void *writer_main(void *arg)
 {
@@ -292,6 +345,7 @@ static void *writer_main(void *arg)
 			break;
 		struct checkpoint_snap *s = w->job;
 		pthread_mutex_unlock(&w->mu);
+		s->wall_ms = wall_now_ms(); /* created_ms: see checkpoint.h */
 		write_snap(w->store, s);
 		pthread_mutex_lock(&w->mu);
 		w->job = NULL;
@@ -362,6 +416,17 @@ void checkpoint_stop_writer(struct checkpoint *c)
 	c->batch = NULL;
 }
 
+/* Hands s to the writer. */
+static void hand_over(struct checkpoint *c, struct checkpoint_snap *s)
+{
+	c->in_flight = s;
+	c->n_in_flight_alerts = s->n_alerts;
+	pthread_mutex_lock(&c->w->mu);
+	c->w->job = s;
+	pthread_cond_broadcast(&c->w->cv);
+	pthread_mutex_unlock(&c->w->mu);
+}
+
 int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		     int64_t mono_ms, char *err, size_t err_size)
 {
@@ -371,13 +436,24 @@ int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		return checkpoint_commit(c, p, wall_ms, mono_ms, err, err_size);
 	if (c->in_flight != NULL)
 		return 1;
-	if ((s = snapshot(c, p, wall_ms, err, err_size)) == NULL)
+	if ((s = snapshot(c, p, true, wall_ms, err, err_size)) == NULL)
 		return -1;
-	c->in_flight = s;
-	pthread_mutex_lock(&c->w->mu);
-	c->w->job = s;
-	pthread_cond_broadcast(&c->w->cv);
-	pthread_mutex_unlock(&c->w->mu);
+	hand_over(c, s);
+	return 0;
+}
+
+int checkpoint_begin_alerts(struct checkpoint *c, struct pipeline *p,
+			    int64_t wall_ms, char *err, size_t err_size)
+{
+	struct checkpoint_snap *s;
+	size_t n;
+
+	pipeline_pending(p, &n);
+	if (c->w == NULL || c->in_flight != NULL || n == 0)
+		return 1;
+	if ((s = snapshot(c, p, false, wall_ms, err, err_size)) == NULL)
+		return -1;
+	hand_over(c, s);
 	return 0;
 }
 
@@ -398,6 +474,7 @@ static struct checkpoint_snap *take_done(struct checkpoint *c, bool wait)
 	pthread_mutex_unlock(&w->mu);
 	if (s != NULL) {
 		c->in_flight = NULL;
+		c->n_in_flight_alerts = 0;
 		if (read(w->efd, &n, sizeof(n)) < 0) {
 			/* EAGAIN: already read by the loop */
 		}
