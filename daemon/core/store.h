@@ -231,6 +231,13 @@ int store_suppressed(struct store *s, const char *rule_id, const char *agent,
  * writer's batch transaction.  Returns 0 or -1. */
 int store_add_access_event(struct store *s, const struct event *ev);
 
+/* The same for n events (ev[0..n-1]), STORE_EVENTS_PER_INSERT rows per
+ * INSERT statement: SQLite runs one statement per batch instead of one per
+ * row.  0 or -1 (some rows may be written: roll the transaction back). */
+#define STORE_EVENTS_PER_INSERT 16
+int store_add_access_events(struct store *s, const struct event *const *ev,
+			    size_t n);
+
 /* Records a seal of the current chain head at now_ms and copies the head
  * (64 hex chars + NUL) to head_hex, for the daemon to send to syslog.
  * Returns 0 or -1. */

@@ -223,6 +223,44 @@ int store_add_access_event(struct store *s, const struct event *ev)
 	return rc == SQLITE_DONE ? 0 : store_int_fail(s, "insert access event");
 }
 
+/* Binds ev as the row at parameter base+1..base+8, its source formatted
+ * into src (which must live until the statement is reset). */
+static void bind_event(sqlite3_stmt *st, int base, const struct event *ev,
+		       char src[512])
+{
+	static const enum canonical_field f[] = {FIELD_AGENT,  FIELD_CUSTOMER,
+						 FIELD_ACTION, FIELD_OBJECT,
+						 FIELD_TICKET, FIELD_TEAM};
+	size_t src_len = format_source(src, 512, ev);
+
+	sqlite3_bind_int64(st, base + 1, ev->ts_ms);
+	for (int k = 0; k < 6; k++)
+		bind_field(st, base + 2 + k, ev, f[k]);
+	sqlite3_bind_text(st, base + 8, src, (int)src_len, SQLITE_STATIC);
+}
+
+int store_add_access_events(struct store *s, const struct event *const *ev,
+			    size_t n)
+{
+	sqlite3_stmt *st = s->stmt[ST_ADD_EVENTS];
+	char src[STORE_EVENTS_PER_INSERT][512];
+	size_t i = 0;
+
+	s->err[0] = '\0';
+	for (; n - i >= STORE_EVENTS_PER_INSERT; i += STORE_EVENTS_PER_INSERT) {
+		for (int r = 0; r < STORE_EVENTS_PER_INSERT; r++)
+			bind_event(st, 8 * r, ev[i + (size_t)r], src[r]);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_int_fail(s, "insert access events");
+	}
+	for (; i < n; i++)
+		if (store_add_access_event(s, ev[i]) < 0)
+			return -1;
+	return 0;
+}
+
 int store_seal(struct store *s, int64_t now_ms, char head_hex[65])
 {
 	sqlite3_stmt *st;

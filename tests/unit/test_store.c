@@ -404,6 +404,82 @@ static void test_migrate_v3_events(void)
 		  "2000,3000,4000");
 }
 
+/* Events i of test_add_events: agent a<i%5>, customer c<i> except every
+ * 4th (none), from line i+1 of in:/f at ts 1000+i. */
+struct ev_fixture {
+	char agent[8], customer[8];
+	struct event_field f[2];
+	int32_t slot[N_CANONICAL_FIELDS];
+	struct event ev;
+};
+
+static void fixture(struct ev_fixture *x, size_t i)
+{
+	snprintf(x->agent, sizeof(x->agent), "a%zu", i % 5);
+	snprintf(x->customer, sizeof(x->customer), "c%zu", i);
+	x->f[0] = (struct event_field){.value = x->agent,
+				       .value_len = (uint32_t)strlen(x->agent),
+				       .kind = VALUE_STRING};
+	x->f[1] = (struct event_field){
+	    .value = x->customer,
+	    .value_len = i % 4 ? (uint32_t)strlen(x->customer) : 0,
+	    .kind = VALUE_STRING};
+	for (size_t k = 0; k < N_CANONICAL_FIELDS; k++)
+		x->slot[k] = -1;
+	x->slot[FIELD_AGENT] = 0;
+	x->slot[FIELD_CUSTOMER] = 1;
+	x->ev = (struct event){
+	    .ts_ms = 1000 + (int64_t)i,
+	    .fields = x->f,
+	    .n_fields = 2,
+	    .slot = x->slot,
+	    .n_slots = N_CANONICAL_FIELDS,
+	    .source = {.input = "in", .path = "/f", .line = i + 1}};
+}
+
+/* Many rows per INSERT: the same rows as one at a time, in order, with a
+ * remainder smaller than a statement. */
+static void test_add_events(void)
+{
+	enum { N = 2 * STORE_EVENTS_PER_INSERT + 5 };
+	_Static_assert(N == 37, "the queries below name rows 1..37");
+	static struct ev_fixture x[N];
+	const struct event *ev[N];
+	const char *p = path_in("batch.db");
+	char err[512], want[64];
+	struct store *s = store_open(p, err, sizeof(err));
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < N; i++) {
+		fixture(&x[i], i);
+		ev[i] = &x[i].ev;
+	}
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_add_access_events(s, ev, N), 0);
+	for (size_t i = 0; i < N; i++)
+		CHECK_INT(store_add_access_event(s, ev[i]), 0);
+	CHECK_INT(store_add_access_events(s, ev, 0), 0);
+	CHECK_INT(store_commit(s), 0);
+	store_close(s);
+	snprintf(want, sizeof(want), "%d", 2 * N);
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events"), want);
+	snprintf(want, sizeof(want), "%d", N);
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events a JOIN"
+			  " access_events b ON b.id = a.id + 37 WHERE"
+			  " a.ts_ms = b.ts_ms AND a.agent IS b.agent AND"
+			  " a.customer IS b.customer AND a.action IS b.action"
+			  " AND a.source = b.source"),
+		  want);
+	CHECK_STR(peek(p, "SELECT group_concat(ts_ms || ' ' || agent || ' ' ||"
+			  " ifnull(customer, '-') || ' ' || source, ', ') FROM"
+			  " (SELECT * FROM access_events WHERE id IN (1, 16,"
+			  " 17, 37) ORDER BY id)"),
+		  "1000 a0 - in:/f:1, 1015 a0 c15 in:/f:16, "
+		  "1016 a1 - in:/f:17, 1036 a1 - in:/f:37");
+}
+
 struct seen {
 	char rows[8][64];
 	int n;
@@ -484,6 +560,7 @@ static void cleanup(void)
 	    "future.db-shm", "other.db",      "text.db",       "v1.db",
 	    "v1.db-wal",     "v1.db-shm",     "ck.db",	       "ck.db-wal",
 	    "ck.db-shm",     "v3.db",	      "v3.db-wal",     "v3.db-shm",
+	    "batch.db",	     "batch.db-wal",  "batch.db-shm",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -503,6 +580,7 @@ int main(void)
 	test_bad_alert();
 	test_migrate_v1();
 	test_migrate_v3_events();
+	test_add_events();
 	test_state_rows();
 	cleanup();
 	return check_done();
