@@ -12,8 +12,16 @@
  * alerts that were never committed (with the same ids: ids depend only on
  * the input).
  *
- * The same transaction also writes the access events retained since the
- * previous checkpoint (c->retain, when set: retain.h), and records an
+ * The access events retained since the previous checkpoint (c->retain,
+ * when set: retain.h) are written ahead of it, CHECKPOINT_EVENTS_PER_CHUNK
+ * per transaction, each chunk's rowid range recorded in the store
+ * (store_events_pending_mark) until the checkpoint's transaction clears
+ * the records; the rows of a range still recorded (a crash, a failure
+ * before that) are deleted before the next checkpoint writes and at
+ * start (checkpoint_restore), since their events are read again.  So
+ * every event is retained once, and a large checkpoint does not hold the
+ * store for long: the writer runs alerts-only commits (below) between
+ * chunks.  The checkpoint's transaction also records an
  * alert held back from the sinks by a suppression (pipeline_pending_held)
  * as resolved by a chained triage row of user "custosd" whose note names
  * the suppression scope, so the analyst's open queue stays quiet while the
@@ -59,6 +67,9 @@
 #include "retain.h"
 #include "store.h"
 
+/* Retained events per transaction of a checkpoint (see above). */
+#define CHECKPOINT_EVENTS_PER_CHUNK 16384
+
 struct checkpoint {
 	struct store *store; /* borrowed */
 	bool need_full;	     /* next commit saves every engine group */
@@ -71,10 +82,11 @@ struct checkpoint {
 	uint64_t n_suppressed_stored; /* held alerts stored as resolved */
 	/* the writer thread (checkpoint_start_writer), else unused */
 	struct retain *batch; /* retained copies of the in-flight commit */
-	struct checkpoint_snap *in_flight; /* main thread's view */
-	size_t n_in_flight_alerts;	   /* alerts of the in-flight commit */
-	uint64_t n_alert_commits; /* alerts-only commits that succeeded */
-	int efd;		  /* eventfd: a commit finished; -1 */
+	struct checkpoint_snap *in_flight;   /* main thread's view */
+	struct checkpoint_snap *a_in_flight; /* alerts-only, ditto */
+	size_t n_in_flight_alerts; /* alerts of the in-flight commit */
+	uint64_t n_alert_commits;  /* alerts-only commits that succeeded */
+	int efd;		   /* eventfd: a commit finished; -1 */
 	bool has_writer;
 	struct checkpoint_writer *w;
 };
@@ -136,6 +148,7 @@ struct checkpoint_restored {
 	uint64_t n_groups;   /* restored */
 	uint64_t n_stale;    /* of rules that changed or are gone: deleted */
 	uint64_t n_rejected; /* blobs that did not decode */
+	uint64_t n_events_undone; /* retained by a checkpoint never ended */
 };
 
 /* Restores the engine state saved in store into e (a new engine) and

@@ -1024,10 +1024,12 @@ static void start(struct daemon *d)
 			       sizeof(err)) < 0)
 		fatalx("%s", err);
 	log_info("engine state: %llu groups restored, %llu stale dropped, "
-		 "%llu rejected",
+		 "%llu rejected; %llu access events of an unfinished "
+		 "checkpoint removed (read again)",
 		 (unsigned long long)rs.n_groups,
 		 (unsigned long long)rs.n_stale,
-		 (unsigned long long)rs.n_rejected);
+		 (unsigned long long)rs.n_rejected,
+		 (unsigned long long)rs.n_events_undone);
 	open_sinks(d);
 	wire_storekeep(d);
 	if (pipeline_open_inputs(d->p, d->store, err, sizeof(err)) < 0)

@@ -224,14 +224,15 @@ static void load_one(struct view *w, const struct retain *r,
 }
 
 /* Writes the copies STORE_EVENTS_PER_INSERT at a time (one statement). */
-int retain_write(struct retain *r, struct store *s)
+int retain_write_chunk(const struct retain *r, struct store *s,
+		       struct retain_cursor *cur, size_t max)
 {
 	struct view w[STORE_EVENTS_PER_INSERT];
 	const struct event *ev[STORE_EVENTS_PER_INSERT];
-	size_t at = 0, size = 0, k = 0;
+	size_t size = 0, k = 0, n = 0;
 
-	for (size_t i = 0; i < r->n; i++, at += size) {
-		load_one(&w[k], r, r->arena + at, &size);
+	for (; cur->i < r->n && n < max; cur->i++, n++, cur->at += size) {
+		load_one(&w[k], r, r->arena + cur->at, &size);
 		ev[k] = &w[k].ev;
 		if (++k == STORE_EVENTS_PER_INSERT) {
 			if (store_add_access_events(s, ev, k) < 0)
@@ -239,7 +240,16 @@ int retain_write(struct retain *r, struct store *s)
 			k = 0;
 		}
 	}
-	return k ? store_add_access_events(s, ev, k) : 0;
+	if (k && store_add_access_events(s, ev, k) < 0)
+		return -1;
+	return (int)n;
+}
+
+int retain_write(struct retain *r, struct store *s)
+{
+	struct retain_cursor cur = {0, 0};
+
+	return retain_write_chunk(r, s, &cur, SIZE_MAX) < 0 ? -1 : 0;
 }
 
 void retain_committed(struct retain *r)

@@ -40,6 +40,7 @@ struct store {
 	sqlite3_stmt *stmt[N_STMTS];
 	int found_version; /* user_version when opened */
 	int n_migrated;
+	int64_t chunk_first_id; /* store_events_pending_begin_chunk */
 	char err[512];
 };
 

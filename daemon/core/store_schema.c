@@ -145,11 +145,21 @@ static const char schema_v3[] =
  * indexes, which the CLI's lookups use, stay. */
 static const char schema_v4[] = "DROP INDEX IF EXISTS access_events_ts;";
 
+/* Version 5: the checkpoint writes retained events in chunks of their own
+ * transactions ahead of the one that commits the input positions (so that
+ * alerts-only commits can run between chunks).  Each chunk records the
+ * rowid range it added here, and the checkpoint's last transaction
+ * deletes the records: a range still recorded belongs to a checkpoint
+ * that never completed (a crash, a failure), whose events will be read
+ * and retained again, so its rows are deleted (store_events_pending_undo)
+ * before the next checkpoint writes. */
+static const char schema_v5[] = "CREATE TABLE access_events_pending ("
+				" first_id INTEGER NOT NULL,"
+				" last_id INTEGER NOT NULL);";
+
 static const struct migration migrations[] = {
-    {1, schema_v1},
-    {2, schema_v2},
-    {3, schema_v3},
-    {4, schema_v4},
+    {1, schema_v1}, {2, schema_v2}, {3, schema_v3},
+    {4, schema_v4}, {5, schema_v5},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
