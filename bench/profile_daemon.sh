@@ -94,7 +94,7 @@ printf '  %-28s %15s %10.0f %7.1f%%\n' total "$total" "$(echo "$total / $EVENTS"
 # exit) the loop's; snapshot: the loop thread's part of a checkpoint.
 for fn in pipeline_poll engine_process snapshot write_snap checkpoint_commit put_alerts retain_write \
 	engine_save_changes engine_save_all window_group_encode store_state_put \
-	store_commit store_add_access_event; do
+	store_commit store_add_access_event retain_write_chunk store_add_access_events; do
 	ir=$(grep -E "[ :]$fn( |'|\$)" "$tmp/incl.txt" | head -1 | awk '{gsub(",", "", $1); print $1}' || true)
 	[ -n "$ir" ] || continue
 	printf '  %-28s %15s %10.0f %7.1f%%\n' "$fn" "$ir" "$(echo "$ir / $EVENTS" | bc -l)" \
