@@ -18,8 +18,10 @@ Figures per step:
   latency     per probe line: store created_ms of its alert minus the wall
               time just after the write(2) that made the line visible
               (CLOCK_REALTIME both).  created_ms is taken when the
-              checkpoint starts writing, so the row is visible a commit's
-              duration later: a slight underestimate.  Every probe written
+              writer thread starts the transaction that stores it (an
+              alerts-only commit every alerts_every_ms, or a checkpoint),
+              so the row is visible that commit's duration later: a
+              slight underestimate.  Every probe written
               must come back, or the step says how many are missing.
 RSS: VmRSS/VmHWM at the first sample with >= 1,000,000 records read in total,
 and at the end.
@@ -195,10 +197,11 @@ def write_config(a):
 rules: [ %s, %s ]
 state_dir: %s/state
 control_socket: %s
-checkpoint: { every_records: %d, every_ms: %s }
+checkpoint: { every_records: %d, every_ms: %s, alerts_every_ms: %s }
+retention: { access_events: %s }
 status_log_interval: 0
 """ % (a.log, a.rules, os.path.join(a.tmp, "probe"), a.tmp, a.sock,
-            a.ck_records, a.ck_ms))
+            a.ck_records, a.ck_ms, a.alerts_ms, a.retain))
 
 
 def fmt_rate(x):
@@ -215,6 +218,8 @@ def main():
     p.add_argument("--probe-every", type=int, default=1000)
     p.add_argument("--ck-records", type=int, default=10000)
     p.add_argument("--ck-ms", default="2s")
+    p.add_argument("--alerts-ms", default="200ms")
+    p.add_argument("--retain", default="true")
     p.add_argument("--perf", default="", help="perf record output file")
     p.add_argument("--replay-rate", type=float, default=0,
                    help="baseline events/s, for the overhead ratio")
@@ -298,8 +303,10 @@ def med(rows, key):
 
 def print_table(a, rows, rss_1m, end_mem, final):
     print("custosd file tail, checkpoint every_records %d / every_ms %s, "
+          "alerts_every_ms %s, retention.access_events %s, "
           "probe rule on every %dth line, %g s steps x %d"
-          % (a.ck_records, a.ck_ms, a.probe_every, a.step_s, a.repeats))
+          % (a.ck_records, a.ck_ms, a.alerts_ms, a.retain, a.probe_every,
+             a.step_s, a.repeats))
     print("  %8s %9s %9s %9s %10s %10s %8s %9s %8s %8s %8s %6s %9s" % (
         "target/s", "offered/s", "ingest/s", "ingest1s", "end lag", "max lag",
         "lag", "catch-up", "p50 ms", "p99 ms", "max ms", "probes", "from line"))
@@ -339,10 +346,12 @@ def print_table(a, rows, rss_1m, end_mem, final):
           % (inp["records"], end_mem["VmRSS"], end_mem["VmHWM"]))
     e, c = final.get("engine", {}), final.get("checkpoint", {})
     print("  daemon totals: %d records, %d malformed, %d alerts, %d groups; "
-          "%d checkpoints wrote %d alerts and %d group states (%.0f per "
-          "checkpoint); store %.1f MiB (+ WAL %.1f MiB)"
+          "%d checkpoints and %d alerts-only commits wrote %d alerts and "
+          "%d group states (%.0f per checkpoint); store %.1f MiB (+ WAL "
+          "%.1f MiB)"
           % (inp["records"], inp.get("malformed", 0), e.get("alerts", 0),
              e.get("groups", 0), c.get("commits", 0),
+             c.get("alert_commits", 0),
              c.get("alerts_stored", 0), c.get("groups_written", 0),
              c.get("groups_written", 0) / max(1, c.get("commits", 0)),
              file_mib(a.db), file_mib(a.db + "-wal")))

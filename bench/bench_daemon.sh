@@ -5,7 +5,9 @@
 #
 # usage: bench/bench_daemon.sh [--perf]
 # env:   RATES=50000,100000,200000,400000  STEP_S=10  REPEATS=1
-#        PROBE_EVERY=1000  CK_RECORDS=200000  CK_MS=1s  (the config defaults)
+#        PROBE_EVERY=1000  CK_RECORDS=200000  CK_MS=1s  ALERTS_MS=200ms
+#        RETAIN=true  (the config defaults; ALERTS_MS=0: alerts only with
+#        the checkpoint; RETAIN=false: retention.access_events off)
 #        BUILD=DIR  use DIR's custos, custosd and bench/bench_appender as they
 #                   are (no build): e.g. a copy of an earlier commit's, to
 #                   measure before and after in one session
@@ -27,6 +29,8 @@ REPEATS=${REPEATS:-1}
 PROBE_EVERY=${PROBE_EVERY:-1000}
 CK_RECORDS=${CK_RECORDS:-200000}
 CK_MS=${CK_MS:-1s}
+ALERTS_MS=${ALERTS_MS:-200ms}
+RETAIN=${RETAIN:-true}
 BUILD=${BUILD:-}
 perf=0
 [ "${1:-}" = --perf ] && perf=1
@@ -77,6 +81,7 @@ python3 bench/bench_daemon.py --custosd "$BUILD"/custosd \
 	--rules "$PWD/rules" --tmp "$tmp" --rates "$RATES" --step-s "$STEP_S" \
 	--repeats "$REPEATS" --probe-every "$PROBE_EVERY" \
 	--ck-records "$CK_RECORDS" --ck-ms "$CK_MS" --replay-rate "$replay_rate" \
+	--alerts-ms "$ALERTS_MS" --retain "$RETAIN" \
 	"${perf_arg[@]}" \
 	>"$tmp/table.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -87,7 +92,7 @@ echo "  baseline: custos replay --rules rules/ (+ probe rule), 1,000,000 of the 
 	"${replay_s}s, $replay_rate events/s (median of 3)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -r)"
 echo "load average before: $load_before, after: $load_after (shared machine: other builds may run)"
-echo "reproduce: RATES=$RATES STEP_S=$STEP_S REPEATS=$REPEATS PROBE_EVERY=$PROBE_EVERY CK_RECORDS=$CK_RECORDS CK_MS=$CK_MS bench/bench_daemon.sh$([ $perf = 1 ] && echo ' --perf')"
+echo "reproduce: RATES=$RATES STEP_S=$STEP_S REPEATS=$REPEATS PROBE_EVERY=$PROBE_EVERY CK_RECORDS=$CK_RECORDS CK_MS=$CK_MS ALERTS_MS=$ALERTS_MS RETAIN=$RETAIN bench/bench_daemon.sh$([ $perf = 1 ] && echo ' --perf')"
 if [ $perf = 1 ]; then
 	echo "perf: top symbols of custosd (self time):"
 	perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |

@@ -4,7 +4,7 @@
 # shared machine where wall-clock figures are noise).
 #
 # usage: bench/profile_daemon.sh [BUILD_DIR]
-# env:   EVENTS=300000  CK_RECORDS=200000  RETAIN=true
+# env:   EVENTS=300000  CK_RECORDS=200000  RETAIN=true  ALERTS_MS=0
 #        CG_OUT=FILE (keep the callgrind output for callgrind_annotate)
 #
 # Takes the first EVENTS lines the daemon benchmark would append
@@ -12,7 +12,9 @@
 # callgrind with a file input over them, rules/ plus the probe rule,
 # retention.access_events RETAIN and checkpoints every CK_RECORDS records
 # (every_ms 1h: the record count, not valgrind's slowness, decides; at
-# 200k events/s a 1 s timer checkpoints every 200k records), waits until
+# 200k events/s a 1 s timer checkpoints every 200k records; alerts-only
+# commits every ALERTS_MS, 0: off, as valgrind's slowness would make a
+# wall-clock interval commit ~50x more often than natively), waits until
 # the input has read every line, stops it with SIGTERM (which checkpoints)
 # and prints the total and the inclusive instruction counts of the phases:
 # reading and evaluating (pipeline_poll), and the checkpoint's alerts,
@@ -23,6 +25,7 @@ build=${1:-build-bench}
 EVENTS=${EVENTS:-300000}
 CK_RECORDS=${CK_RECORDS:-200000}
 RETAIN=${RETAIN:-true}
+ALERTS_MS=${ALERTS_MS:-0}
 pool=bench/out/events-1000000.jsonl
 [ -x "$build/custosd" ] && [ -x "$build/bench/bench_appender" ] ||
 	{ echo "profile_daemon: build $build first (bench/bench_daemon.sh does)" >&2; exit 2; }
@@ -43,7 +46,7 @@ inputs:
 rules: [ $PWD/rules, $tmp/probe ]
 state_dir: $tmp/state
 control_socket: $tmp/ctl.sock
-checkpoint: { every_records: $CK_RECORDS, every_ms: 1h }
+checkpoint: { every_records: $CK_RECORDS, every_ms: 1h, alerts_every_ms: $ALERTS_MS }
 status_log_interval: 0
 retention: { access_events: $RETAIN }
 EOF
@@ -81,7 +84,7 @@ EOF
 kill -TERM $pid
 wait $pid || { cat "$tmp/log" >&2; exit 1; }
 db=$tmp/state/alerts.db
-echo "custos daemon profile ($(git rev-parse --short HEAD 2>/dev/null || echo '?')): callgrind, $EVENTS events, checkpoint every $CK_RECORDS records, retention.access_events $RETAIN"
+echo "custos daemon profile ($(git rev-parse --short HEAD 2>/dev/null || echo '?')): callgrind, $EVENTS events, checkpoint every $CK_RECORDS records, alerts_every_ms $ALERTS_MS, retention.access_events $RETAIN"
 [ -z "${CG_OUT:-}" ] || cp "$tmp/cg.out" "$CG_OUT"
 callgrind_annotate --inclusive=yes "$tmp/cg.out" 2>/dev/null >"$tmp/incl.txt"
 total=$(grep -m1 'PROGRAM TOTALS' "$tmp/incl.txt" | awk '{gsub(",", "", $1); print $1}')
@@ -91,7 +94,7 @@ printf '  %-28s %15s %10.0f %7.1f%%\n' total "$total" "$(echo "$total / $EVENTS"
 # exit) the loop's; snapshot: the loop thread's part of a checkpoint.
 for fn in pipeline_poll engine_process snapshot write_snap checkpoint_commit put_alerts retain_write \
 	engine_save_changes engine_save_all window_group_encode store_state_put \
-	store_commit store_add_access_event; do
+	store_commit store_add_access_event retain_write_chunk store_add_access_events; do
 	ir=$(grep -E "[ :]$fn( |'|\$)" "$tmp/incl.txt" | head -1 | awk '{gsub(",", "", $1); print $1}' || true)
 	[ -n "$ir" ] || continue
 	printf '  %-28s %15s %10.0f %7.1f%%\n' "$fn" "$ir" "$(echo "$ir / $EVENTS" | bc -l)" \

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One encoded row (a group's state or an input's position): key, group
@@ -31,9 +32,11 @@ struct snap_rows {
 
 /* An immutable checkpoint handed to the writer (see checkpoint.h). */
 struct checkpoint_snap {
-	int64_t wall_ms;
+	int64_t wall_ms; /* the store's created_ms of its new alerts */
+	bool full;	 /* false: alerts only (checkpoint_begin_alerts) */
 	struct alert *alerts;
 	bool *held;
+	bool *is_new; /* filled by the writer: not stored before */
 	size_t n_alerts;
 	struct retain *events; /* c->batch, or NULL */
 	struct snap_rows groups, positions;
@@ -47,7 +50,8 @@ struct checkpoint_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct checkpoint_snap *job, *done; /* under mu */
+	struct checkpoint_snap *job, *done;   /* a checkpoint; under mu */
+	struct checkpoint_snap *ajob, *adone; /* alerts only; under mu */
 	bool quit;
 	struct store *store;
 	int efd;
@@ -103,6 +107,7 @@ static void snap_free(struct checkpoint_snap *s)
 		alert_clear(&s->alerts[i]);
 	free(s->alerts);
 	free(s->held);
+	free(s->is_new);
 	free_rows(&s->groups);
 	free_rows(&s->positions);
 	free(s);
@@ -159,6 +164,7 @@ static int put_alerts(struct store *st, struct checkpoint_snap *s)
 		if (rc < 0)
 			return -1;
 		s->n_new += (uint64_t)rc;
+		s->is_new[i] = rc == 1;
 		if (rc == 1 && s->held[i]) {
 			if (resolve_suppressed(st, &s->alerts[i], s->wall_ms) <
 			    0)
@@ -184,41 +190,97 @@ static int put_rows(struct store *st, const struct snap_rows *r, bool state)
 	return 0;
 }
 
-/* The transaction of s (any thread that holds the store).  s->rc. */
-static void write_snap(struct store *st, struct checkpoint_snap *s)
+static void run_alerts_job(struct checkpoint_writer *w);
+
+/* One chunk of s's retained events in a transaction of its own, its rowid
+ * range recorded (store.h); the first also deletes the rows of ranges left
+ * by a checkpoint that did not complete.  1 more to write, 0 done, -1. */
+static int write_chunk(struct store *st, struct checkpoint_snap *s,
+		       struct retain_cursor *cur)
 {
-	s->rc = -1;
-	if (store_begin(st) < 0 || put_alerts(st, s) < 0 ||
-	    (s->events && retain_write(s->events, st) < 0) ||
-	    put_rows(st, &s->groups, true) < 0 ||
-	    put_rows(st, &s->positions, false) < 0 || store_commit(st) < 0) {
-		snprintf(s->err, sizeof(s->err), "checkpoint: %s",
-			 store_errmsg(st));
-		store_rollback(st);
-		return;
-	}
-	s->rc = 0;
+	uint64_t n_undone;
+	int n;
+
+	if (store_begin(st) < 0 ||
+	    (cur->i == 0 && store_events_pending_undo(st, &n_undone) < 0) ||
+	    store_events_pending_begin_chunk(st) < 0 ||
+	    (n = retain_write_chunk(s->events, st, cur,
+				    CHECKPOINT_EVENTS_PER_CHUNK)) < 0 ||
+	    store_events_pending_mark(st) < 0 || store_commit(st) < 0)
+		return -1; /* the caller rolls back, after taking the error */
+	return n == CHECKPOINT_EVENTS_PER_CHUNK ? 1 : 0;
 }
 
-/* The snapshot of p now (main thread).  NULL with err: nothing taken
- * (out of memory; the next commit writes every group). */
+/* The transactions of s (any thread that holds the store; w: the writer,
+ * which runs alerts-only jobs between chunks, or NULL).  s->rc. */
+static void write_snap(struct store *st, struct checkpoint_snap *s,
+		       struct checkpoint_writer *w)
+{
+	struct retain_cursor cur = {0, 0};
+	int more = s->events != NULL;
+
+	s->rc = -1;
+	while (more > 0) {
+		if ((more = write_chunk(st, s, &cur)) < 0)
+			goto fail;
+		if (w)
+			run_alerts_job(w);
+	}
+	if (store_begin(st) < 0 || put_alerts(st, s) < 0 ||
+	    (s->events && store_events_pending_clear(st) < 0) ||
+	    put_rows(st, &s->groups, true) < 0 ||
+	    put_rows(st, &s->positions, false) < 0 || store_commit(st) < 0)
+		goto fail;
+	s->rc = 0;
+	return;
+fail:
+	snprintf(s->err, sizeof(s->err), "checkpoint: %s", store_errmsg(st));
+	store_rollback(st);
+}
+
+/* Takes the pending alerts into s, with room for their is_new flags.
+ * 0, or -1 (out of memory: nothing taken). */
+static int take_alerts(struct checkpoint_snap *s, struct pipeline *p)
+{
+	size_t n;
+
+	pipeline_pending(p, &n);
+	if ((s->is_new = calloc(n ? n : 1, sizeof(*s->is_new))) == NULL)
+		return -1;
+	if (s->full)
+		pipeline_take_pending(p, &s->alerts, &s->held, &s->n_alerts);
+	else
+		pipeline_take_alerts(p, &s->alerts, &s->held, &s->n_alerts);
+	return 0;
+}
+
+/* The snapshot of p now (main thread): everything when full, else the
+ * pending alerts only.  NULL with err: nothing taken (out of memory; after
+ * a full one, the next commit writes every group). */
 static struct checkpoint_snap *snapshot(struct checkpoint *c,
-					struct pipeline *p, int64_t wall_ms,
-					char *err, size_t err_size)
+					struct pipeline *p, bool full,
+					int64_t wall_ms, char *err,
+					size_t err_size)
 {
 	struct engine *e = pipeline_engine(p);
 	struct checkpoint_snap *s = calloc(1, sizeof(*s));
 
-	if (s == NULL || (c->retain && c->batch == NULL &&
-			  (c->batch = retain_new()) == NULL))
+	if (s == NULL)
 		goto oom;
 	s->wall_ms = wall_ms;
-	if ((c->need_full
+	s->full = full;
+	if (!full) {
+		if (take_alerts(s, p) < 0)
+			goto oom;
+		return s;
+	}
+	if ((c->retain && c->batch == NULL &&
+	     (c->batch = retain_new()) == NULL) ||
+	    (c->need_full
 		 ? engine_save_all(e, copy_state, &s->groups)
 		 : engine_save_changes(e, copy_state, &s->groups)) < 0 ||
-	    copy_positions(&s->positions, p) < 0)
+	    copy_positions(&s->positions, p) < 0 || take_alerts(s, p) < 0)
 		goto oom;
-	pipeline_take_pending(p, &s->alerts, &s->held, &s->n_alerts);
 	if (c->retain) {
 		retain_take(c->retain, c->batch);
 		s->events = c->batch;
@@ -229,12 +291,29 @@ oom:
 	if (s)
 		snap_free(s);
 	snprintf(err, err_size, "checkpoint: out of memory");
-	c->need_full = true; /* change marks may be cleared */
+	if (full)
+		c->need_full = true; /* change marks may be cleared */
 	c->n_failures++;
 	return NULL;
 }
 
-/* Ends s on the main thread (see checkpoint.h).  0 or -1 with err. */
+static void count_success(struct checkpoint *c, const struct checkpoint_snap *s,
+			  int64_t mono_ms)
+{
+	c->n_alerts_stored += s->n_new;
+	c->n_alerts_repeated += s->n_alerts - s->n_new;
+	c->n_suppressed_stored += s->n_held;
+	if (!s->full) {
+		c->n_alert_commits++;
+		return;
+	}
+	c->n_commits++;
+	c->n_groups_written += s->groups.n;
+	c->last_ms = mono_ms;
+}
+
+/* Ends s on the main thread (see checkpoint.h): counts it, and queues
+ * the alerts it newly stored for the sinks.  0 or -1 with err. */
 static int finish(struct checkpoint *c, struct pipeline *p,
 		  struct checkpoint_snap *s, int64_t mono_ms, char *err,
 		  size_t err_size)
@@ -242,12 +321,10 @@ static int finish(struct checkpoint *c, struct pipeline *p,
 	int rc = s->rc;
 
 	if (rc == 0) {
-		c->n_commits++;
-		c->n_alerts_stored += s->n_new;
-		c->n_alerts_repeated += s->n_alerts - s->n_new;
-		c->n_suppressed_stored += s->n_held;
-		c->n_groups_written += s->groups.n;
-		c->last_ms = mono_ms;
+		count_success(c, s, mono_ms);
+		for (size_t i = 0; i < s->n_alerts; i++)
+			if (s->is_new[i] && !s->held[i])
+				pipeline_queue_sink(p, &s->alerts[i]);
 	} else {
 		snprintf(err, err_size, "%s", s->err);
 		pipeline_return_pending(p, s->alerts, s->held, s->n_alerts);
@@ -256,7 +333,8 @@ static int finish(struct checkpoint *c, struct pipeline *p,
 		s->n_alerts = 0;
 		/* the engine cleared change marks of rows now rolled back,
 		 * and groups may have changed since: write everything */
-		c->need_full = true;
+		if (s->full)
+			c->need_full = true;
 		c->n_failures++;
 	}
 	if (s->events)
@@ -271,35 +349,66 @@ int checkpoint_commit(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 	struct checkpoint_snap *s;
 
 	checkpoint_wait(c, p, mono_ms, err, err_size);
-	if ((s = snapshot(c, p, wall_ms, err, err_size)) == NULL)
+	if ((s = snapshot(c, p, true, wall_ms, err, err_size)) == NULL)
 		return -1;
-	write_snap(c->store, s); /* the writer, if any, is idle */
+	write_snap(c->store, s, NULL); /* the writer, if any, is idle */
 	return finish(c, p, s, mono_ms, err, err_size);
 }
 
 /* ---- the writer thread ---- */
 
+static int64_t wall_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs s (taken from *slot) and leaves it in *done (w->mu held on entry
+ * and on return). */
+static void run_job(struct checkpoint_writer *w, struct checkpoint_snap **slot,
+		    struct checkpoint_snap **done)
+{
+	struct checkpoint_snap *s = *slot;
+	uint64_t one = 1;
+
+	pthread_mutex_unlock(&w->mu);
+	s->wall_ms = wall_now_ms(); /* created_ms: see checkpoint.h */
+	write_snap(w->store, s, s->full ? w : NULL);
+	pthread_mutex_lock(&w->mu);
+	*slot = NULL;
+	*done = s;
+	pthread_cond_broadcast(&w->cv);
+	if (write(w->efd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow at one per commit */
+	}
+}
+
+/* Between two chunks of a checkpoint: the alerts-only job handed over
+ * meanwhile, if any. */
+static void run_alerts_job(struct checkpoint_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->ajob != NULL)
+		run_job(w, &w->ajob, &w->adone);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void *writer_main(void *arg)
 {
 	struct checkpoint_writer *w = arg;
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->job == NULL && !w->quit)
+		while (w->job == NULL && w->ajob == NULL && !w->quit)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->job == NULL)
+		if (w->ajob != NULL)
+			run_job(w, &w->ajob, &w->adone);
+		else if (w->job != NULL)
+			run_job(w, &w->job, &w->done);
+		else
 			break;
-		struct checkpoint_snap *s = w->job;
-		pthread_mutex_unlock(&w->mu);
-		write_snap(w->store, s);
-		pthread_mutex_lock(&w->mu);
-		w->job = NULL;
-		w->done = s;
-		pthread_cond_broadcast(&w->cv);
-		if (write(w->efd, &one, sizeof(one)) < 0) {
-			/* the counter cannot overflow at one per commit */
-		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -350,6 +459,8 @@ void checkpoint_stop_writer(struct checkpoint *c)
 	pthread_join(w->thread, NULL);
 	if (w->done) /* not completed by the caller: counted as written */
 		snap_free(w->done);
+	if (w->adone)
+		snap_free(w->adone);
 	close(w->efd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
@@ -358,8 +469,21 @@ void checkpoint_stop_writer(struct checkpoint *c)
 	c->efd = -1;
 	c->has_writer = false;
 	c->in_flight = NULL;
+	c->a_in_flight = NULL;
+	c->n_in_flight_alerts = 0;
 	retain_free(c->batch);
 	c->batch = NULL;
+}
+
+/* Hands s to the writer. */
+static void hand_over(struct checkpoint *c, struct checkpoint_snap *s)
+{
+	*(s->full ? &c->in_flight : &c->a_in_flight) = s;
+	c->n_in_flight_alerts += s->n_alerts;
+	pthread_mutex_lock(&c->w->mu);
+	*(s->full ? &c->w->job : &c->w->ajob) = s;
+	pthread_cond_broadcast(&c->w->cv);
+	pthread_mutex_unlock(&c->w->mu);
 }
 
 int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
@@ -369,35 +493,56 @@ int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 
 	if (c->w == NULL)
 		return checkpoint_commit(c, p, wall_ms, mono_ms, err, err_size);
-	if (c->in_flight != NULL)
+	/* after an alerts-only commit in flight: should it fail, its alerts
+	 * must not end up behind the positions of this checkpoint */
+	if (c->in_flight != NULL || c->a_in_flight != NULL)
 		return 1;
-	if ((s = snapshot(c, p, wall_ms, err, err_size)) == NULL)
+	if ((s = snapshot(c, p, true, wall_ms, err, err_size)) == NULL)
 		return -1;
-	c->in_flight = s;
-	pthread_mutex_lock(&c->w->mu);
-	c->w->job = s;
-	pthread_cond_broadcast(&c->w->cv);
-	pthread_mutex_unlock(&c->w->mu);
+	hand_over(c, s);
 	return 0;
 }
 
-/* Takes the finished commit (waiting for it when wait).  NULL: none. */
+int checkpoint_begin_alerts(struct checkpoint *c, struct pipeline *p,
+			    int64_t wall_ms, char *err, size_t err_size)
+{
+	struct checkpoint_snap *s;
+	size_t n;
+
+	pipeline_pending(p, &n);
+	if (c->w == NULL || c->a_in_flight != NULL || n == 0)
+		return 1;
+	if ((s = snapshot(c, p, false, wall_ms, err, err_size)) == NULL)
+		return -1;
+	hand_over(c, s);
+	return 0;
+}
+
+/* Takes a finished commit, the alerts-only one first (waiting for one
+ * in flight when wait).  NULL: none. */
 static struct checkpoint_snap *take_done(struct checkpoint *c, bool wait)
 {
 	struct checkpoint_writer *w = c->w;
-	struct checkpoint_snap *s;
+	struct checkpoint_snap *s = NULL;
 	uint64_t n;
 
-	if (w == NULL || c->in_flight == NULL)
+	if (w == NULL || (c->in_flight == NULL && c->a_in_flight == NULL))
 		return NULL;
 	pthread_mutex_lock(&w->mu);
-	while (wait && w->done == NULL)
+	while (wait && w->done == NULL && w->adone == NULL)
 		pthread_cond_wait(&w->cv, &w->mu);
-	s = w->done;
-	w->done = NULL;
+	if (w->adone != NULL) {
+		s = w->adone;
+		w->adone = NULL;
+		c->a_in_flight = NULL;
+	} else if (w->done != NULL) {
+		s = w->done;
+		w->done = NULL;
+		c->in_flight = NULL;
+	}
 	pthread_mutex_unlock(&w->mu);
 	if (s != NULL) {
-		c->in_flight = NULL;
+		c->n_in_flight_alerts -= s->n_alerts;
 		if (read(w->efd, &n, sizeof(n)) < 0) {
 			/* EAGAIN: already read by the loop */
 		}
@@ -405,20 +550,37 @@ static struct checkpoint_snap *take_done(struct checkpoint *c, bool wait)
 	return s;
 }
 
+/* Ends every finished commit (all in flight when wait): 1 none, else the
+ * worst outcome (-1 with err of the first failure). */
+static int end_done(struct checkpoint *c, struct pipeline *p, bool wait,
+		    int64_t mono_ms, char *err, size_t err_size)
+{
+	struct checkpoint_snap *s;
+	int rc = 1;
+
+	while ((s = take_done(c, wait)) != NULL) {
+		char e[512];
+		if (finish(c, p, s, mono_ms, e, sizeof(e)) < 0) {
+			if (rc != -1)
+				snprintf(err, err_size, "%s", e);
+			rc = -1;
+		} else if (rc == 1) {
+			rc = 0;
+		}
+	}
+	return rc;
+}
+
 int checkpoint_complete(struct checkpoint *c, struct pipeline *p,
 			int64_t mono_ms, char *err, size_t err_size)
 {
-	struct checkpoint_snap *s = take_done(c, false);
-
-	return s ? finish(c, p, s, mono_ms, err, err_size) : 1;
+	return end_done(c, p, false, mono_ms, err, err_size);
 }
 
 int checkpoint_wait(struct checkpoint *c, struct pipeline *p, int64_t mono_ms,
 		    char *err, size_t err_size)
 {
-	struct checkpoint_snap *s = take_done(c, true);
-
-	return s ? finish(c, p, s, mono_ms, err, err_size) : 1;
+	return end_done(c, p, true, mono_ms, err, err_size);
 }
 
 /* ---- restore ---- */
@@ -464,19 +626,26 @@ static int restore_one(void *arg, const char *rule_key, const void *group_key,
 	return r->oom ? -1 : 0;
 }
 
+/* Deletes the state of rules gone, and the retained events of a
+ * checkpoint that did not complete (store.h): they are read again. */
 static int drop_stale(struct store *store, struct restore_ctx *r)
 {
-	if (r->n_stale_rules == 0)
-		return 0;
-	if (store_begin(store) < 0)
+	if (store_begin(store) < 0 ||
+	    store_events_pending_undo(store, &r->out->n_events_undone) < 0) {
+		store_rollback(store);
 		return -1;
+	}
 	for (size_t i = 0; i < r->n_stale_rules; i++) {
 		if (store_state_drop_rule(store, r->stale[i]) < 0) {
 			store_rollback(store);
 			return -1;
 		}
 	}
-	return store_commit(store);
+	if (store_commit(store) < 0) {
+		store_rollback(store);
+		return -1;
+	}
+	return 0;
 }
 
 int checkpoint_restore(struct store *store, struct engine *e,

@@ -12,8 +12,16 @@
  * alerts that were never committed (with the same ids: ids depend only on
  * the input).
  *
- * The same transaction also writes the access events retained since the
- * previous checkpoint (c->retain, when set: retain.h), and records an
+ * The access events retained since the previous checkpoint (c->retain,
+ * when set: retain.h) are written ahead of it, CHECKPOINT_EVENTS_PER_CHUNK
+ * per transaction, each chunk's rowid range recorded in the store
+ * (store_events_pending_mark) until the checkpoint's transaction clears
+ * the records; the rows of a range still recorded (a crash, a failure
+ * before that) are deleted before the next checkpoint writes and at
+ * start (checkpoint_restore), since their events are read again.  So
+ * every event is retained once, and a large checkpoint does not hold the
+ * store for long: the writer runs alerts-only commits (below) between
+ * chunks.  The checkpoint's transaction also records an
  * alert held back from the sinks by a suppression (pipeline_pending_held)
  * as resolved by a chained triage row of user "custosd" whose note names
  * the suppression scope, so the analyst's open queue stays quiet while the
@@ -22,8 +30,30 @@
  *
  * The daemon starts one on its writer thread (checkpoint_begin, below)
  * every checkpoint.every_records records or every_ms, and commits one
- * with checkpoint_commit() on reload and at shutdown.  Clock: the caller's
- * wall clock for the store's created_ms, CLOCK_MONOTONIC for last_ms.
+ * with checkpoint_commit() on reload and at shutdown.
+ *
+ * Between checkpoints, alerts-only commits (checkpoint_begin_alerts, every
+ * checkpoint.alerts_every_ms) store the alerts raised so far ahead of the
+ * state and positions that produced them.  That keeps the invariant above
+ * one way round -- every alert of the records before a committed position
+ * is committed -- and adds alerts whose records are after it: after a
+ * crash they are raised again, with the same ids, and the store ignores
+ * them (counted in n_alerts_repeated).
+ *
+ * Sinks: a commit of either kind queues each alert it stored for the first
+ * time, and not held back by a suppression, to the sinks
+ * (pipeline_queue_sink) once it has committed.  An alert raised again after
+ * a restart is already stored, so it is not sent again; an alert whose
+ * commit failed is sent when a later commit stores it.  What a crash can
+ * still cost the sinks is what was stored but not yet handed to them (the
+ * sink queues in memory); the store holds every alert.
+ *
+ * Clock: created_ms of a stored alert is the wall clock at the start of
+ * the transaction that stores it (on the writer thread; the caller's
+ * wall_ms for checkpoint_commit), i.e. when it entered the store, at most
+ * one alerts-only commit before it became visible; its raise time is
+ * close to its event's processing and its event time is ts.
+ * CLOCK_MONOTONIC for last_ms.
  */
 #ifndef CUSTOS_CHECKPOINT_H
 #define CUSTOS_CHECKPOINT_H
@@ -37,6 +67,9 @@
 #include "retain.h"
 #include "store.h"
 
+/* Retained events per transaction of a checkpoint (see above). */
+#define CHECKPOINT_EVENTS_PER_CHUNK 16384
+
 struct checkpoint {
 	struct store *store; /* borrowed */
 	bool need_full;	     /* next commit saves every engine group */
@@ -49,8 +82,11 @@ struct checkpoint {
 	uint64_t n_suppressed_stored; /* held alerts stored as resolved */
 	/* the writer thread (checkpoint_start_writer), else unused */
 	struct retain *batch; /* retained copies of the in-flight commit */
-	struct checkpoint_snap *in_flight; /* main thread's view */
-	int efd;			   /* eventfd: a commit finished; -1 */
+	struct checkpoint_snap *in_flight;   /* main thread's view */
+	struct checkpoint_snap *a_in_flight; /* alerts-only, ditto */
+	size_t n_in_flight_alerts; /* alerts of the in-flight commit */
+	uint64_t n_alert_commits;  /* alerts-only commits that succeeded */
+	int efd;		   /* eventfd: a commit finished; -1 */
 	bool has_writer;
 	struct checkpoint_writer *w;
 };
@@ -87,6 +123,17 @@ void checkpoint_stop_writer(struct checkpoint *c);
 int checkpoint_begin(struct checkpoint *c, struct pipeline *p, int64_t wall_ms,
 		     int64_t mono_ms, char *err, size_t err_size);
 
+/* Starts an alerts-only commit on the writer: the pending alerts (and the
+ * triage rows of held ones) in a transaction of their own, without engine
+ * state, retained events or input positions, so that alerts reach the
+ * store (and, once stored, the sinks) without waiting for the next
+ * checkpoint.  Returns 1 when there is no writer, a commit is in flight
+ * or no alert is pending (nothing done), 0 when handed over, -1 with err
+ * (out of memory).  A failure puts the alerts back (checkpoint_complete),
+ * to be written by the next commit of either kind. */
+int checkpoint_begin_alerts(struct checkpoint *c, struct pipeline *p,
+			    int64_t wall_ms, char *err, size_t err_size);
+
 /* After c->efd became readable: ends the finished commit, if any.
  * Returns 1 when none had finished, 0 for a success, -1 with err. */
 int checkpoint_complete(struct checkpoint *c, struct pipeline *p,
@@ -101,6 +148,7 @@ struct checkpoint_restored {
 	uint64_t n_groups;   /* restored */
 	uint64_t n_stale;    /* of rules that changed or are gone: deleted */
 	uint64_t n_rejected; /* blobs that did not decode */
+	uint64_t n_events_undone; /* retained by a checkpoint never ended */
 };
 
 /* Restores the engine state saved in store into e (a new engine) and

@@ -94,6 +94,8 @@ struct daemon {
 	struct loop *loop;
 	int64_t start_ms;
 	int ck_timer, status_timer, seal_timer, purge_timer;
+	int alerts_timer;    /* checkpoint.alerts_every_ms */
+	bool alerts_skipped; /* alerts came due while a commit was in flight */
 	int input_fds[MAX_INPUTS][MAX_INPUT_FDS];
 	size_t n_input_fds[MAX_INPUTS];
 	uint64_t n_reloads, n_reload_failures;
@@ -270,6 +272,33 @@ static void start_checkpoint(struct daemon *d)
 	d->ck_skipped = rc == 1;
 }
 
+/* An alerts-only commit (checkpoint.h) of the pending alerts, if any;
+ * skipped while a commit is in flight (started when it completes). */
+static void start_alert_commit(struct daemon *d)
+{
+	char err[512];
+	size_t n_pending;
+
+	pipeline_pending(d->p, &n_pending);
+	if (n_pending == 0 || lost_records(d))
+		return;
+	int rc =
+	    checkpoint_begin_alerts(&d->ck, d->p, wall_ms(), err, sizeof(err));
+
+	if (rc < 0)
+		ck_report(d, rc, err);
+	d->alerts_skipped = rc == 1;
+}
+
+static void on_alerts_timer(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	/* after a failure, the checkpoint timer retries */
+	if (!d->n_ck_failing)
+		start_alert_commit(d);
+}
+
 static void on_ck_done(struct loop *l, int fd, void *arg)
 {
 	struct daemon *d = arg;
@@ -284,6 +313,10 @@ static void on_ck_done(struct loop *l, int fd, void *arg)
 	if (rc == 0 && d->ck_skipped && !d->stopping &&
 	    pipeline_records_since_checkpoint(d->p))
 		start_checkpoint(d);
+	/* alerts that came due meanwhile (a checkpoint started just above
+	 * took them) */
+	if (rc == 0 && d->alerts_skipped && !d->stopping)
+		start_alert_commit(d);
 }
 
 /* A checkpoint asked for by the data path (bounds reached), not the
@@ -369,11 +402,17 @@ static char *status_json(void *arg)
 			    json_integer((now - d->start_ms) / 1000));
 	json_object_set_new(o, "config", json_string(d->cfg->file));
 	pipeline_status(d->p, o);
+	/* not yet stored: pending, and those of the commit in flight */
+	json_object_set_new(o, "pending_alerts",
+			    json_integer(json_integer_value(json_object_get(
+					     o, "pending_alerts")) +
+					 (json_int_t)d->ck.n_in_flight_alerts));
 	sink_status(d, o);
 	json_object_set_new(
 	    o, "checkpoint",
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "commits",
-		      (json_int_t)d->ck.n_commits, "failures",
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "commits",
+		      (json_int_t)d->ck.n_commits, "alert_commits",
+		      (json_int_t)d->ck.n_alert_commits, "failures",
 		      (json_int_t)d->ck.n_failures, "alerts_stored",
 		      (json_int_t)d->ck.n_alerts_stored, "alerts_repeated",
 		      (json_int_t)d->ck.n_alerts_repeated, "groups_written",
@@ -770,6 +809,8 @@ static void reload(struct daemon *d)
 	d->ck.need_full = true;
 	d->n_lost_at_start = pipeline_n_lost(d->p); /* a new engine's count */
 	loop_timer_set(d->loop, d->ck_timer, cfg->checkpoint.every_ms);
+	loop_timer_set(d->loop, d->alerts_timer,
+		       cfg->checkpoint.alerts_every_ms);
 	loop_timer_set(d->loop, d->status_timer, cfg->status_log_interval_ms);
 	d->keep.cfg = cfg;
 	loop_timer_set(d->loop, d->seal_timer, cfg->seal_interval_ms);
@@ -912,6 +953,11 @@ static int setup_loop(struct daemon *d)
 	}
 	d->ck_timer = loop_add_timer(d->loop, d->cfg->checkpoint.every_ms,
 				     on_checkpoint_timer, d);
+	d->alerts_timer = loop_add_timer(d->loop, 1, on_alerts_timer, d);
+	if (d->alerts_timer < 0)
+		return -1;
+	loop_timer_set(d->loop, d->alerts_timer,
+		       d->cfg->checkpoint.alerts_every_ms);
 	d->status_timer = loop_add_timer(
 	    d->loop, d->cfg->status_log_interval_ms, on_status_timer, d);
 	loop_add_timer(d->loop, POLL_INTERVAL_MS, on_poll_timer, d);
@@ -978,10 +1024,12 @@ static void start(struct daemon *d)
 			       sizeof(err)) < 0)
 		fatalx("%s", err);
 	log_info("engine state: %llu groups restored, %llu stale dropped, "
-		 "%llu rejected",
+		 "%llu rejected; %llu access events of an unfinished "
+		 "checkpoint removed (read again)",
 		 (unsigned long long)rs.n_groups,
 		 (unsigned long long)rs.n_stale,
-		 (unsigned long long)rs.n_rejected);
+		 (unsigned long long)rs.n_rejected,
+		 (unsigned long long)rs.n_events_undone);
 	open_sinks(d);
 	wire_storekeep(d);
 	if (pipeline_open_inputs(d->p, d->store, err, sizeof(err)) < 0)

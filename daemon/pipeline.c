@@ -1,8 +1,9 @@
 /*
  * pipeline: records -> decode -> normalize -> engine -> alerts (see
  * pipeline.h).  Alerts handed over by the engine are borrowed for one
- * callback, so they are deep-copied twice when needed: once into the
- * pending list (the store, at checkpoint) and once into the sink ring.
+ * callback, so they are deep-copied into the pending list (the store, at
+ * the next commit); the commit copies each newly stored one into the sink
+ * ring (pipeline_queue_sink).
  * Copies borrow alert.rule from the current ruleset, which is why a
  * reload drains both before freeing the old rules.
  */
@@ -342,14 +343,12 @@ static void queue_pending(struct pipeline *p, const struct alert *a, bool held)
 	}
 }
 
-static void queue_sinks(struct pipeline *p, const struct alert *a)
+void pipeline_queue_sink(struct pipeline *p, const struct alert *a)
 {
 	if (p->n_sinks == 0)
 		return;
-	if (p->ring_len == PIPELINE_SINK_QUEUE_MAX) {
-		p->n_sink_dropped++;
-		return;
-	}
+	if (p->ring_len == PIPELINE_SINK_QUEUE_MAX) /* a commit's burst */
+		pipeline_drain_sinks(p, PIPELINE_SINK_QUEUE_MAX);
 	size_t at = (p->ring_head + p->ring_len) % PIPELINE_SINK_QUEUE_MAX;
 	if (alert_copy(&p->ring[at], a) == 0)
 		p->ring_len++;
@@ -364,9 +363,9 @@ static void on_alert(const struct alert *a, void *arg)
 	bool held = p->filter && p->filter(p->filter_arg, a);
 
 	p->n_alerts++;
+	/* the sinks get it once stored (pipeline_queue_sink), so that an
+	 * alert raised again after a restart is not sent twice */
 	queue_pending(p, a, held);
-	if (!held)
-		queue_sinks(p, a);
 }
 
 void pipeline_set_event_hook(struct pipeline *p, pipeline_event_fn fn,
@@ -707,8 +706,8 @@ const struct alert *pipeline_pending(const struct pipeline *p, size_t *n)
 	return p->pending;
 }
 
-void pipeline_take_pending(struct pipeline *p, struct alert **alerts,
-			   bool **held, size_t *n)
+void pipeline_take_alerts(struct pipeline *p, struct alert **alerts,
+			  bool **held, size_t *n)
 {
 	*alerts = p->pending;
 	*held = p->pending_held;
@@ -716,6 +715,12 @@ void pipeline_take_pending(struct pipeline *p, struct alert **alerts,
 	p->pending = NULL;
 	p->pending_held = NULL;
 	p->n_pending = p->cap_pending = 0;
+}
+
+void pipeline_take_pending(struct pipeline *p, struct alert **alerts,
+			   bool **held, size_t *n)
+{
+	pipeline_take_alerts(p, alerts, held, n);
 	p->n_records_since_checkpoint = 0;
 }
 

@@ -3,8 +3,8 @@
  *
  *     input record -> decode (by the input's format) -> normalize (the
  *     input's field map) -> engine -> alert -> pending list (written to
- *     the store by the next checkpoint) and sink queue (delivered to the
- *     sinks between polls)
+ *     the store by the next commit) -> sink queue (alerts newly stored,
+ *     delivered to the sinks between polls)
  *
  * Inputs of already-decoded events (pcap) skip decode and normalize: they
  * get the ruleset's field table through set_event_sink (again after a
@@ -29,8 +29,9 @@
  * Bounds: the pending list holds at most PIPELINE_MAX_PENDING alerts
  * (pipeline_need_checkpoint() says when to flush it; past the bound,
  * polling pauses until a checkpoint has emptied it, so nothing is lost);
- * the sink queue holds at most PIPELINE_SINK_QUEUE_MAX alerts and drops
- * (counted) when full, so a slow sink never blocks ingestion.
+ * the sink queue holds at most PIPELINE_SINK_QUEUE_MAX alerts and is
+ * delivered to the sinks (whose own queues drop, counted) when full, so a
+ * slow sink never blocks ingestion.
  *
  * Ownership: the pipeline owns its ruleset, engine, event buffer, inputs
  * and the alert copies it queues; it borrows the configs (the one the
@@ -150,6 +151,11 @@ void pipeline_checkpointed(struct pipeline *p);
 void pipeline_take_pending(struct pipeline *p, struct alert **alerts,
 			   bool **held, size_t *n);
 
+/* The same without starting a new interval: an alerts-only commit
+ * (checkpoint.h), which commits no input position. */
+void pipeline_take_alerts(struct pipeline *p, struct alert **alerts,
+			  bool **held, size_t *n);
+
 /* Puts alerts taken by pipeline_take_pending back in front of the pending
  * list (their commit failed); takes ownership of both arrays.  Out of
  * memory, they are lost and counted. */
@@ -158,6 +164,11 @@ void pipeline_return_pending(struct pipeline *p, struct alert *alerts,
 
 int pipeline_add_sink(struct pipeline *p, const char *name, pipeline_sink_fn fn,
 		      void *arg);
+/* Queues a copy of a for the sinks (the checkpoint, for each alert it
+ * newly stored that no suppression holds back).  A full queue is first
+ * delivered, so a commit's burst is not dropped; out of memory, counted
+ * as dropped. */
+void pipeline_queue_sink(struct pipeline *p, const struct alert *a);
 /* Delivers up to max queued alerts to every sink; returns how many. */
 size_t pipeline_drain_sinks(struct pipeline *p, size_t max);
 size_t pipeline_sink_queue_depth(const struct pipeline *p);

@@ -178,53 +178,78 @@ bool retain_need_flush(const struct retain *r)
 	return r->n >= RETAIN_MAX_EVENTS / 2 || r->len >= RETAIN_MAX_BYTES / 2;
 }
 
-/* A minimal event over the copy at p (the kept fields at their canonical
- * ids), written; *size = the copy's bytes in the arena. */
-static int write_one(struct store *s, const struct retain *r,
+/* A minimal event (its fields and slots in the caller's arrays). */
+struct view {
+	struct event ev;
+	struct event_field fields[N_KEPT];
+	int32_t slot[N_CANONICAL_FIELDS];
+};
+
+/* v becomes a minimal event over the copy at p (the kept fields at their
+ * canonical ids); *size = the copy's bytes in the arena. */
+static void load_one(struct view *w, const struct retain *r,
 		     const unsigned char *p, size_t *size)
 {
 	struct copy c;
-	struct event_field fields[N_KEPT];
-	int32_t slot[N_CANONICAL_FIELDS];
-	struct event ev = {
-	    .fields = fields, .slot = slot, .n_slots = N_CANONICAL_FIELDS};
+	struct event *ev = &w->ev;
 	const char *v;
 
+	*ev = (struct event){.fields = w->fields,
+			     .slot = w->slot,
+			     .n_slots = N_CANONICAL_FIELDS};
 	memcpy(&c, p, sizeof(c));
 	v = (const char *)p + sizeof(c);
-	ev.ts_ms = c.ts_ms;
-	ev.source.line = c.line;
+	ev->ts_ms = c.ts_ms;
+	ev->source.line = c.line;
 	if (c.src != NO_SOURCE) {
-		ev.source.input = r->src[c.src].input;
-		ev.source.path = r->src[c.src].path;
+		ev->source.input = r->src[c.src].input;
+		ev->source.path = r->src[c.src].path;
 	}
 	for (size_t i = 0; i < N_CANONICAL_FIELDS; i++)
-		slot[i] = -1;
+		w->slot[i] = -1;
 	for (size_t k = 0; k < N_KEPT; k++) {
 		if (c.len[k] == ABSENT)
 			continue;
-		fields[ev.n_fields] =
+		w->fields[ev->n_fields] =
 		    (struct event_field){.name = canonical_field_names[kept[k]],
 					 .value = v,
 					 .value_len = c.len[k],
 					 .kind = VALUE_STRING,
 					 .id = (int32_t)kept[k],
 					 .next_same = -1};
-		slot[kept[k]] = (int32_t)ev.n_fields++;
+		w->slot[kept[k]] = (int32_t)ev->n_fields++;
 		v += c.len[k];
 	}
 	*size = pad8((size_t)((const unsigned char *)v - p));
-	return store_add_access_event(s, &ev);
+}
+
+/* Writes the copies STORE_EVENTS_PER_INSERT at a time (one statement). */
+int retain_write_chunk(const struct retain *r, struct store *s,
+		       struct retain_cursor *cur, size_t max)
+{
+	struct view w[STORE_EVENTS_PER_INSERT];
+	const struct event *ev[STORE_EVENTS_PER_INSERT];
+	size_t size = 0, k = 0, n = 0;
+
+	for (; cur->i < r->n && n < max; cur->i++, n++, cur->at += size) {
+		load_one(&w[k], r, r->arena + cur->at, &size);
+		ev[k] = &w[k].ev;
+		if (++k == STORE_EVENTS_PER_INSERT) {
+			if (store_add_access_events(s, ev, k) < 0)
+				return -1;
+			k = 0;
+		}
+	}
+	if (k && store_add_access_events(s, ev, k) < 0)
+		return -1;
+	return (int)n;
 }
 
 int retain_write(struct retain *r, struct store *s)
 {
-	size_t at = 0, size = 0;
+	struct retain_cursor cur = {0, 0};
 
-	for (size_t i = 0; i < r->n; i++, at += size)
-		if (write_one(s, r, r->arena + at, &size) < 0)
-			return -1;
-	return 0;
+	return retain_write_chunk(r, s, &cur, SIZE_MAX) < 0 ? -1 : 0;
 }
 
 void retain_committed(struct retain *r)

@@ -57,6 +57,16 @@ bool retain_need_flush(const struct retain *r);
  * until retain_committed(). */
 int retain_write(struct retain *r, struct store *s);
 
+/* The same in chunks: writes the next copies from cur (start at {0, 0}),
+ * at most max, and advances cur.  Returns how many (0: all written), or
+ * -1 (store_errmsg). */
+struct retain_cursor {
+	size_t i;  /* copies written */
+	size_t at; /* their bytes in the arena */
+};
+int retain_write_chunk(const struct retain *r, struct store *s,
+		       struct retain_cursor *cur, size_t max);
+
 /* The transaction that retain_write() wrote into committed: forget the
  * copies (and count them written). */
 void retain_committed(struct retain *r);

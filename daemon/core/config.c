@@ -188,6 +188,12 @@ static const struct config_key checkpoint_keys[] = {
      .max = 3600000,
      .def = 1000,
      .offset = offsetof(struct config, checkpoint.every_ms)},
+    {.name = "alerts_every_ms",
+     .type = CONFIG_DURATION,
+     .min = 0,
+     .max = 3600000,
+     .def = 200,
+     .offset = offsetof(struct config, checkpoint.alerts_every_ms)},
 };
 
 static const struct config_key retention_keys[] = {
@@ -508,19 +514,23 @@ static void dump_lists(const struct config *c, FILE *f)
 static void dump_daemon(const struct config *c, FILE *f)
 {
 	const struct config_sink_syslog *s = &c->sink_syslog;
-	char every[32], status[32];
+	char every[32], status[32], alerts[32];
 
 	config_format_duration(c->checkpoint.every_ms, every, sizeof(every));
+	config_format_duration(c->checkpoint.alerts_every_ms, alerts,
+			       sizeof(alerts));
 	config_format_duration(c->status_log_interval_ms, status,
 			       sizeof(status));
 	fprintf(f,
 		"state_dir: %s\ncontrol_socket: %s\nuser: %s\ngroup: %s\n"
 		"control_group: %s\ncheckpoint:\n  every_records: %zu\n"
-		"  every_ms: %s\nstatus_log_interval: %s\n",
+		"  every_ms: %s\n  alerts_every_ms: %s\n"
+		"status_log_interval: %s\n",
 		c->state_dir, c->control_socket, c->user ? c->user : "~",
 		c->group ? c->group : "~",
 		c->control_group ? c->control_group : "~",
 		c->checkpoint.every_records, every,
+		c->checkpoint.alerts_every_ms ? alerts : "0",
 		c->status_log_interval_ms ? status : "0");
 	fprintf(f,
 		"sinks:\n  syslog:\n    enabled: %s\n    facility: %s\n"

@@ -56,6 +56,9 @@
  *     checkpoint:
  *       every_records: 10000     # 1..10M
  *       every_ms: 2s             # 10ms..1h (a duration)
+ *       alerts_every_ms: 200ms   # 0 (off: alerts wait for a checkpoint)
+ *                                #  ..1h; new alerts alone, between
+ *                                #  checkpoints (checkpoint.h)
  *     status_log_interval: 5m    # 0 (off)..1d
  *     sinks:
  *       syslog:
@@ -190,6 +193,7 @@ struct config_sink_forward {
 struct config_checkpoint {
 	size_t every_records;
 	int64_t every_ms;
+	int64_t alerts_every_ms; /* 0: off */
 };
 
 /* retention: see above. */

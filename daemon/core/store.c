@@ -1,14 +1,8 @@
 /*
- * store: the SQLite alert store: opening, schema and migrations, alerts and
- * checkpoints (the analyst side is store_soc.c, what both share
- * store_int.h).  See store.h for the schema and contracts.
- *
- * Migrations are an ordered table of (version, SQL) steps.  store_open()
- * applies each step whose version is above the file's user_version, in its
- * own BEGIN IMMEDIATE transaction that re-reads the version first (so two
- * processes opening a new store at once apply each step exactly once), and
- * sets user_version in the same transaction.  To change the schema, append
- * a step; never edit a shipped one.
+ * store: the SQLite alert store: opening, alerts and checkpoints (the
+ * schema and its migrations are store_schema.c, the analyst side
+ * store_soc.c, what they share store_int.h).  See store.h for the schema
+ * and contracts.
  *
  * Inserts use `ON CONFLICT(id) DO NOTHING` rather than INSERT OR IGNORE:
  * only a repeated id is ignored, a NOT NULL or other constraint failure is
@@ -36,145 +30,11 @@
 #define STORE_JSON_MAX_BYTES ((size_t)1 << 20) /* group_json, tags_json */
 #define STORE_CACHE_KIB "-65536"	       /* page cache: 64 MiB at most */
 
-struct migration {
-	int version;
-	const char *sql;
-};
-
-/* Version 1: see store.h for the meaning of every column. */
-static const char schema_v1[] =
-    "PRAGMA application_id = 1668641652;"
-    "CREATE TABLE alerts ("
-    " id TEXT PRIMARY KEY NOT NULL,"
-    " rule_id TEXT,"
-    " rule_title TEXT,"
-    " level TEXT NOT NULL,"
-    " level_num INTEGER NOT NULL,"
-    " ts_ms INTEGER NOT NULL,"
-    " ts TEXT NOT NULL,"
-    " group_json TEXT NOT NULL,"
-    " value REAL,"
-    " event_json TEXT,"
-    " source_input TEXT,"
-    " source_path TEXT,"
-    " source_line INTEGER,"
-    " source_offset INTEGER,"
-    " tags_json TEXT NOT NULL,"
-    " evidence_count INTEGER NOT NULL,"
-    " created_ms INTEGER NOT NULL,"
-    " agent TEXT,"
-    " customer TEXT,"
-    " status TEXT NOT NULL DEFAULT 'open');"
-    "CREATE INDEX alerts_ts ON alerts(ts_ms);"
-    "CREATE INDEX alerts_rule ON alerts(rule_id, ts_ms);"
-    "CREATE INDEX alerts_agent ON alerts(agent, ts_ms);"
-    "CREATE INDEX alerts_level ON alerts(level_num, ts_ms);"
-    "CREATE INDEX alerts_status ON alerts(status, ts_ms);"
-    "CREATE TABLE evidence ("
-    " alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,"
-    " seq INTEGER NOT NULL,"
-    " event_json TEXT NOT NULL,"
-    " PRIMARY KEY (alert_id, seq));";
-
-/* Version 2: daemon checkpoints (see store.h). */
-static const char schema_v2[] =
-    "CREATE TABLE engine_state ("
-    " rule_key TEXT NOT NULL,"
-    " group_key BLOB NOT NULL,"
-    " blob BLOB NOT NULL,"
-    " PRIMARY KEY (rule_key, group_key)) WITHOUT ROWID;"
-    "CREATE TABLE input_position ("
-    " input TEXT PRIMARY KEY NOT NULL,"
-    " blob BLOB NOT NULL);";
-
-/* Version 3: triage, suppressions, retained access events, the hash chain
- * (chain.h), seals and purges (see store.h). */
-static const char schema_v3[] =
-    "ALTER TABLE alerts ADD COLUMN assignee TEXT;"
-    "ALTER TABLE alerts ADD COLUMN chain_seq INTEGER;"
-    "ALTER TABLE alerts ADD COLUMN chain TEXT;"
-    "CREATE TABLE triage ("
-    " id INTEGER PRIMARY KEY,"
-    " alert_id TEXT NOT NULL,"
-    " ts_ms INTEGER NOT NULL,"
-    " user TEXT NOT NULL,"
-    " action TEXT NOT NULL,"
-    " value TEXT,"
-    " note TEXT,"
-    " chain_seq INTEGER,"
-    " chain TEXT);"
-    "CREATE INDEX triage_alert ON triage(alert_id, id);"
-    "CREATE TABLE suppressions ("
-    " id INTEGER PRIMARY KEY,"
-    " rule_id TEXT NOT NULL,"
-    " agent TEXT NOT NULL,"
-    " from_ms INTEGER NOT NULL,"
-    " until_ms INTEGER NOT NULL,"
-    " created_ms INTEGER NOT NULL,"
-    " user TEXT NOT NULL,"
-    " alert_id TEXT,"
-    " note TEXT);"
-    "CREATE INDEX suppressions_key ON suppressions(rule_id, agent, until_ms);"
-    "CREATE TABLE access_events ("
-    " id INTEGER PRIMARY KEY,"
-    " ts_ms INTEGER NOT NULL,"
-    " agent TEXT,"
-    " customer TEXT,"
-    " action TEXT,"
-    " object TEXT,"
-    " ticket TEXT,"
-    " team TEXT,"
-    " source TEXT);"
-    "CREATE INDEX access_events_ts ON access_events(ts_ms);"
-    "CREATE INDEX access_events_agent ON access_events(agent, ts_ms);"
-    "CREATE INDEX access_events_customer ON access_events(customer, ts_ms);"
-    "CREATE TABLE chain_head ("
-    " id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " seq INTEGER NOT NULL,"
-    " chain TEXT NOT NULL);"
-    "INSERT INTO chain_head VALUES (1, 0, "
-    "'0000000000000000000000000000000000000000000000000000000000000000');"
-    "CREATE TABLE chain_purged ("
-    " seq INTEGER PRIMARY KEY,"
-    " kind TEXT NOT NULL,"
-    " ref TEXT NOT NULL,"
-    " row_hash TEXT NOT NULL,"
-    " chain TEXT NOT NULL,"
-    " purge_seq INTEGER NOT NULL);"
-    "CREATE TABLE purges ("
-    " id INTEGER PRIMARY KEY,"
-    " ts_ms INTEGER NOT NULL,"
-    " cutoff_ms INTEGER NOT NULL,"
-    " user TEXT NOT NULL,"
-    " n_alerts INTEGER NOT NULL,"
-    " n_triage INTEGER NOT NULL,"
-    " n_events INTEGER NOT NULL,"
-    " list_hash TEXT NOT NULL,"
-    " chain_seq INTEGER,"
-    " chain TEXT);"
-    "CREATE TABLE seals ("
-    " id INTEGER PRIMARY KEY,"
-    " ts_ms INTEGER NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " head TEXT NOT NULL);";
-
-/* Version 4: access_events loses its ts_ms index.  Every retained event
- * paid an insert into it (~10% of the row's SQLite instructions), and only
- * a purge and the report's team median used it alone; those now scan the
- * table (once per purge, not once per event).  The agent and customer
- * indexes, which the CLI's lookups use, stay. */
-static const char schema_v4[] = "DROP INDEX IF EXISTS access_events_ts;";
-
-static const struct migration migrations[] = {
-    {1, schema_v1},
-    {2, schema_v2},
-    {3, schema_v3},
-    {4, schema_v4},
-};
-
-#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
-
-_Static_assert(STORE_APPLICATION_ID == 1668641652, "application_id in SQL");
+/* STORE_EVENTS_PER_INSERT rows of 8 parameters (?NNN numbered in order) */
+#define EV1 "(?,?,?,?,?,?,?,?)"
+#define EV4 EV1 "," EV1 "," EV1 "," EV1
+#define EV16 EV4 "," EV4 "," EV4 "," EV4
+_Static_assert(STORE_EVENTS_PER_INSERT == 16, "EV16");
 
 static const char *const stmt_sql[N_STMTS] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -212,6 +72,8 @@ static const char *const stmt_sql[N_STMTS] = {
     [ST_SUPPRESSED] = ("SELECT 1 FROM suppressions WHERE rule_id = ?1"
 		       " AND agent = ?2 AND from_ms <= ?3 AND until_ms > ?3"
 		       " LIMIT 1"),
+    [ST_ADD_EVENTS] = ("INSERT INTO access_events (ts_ms, agent, customer,"
+		       " action, object, ticket, team, source) VALUES " EV16),
 };
 
 static void set_err(char *err, size_t size, const char *fmt, ...)
@@ -340,92 +202,6 @@ static int set_pragmas(struct store *s)
 	    "pragmas");
 }
 
-/* Refuses files that are SQLite but not (or not yet understood as) a
- * custos store. */
-static int check_identity(struct store *s, int64_t version)
-{
-	int64_t app_id = 0, n_tables = 0;
-
-	if (store_int_query_int(s, "PRAGMA application_id", &app_id) < 0 ||
-	    store_int_query_int(s, "SELECT count(*) FROM sqlite_master",
-				&n_tables) < 0)
-		return -1;
-	if (app_id != 0 && app_id != STORE_APPLICATION_ID) {
-		set_err(s->err, sizeof(s->err),
-			"store %s: not a custos store (application_id %lld)",
-			s->path, (long long)app_id);
-		return -1;
-	}
-	if (version == 0 && n_tables > 0) {
-		set_err(s->err, sizeof(s->err),
-			"store %s: not a custos store (tables but no schema "
-			"version)",
-			s->path);
-		return -1;
-	}
-	if (version > STORE_SCHEMA_VERSION) {
-		set_err(s->err, sizeof(s->err),
-			"store %s: schema version %lld is newer than this "
-			"custos supports (%d); upgrade custos",
-			s->path, (long long)version, STORE_SCHEMA_VERSION);
-		return -1;
-	}
-	return 0;
-}
-
-/* Applies one step if the store (read under the write lock) needs it. */
-static int apply_step(struct store *s, const struct migration *m)
-{
-	char sql[64];
-	int64_t version = 0;
-
-	if (store_int_exec(s, "BEGIN IMMEDIATE", "begin migration") < 0)
-		return -1;
-	if (store_int_query_int(s, "PRAGMA user_version", &version) < 0)
-		goto fail;
-	if (version >= m->version)
-		return store_int_exec(s, "COMMIT", "commit migration");
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
-	if (store_int_exec(s, m->sql, "migration") < 0 ||
-	    store_int_exec(s, sql, "set schema version") < 0 ||
-	    store_int_exec(s, "COMMIT", "commit migration") < 0)
-		goto fail;
-	s->n_migrated++;
-	return 0;
-fail:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-/* Chains the alerts of a store written before schema v3, once. */
-static int adopt_legacy(struct store *s)
-{
-	if (store_int_exec(s, "BEGIN IMMEDIATE", "begin chain adoption") < 0)
-		return -1;
-	if (chain_adopt(s->db, s->err, sizeof(s->err)) < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return store_int_exec(s, "COMMIT", "commit chain adoption");
-}
-
-static int migrate(struct store *s)
-{
-	int64_t version = 0;
-
-	if (store_int_query_int(s, "PRAGMA user_version", &version) < 0 ||
-	    check_identity(s, version) < 0)
-		return -1;
-	s->found_version = (int)version;
-	for (size_t i = 0; i < N_MIGRATIONS; i++)
-		if (migrations[i].version > version &&
-		    apply_step(s, &migrations[i]) < 0)
-			return -1;
-	if (version > 0 && version < 3)
-		return adopt_legacy(s);
-	return 0;
-}
-
 static int prepare_all(struct store *s)
 {
 	for (int i = 0; i < N_STMTS; i++)
@@ -474,7 +250,8 @@ struct store *store_open(const char *path, char *err, size_t err_size)
 			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail_msg;
 	}
-	if (set_pragmas(s) < 0 || migrate(s) < 0 || prepare_all(s) < 0)
+	if (set_pragmas(s) < 0 || store_int_migrate(s) < 0 ||
+	    prepare_all(s) < 0)
 		goto fail_msg;
 	return s;
 fail_msg:

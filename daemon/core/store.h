@@ -90,7 +90,10 @@
  *                     to syslog by the daemon as an outside witness
  *
  * Schema version 4 drops the index on access_events(ts_ms) (the cost of
- * every retained event; see store.c).
+ * every retained event; see store_schema.c).  Version 5 adds
+ *   access_events_pending  first_id, last_id: rowid ranges of
+ *                     access_events written by a checkpoint that has not
+ *                     completed yet (store_events_pending_mark).
  *
  * Opening a v1/v2 store chains its existing alerts once (rowid order).
  *
@@ -112,7 +115,7 @@
 #include "chain.h"
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_APPLICATION_ID 0x63757374 /* "cust" */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -230,6 +233,26 @@ int store_suppressed(struct store *s, const char *rule_id, const char *agent,
  * ticket, team fields and source) in access_events.  Call inside the
  * writer's batch transaction.  Returns 0 or -1. */
 int store_add_access_event(struct store *s, const struct event *ev);
+
+/* The same for n events (ev[0..n-1]), STORE_EVENTS_PER_INSERT rows per
+ * INSERT statement: SQLite runs one statement per batch instead of one per
+ * row.  0 or -1 (some rows may be written: roll the transaction back). */
+#define STORE_EVENTS_PER_INSERT 16
+
+/* Access events written in chunks ahead of the transaction that commits
+ * the positions they come from (schema v5, store_schema.c).  Inside a
+ * chunk's transaction: _begin_chunk() before its first row, _mark() after
+ * its last (records the rowid range added since _begin_chunk).  The
+ * checkpoint's last transaction calls _clear().  _undo() deletes the rows
+ * of every range still recorded and the records (call inside a
+ * transaction, before writing new chunks); *n_removed: rows deleted.  All
+ * 0 or -1. */
+int store_events_pending_begin_chunk(struct store *s);
+int store_events_pending_mark(struct store *s);
+int store_events_pending_clear(struct store *s);
+int store_events_pending_undo(struct store *s, uint64_t *n_removed);
+int store_add_access_events(struct store *s, const struct event *const *ev,
+			    size_t n);
 
 /* Records a seal of the current chain head at now_ms and copies the head
  * (64 hex chars + NUL) to head_hex, for the daemon to send to syslog.

@@ -30,6 +30,7 @@ enum stmt_id {
 	ST_POS_GET,
 	ST_ADD_EVENT,
 	ST_SUPPRESSED,
+	ST_ADD_EVENTS, /* STORE_EVENTS_PER_INSERT rows at once */
 	N_STMTS
 };
 
@@ -39,8 +40,14 @@ struct store {
 	sqlite3_stmt *stmt[N_STMTS];
 	int found_version; /* user_version when opened */
 	int n_migrated;
+	int64_t chunk_first_id; /* store_events_pending_begin_chunk */
 	char err[512];
 };
+
+/* Checks that s is a custos store of a schema this build knows and
+ * applies the migrations it lacks (store_schema.c); sets found_version
+ * and n_migrated.  0 or -1 (s->err). */
+int store_int_migrate(struct store *s);
 
 /* Records the database's last error, prefixed by what was being done, in
  * s->err; returns -1. */

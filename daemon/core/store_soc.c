@@ -223,6 +223,109 @@ int store_add_access_event(struct store *s, const struct event *ev)
 	return rc == SQLITE_DONE ? 0 : store_int_fail(s, "insert access event");
 }
 
+/* Binds ev as the row at parameter base+1..base+8, its source formatted
+ * into src (which must live until the statement is reset). */
+static void bind_event(sqlite3_stmt *st, int base, const struct event *ev,
+		       char src[512])
+{
+	static const enum canonical_field f[] = {FIELD_AGENT,  FIELD_CUSTOMER,
+						 FIELD_ACTION, FIELD_OBJECT,
+						 FIELD_TICKET, FIELD_TEAM};
+	size_t src_len = format_source(src, 512, ev);
+
+	sqlite3_bind_int64(st, base + 1, ev->ts_ms);
+	for (int k = 0; k < 6; k++)
+		bind_field(st, base + 2 + k, ev, f[k]);
+	sqlite3_bind_text(st, base + 8, src, (int)src_len, SQLITE_STATIC);
+}
+
+int store_add_access_events(struct store *s, const struct event *const *ev,
+			    size_t n)
+{
+	sqlite3_stmt *st = s->stmt[ST_ADD_EVENTS];
+	char src[STORE_EVENTS_PER_INSERT][512];
+	size_t i = 0;
+
+	s->err[0] = '\0';
+	for (; n - i >= STORE_EVENTS_PER_INSERT; i += STORE_EVENTS_PER_INSERT) {
+		for (int r = 0; r < STORE_EVENTS_PER_INSERT; r++)
+			bind_event(st, 8 * r, ev[i + (size_t)r], src[r]);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_int_fail(s, "insert access events");
+	}
+	for (; i < n; i++)
+		if (store_add_access_event(s, ev[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int store_events_pending_begin_chunk(struct store *s)
+{
+	int64_t max_id;
+
+	/* a new rowid is the largest one + 1: the chunk's rows follow it */
+	if (store_int_query_int(s,
+				"SELECT ifnull(max(id), 0) FROM"
+				" access_events",
+				&max_id) < 0)
+		return -1;
+	s->chunk_first_id = max_id + 1;
+	return 0;
+}
+
+int store_events_pending_mark(struct store *s)
+{
+	int64_t last = sqlite3_last_insert_rowid(s->db);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (last < s->chunk_first_id)
+		return 0; /* no row */
+	st = prep(s, "INSERT INTO access_events_pending (first_id, last_id)"
+		     " VALUES (?1, ?2)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, s->chunk_first_id);
+	sqlite3_bind_int64(st, 2, last);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_int_fail(s, "mark access events");
+}
+
+int store_events_pending_clear(struct store *s)
+{
+	return store_int_exec(s, "DELETE FROM access_events_pending",
+			      "clear access events marks");
+}
+
+int store_events_pending_undo(struct store *s, uint64_t *n_removed)
+{
+	sqlite3_stmt *st = prep(s, "SELECT first_id, last_id FROM"
+				   " access_events_pending");
+	sqlite3_stmt *del = prep(s, "DELETE FROM access_events WHERE id"
+				    " BETWEEN ?1 AND ?2");
+	int rc = SQLITE_DONE;
+
+	*n_removed = 0;
+	while (st && del && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_int64(del, 2, sqlite3_column_int64(st, 1));
+		if ((rc = sqlite3_step(del)) != SQLITE_DONE)
+			break;
+		*n_removed += (uint64_t)sqlite3_changes(s->db);
+		sqlite3_reset(del);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	if (st == NULL || del == NULL)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return store_int_fail(s, "undo access events");
+	return store_events_pending_clear(s);
+}
+
 int store_seal(struct store *s, int64_t now_ms, char head_hex[65])
 {
 	sqlite3_stmt *st;

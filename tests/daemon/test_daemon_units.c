@@ -138,21 +138,37 @@ static void test_pipeline(void)
 	feed(&pi, "{\"action\":\"view\"}", 3); /* no ts */
 	CHECK_INT(pi.n_malformed, 2);
 	size_t n;
-	pipeline_pending(p, &n);
+	const struct alert *pa = pipeline_pending(p, &n);
 	CHECK_INT(n, 1);
+	/* the sinks get only what a commit queues (stored alerts) */
+	CHECK_INT(pipeline_sink_queue_depth(p), 0);
+	pipeline_queue_sink(p, &pa[0]);
 	CHECK_INT(pipeline_sink_queue_depth(p), 1);
-	/* the queue is bounded: the overflow is dropped and counted */
+	/* a commit's burst past the bound: the full queue is delivered
+	 * first, nothing is dropped */
 	for (int i = 0; i < PIPELINE_SINK_QUEUE_MAX + 5; i++)
-		feed(&pi,
-		     "{\"ts\":\"2025-01-01T00:00:01Z\",\"action\":\"view\"}",
-		     (uint64_t)(10 + i));
-	CHECK_INT(pipeline_sink_queue_depth(p), PIPELINE_SINK_QUEUE_MAX);
+		pipeline_queue_sink(p, &pa[0]);
+	CHECK_INT(n_delivered, PIPELINE_SINK_QUEUE_MAX);
+	CHECK_INT(pipeline_sink_queue_depth(p), 6);
 	struct pipeline_totals t;
 	pipeline_totals(p, &t);
-	CHECK_INT(t.n_sink_dropped, 6);
-	CHECK_INT(pipeline_drain_sinks(p, 10), 10);
-	CHECK_INT(n_delivered, 10);
+	CHECK_INT(t.n_sink_dropped, 0);
+	CHECK_INT(pipeline_drain_sinks(p, 10), 6);
+	CHECK_INT(n_delivered, PIPELINE_SINK_QUEUE_MAX + 6);
 	CHECK(pipeline_need_checkpoint(p) == false);
+	/* an alerts-only commit takes the alerts, not the interval */
+	struct alert *taken;
+	bool *held;
+	pipeline_take_alerts(p, &taken, &held, &n);
+	CHECK_INT(n, 1);
+	CHECK_INT(pipeline_records_since_checkpoint(p), 3);
+	pipeline_return_pending(p, taken, held, n); /* its commit failed */
+	pipeline_take_pending(p, &taken, &held, &n);
+	CHECK_INT(n, 1);
+	CHECK_INT(pipeline_records_since_checkpoint(p), 0);
+	alert_clear(&taken[0]);
+	free(taken);
+	free(held);
 	pipeline_checkpointed(p);
 	pipeline_pending(p, &n);
 	CHECK_INT(n, 0);

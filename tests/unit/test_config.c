@@ -64,7 +64,7 @@ static void test_full(void)
 				"user: custos\n"
 				"group: custos\n"
 				"checkpoint: { every_records: 500, "
-				"every_ms: 250ms }\n"
+				"every_ms: 250ms, alerts_every_ms: 50ms }\n"
 				"status_log_interval: 0\n"
 				"sinks:\n"
 				"  syslog: { enabled: yes, facility: auth,\n"
@@ -87,6 +87,7 @@ static void test_full(void)
 	CHECK_INT(c->inputs[3].type, INPUT_STDIN);
 	CHECK_INT(c->checkpoint.every_records, 500);
 	CHECK_INT(c->checkpoint.every_ms, 250);
+	CHECK_INT(c->checkpoint.alerts_every_ms, 50);
 	CHECK_INT(c->status_log_interval_ms, 0);
 	CHECK(!c->retention.access_events);
 	CHECK_INT(c->retention.max_events, 5000);
@@ -150,6 +151,7 @@ static void test_full(void)
 	    "control_socket: /run/c.sock\n"
 	    "user: custos\ngroup: custos\ncontrol_group: ~\n"
 	    "checkpoint:\n  every_records: 500\n  every_ms: 250ms\n"
+	    "  alerts_every_ms: 50ms\n"
 	    "status_log_interval: 0\n"
 	    "sinks:\n  syslog:\n    enabled: true\n    facility: auth\n"
 	    "    ident: custos\n    priority:\n"
@@ -191,6 +193,7 @@ static void test_defaults(void)
 	CHECK(c->user == NULL && c->group == NULL);
 	CHECK_INT(c->checkpoint.every_records, 200000);
 	CHECK_INT(c->checkpoint.every_ms, 1000);
+	CHECK_INT(c->checkpoint.alerts_every_ms, 200);
 	CHECK_INT(c->status_log_interval_ms, 300000);
 	CHECK(!c->sink_syslog.enabled);
 	CHECK_STR(c->sink_syslog.ident, "custos");

@@ -161,7 +161,7 @@ static void test_create_insert_reopen(void)
 	CHECK_INT(store_add_alert(s, &b, 4000), 0);
 	CHECK_INT(store_count_alerts(s), 3);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "4");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "5");
 	CHECK_STR(peek(p, "SELECT count(*) FROM evidence"), "6");
 }
 
@@ -291,10 +291,10 @@ static void test_migrate_v1(void)
 	if (s == NULL)
 		return;
 	CHECK_INT(store_schema_version(s), 1);
-	CHECK_INT(store_n_migrated(s), 3);
+	CHECK_INT(store_n_migrated(s), 4);
 	CHECK_INT(store_count_alerts(s), 1);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "4");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "5");
 	CHECK_STR(peek(p, "SELECT count(*) FROM sqlite_master WHERE name IN"
 			  " ('engine_state', 'input_position')"),
 		  "2");
@@ -308,6 +308,7 @@ static void test_migrate_v1(void)
 /* A v3 store: the v4 schema plus the ts_ms index, user_version 3, with
  * retained events as a v3 custosd wrote them. */
 static const char v3_events_sql[] =
+    "DROP TABLE access_events_pending;"
     "CREATE INDEX access_events_ts ON access_events(ts_ms);"
     "INSERT INTO access_events (ts_ms, agent, customer, action, object,"
     " ticket, team, source) VALUES"
@@ -358,14 +359,14 @@ static void test_migrate_v3_events(void)
 	if (s == NULL)
 		return;
 	CHECK_INT(store_schema_version(s), 3);
-	CHECK_INT(store_n_migrated(s), 1);
+	CHECK_INT(store_n_migrated(s), 2);
 	CHECK_INT(store_begin(s), 0);
 	CHECK_INT(add_event(s, 4000, "a3", "c1", "tail", "/var/log/x", 12345),
 		  0);
 	CHECK_INT(add_event(s, 500, "a1", "c2", NULL, NULL, 0), 0);
 	CHECK_INT(store_commit(s), 0);
 	store_close(s);
-	CHECK_STR(peek(p, "PRAGMA user_version"), "4");
+	CHECK_STR(peek(p, "PRAGMA user_version"), "5");
 	CHECK_STR(peek(p, "SELECT group_concat(name) FROM (SELECT name FROM"
 			  " sqlite_master WHERE type = 'index' AND tbl_name ="
 			  " 'access_events' ORDER BY name)"),
@@ -402,6 +403,143 @@ static void test_migrate_v3_events(void)
 	CHECK_STR(peek(p, "SELECT group_concat(ts_ms) FROM (SELECT ts_ms FROM"
 			  " access_events ORDER BY ts_ms)"),
 		  "2000,3000,4000");
+}
+
+/* Events i of test_add_events: agent a<i%5>, customer c<i> except every
+ * 4th (none), from line i+1 of in:/f at ts 1000+i. */
+struct ev_fixture {
+	char agent[8], customer[8];
+	struct event_field f[2];
+	int32_t slot[N_CANONICAL_FIELDS];
+	struct event ev;
+};
+
+static void fixture(struct ev_fixture *x, size_t i)
+{
+	snprintf(x->agent, sizeof(x->agent), "a%zu", i % 5);
+	snprintf(x->customer, sizeof(x->customer), "c%zu", i);
+	x->f[0] = (struct event_field){.value = x->agent,
+				       .value_len = (uint32_t)strlen(x->agent),
+				       .kind = VALUE_STRING};
+	x->f[1] = (struct event_field){
+	    .value = x->customer,
+	    .value_len = i % 4 ? (uint32_t)strlen(x->customer) : 0,
+	    .kind = VALUE_STRING};
+	for (size_t k = 0; k < N_CANONICAL_FIELDS; k++)
+		x->slot[k] = -1;
+	x->slot[FIELD_AGENT] = 0;
+	x->slot[FIELD_CUSTOMER] = 1;
+	x->ev = (struct event){
+	    .ts_ms = 1000 + (int64_t)i,
+	    .fields = x->f,
+	    .n_fields = 2,
+	    .slot = x->slot,
+	    .n_slots = N_CANONICAL_FIELDS,
+	    .source = {.input = "in", .path = "/f", .line = i + 1}};
+}
+
+/* Many rows per INSERT: the same rows as one at a time, in order, with a
+ * remainder smaller than a statement. */
+static void test_add_events(void)
+{
+	enum { N = 2 * STORE_EVENTS_PER_INSERT + 5 };
+	_Static_assert(N == 37, "the queries below name rows 1..37");
+	static struct ev_fixture x[N];
+	const struct event *ev[N];
+	const char *p = path_in("batch.db");
+	char err[512], want[64];
+	struct store *s = store_open(p, err, sizeof(err));
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < N; i++) {
+		fixture(&x[i], i);
+		ev[i] = &x[i].ev;
+	}
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_add_access_events(s, ev, N), 0);
+	for (size_t i = 0; i < N; i++)
+		CHECK_INT(store_add_access_event(s, ev[i]), 0);
+	CHECK_INT(store_add_access_events(s, ev, 0), 0);
+	CHECK_INT(store_commit(s), 0);
+	store_close(s);
+	snprintf(want, sizeof(want), "%d", 2 * N);
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events"), want);
+	snprintf(want, sizeof(want), "%d", N);
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events a JOIN"
+			  " access_events b ON b.id = a.id + 37 WHERE"
+			  " a.ts_ms = b.ts_ms AND a.agent IS b.agent AND"
+			  " a.customer IS b.customer AND a.action IS b.action"
+			  " AND a.source = b.source"),
+		  want);
+	CHECK_STR(peek(p, "SELECT group_concat(ts_ms || ' ' || agent || ' ' ||"
+			  " ifnull(customer, '-') || ' ' || source, ', ') FROM"
+			  " (SELECT * FROM access_events WHERE id IN (1, 16,"
+			  " 17, 37) ORDER BY id)"),
+		  "1000 a0 - in:/f:1, 1015 a0 c15 in:/f:16, "
+		  "1016 a1 - in:/f:17, 1036 a1 - in:/f:37");
+}
+
+/* A v4 store with retained events becomes v5 (the table of unfinished
+ * chunks added, rows kept); rows of a chunk marked and never cleared are
+ * undone, those of cleared chunks and earlier rows stay. */
+static void test_migrate_v4_pending(void)
+{
+	static struct ev_fixture x[40];
+	const struct event *ev[40];
+	const char *p = path_in("v4.db");
+	char err[512];
+	uint64_t n_undone = 9;
+	struct store *s = store_open(p, err, sizeof(err));
+
+	CHECK(s != NULL);
+	store_close(s);
+	set_user_version(p, "DROP TABLE access_events_pending;"
+			    "INSERT INTO access_events (ts_ms, agent, source)"
+			    " VALUES (1, 'old', 'in:/f:1');"
+			    "PRAGMA user_version = 4;");
+	s = store_open(p, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_INT(store_schema_version(s), 4);
+	CHECK_INT(store_n_migrated(s), 1);
+	for (size_t i = 0; i < 40; i++) {
+		fixture(&x[i], i);
+		ev[i] = &x[i].ev;
+	}
+	/* a checkpoint: two chunks, then its last transaction clears */
+	for (int k = 0; k < 2; k++) {
+		CHECK_INT(store_begin(s), 0);
+		CHECK_INT(store_events_pending_begin_chunk(s), 0);
+		CHECK_INT(store_add_access_events(s, ev + 10 * k, 10), 0);
+		CHECK_INT(store_events_pending_mark(s), 0);
+		CHECK_INT(store_commit(s), 0);
+	}
+	CHECK_STR(peek(p, "SELECT group_concat(first_id || '-' || last_id)"
+			  " FROM access_events_pending"),
+		  "2-11,12-21");
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_events_pending_clear(s), 0);
+	CHECK_INT(store_commit(s), 0);
+	/* the next one writes a chunk and stops (a crash) */
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_events_pending_begin_chunk(s), 0);
+	CHECK_INT(store_add_access_events(s, ev + 20, 20), 0);
+	CHECK_INT(store_events_pending_mark(s), 0);
+	CHECK_INT(store_commit(s), 0);
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events"), "41");
+	CHECK_INT(store_begin(s), 0);
+	CHECK_INT(store_events_pending_undo(s, &n_undone), 0);
+	CHECK_INT(store_commit(s), 0);
+	CHECK_INT(n_undone, 20);
+	store_close(s);
+	CHECK_STR(peek(p, "PRAGMA user_version"), "5");
+	CHECK_STR(peek(p, "SELECT count(*) || ' ' || min(ts_ms) || ' ' ||"
+			  " max(ts_ms) FROM access_events"),
+		  "21 1 1019");
+	CHECK_STR(peek(p, "SELECT count(*) FROM access_events_pending"), "0");
 }
 
 struct seen {
@@ -484,6 +622,8 @@ static void cleanup(void)
 	    "future.db-shm", "other.db",      "text.db",       "v1.db",
 	    "v1.db-wal",     "v1.db-shm",     "ck.db",	       "ck.db-wal",
 	    "ck.db-shm",     "v3.db",	      "v3.db-wal",     "v3.db-shm",
+	    "batch.db",	     "batch.db-wal",  "batch.db-shm",  "v4.db",
+	    "v4.db-wal",     "v4.db-shm",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -503,6 +643,8 @@ int main(void)
 	test_bad_alert();
 	test_migrate_v1();
 	test_migrate_v3_events();
+	test_add_events();
+	test_migrate_v4_pending();
 	test_state_rows();
 	cleanup();
 	return check_done();
