@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "event.h"
 
@@ -47,6 +48,7 @@ struct event_buf {
 	int32_t *last_same; /* per id: last field with it, or -1 */
 	size_t n_slots;
 	struct arena_chunk *chunks; /* newest first */
+	char *cur, *cur_end;	    /* the free part of chunks (newest) */
 	size_t n_bytes;		    /* bytes copied or charged since reset */
 	size_t max_bytes;
 	/* decode_json's cache of top-level keys (owned; NULL until the first
@@ -114,6 +116,77 @@ int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
 int32_t event_buf_add_copy(struct event_buf *b, const char *name, int32_t id,
 			   const char *value, size_t value_len,
 			   enum value_kind kind, int32_t prev_same);
+
+/* The add part of event_buf_add_id() when the field array has room, for
+ * the inline fast path below; anything else goes through the call. */
+static inline int32_t event_buf_add_inline(struct event_buf *b,
+					   const char *name, int32_t id,
+					   const char *value, size_t value_len,
+					   enum value_kind kind,
+					   int32_t prev_same)
+{
+	if (b->n_fields >= b->cap_fields || b->n_fields >= b->max_fields)
+		return event_buf_add_id(b, name, id, value, value_len, kind,
+					prev_same);
+	int32_t i = (int32_t)b->n_fields++;
+	struct event_field *f = &b->fields[i];
+	f->name = name;
+	f->value = value;
+	f->value_len = (uint32_t)value_len;
+	f->kind = (uint8_t)kind;
+	f->id = id;
+	f->next_same = -1;
+	if (id >= 0) {
+		if (b->slot[id] < 0)
+			b->slot[id] = i;
+		else
+			b->fields[b->last_same[id]].next_same = i;
+		b->last_same[id] = i;
+	} else if (prev_same >= 0 && prev_same < i) {
+		b->fields[prev_same].next_same = i;
+	}
+	return i;
+}
+
+/* event_buf_add_copy(), inline for the common case: a short value (at
+ * most 32 bytes) that fits the current chunk, within the limits.  The same
+ * result, the same charges. */
+static inline __attribute__((always_inline)) int32_t
+event_buf_add_copy_inline(struct event_buf *b, const char *name, int32_t id,
+			  const char *value, size_t value_len,
+			  enum value_kind kind, int32_t prev_same)
+{
+	if (value_len > 32 || (size_t)(b->cur_end - b->cur) <= 32 ||
+	    b->n_bytes >= b->max_bytes ||
+	    value_len >= b->max_bytes - b->n_bytes)
+		return event_buf_add_copy(b, name, id, value, value_len, kind,
+					  prev_same);
+	char *p = b->cur;
+	/* two moves that may overlap, within the value's bytes */
+	if (value_len >= 16) {
+		memcpy(p, value, 16);
+		memcpy(p + value_len - 16, value + value_len - 16, 16);
+	} else if (value_len >= 8) {
+		uint64_t x, y;
+		memcpy(&x, value, 8);
+		memcpy(&y, value + value_len - 8, 8);
+		memcpy(p, &x, 8);
+		memcpy(p + value_len - 8, &y, 8);
+	} else if (value_len >= 4) {
+		uint32_t x, y;
+		memcpy(&x, value, 4);
+		memcpy(&y, value + value_len - 4, 4);
+		memcpy(p, &x, 4);
+		memcpy(p + value_len - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < value_len; i++)
+			p[i] = value[i];
+	}
+	p[value_len] = '\0';
+	b->cur += value_len + 1;
+	b->n_bytes += value_len + 1;
+	return event_buf_add_inline(b, name, id, p, value_len, kind, prev_same);
+}
 
 /* Detaches every field with id from it (their id becomes -1, slot[id] and
  * the chain are cleared), so that a later add with id takes the slot.  Used

@@ -318,8 +318,8 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 		    const char *text, size_t len, enum value_kind kind,
 		    int32_t prev_same)
 {
-	int32_t i =
-	    event_buf_add_copy(s->b, name, id, text, len, kind, prev_same);
+	int32_t i = event_buf_add_copy_inline(s->b, name, id, text, len, kind,
+					      prev_same);
 
 	if (i == -2)
 		return too_large(s), -1;
@@ -522,7 +522,14 @@ static int scan_root_member(struct scan *s)
 		name = e != NULL ? e->name : fieldtab_name(s->b->tab, id);
 	if (name == NULL)
 		return too_large(s), -1;
-	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
+	/* emit(), inline here: most fields take this path */
+	int32_t i =
+	    event_buf_add_copy_inline(s->b, name, id, text, len, kind, -1);
+	if (i >= 0)
+		return 0;
+	if (i == -2)
+		return too_large(s), -1;
+	return json_slow_fail(s, "too many fields (max %zu)", s->b->max_fields);
 }
 
 /* The object at s->p ('{') whose members are named path.key. */
