@@ -630,10 +630,10 @@ static int close_due(struct engine *e, bool all)
 static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
-	size_t n_cand = rule_index_candidates(e->index, ev, e->cand);
 	uint8_t memo[RULE_INDEX_MAX_SHARED]; /* shared results, this event */
 
 	memset(memo, 0, rule_index_n_shared(e->index));
+	size_t n_cand = rule_index_candidates_memo(e->index, ev, e->cand, memo);
 	for (size_t c = 0; c < n_cand; c++) {
 		size_t i = e->cand[c];
 		const struct rule *r = e->rs->rules[i];
