@@ -645,8 +645,6 @@ static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
 	uint8_t memo[RULE_INDEX_MAX_SHARED]; /* shared results, this event */
-
-	memset(memo, 0, rule_index_n_shared(e->index));
 	size_t n_cand = rule_index_candidates_memo(e->index, ev, e->cand, memo);
 	for (size_t c = 0; c < n_cand; c++) {
 		size_t i = e->cand[c];

@@ -55,6 +55,7 @@ struct rule_index {
 	uint32_t *slots;   /* every detection's item slots, in rule order */
 	size_t *slot_base; /* detection i's first entry in slots */
 	size_t n_shared, n_unshared;
+	size_t n_decided; /* memo slots [0, n_decided): the fields' decided */
 };
 
 /* One distinct unit while numbering: occurrences and slot. */
@@ -376,6 +377,7 @@ static int assign_decided(struct rule_index *ix, const struct ruleset *rs,
 		}
 		f->n_dec = ix->n_shared - f->dec_base;
 	}
+	ix->n_decided = ix->n_shared;
 	return 0;
 }
 
@@ -498,14 +500,15 @@ static const struct ix_slot *field_slot(const struct ix_field *f,
 	return s->key != NULL ? s : NULL;
 }
 
-/* The results of the items f decides: false but those listed under the
- * value's key; an array is left to the matchers. */
+/* The results of the items f decides, over memo's 1s (false): true for
+ * those listed under the value's key; an array is left to the matchers. */
 static void decide(const struct ix_field *f, const struct ix_slot *s,
 		   bool multi, uint8_t *memo)
 {
-	if (f->n_dec == 0 || multi)
+	if (multi) {
+		memset(memo + f->dec_base, 0, f->n_dec);
 		return;
-	memset(memo + f->dec_base, 1, f->n_dec);
+	}
 	for (size_t j = 0; s != NULL && j < s->n_dec; j++)
 		memo[s->dec[j]] = 2;
 }
@@ -517,6 +520,10 @@ size_t rule_index_candidates_memo(const struct rule_index *ix,
 	const uint64_t *sets[RULE_INDEX_MAX_FIELDS];
 	size_t n = 0;
 
+	if (memo != NULL) { /* decided items false, the rest unevaluated */
+		memset(memo, 1, ix->n_decided);
+		memset(memo + ix->n_decided, 0, ix->n_shared - ix->n_decided);
+	}
 	for (size_t k = 0; k < ix->n_fields; k++) {
 		const struct ix_field *f = &ix->fields[k];
 		bool multi;

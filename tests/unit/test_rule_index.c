@@ -290,7 +290,7 @@ static const struct event *decided(const struct ruleset *rs,
 		b->values[0][0] = '\0';
 		b->fields[0].value_len = 0;
 	}
-	memset(memo, 0, RULE_INDEX_MAX_SHARED);
+	memset(memo, 0xaa, RULE_INDEX_MAX_SHARED); /* written by the call */
 	rule_index_candidates_memo(ix, ev, c, memo);
 	return ev;
 }
