@@ -18,6 +18,10 @@
 
 #define CHUNK_BYTES 8192
 
+/* cur and cur_end while there is no chunk: no room, and no arithmetic on
+ * null pointers (never written) */
+static char no_chunk[1];
+
 struct arena_chunk {
 	struct arena_chunk *next;
 	size_t size;
@@ -31,6 +35,7 @@ struct event_buf *event_buf_new(const struct fieldtab *t)
 	if (b == NULL)
 		return NULL;
 	b->tab = t;
+	b->cur = b->cur_end = no_chunk;
 	b->max_fields = EVENT_BUF_MAX_FIELDS;
 	b->max_bytes = EVENT_BUF_MAX_BYTES;
 	b->n_slots = fieldtab_count(t);
@@ -104,8 +109,8 @@ void event_buf_reset(struct event_buf *b)
 		c = next;
 	}
 	b->chunks = keep;
-	b->cur = keep != NULL ? keep->data : NULL;
-	b->cur_end = keep != NULL ? keep->data + CHUNK_BYTES : NULL;
+	b->cur = keep != NULL ? keep->data : no_chunk;
+	b->cur_end = keep != NULL ? keep->data + CHUNK_BYTES : no_chunk;
 }
 
 /* memcpy(d, s, n), without a library call for the short strings that
