@@ -148,44 +148,80 @@ static inline int32_t event_buf_add_inline(struct event_buf *b,
 	return i;
 }
 
-/* event_buf_add_copy(), inline for the common case: a short value (at
- * most 32 bytes) that fits the current chunk, within the limits.  The same
- * result, the same charges. */
+/* Copies n (<= 32) bytes from s to d with a few moves that may overlap,
+ * reading and writing only within the n bytes, and NUL-terminates d. */
+static inline void event_buf_copy_short(char *d, const char *s, size_t n)
+{
+	if (n >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+	d[n] = '\0';
+}
+
+/* Whether a short value (at most 32 bytes) fits the current chunk and
+ * charge bytes fit the byte limit: the inline adds' fast path. */
+static inline int event_buf_short_fits(const struct event_buf *b,
+				       size_t value_len, size_t charge)
+{
+	return value_len <= 32 && (size_t)(b->cur_end - b->cur) > 32 &&
+	       b->n_bytes < b->max_bytes && charge <= b->max_bytes - b->n_bytes;
+}
+
+/* event_buf_add_copy(), inline for the common case: a short value that
+ * fits the current chunk, within the limits.  The same result, the same
+ * charges. */
 static inline __attribute__((always_inline)) int32_t
 event_buf_add_copy_inline(struct event_buf *b, const char *name, int32_t id,
 			  const char *value, size_t value_len,
 			  enum value_kind kind, int32_t prev_same)
 {
-	if (value_len > 32 || (size_t)(b->cur_end - b->cur) <= 32 ||
-	    b->n_bytes >= b->max_bytes ||
-	    value_len >= b->max_bytes - b->n_bytes)
+	if (!event_buf_short_fits(b, value_len, value_len + 1))
 		return event_buf_add_copy(b, name, id, value, value_len, kind,
 					  prev_same);
 	char *p = b->cur;
-	/* two moves that may overlap, within the value's bytes */
-	if (value_len >= 16) {
-		memcpy(p, value, 16);
-		memcpy(p + value_len - 16, value + value_len - 16, 16);
-	} else if (value_len >= 8) {
-		uint64_t x, y;
-		memcpy(&x, value, 8);
-		memcpy(&y, value + value_len - 8, 8);
-		memcpy(p, &x, 8);
-		memcpy(p + value_len - 8, &y, 8);
-	} else if (value_len >= 4) {
-		uint32_t x, y;
-		memcpy(&x, value, 4);
-		memcpy(&y, value + value_len - 4, 4);
-		memcpy(p, &x, 4);
-		memcpy(p + value_len - 4, &y, 4);
-	} else {
-		for (size_t i = 0; i < value_len; i++)
-			p[i] = value[i];
-	}
-	p[value_len] = '\0';
+	event_buf_copy_short(p, value, value_len);
 	b->cur += value_len + 1;
 	b->n_bytes += value_len + 1;
 	return event_buf_add_inline(b, name, id, p, value_len, kind, prev_same);
+}
+
+/* event_buf_charge(b, name_len), then event_buf_add_copy_inline() of a
+ * field that is no array element: for a name the caller holds for the
+ * event's lifetime (the field table's copy), with one limit check on the
+ * fast path.  The same charges, in the same order; returns as
+ * event_buf_add_copy(), -2 also when the name's charge fails. */
+static inline __attribute__((always_inline)) int32_t
+event_buf_add_named_inline(struct event_buf *b, const char *name,
+			   size_t name_len, int32_t id, const char *value,
+			   size_t value_len, enum value_kind kind)
+{
+	if (!event_buf_short_fits(b, value_len, name_len + value_len + 2)) {
+		if (event_buf_charge(b, name_len) < 0)
+			return -2;
+		return event_buf_add_copy(b, name, id, value, value_len, kind,
+					  -1);
+	}
+	char *p = b->cur;
+	event_buf_copy_short(p, value, value_len);
+	b->cur += value_len + 1;
+	b->n_bytes += name_len + value_len + 2;
+	return event_buf_add_inline(b, name, id, p, value_len, kind, -1);
 }
 
 /* Detaches every field with id from it (their id becomes -1, slot[id] and

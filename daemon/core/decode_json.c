@@ -534,17 +534,18 @@ static int scan_root_member(struct scan *s)
 		return scan_value(s, klen, 1);
 	if (root_scalar(s, &text, &len, &kind) < 0)
 		return -1;
-	if (id < 0)
-		name = event_buf_strdup(s->b, s->path, klen);
-	else if (event_buf_charge(s->b, klen) < 0)
-		name = NULL;
-	else
-		name = e != NULL ? e->name : fieldtab_name(s->b->tab, id);
-	if (name == NULL)
-		return too_large(s), -1;
 	/* emit(), inline here: most fields take this path */
-	int32_t i =
-	    event_buf_add_copy_inline(s->b, name, id, text, len, kind, -1);
+	int32_t i;
+	if (id >= 0) {
+		name = e != NULL ? e->name : fieldtab_name(s->b->tab, id);
+		i = event_buf_add_named_inline(s->b, name, klen, id, text, len,
+					       kind);
+	} else if ((name = event_buf_strdup(s->b, s->path, klen)) != NULL) {
+		i = event_buf_add_copy_inline(s->b, name, id, text, len, kind,
+					      -1);
+	} else {
+		i = -2;
+	}
 	if (i >= 0)
 		return 0;
 	if (i == -2)
