@@ -3,9 +3,11 @@
  *
  * Invariants: n_fields <= max_fields; n_bytes <= max_bytes; for every id,
  * slot[id] is the first and last_same[id] the last field with that id (both
- * -1 when none), and only ids of fields present are ever != -1, so a reset
- * touches only what the last event used.  Arena chunks never move; a reset
- * keeps one standard-size chunk for the next event and frees the rest.
+ * -1 when none; last_same[id] is meaningful only while slot[id] >= 0), and
+ * only ids of fields present have slot[id] != -1, so a reset touches only
+ * what the last event used (or clears a short slot table whole).  Arena chunks
+ * never move; a reset keeps one standard-size chunk for the next event and
+ * frees the rest.
  */
 #include "decode.h"
 
@@ -16,9 +18,13 @@
 
 #define CHUNK_BYTES 8192
 
+/* cur and cur_end while there is no chunk: no room, and no arithmetic on
+ * null pointers (never written) */
+static char no_chunk[1];
+
 struct arena_chunk {
 	struct arena_chunk *next;
-	size_t size, used;
+	size_t size;
 	char data[];
 };
 
@@ -29,6 +35,7 @@ struct event_buf *event_buf_new(const struct fieldtab *t)
 	if (b == NULL)
 		return NULL;
 	b->tab = t;
+	b->cur = b->cur_end = no_chunk;
 	b->max_fields = EVENT_BUF_MAX_FIELDS;
 	b->max_bytes = EVENT_BUF_MAX_BYTES;
 	b->n_slots = fieldtab_count(t);
@@ -75,10 +82,16 @@ void event_buf_set_limits(struct event_buf *b, size_t max_fields,
 
 void event_buf_reset(struct event_buf *b)
 {
-	for (size_t i = 0; i < b->n_fields; i++) {
-		int32_t id = b->fields[i].id;
-		if (id >= 0)
-			b->slot[id] = b->last_same[id] = -1;
+	/* last_same[id] is read only while slot[id] >= 0: left as it is.  A
+	 * short table is cleared whole, a long one field by field. */
+	if (b->n_slots <= 8 * b->n_fields) {
+		memset(b->slot, 0xff, b->n_slots * sizeof(*b->slot));
+	} else {
+		for (size_t i = 0; i < b->n_fields; i++) {
+			int32_t id = b->fields[i].id;
+			if (id >= 0)
+				b->slot[id] = -1;
+		}
 	}
 	b->n_fields = 0;
 	b->n_bytes = 0;
@@ -89,7 +102,6 @@ void event_buf_reset(struct event_buf *b)
 		struct arena_chunk *next = c->next;
 		if (keep == NULL && c->size == CHUNK_BYTES) {
 			keep = c;
-			keep->used = 0;
 			keep->next = NULL;
 		} else {
 			free(c);
@@ -97,6 +109,8 @@ void event_buf_reset(struct event_buf *b)
 		c = next;
 	}
 	b->chunks = keep;
+	b->cur = keep != NULL ? keep->data : no_chunk;
+	b->cur_end = keep != NULL ? keep->data + CHUNK_BYTES : no_chunk;
 }
 
 /* memcpy(d, s, n), without a library call for the short strings that
@@ -131,21 +145,21 @@ static inline char *arena_copy(struct event_buf *b, const char *s, size_t len)
 		b->n_byte_overflow++;
 		return NULL;
 	}
-	struct arena_chunk *c = b->chunks;
-	if (c == NULL || c->size - c->used < len + 1) {
+	if ((size_t)(b->cur_end - b->cur) < len + 1) {
 		size_t size = len + 1 > CHUNK_BYTES ? len + 1 : CHUNK_BYTES;
-		c = malloc(sizeof(*c) + size);
+		struct arena_chunk *c = malloc(sizeof(*c) + size);
 		if (c == NULL)
 			return NULL;
 		c->size = size;
-		c->used = 0;
 		c->next = b->chunks;
 		b->chunks = c;
+		b->cur = c->data;
+		b->cur_end = c->data + size;
 	}
-	char *p = c->data + c->used;
+	char *p = b->cur;
 	copy_bytes(p, s, len);
 	p[len] = '\0';
-	c->used += len + 1;
+	b->cur += len + 1;
 	b->n_bytes += len + 1;
 	return p;
 }
@@ -169,9 +183,9 @@ static int grow_fields(struct event_buf *b)
 	return 0;
 }
 
-static inline int32_t add_field(struct event_buf *b, const char *name,
-				int32_t id, const char *value, size_t value_len,
-				enum value_kind kind, int32_t prev_same)
+int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
+			 const char *value, size_t value_len,
+			 enum value_kind kind, int32_t prev_same)
 {
 	if (b->n_fields >= b->max_fields || value_len > UINT32_MAX) {
 		b->n_field_overflow++;
@@ -179,31 +193,8 @@ static inline int32_t add_field(struct event_buf *b, const char *name,
 	}
 	if (b->n_fields == b->cap_fields && grow_fields(b) < 0)
 		return -1;
-	int32_t i = (int32_t)b->n_fields++;
-	struct event_field *f = &b->fields[i];
-	f->name = name;
-	f->value = value;
-	f->value_len = (uint32_t)value_len;
-	f->kind = (uint8_t)kind;
-	f->id = id;
-	f->next_same = -1;
-	if (id >= 0) {
-		if (b->slot[id] < 0)
-			b->slot[id] = i;
-		else
-			b->fields[b->last_same[id]].next_same = i;
-		b->last_same[id] = i;
-	} else if (prev_same >= 0 && prev_same < i) {
-		b->fields[prev_same].next_same = i;
-	}
-	return i;
-}
-
-int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
-			 const char *value, size_t value_len,
-			 enum value_kind kind, int32_t prev_same)
-{
-	return add_field(b, name, id, value, value_len, kind, prev_same);
+	return event_buf_add_inline(b, name, id, value, value_len, kind,
+				    prev_same);
 }
 
 int32_t event_buf_add_copy(struct event_buf *b, const char *name, int32_t id,
@@ -214,7 +205,7 @@ int32_t event_buf_add_copy(struct event_buf *b, const char *name, int32_t id,
 
 	if (copy == NULL)
 		return -2;
-	return add_field(b, name, id, copy, value_len, kind, prev_same);
+	return event_buf_add_id(b, name, id, copy, value_len, kind, prev_same);
 }
 
 int32_t event_buf_add(struct event_buf *b, const char *name, const char *value,

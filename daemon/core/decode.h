@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "event.h"
 
@@ -47,6 +48,7 @@ struct event_buf {
 	int32_t *last_same; /* per id: last field with it, or -1 */
 	size_t n_slots;
 	struct arena_chunk *chunks; /* newest first */
+	char *cur, *cur_end;	    /* the free part of chunks (newest) */
 	size_t n_bytes;		    /* bytes copied or charged since reset */
 	size_t max_bytes;
 	/* decode_json's cache of top-level keys (owned; NULL until the first
@@ -114,6 +116,113 @@ int32_t event_buf_add_id(struct event_buf *b, const char *name, int32_t id,
 int32_t event_buf_add_copy(struct event_buf *b, const char *name, int32_t id,
 			   const char *value, size_t value_len,
 			   enum value_kind kind, int32_t prev_same);
+
+/* The add part of event_buf_add_id() when the field array has room, for
+ * the inline fast path below; anything else goes through the call. */
+static inline int32_t event_buf_add_inline(struct event_buf *b,
+					   const char *name, int32_t id,
+					   const char *value, size_t value_len,
+					   enum value_kind kind,
+					   int32_t prev_same)
+{
+	if (b->n_fields >= b->cap_fields || b->n_fields >= b->max_fields)
+		return event_buf_add_id(b, name, id, value, value_len, kind,
+					prev_same);
+	int32_t i = (int32_t)b->n_fields++;
+	struct event_field *f = &b->fields[i];
+	f->name = name;
+	f->value = value;
+	f->value_len = (uint32_t)value_len;
+	f->kind = (uint8_t)kind;
+	f->id = id;
+	f->next_same = -1;
+	if (id >= 0) {
+		if (b->slot[id] < 0)
+			b->slot[id] = i;
+		else
+			b->fields[b->last_same[id]].next_same = i;
+		b->last_same[id] = i;
+	} else if (prev_same >= 0 && prev_same < i) {
+		b->fields[prev_same].next_same = i;
+	}
+	return i;
+}
+
+/* Copies n (<= 32) bytes from s to d with a few moves that may overlap,
+ * reading and writing only within the n bytes, and NUL-terminates d. */
+static inline void event_buf_copy_short(char *d, const char *s, size_t n)
+{
+	if (n >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+	d[n] = '\0';
+}
+
+/* Whether a short value (at most 32 bytes) fits the current chunk and
+ * charge bytes fit the byte limit: the inline adds' fast path. */
+static inline int event_buf_short_fits(const struct event_buf *b,
+				       size_t value_len, size_t charge)
+{
+	return value_len <= 32 && (size_t)(b->cur_end - b->cur) > 32 &&
+	       b->n_bytes < b->max_bytes && charge <= b->max_bytes - b->n_bytes;
+}
+
+/* event_buf_add_copy(), inline for the common case: a short value that
+ * fits the current chunk, within the limits.  The same result, the same
+ * charges. */
+static inline __attribute__((always_inline)) int32_t
+event_buf_add_copy_inline(struct event_buf *b, const char *name, int32_t id,
+			  const char *value, size_t value_len,
+			  enum value_kind kind, int32_t prev_same)
+{
+	if (!event_buf_short_fits(b, value_len, value_len + 1))
+		return event_buf_add_copy(b, name, id, value, value_len, kind,
+					  prev_same);
+	char *p = b->cur;
+	event_buf_copy_short(p, value, value_len);
+	b->cur += value_len + 1;
+	b->n_bytes += value_len + 1;
+	return event_buf_add_inline(b, name, id, p, value_len, kind, prev_same);
+}
+
+/* event_buf_charge(b, name_len), then event_buf_add_copy_inline() of a
+ * field that is no array element: for a name the caller holds for the
+ * event's lifetime (the field table's copy), with one limit check on the
+ * fast path.  The same charges, in the same order; returns as
+ * event_buf_add_copy(), -2 also when the name's charge fails. */
+static inline __attribute__((always_inline)) int32_t
+event_buf_add_named_inline(struct event_buf *b, const char *name,
+			   size_t name_len, int32_t id, const char *value,
+			   size_t value_len, enum value_kind kind)
+{
+	if (!event_buf_short_fits(b, value_len, name_len + value_len + 2)) {
+		if (event_buf_charge(b, name_len) < 0)
+			return -2;
+		return event_buf_add_copy(b, name, id, value, value_len, kind,
+					  -1);
+	}
+	char *p = b->cur;
+	event_buf_copy_short(p, value, value_len);
+	b->cur += value_len + 1;
+	b->n_bytes += name_len + value_len + 2;
+	return event_buf_add_inline(b, name, id, p, value_len, kind, -1);
+}
 
 /* Detaches every field with id from it (their id becomes -1, slot[id] and
  * the chain are cleared), so that a later add with id takes the slot.  Used

@@ -318,8 +318,8 @@ static int32_t emit(struct scan *s, const char *name, int32_t id,
 		    const char *text, size_t len, enum value_kind kind,
 		    int32_t prev_same)
 {
-	int32_t i =
-	    event_buf_add_copy(s->b, name, id, text, len, kind, prev_same);
+	int32_t i = event_buf_add_copy_inline(s->b, name, id, text, len, kind,
+					      prev_same);
 
 	if (i == -2)
 		return too_large(s), -1;
@@ -432,6 +432,28 @@ static int scan_member(struct scan *s, size_t base, size_t path_len, int depth)
 	return scan_value(s, (size_t)n, depth + 1);
 }
 
+/* Records the line's keys that were cache hits since the last miss (the
+ * node s->node and its n_hits - 1 ancestors, at hit_pos[]) as keys, in
+ * line order, for the duplicate checks that a miss needs.  Must run
+ * before the cache changes (json_keys_store). */
+static int pending_keys(struct scan *s)
+{
+	size_t n = s->n_hits;
+	int node = s->node;
+
+	s->n_hits = 0;
+	for (size_t j = 0; j < n; j++)
+		if (add_key(s, NULL, 0, false, 0) < 0)
+			return -1;
+	for (size_t j = n; j-- > 0; node = s->cache->k[node].parent) {
+		struct key *r = &s->keys[s->n_keys - n + j];
+		r->p = (const char *)s->line + s->hit_pos[j] + 1;
+		r->len = s->cache->k[node].len;
+		r->pos = s->hit_pos[j];
+	}
+	return 0;
+}
+
 /* A key of the line's object, a hit in the key cache when the keys before
  * it were nodes of one path (no scanning, no look-up, no duplicate check:
  * see json_keys.h); *e is then the node, else NULL.  A miss is read by
@@ -451,13 +473,11 @@ static int root_key(struct scan *s, const char **k, size_t *klen,
 		*id = (*e)->id;
 		s->p += *klen + 2;
 		s->node = i;
-		if (s->n_keys == s->cap_keys)
-			return add_key(s, *k, *klen, false, pos);
-		s->keys[s->n_keys++] =
-		    (struct key){.p = *k, .len = *klen, .pos = pos};
+		/* only its position: the path gives the rest (pending_keys) */
+		s->hit_pos[s->n_hits++] = pos;
 		return 0;
 	}
-	if (scan_key(s, 0, k, klen) < 0)
+	if (pending_keys(s) < 0 || scan_key(s, 0, k, klen) < 0)
 		return -1;
 	*id = lookup(s, *k, *klen);
 	if (s->on_path && *k != s->tmp)
@@ -514,15 +534,23 @@ static int scan_root_member(struct scan *s)
 		return scan_value(s, klen, 1);
 	if (root_scalar(s, &text, &len, &kind) < 0)
 		return -1;
-	if (id < 0)
-		name = event_buf_strdup(s->b, s->path, klen);
-	else if (event_buf_charge(s->b, klen) < 0)
-		name = NULL;
-	else
+	/* emit(), inline here: most fields take this path */
+	int32_t i;
+	if (id >= 0) {
 		name = e != NULL ? e->name : fieldtab_name(s->b->tab, id);
-	if (name == NULL)
+		i = event_buf_add_named_inline(s->b, name, klen, id, text, len,
+					       kind);
+	} else if ((name = event_buf_strdup(s->b, s->path, klen)) != NULL) {
+		i = event_buf_add_copy_inline(s->b, name, id, text, len, kind,
+					      -1);
+	} else {
+		i = -2;
+	}
+	if (i >= 0)
+		return 0;
+	if (i == -2)
 		return too_large(s), -1;
-	return emit(s, name, id, text, len, kind, -1) < 0 ? -1 : 0;
+	return json_slow_fail(s, "too many fields (max %zu)", s->b->max_fields);
 }
 
 /* The object at s->p ('{') whose members are named path.key. */
@@ -675,6 +703,7 @@ int decode_json(struct event_buf *b, const char *line, size_t len,
 	s.cache = b->json_keys;
 	s.node = JSON_KEYS_ROOT;
 	s.on_path = s.cache != NULL;
+	s.n_hits = 0;
 
 	event_buf_reset(b);
 	int rc = scan_line(&s, line, len);

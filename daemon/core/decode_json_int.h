@@ -42,6 +42,10 @@ struct scan {
 	struct json_keys *cache; /* the buffer's, or NULL */
 	int node;     /* the cache node of the line's last key, or ROOT */
 	bool on_path; /* every key of the line's object so far is a node */
+	/* cache hits not yet in keys[]: their positions (the path holds the
+	 * rest; a path has at most JSON_KEYS_MAX nodes) */
+	size_t n_hits;
+	size_t hit_pos[JSON_KEYS_MAX];
 	char *err;
 	size_t err_size;
 	struct key *keys; /* keys of the open objects, outermost first */

@@ -76,6 +76,17 @@ struct detection_literal {
 int detection_literals(const struct detection *det, int32_t field,
 		       struct detection_literal *out, size_t max);
 
+/* When unit k of det is a field item that is true exactly when the field
+ * holds one value (not an array), not null, equal ASCII case-insensitively
+ * to one of the item's literals (`field: value` or a list of values, no
+ * modifier, not cased): writes the literals to out (at most max) and
+ * returns their count, the field id in *field.  Else -1.  The prefilter
+ * decides such items from its own look-up (rule_index.h).  The bytes are
+ * owned by det. */
+int detection_unit_equality(const struct detection *det, size_t k,
+			    int32_t *field, struct detection_literal *out,
+			    size_t max);
+
 /* The distinct fields of det's literal equality items (candidates for
  * detection_literals()), at most max of them, in first-use order; returns
  * how many were written. */

@@ -308,6 +308,25 @@ int detection_literals(const struct detection *det, int32_t field,
 	return (int)n;
 }
 
+int detection_unit_equality(const struct detection *det, size_t k,
+			    int32_t *field, struct detection_literal *out,
+			    size_t max)
+{
+	const struct match_field *mf =
+	    k < det->n_items ? item_at(det, k) : NULL;
+
+	if (mf == NULL || !literal_item(mf) || mf->all || mf->n_alts > max)
+		return -1;
+	for (size_t a = 0; a < mf->n_alts; a++) {
+		if (mf->alts[a].cased)
+			return -1;
+		out[a] = (struct detection_literal){mf->alts[a].pat,
+						    mf->alts[a].pat_len, false};
+	}
+	*field = mf->id;
+	return (int)mf->n_alts;
+}
+
 size_t detection_literal_fields(const struct detection *det, int32_t *out,
 				size_t max)
 {

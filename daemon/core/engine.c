@@ -109,6 +109,19 @@ static void corr_init(struct engine *e, struct corr_state *cs,
 	cs->groups.on_remove_arg = cs;
 }
 
+/* e->det_slots: each detection's memo slots, looked up once. */
+static int det_slots_make(struct engine *e)
+{
+	size_t n = e->rs->n_detections;
+
+	e->det_slots = calloc(n ? n : 1, sizeof(*e->det_slots));
+	if (e->det_slots == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		e->det_slots[i] = rule_index_slots(e->index, i);
+	return 0;
+}
+
 struct engine *engine_new(const struct ruleset *rs,
 			  const struct engine_limits *lim,
 			  engine_alert_fn on_alert, void *arg)
@@ -157,7 +170,7 @@ struct engine *engine_new(const struct ruleset *rs,
 	e->cand =
 	    calloc(rs->n_detections ? rs->n_detections : 1, sizeof(*e->cand));
 	if (e->cand == NULL || (e->index = rule_index_new(rs)) == NULL ||
-	    engine_rule_keys_compute(e) < 0) {
+	    det_slots_make(e) < 0 || engine_rule_keys_compute(e) < 0) {
 		engine_free(e);
 		return NULL;
 	}
@@ -175,6 +188,7 @@ void engine_free(struct engine *e)
 	ext_state_free(e->ext);
 	rule_index_free(e->index);
 	free(e->cand);
+	free(e->det_slots);
 	free(e->closing);
 	free(e->corr);
 	free(e->hits);
@@ -630,16 +644,14 @@ static int close_due(struct engine *e, bool all)
 static int match_detections(struct engine *e, const struct event *ev)
 {
 	int rc = 0;
-	size_t n_cand = rule_index_candidates(e->index, ev, e->cand);
 	uint8_t memo[RULE_INDEX_MAX_SHARED]; /* shared results, this event */
-
-	memset(memo, 0, rule_index_n_shared(e->index));
+	size_t n_cand = rule_index_candidates_memo(e->index, ev, e->cand, memo);
 	for (size_t c = 0; c < n_cand; c++) {
 		size_t i = e->cand[c];
 		const struct rule *r = e->rs->rules[i];
 		if (r->kind != RULE_DETECTION ||
-		    !detection_match_shared(
-			r->detection, ev, rule_index_slots(e->index, i), memo))
+		    !detection_match_shared(r->detection, ev, e->det_slots[i],
+					    memo))
 			continue;
 		if (r->ext && e->ext && !ext_state_gate(e->ext, r, ev))
 			continue;

@@ -65,6 +65,8 @@ struct engine {
 	/* detection prefilter (rule_index.h) */
 	struct rule_index *index;
 	uint32_t *cand; /* its candidates, n_detections scratch */
+	/* rule_index_slots() of each detection */
+	const uint32_t **det_slots;
 	/* rule indices of the closing correlations, ascending (close_due) */
 	uint32_t *closing;
 	size_t n_closing;

@@ -57,13 +57,15 @@ int json_keys_store(struct json_keys *c, int parent, const char *key,
 	int16_t *head =
 	    parent == JSON_KEYS_ROOT ? &c->first : &c->k[parent].child;
 	memcpy(c->bytes + c->n_bytes, key, len);
-	c->k[i] = (struct json_key){.name = name,
-				    .id = id,
-				    .off = (uint16_t)c->n_bytes,
-				    .len = (uint16_t)len,
-				    .parent = (int16_t)parent,
-				    .child = -1,
-				    .next = *head};
+	c->k[i] = (struct json_key){
+	    .need = len < JSON_KEYS_HEAD ? (2u << len) - 1 : 0,
+	    .name = name,
+	    .id = id,
+	    .off = (uint16_t)c->n_bytes,
+	    .len = (uint16_t)len,
+	    .parent = (int16_t)parent,
+	    .child = -1,
+	    .next = *head};
 	memset(c->k[i].head, 0, sizeof(c->k[i].head));
 	if (len < JSON_KEYS_HEAD) {
 		memcpy(c->k[i].head, key, len);

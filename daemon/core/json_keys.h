@@ -41,6 +41,9 @@ struct json_key {
 	/* a key of at most JSON_KEYS_HEAD - 1 bytes, its closing quote, then
 	 * zeros (unused for longer keys) */
 	unsigned char head[JSON_KEYS_HEAD];
+	/* the bits of head that must be equal: (2 << len) - 1, 0 for a key of
+	 * JSON_KEYS_HEAD bytes or more */
+	uint32_t need;
 	const char *name; /* the field table's copy when id >= 0, else NULL */
 	int32_t id;	  /* field id, or -1 */
 	uint16_t off;	  /* the key's bytes: json_keys.bytes + off */
@@ -79,14 +82,13 @@ static inline int json_keys_match(const struct json_keys *c, int parent,
 		    _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
 		for (; i >= 0; i = c->k[i].next) {
 			const struct json_key *k = &c->k[i];
-			if (k->len >= JSON_KEYS_HEAD)
+			if (k->need == 0)
 				break;
 			__m128i h = _mm_loadu_si128(
 			    (const __m128i *)(const void *)k->head);
 			unsigned eq =
 			    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, h));
-			unsigned need = (2u << k->len) - 1;
-			if ((eq & need) == need)
+			if ((eq & k->need) == k->need)
 				return i;
 		}
 	}

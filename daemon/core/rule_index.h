@@ -44,6 +44,17 @@ void rule_index_free(struct rule_index *ix);
 size_t rule_index_candidates(const struct rule_index *ix,
 			     const struct event *ev, uint32_t *out);
 
+/* rule_index_candidates(), and memo (rule_index_n_shared() bytes) made
+ * ready for detection_match_shared() on this event: every entry 0 (not
+ * evaluated) but the results of the field items the index decides from
+ * the same look-up.  An item detection_unit_equality() accepts on a key
+ * field is true when the event's value is one of its literals, false when
+ * it is another value, null or absent, and left unevaluated when the field
+ * holds several elements.  memo may be NULL. */
+size_t rule_index_candidates_memo(const struct rule_index *ix,
+				  const struct event *ev, uint32_t *out,
+				  uint8_t *memo);
+
 /* Shared results (detection_match_shared()): units (field items, whole
  * detections) that occur in several places of the rule
  * set (`action: view` in most rules) get one memo slot, so an event

@@ -187,12 +187,20 @@ static void test_pack_soundness(void)
 		const struct event *ev = mkev(&b, rs, i, spec);
 		size_t n = rule_index_candidates(ix, ev, cand);
 		uint8_t memo[RULE_INDEX_MAX_SHARED] = {0};
+		uint8_t pre[RULE_INDEX_MAX_SHARED] = {0};
+		uint32_t cand2[64];
+		/* the same candidates, and item results decided up front */
+		n_differ += n != rule_index_candidates_memo(ix, ev, cand2, pre);
+		n_differ += memcmp(cand, cand2, n * sizeof(*cand)) != 0;
 		n_cand += n;
 		for (size_t r = 0; r < rs->n_detections; r++) {
 			bool m = detection_match(rs->rules[r]->detection, ev);
 			n_differ += m != detection_match_shared(
 					     rs->rules[r]->detection, ev,
 					     rule_index_slots(ix, r), memo);
+			n_differ += m != detection_match_shared(
+					     rs->rules[r]->detection, ev,
+					     rule_index_slots(ix, r), pre);
 			if (!m)
 				continue;
 			size_t k = 0;
@@ -242,14 +250,16 @@ static void test_shared(void)
 	const uint32_t *s3 = rule_index_slots(ix, 3);
 	const uint32_t none = DETECTION_NO_SLOT;
 	/* units: items, then the detection */
-	CHECK_INT(rule_index_n_shared(ix), 3);
+	/* 3 shared units, and s2's `rows: 1`: used once, but an equality
+	 * on a key field that the index decides (test_decided) */
+	CHECK_INT(rule_index_n_shared(ix), 4);
 	CHECK_INT(rule_index_n_unshared(ix), 0);
 	CHECK(s0[0] == s1[1] && s0[1] == s1[0] && s0[0] != s0[1]);
 	CHECK(s0[0] == s3[0] && s0[1] == s3[1]);
 	CHECK(s0[2] == s3[2] && s0[2] != none && s0[2] != s0[0] &&
 	      s0[2] != s0[1]);
 	CHECK(s1[2] == none);
-	CHECK(s2[0] == none && s2[1] == none && s2[2] == none);
+	CHECK(s2[0] == none && s2[1] != none && s2[2] == none);
 	struct evbuf b;
 	const struct event *ev = mkev(&b, rs, 0, "action=VIEW team=kyc-qa");
 	uint8_t memo[RULE_INDEX_MAX_SHARED] = {0};
@@ -262,8 +272,95 @@ static void test_shared(void)
 	ruleset_free(rs);
 }
 
+/* The event of spec (in b), and memo as rule_index_candidates_memo()
+ * leaves it for that event.  fix: 1 = the first field becomes a two-element
+ * array with the second, 2 = the first field's value becomes null. */
+static const struct event *decided(const struct ruleset *rs,
+				   const struct rule_index *ix, struct evbuf *b,
+				   const char *spec, int fix, uint8_t *memo)
+{
+	const struct event *ev = mkev(b, rs, 0, spec);
+	uint32_t c[16];
+
+	if (fix == 1) {
+		b->fields[0].next_same = 1;
+		b->slots[b->fields[0].id] = 0;
+	} else if (fix == 2) {
+		b->fields[0].kind = VALUE_NULL;
+		b->values[0][0] = '\0';
+		b->fields[0].value_len = 0;
+	}
+	memset(memo, 0xaa, RULE_INDEX_MAX_SHARED); /* written by the call */
+	rule_index_candidates_memo(ix, ev, c, memo);
+	return ev;
+}
+
+/* Equality items on a key field are decided by the index's look-up: true
+ * for one of their values (any case), false for another value, null or
+ * absent, undecided for an array; cased and non-literal items are left to
+ * the matchers.  detection_match_shared() on the decided memo agrees with
+ * detection_match(). */
+static void test_decided(void)
+{
+	struct ruleset *rs = load(rules_text);
+	struct rule_index *ix = rs ? rule_index_new(rs) : NULL;
+	static const char *const specs[] = {
+	    "action=VIEW",   "action=Download team=qa",
+	    "action=print",  "action=vie",
+	    "action=LogOut", "outcome=denied",
+	    "action=search", "action=view outcome=DENIED"};
+	uint8_t memo[RULE_INDEX_MAX_SHARED];
+	struct evbuf b;
+
+	CHECK(ix != NULL);
+	if (ix == NULL) {
+		ruleset_free(rs);
+		return;
+	}
+	const uint32_t *s0 = rule_index_slots(ix, 0); /* action: view */
+	const uint32_t *s1 = rule_index_slots(ix, 1); /* [export, Download] */
+	const uint32_t *s2 = rule_index_slots(ix, 2); /* print | contains */
+	const uint32_t *s4 = rule_index_slots(ix, 4); /* login | cased */
+	const uint32_t *s5 = rule_index_slots(ix, 5); /* outcome: denied */
+	CHECK(s0[0] != DETECTION_NO_SLOT && s1[0] != DETECTION_NO_SLOT &&
+	      s2[0] != DETECTION_NO_SLOT && s4[0] != DETECTION_NO_SLOT &&
+	      s5[0] != DETECTION_NO_SLOT);
+	CHECK(s2[1] == DETECTION_NO_SLOT && s4[1] == DETECTION_NO_SLOT);
+	decided(rs, ix, &b, "action=VIEW", 0, memo);
+	CHECK(memo[s0[0]] == 2 && memo[s1[0]] == 1 && memo[s2[0]] == 1);
+	CHECK(memo[s4[0]] == 1 && memo[s5[0]] == 1);
+	decided(rs, ix, &b, "action=download outcome=Denied", 0, memo);
+	CHECK(memo[s0[0]] == 1 && memo[s1[0]] == 2 && memo[s5[0]] == 2);
+	decided(rs, ix, &b, "action=print", 0, memo);
+	CHECK(memo[s2[0]] == 2 && memo[s0[0]] == 1);
+	decided(rs, ix, &b, "agent=a1", 0, memo);
+	CHECK(memo[s0[0]] == 1 && memo[s2[0]] == 1 && memo[s5[0]] == 1);
+	decided(rs, ix, &b, "action=view", 2, memo);
+	CHECK(memo[s0[0]] == 1 && memo[s2[0]] == 1);
+	const struct event *ev =
+	    decided(rs, ix, &b, "action=export action=view", 1, memo);
+	CHECK(memo[s0[0]] == 0 && memo[s1[0]] == 0);
+	CHECK(detection_match_shared(rs->rules[0]->detection, ev, s0, memo));
+	CHECK(detection_match_shared(rs->rules[1]->detection, ev, s1, memo));
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		for (int fix = 0; fix < 3; fix++) {
+			ev = decided(rs, ix, &b, specs[i], fix, memo);
+			for (size_t r = 0; r < rs->n_detections; r++) {
+				const struct detection *det =
+				    rs->rules[r]->detection;
+				CHECK(detection_match(det, ev) ==
+				      detection_match_shared(
+					  det, ev, rule_index_slots(ix, r),
+					  memo));
+			}
+		}
+	rule_index_free(ix);
+	ruleset_free(rs);
+}
+
 int main(void)
 {
+	test_decided();
 	test_shared();
 	test_pack_soundness();
 	test_candidates();
