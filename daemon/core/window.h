@@ -189,26 +189,34 @@ struct window_trigger {
 };
 
 struct window_group {
+	/* what a look-up and a touch read first, in the first cache line */
 	char *key; /* length-prefixed values, see engine.c */
 	size_t key_len;
 	uint32_t hash;
+	uint32_t self;	  /* index in the table */
+	uint64_t touched; /* table clock at the last window_groups_get() */
+	/* for the table's user (the engine's change tracking) */
+	uint32_t owner;	     /* copied from window_groups.owner */
+	uint32_t block_size; /* bytes of the group's block (window.c) */
+	bool dirty, saved;
+	int64_t close_ts; /* closing windows: open + timespan */
+	size_t heap_pos;  /* SIZE_MAX when not scheduled */
+	/* the rest */
 	char **values; /* group-by values, owned */
 	size_t n_values;
 	struct window win;
 	struct window_trigger last;
-	int64_t close_ts; /* closing windows: open + timespan */
-	size_t heap_pos;  /* SIZE_MAX when not scheduled */
-	uint32_t lru_prev, lru_next;
-	uint32_t self;	  /* index in the table */
-	uint64_t touched; /* table clock at the last window_groups_get() */
-	/* for the table's user (the engine's change tracking) */
-	uint32_t owner; /* copied from window_groups.owner */
-	bool dirty, saved;
 	struct window_group *dirty_prev, *dirty_next;
+};
+
+/* A group's links in its table's least-recently-updated list. */
+struct window_lru {
+	uint32_t prev, next; /* slots, WINDOW_NONE at the ends */
 };
 
 struct window_groups {
 	struct window_group **slots; /* NULL = free */
+	struct window_lru *lru;	     /* n_slots entries, by slot */
 	size_t n_slots, n_groups, max_groups;
 	uint32_t *free_ids; /* stack of free slots (n_slots cap) */
 	size_t n_free_ids;
@@ -242,6 +250,22 @@ struct window_group *
 window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 		  const char *const *values, const size_t *value_lens,
 		  size_t n_values, bool *created, bool *evicted);
+
+/* window_groups_get() with the key's hash already computed (it must be
+ * window_groups_hash(key, key_len)). */
+struct window_group *
+window_groups_get_hashed(struct window_groups *t, const char *key,
+			 size_t key_len, uint32_t hash,
+			 const char *const *values, const size_t *value_lens,
+			 size_t n_values, bool *created, bool *evicted);
+
+/* The hash of a group key, as the table computes it. */
+uint32_t window_groups_hash(const char *key, size_t key_len);
+
+/* A hint: starts loading what a look-up of a key with this hash reads
+ * first, so that several tables' look-ups can overlap their cache misses.
+ * Changes nothing. */
+void window_groups_prefetch(const struct window_groups *t, uint32_t hash);
 
 /* Finds the group for key without touching it; NULL if none. */
 struct window_group *window_groups_find(const struct window_groups *t,
