@@ -690,9 +690,27 @@ static void prep_input(struct engine *e, const struct corr_state *cs,
 	window_groups_prefetch(&cs->groups, p->hash);
 }
 
+/* Preparing costs some instructions an input; it pays only when the
+ * look-ups miss the cache, i.e. when a table has grown past this many
+ * buckets (8 bytes each: 512 KiB). */
+#define FEED_PREP_MIN_BUCKETS 65536
+
+/* Whether two or more of r's consumers are worth preparing for. */
+static bool prep_pays(const struct engine *e, const struct rule *r)
+{
+	if (r->n_consumers < 2)
+		return false;
+	for (size_t i = 0; i < r->n_consumers && i < FEED_BATCH; i++) {
+		const struct corr_state *cs = &e->corr[r->consumers[i]->index];
+		if (cs->c && cs->groups.n_buckets >= FEED_PREP_MIN_BUCKETS)
+			return true;
+	}
+	return false;
+}
+
 /* Feeds a match or alert of rule r to every correlation that uses r.
- * With several consumers, all the inputs are prepared first (keys made
- * and hashed, buckets prefetched), then fed in order. */
+ * With several consumers and a large table, all the inputs are prepared
+ * first (keys made and hashed, buckets prefetched), then fed in order. */
 static int feed(struct engine *e, const struct rule *r,
 		const struct corr_input *in)
 {
@@ -701,7 +719,7 @@ static int feed(struct engine *e, const struct rule *r,
 	size_t n_prep = 0, used = 0;
 	int rc = 0;
 
-	if (r->n_consumers > 1) {
+	if (prep_pays(e, r)) {
 		for (; n_prep < r->n_consumers && n_prep < FEED_BATCH;
 		     n_prep++) {
 			struct corr_state *cs =

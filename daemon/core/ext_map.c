@@ -45,7 +45,7 @@ static size_t probe(const struct ext_map *m, const char *key, size_t len,
 
 	while (en = &m->slots[i],
 	       used(en) && !(en->hash == h && en->key_len == len &&
-			     hashfn_eq(ext_map_key(en), key, len)))
+			     memcmp(ext_map_key(en), key, len) == 0))
 		i = (i + 1) & mask;
 	return i;
 }

@@ -12,7 +12,6 @@
 #ifndef CUSTOS_HASHFN_H
 #define CUSTOS_HASHFN_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -63,35 +62,6 @@ static inline uint32_t hashfn_bytes(const char *s, size_t len)
 	h *= UINT64_C(0xc4ceb9fe1a85ec53);
 	h ^= h >> 33;
 	return (uint32_t)h;
-}
-
-/* Whether the len bytes at a and at b are equal (memcmp() == 0): the
- * short keys of the tables above (up to 64 bytes, nearly all of them)
- * compared inline, eight bytes a step, the tail as one overlapping load,
- * instead of a call whose length dispatch costs more than the compare.
- * Reads only a[0..len) and b[0..len). */
-static inline bool hashfn_eq(const char *a, const char *b, size_t len)
-{
-	if (len > 64)
-		return memcmp(a, b, len) == 0;
-	if (len >= 8) {
-		uint64_t d = 0;
-		size_t i = 0;
-		for (; i + 8 <= len; i += 8)
-			d |= hashfn_load64(a + i) ^ hashfn_load64(b + i);
-		if (i < len)
-			d |= hashfn_load64(a + len - 8) ^
-			     hashfn_load64(b + len - 8);
-		return d == 0;
-	}
-	if (len >= 4)
-		return ((hashfn_load32(a) ^ hashfn_load32(b)) |
-			(hashfn_load32(a + len - 4) ^
-			 hashfn_load32(b + len - 4))) == 0;
-	for (size_t i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
 }
 
 #endif

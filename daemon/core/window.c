@@ -170,7 +170,7 @@ static bool value_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
 {
 	const struct window_value *v = &((const struct window *)ctx)->vals[idx];
 
-	return v->len == len && hashfn_eq(window_value_str(v), key, len);
+	return v->len == len && memcmp(window_value_str(v), key, len) == 0;
 }
 
 static void value_release(struct window *w, uint32_t slot)
@@ -465,7 +465,7 @@ static bool group_eq(const void *ctx, uint32_t idx, const char *key, size_t len)
 	const struct window_group *g =
 	    ((const struct window_groups *)ctx)->slots[idx];
 
-	return g->key_len == len && hashfn_eq(g->key, key, len);
+	return g->key_len == len && memcmp(g->key, key, len) == 0;
 }
 
 /* The least-recently-updated list lives in t->lru[] (by slot), not in
@@ -841,6 +841,12 @@ window_groups_get_hashed(struct window_groups *t, const char *key,
 			lru_append(t, g->self);
 		}
 		g->touched = ++t->clock;
+		/* the sample a full ring drops next (window_add_sample()):
+		 * its evidence is old and out of the cache */
+		if (t->evidence_sample &&
+		    g->win.n_samples == t->evidence_sample)
+			__builtin_prefetch(
+			    g->win.samples[g->win.sample_head].ev, 1);
 		prefetch_victim(t);
 		return g;
 	}
