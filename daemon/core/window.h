@@ -189,34 +189,30 @@ struct window_trigger {
 };
 
 struct window_group {
-	/* what a look-up and a touch read first, in the first cache line */
+	/* what a look-up, a touch and an eviction read first, together (58
+	 * bytes: one or two cache lines) */
 	char *key; /* length-prefixed values, see engine.c */
 	size_t key_len;
 	uint32_t hash;
 	uint32_t self;	  /* index in the table */
 	uint64_t touched; /* table clock at the last window_groups_get() */
+	uint32_t lru_prev, lru_next; /* slots, WINDOW_NONE at the ends */
+	uint32_t block_size;	     /* bytes of the group's block (window.c) */
 	/* for the table's user (the engine's change tracking) */
-	uint32_t owner;	     /* copied from window_groups.owner */
-	uint32_t block_size; /* bytes of the group's block (window.c) */
+	uint32_t owner; /* copied from window_groups.owner */
 	bool dirty, saved;
+	/* the rest */
 	int64_t close_ts; /* closing windows: open + timespan */
 	size_t heap_pos;  /* SIZE_MAX when not scheduled */
-	/* the rest */
-	char **values; /* group-by values, owned */
+	char **values;	  /* group-by values, owned */
 	size_t n_values;
 	struct window win;
 	struct window_trigger last;
 	struct window_group *dirty_prev, *dirty_next;
 };
 
-/* A group's links in its table's least-recently-updated list. */
-struct window_lru {
-	uint32_t prev, next; /* slots, WINDOW_NONE at the ends */
-};
-
 struct window_groups {
 	struct window_group **slots; /* NULL = free */
-	struct window_lru *lru;	     /* n_slots entries, by slot */
 	size_t n_slots, n_groups, max_groups;
 	uint32_t *free_ids; /* stack of free slots (n_slots cap) */
 	size_t n_free_ids;
