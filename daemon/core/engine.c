@@ -492,32 +492,91 @@ static int count_status(struct engine *e, enum window_status st)
 	return -1;
 }
 
-/* Adds the input to its group; returns the group, or NULL with *rc = 0
- * (the input does not take part) or -1 (allocation failure). */
-static struct window_group *add_input(struct engine *e, struct corr_state *cs,
-				      const struct corr_input *in, int *rc)
+/* An input prepared for one consumer before any consumer is fed (see
+ * feed()): its item, and its group key in feed()'s own buffer, hashed, so
+ * that the look-ups of all the consumers can start loading their buckets
+ * at once.  Everything here depends on the input and the correlation
+ * only, never on a table, so feeding an earlier consumer (which may chain
+ * alerts, evict and remove groups) does not make it stale. */
+#define FEED_BATCH 8	    /* consumers prepared ahead */
+#define FEED_MAX_GROUP_BY 4 /* group-by fields of a prepared input */
+#define FEED_KEY_ROOM 512   /* bytes of all the prepared keys */
+
+struct feed_prep {
+	int state; /* PREP_NONE, PREP_SKIP, PREP_ITEM, PREP_KEY */
+	int k;
+	struct window_item it;
+	const char *key;
+	size_t key_len;
+	uint32_t hash;
+	const char *vals[FEED_MAX_GROUP_BY];
+	size_t lens[FEED_MAX_GROUP_BY];
+};
+
+enum {
+	PREP_NONE, /* nothing prepared: add_input() does it all */
+	PREP_SKIP, /* the input does not take part */
+	PREP_ITEM, /* k and it are set (the key did not fit) */
+	PREP_KEY,  /* k, it, the key, its values and hash are set */
+};
+
+/* The group of input `in` for item k (made and hashed here unless p has
+ * it), found or created.  NULL with *rc = 0 (a group-by field missing)
+ * or -1 (allocation failure). */
+static struct window_group *lookup_group(struct engine *e,
+					 struct corr_state *cs, int k,
+					 const struct corr_input *in,
+					 const struct feed_prep *p,
+					 bool *created, bool *evicted, int *rc)
 {
 	const struct correlation *c = cs->c;
-	int k = correlation_input_index(c, in->rule);
 	size_t key_len = 0;
+	struct window_group *g;
+
+	if (p && p->state == PREP_KEY) {
+		g = window_groups_get_hashed(&cs->groups, p->key, p->key_len,
+					     p->hash, p->vals, p->lens,
+					     c->n_group_by, created, evicted);
+	} else {
+		*rc = make_key(e, cs, k, in, e->vals, e->lens, &key_len);
+		if (*rc != 0) {
+			*rc = *rc < 0 ? -1 : 0;
+			return NULL;
+		}
+		g = window_groups_get(&cs->groups, e->key ? e->key : "",
+				      key_len, e->vals, e->lens, c->n_group_by,
+				      created, evicted);
+	}
+	if (g == NULL)
+		*rc = -1;
+	return g;
+}
+
+/* Adds the input to its group; returns the group, or NULL with *rc = 0
+ * (the input does not take part) or -1 (allocation failure).  p: what
+ * feed() prepared, or NULL. */
+static struct window_group *add_input(struct engine *e, struct corr_state *cs,
+				      const struct corr_input *in,
+				      const struct feed_prep *p, int *rc)
+{
+	const struct correlation *c = cs->c;
+	int state = p ? p->state : PREP_NONE;
+	int k =
+	    state >= PREP_ITEM ? p->k : correlation_input_index(c, in->rule);
 	struct window_item it;
 	bool created, evicted;
 
 	*rc = 0;
-	if (k < 0 || make_item(e, cs, k, in, &it) != 0)
+	if (state == PREP_SKIP || k < 0)
 		return NULL;
-	*rc = make_key(e, cs, k, in, e->vals, e->lens, &key_len);
-	if (*rc != 0) {
-		*rc = *rc < 0 ? -1 : 0;
+	if (state >= PREP_ITEM)
+		it = p->it;
+	else if (make_item(e, cs, k, in, &it) != 0)
 		return NULL;
-	}
-	struct window_group *g = window_groups_get(
-	    &cs->groups, e->key ? e->key : "", key_len, e->vals, e->lens,
-	    c->n_group_by, &created, &evicted);
-	if (g == NULL) {
-		*rc = -1;
+	struct window_group *g =
+	    lookup_group(e, cs, k, in, p, &created, &evicted, rc);
+	if (g == NULL)
 		return NULL;
-	}
 	if (evicted)
 		e->stats.n_groups_evicted++;
 	/* touched even if the input is then refused: the LRU order moved */
@@ -555,10 +614,10 @@ static bool suppressed(struct engine *e, const struct corr_state *cs,
  * it is returned as -1 once the input has been counted and the group
  * evaluated, so that no alert is lost with it. */
 static int corr_feed(struct engine *e, struct corr_state *cs,
-		     const struct corr_input *in)
+		     const struct corr_input *in, const struct feed_prep *p)
 {
 	int rc, lost = 0;
-	struct window_group *g = add_input(e, cs, in, &rc);
+	struct window_group *g = add_input(e, cs, in, p, &rc);
 
 	if (g == NULL)
 		return rc;
@@ -597,15 +656,98 @@ static int corr_feed(struct engine *e, struct corr_state *cs,
 	return rc < 0 ? rc : lost;
 }
 
-/* Feeds a match or alert of rule r to every correlation that uses r. */
+/* Appends a key part to buf (FEED_KEY_ROOM bytes); -1 when it is full. */
+static int prep_key_append(char *buf, size_t *at, const char *v, size_t len)
+{
+	if (len > FEED_KEY_ROOM || *at + 24 + len > FEED_KEY_ROOM)
+		return -1;
+	size_t hl = key_len_prefix(buf + *at, len);
+	memcpy(buf + *at + hl, v, len);
+	*at += hl + len;
+	return 0;
+}
+
+/* Prepares the input for consumer cs (see struct feed_prep): keys go to
+ * buf from *used on. */
+static void prep_input(struct engine *e, const struct corr_state *cs,
+		       const struct corr_input *in, struct feed_prep *p,
+		       char *buf, size_t *used)
+{
+	const struct correlation *c = cs->c;
+	size_t at = *used;
+
+	p->state = PREP_NONE;
+	if (c->n_group_by > FEED_MAX_GROUP_BY)
+		return;
+	p->k = correlation_input_index(c, in->rule);
+	if (p->k < 0 || make_item(e, cs, p->k, in, &p->it) != 0) {
+		p->state = PREP_SKIP;
+		return;
+	}
+	p->state = PREP_ITEM;
+	for (size_t j = 0; j < c->n_group_by; j++) {
+		size_t idx = (size_t)p->k * c->n_group_by + j;
+		p->vals[j] = input_value(in, c->input_fields[idx],
+					 c->input_field_ids[idx], &p->lens[j]);
+		if (p->vals[j] == NULL) {
+			p->state = PREP_SKIP;
+			return;
+		}
+		if (prep_key_append(buf, &at, p->vals[j], p->lens[j]) < 0)
+			return;
+	}
+	p->key = buf + *used;
+	p->key_len = at - *used;
+	p->hash = window_groups_hash(p->key, p->key_len);
+	p->state = PREP_KEY;
+	*used = at;
+	window_groups_prefetch(&cs->groups, p->hash);
+}
+
+/* Preparing costs some instructions an input; it pays only when the
+ * look-ups miss the cache, i.e. when a table has grown past this many
+ * buckets (8 bytes each: 512 KiB). */
+#define FEED_PREP_MIN_BUCKETS 65536
+
+/* Whether two or more of r's consumers are worth preparing for. */
+static bool prep_pays(const struct engine *e, const struct rule *r)
+{
+	if (r->n_consumers < 2)
+		return false;
+	for (size_t i = 0; i < r->n_consumers && i < FEED_BATCH; i++) {
+		const struct corr_state *cs = &e->corr[r->consumers[i]->index];
+		if (cs->c && cs->groups.n_buckets >= FEED_PREP_MIN_BUCKETS)
+			return true;
+	}
+	return false;
+}
+
+/* Feeds a match or alert of rule r to every correlation that uses r.
+ * With several consumers and a large table, all the inputs are prepared
+ * first (keys made and hashed, buckets prefetched), then fed in order. */
 static int feed(struct engine *e, const struct rule *r,
 		const struct corr_input *in)
 {
+	struct feed_prep prep[FEED_BATCH];
+	char keys[FEED_KEY_ROOM];
+	size_t n_prep = 0, used = 0;
 	int rc = 0;
 
+	if (prep_pays(e, r)) {
+		for (; n_prep < r->n_consumers && n_prep < FEED_BATCH;
+		     n_prep++) {
+			struct corr_state *cs =
+			    &e->corr[r->consumers[n_prep]->index];
+			prep[n_prep].state = PREP_NONE;
+			if (cs->c)
+				prep_input(e, cs, in, &prep[n_prep], keys,
+					   &used);
+		}
+	}
 	for (size_t i = 0; i < r->n_consumers; i++) {
 		struct corr_state *cs = &e->corr[r->consumers[i]->index];
-		if (cs->c && corr_feed(e, cs, in) < 0)
+		if (cs->c &&
+		    corr_feed(e, cs, in, i < n_prep ? &prep[i] : NULL) < 0)
 			rc = -1;
 	}
 	return rc;

@@ -14,7 +14,6 @@
 #include "roster.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,14 +76,19 @@ static bool gate_first_seen(struct ext_state *x, struct agent *a,
 	size_t at = 0;
 	int created, full;
 
+	/* "<name>=<value>\x1f" per field, as snprintf("%s=%s\x1f") wrote it
+	 * (a value ends at its first NUL), without a call per event */
 	for (size_t i = 0; i < r->n_fs_by; i++) {
 		const struct event_field *f = event_get(ev, r->fs_ids[i]);
 		const char *v = f ? f->value : "";
-		int n = snprintf(key + at, sizeof(key) - at, "%s=%s\x1f",
-				 r->fs_by[i], v);
-		if (n < 0 || (size_t)n >= sizeof(key) - at)
+		size_t nl = strlen(r->fs_by[i]), vl = strlen(v);
+		if (nl + vl + 2 >= sizeof(key) - at)
 			return false; /* too long to be a category */
-		at += (size_t)n;
+		memcpy(key + at, r->fs_by[i], nl);
+		key[at + nl] = '=';
+		memcpy(key + at + nl + 1, v, vl);
+		key[at + nl + 1 + vl] = '\x1f';
+		at += nl + vl + 2;
 	}
 	struct ext_map_entry *en =
 	    ext_map_put(&a->seen, key, at, &created, &full);

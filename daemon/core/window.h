@@ -189,21 +189,25 @@ struct window_trigger {
 };
 
 struct window_group {
+	/* what a look-up, a touch and an eviction read first, together (58
+	 * bytes: one or two cache lines) */
 	char *key; /* length-prefixed values, see engine.c */
 	size_t key_len;
 	uint32_t hash;
-	char **values; /* group-by values, owned */
-	size_t n_values;
-	struct window win;
-	struct window_trigger last;
-	int64_t close_ts; /* closing windows: open + timespan */
-	size_t heap_pos;  /* SIZE_MAX when not scheduled */
-	uint32_t lru_prev, lru_next;
 	uint32_t self;	  /* index in the table */
 	uint64_t touched; /* table clock at the last window_groups_get() */
+	uint32_t lru_prev, lru_next; /* slots, WINDOW_NONE at the ends */
+	uint32_t block_size;	     /* bytes of the group's block (window.c) */
 	/* for the table's user (the engine's change tracking) */
 	uint32_t owner; /* copied from window_groups.owner */
 	bool dirty, saved;
+	/* the rest */
+	int64_t close_ts; /* closing windows: open + timespan */
+	size_t heap_pos;  /* SIZE_MAX when not scheduled */
+	char **values;	  /* group-by values, owned */
+	size_t n_values;
+	struct window win;
+	struct window_trigger last;
 	struct window_group *dirty_prev, *dirty_next;
 };
 
@@ -242,6 +246,22 @@ struct window_group *
 window_groups_get(struct window_groups *t, const char *key, size_t key_len,
 		  const char *const *values, const size_t *value_lens,
 		  size_t n_values, bool *created, bool *evicted);
+
+/* window_groups_get() with the key's hash already computed (it must be
+ * window_groups_hash(key, key_len)). */
+struct window_group *
+window_groups_get_hashed(struct window_groups *t, const char *key,
+			 size_t key_len, uint32_t hash,
+			 const char *const *values, const size_t *value_lens,
+			 size_t n_values, bool *created, bool *evicted);
+
+/* The hash of a group key, as the table computes it. */
+uint32_t window_groups_hash(const char *key, size_t key_len);
+
+/* A hint: starts loading what a look-up of a key with this hash reads
+ * first, so that several tables' look-ups can overlap their cache misses.
+ * Changes nothing. */
+void window_groups_prefetch(const struct window_groups *t, uint32_t hash);
 
 /* Finds the group for key without touching it; NULL if none. */
 struct window_group *window_groups_find(const struct window_groups *t,

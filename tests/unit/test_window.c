@@ -421,6 +421,71 @@ static void test_group_distinct_room(void)
 	CHECK(t.distinct_room);
 }
 
+/* A miss in a full table reuses the evicted group's block when the new
+ * key fits in it: the new group starts empty (nothing of the old window,
+ * samples or distinct values left, its room in the block used again) and
+ * the old key is gone; a key too long for the block gets a new one.
+ * Under ASan this also checks that the old window's own allocations are
+ * freed. */
+static void test_group_block_reuse(void)
+{
+	struct window_params p = {100000, 1000, 100, 3, 0, 0, true};
+	struct window_groups t;
+	bool created, evicted;
+	char v[16], *out[4];
+	size_t n_nomem = 0;
+
+	window_groups_init(&t, 2);
+	t.evidence_sample = 3;
+	t.distinct_room = true;
+	struct window_group *a = get(&t, "aaaa", &created, &evicted);
+	for (int i = 0; i < 20; i++) { /* ring and values leave the block */
+		add_with_sample(a, &p, i);
+		snprintf(v, sizeof(v), "v%d", i);
+		struct window_item it = {1000 + i, v, strlen(v), 0,
+					 WINDOW_NONE};
+		window_add(&a->win, &p, &it);
+	}
+	CHECK(a->win.ring != a->win.ring_inl);
+	CHECK(a->win.vals != a->win.vals_inl);
+	get(&t, "bbbb", &created, &evicted);
+	struct window_group *c = get(&t, "cc", &created, &evicted);
+	CHECK(created && evicted);
+	CHECK(c == a); /* "aaaa" was the least recently updated */
+	CHECK(window_groups_find(&t, "aaaa", 4) == NULL);
+	CHECK(window_groups_find(&t, "cc", 2) == c);
+	CHECK_STR(c->values[0], "cc");
+	CHECK_INT(c->key_len, 2);
+	CHECK_INT(window_count(&c->win), 0);
+	CHECK_INT(window_distinct(&c->win), 0);
+	CHECK_INT(window_samples(&c->win, &p, out, 4, &n_nomem), 0);
+	add_with_sample(c, &p, 7);
+	CHECK(c->win.ring == c->win.ring_inl);
+	CHECK(c->win.samples == c->win.samples_inl);
+	CHECK_INT(window_samples(&c->win, &p, out, 4, &n_nomem), 1);
+	CHECK_STR(out[0], "{\"i\":7}");
+
+	/* "bbbb" goes; this key does not fit in its block */
+	const char *big = "a key much longer than the four bytes of bbbb, "
+			  "longer than any block rounding";
+	struct window_group *d = get(&t, big, &created, &evicted);
+	CHECK(created && evicted);
+	CHECK(window_groups_find(&t, "bbbb", 4) == NULL);
+	CHECK_STR(d->values[0], big);
+	CHECK(window_groups_find(&t, big, strlen(big)) == d);
+	CHECK_INT(t.n_groups, 2);
+
+	/* a look-up with the hash computed first finds the same group */
+	const char *vals[1] = {"cc"};
+	size_t lens[1] = {2};
+	window_groups_prefetch(&t, window_groups_hash("cc", 2));
+	CHECK(window_groups_get_hashed(&t, "cc", 2, window_groups_hash("cc", 2),
+				       vals, lens, 1, &created, &evicted) == c);
+	CHECK(!created && !evicted);
+	CHECK_INT(n_nomem, 0);
+	window_groups_clear(&t);
+}
+
 int main(void)
 {
 	test_reference_model();
@@ -429,6 +494,7 @@ int main(void)
 	test_caps();
 	test_group_inline_room();
 	test_group_distinct_room();
+	test_group_block_reuse();
 	test_closing_window();
 	test_samples();
 	test_groups();
