@@ -6,8 +6,8 @@
  * only the daemon's own files include it.  Everything runs on the loop
  * thread; struct daemon is owned by main().
  */
-#ifndef CUSTOSD_INT_H
-#define CUSTOSD_INT_H
+#ifndef CUSTOS_CUSTOSD_INT_H
+#define CUSTOS_CUSTOSD_INT_H
 
 #include "checkpoint.h"
 #include "config.h"
