@@ -425,7 +425,7 @@ static void usage(FILE *f)
 }
 
 /* The pseudonymisation key files of the forward sinks are readable and
- * long enough (what open_forward would refuse at start).  0, or -1 with
+ * long enough (what custosd_sinks_open would refuse at start).  0, or -1 with
  * the reasons on stderr. */
 static int check_keys(const struct config *cfg)
 {
