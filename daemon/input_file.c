@@ -37,15 +37,15 @@
  * identical to the old ones cannot be detected).
  *
  * Clock: CLOCK_MONOTONIC for rescans and rotate_wait only.
+ *
+ * This file: the file table, fingerprints, reading, the ops.  Its parts
+ * (input_file_int.h): rotation, truncation and rescans in
+ * input_file_rotate.c, the position blob in input_file_position.c.
  */
-#include "input_file.h"
+#include "input_file_int.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -63,49 +63,9 @@
  * records (~130 KiB of typical lines), so reading the whole buffer each
  * time would copy ~8x what is used. */
 #define READ_CHUNK_BYTES (256u * 1024)
-#define MAX_DIR_ENTRIES 100000
-#define MAX_POSITION_BYTES (8u * 1024 * 1024)
-#define POSITION_MAGIC "custos-file-position 1\n"
 #define WATCH_MASK                                                             \
 	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY |     \
 	 IN_DELETE_SELF | IN_MOVE_SELF)
-#define NAME_EVENTS                                                            \
-	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |                 \
-	 IN_DELETE_SELF | IN_MOVE_SELF | IN_Q_OVERFLOW | IN_IGNORED)
-
-enum { POS_SKIPPING = 1, POS_ROTATED = 2 };
-
-struct tail_file {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	char *path;	  /* where it was found (rotated: its new name) */
-	uint64_t offset;  /* first byte not accepted by emit */
-	uint64_t line_no; /* lines accepted so far */
-	bool skipping;	  /* offset is inside a line already emitted cut */
-	bool rotated;	  /* no longer at a matching path: drain, close */
-	int64_t rotated_ms;
-	uint64_t fp_hash; /* FNV-1a of the first fp_len bytes */
-	size_t fp_len;
-};
-
-struct input {
-	char *name;
-	char *pattern;
-	size_t max_line_bytes;
-	int64_t rotate_wait_ms;
-	int ifd; /* inotify, or -1 (then rescans run on the timer only) */
-	char *buf;
-	size_t buf_size;
-	struct tail_file *files; /* rotated ones keep rotation order */
-	size_t n_files, cap_files;
-	size_t rr; /* first current file read next poll (fairness) */
-	bool rescan_needed;
-	bool over_limit; /* the last rescan could not follow every match */
-	int64_t last_rescan_ms;
-	struct input_stats st;
-	struct input_file_stats fst;
-};
 
 /* What one poll may still emit, and where. */
 struct emitter {
@@ -114,28 +74,6 @@ struct emitter {
 	size_t budget;
 	size_t n;
 };
-
-struct pos_entry {
-	uint64_t dev, ino, offset, line_no, fp_hash;
-	unsigned flags;
-	size_t fp_len;
-	char *path;
-};
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void set_err(char *err, size_t err_size, const char *name,
-		    const char *msg)
-{
-	if (err && err_size)
-		snprintf(err, err_size, "%s: %s", name, msg);
-}
 
 /* ---- fingerprint ---- */
 
@@ -147,8 +85,6 @@ static uint64_t fnv1a(const unsigned char *p, size_t n, uint64_t h)
 	}
 	return h;
 }
-
-#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
 
 /* Reads up to INPUT_FILE_FINGERPRINT_BYTES from the start of fd into p;
  * the count, or -1. */
@@ -163,7 +99,7 @@ static ssize_t fp_read(int fd, unsigned char *p)
 }
 
 /* Whether fd still starts with the fp_len bytes hashed as fp_hash. */
-static bool fp_matches(int fd, size_t fp_len, uint64_t fp_hash)
+bool input_file_fp_matches(int fd, size_t fp_len, uint64_t fp_hash)
 {
 	unsigned char p[INPUT_FILE_FINGERPRINT_BYTES];
 	ssize_t n = fp_read(fd, p);
@@ -176,7 +112,7 @@ static bool fp_matches(int fd, size_t fp_len, uint64_t fp_hash)
 }
 
 /* Extends f's fingerprint while the file is shorter than its maximum. */
-static void fp_update(struct tail_file *f)
+void input_file_fp_update(struct tail_file *f)
 {
 	unsigned char p[INPUT_FILE_FINGERPRINT_BYTES];
 	ssize_t n;
@@ -209,7 +145,7 @@ static void file_remove(struct input *in, size_t i)
 		in->rr--;
 }
 
-static struct tail_file *file_find(struct input *in, dev_t dev, ino_t ino)
+struct tail_file *input_file_find(struct input *in, dev_t dev, ino_t ino)
 {
 	for (size_t i = 0; i < in->n_files; i++)
 		if (in->files[i].dev == dev && in->files[i].ino == ino)
@@ -244,8 +180,8 @@ static void watch_dir_of(struct input *in, const char *path, bool is_pattern)
 
 /* Adds the open descriptor fd (taken over, closed on failure) as a followed
  * file.  NULL when the table is full or memory is short. */
-static struct tail_file *file_add(struct input *in, int fd,
-				  const struct stat *st, const char *path)
+struct tail_file *input_file_add(struct input *in, int fd,
+				 const struct stat *st, const char *path)
 {
 	struct tail_file *f;
 
@@ -269,7 +205,7 @@ static struct tail_file *file_add(struct input *in, int fd,
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
 	in->n_files++;
-	fp_update(f);
+	input_file_fp_update(f);
 	watch_dir_of(in, path, false);
 	return f;
 fail:
@@ -278,7 +214,7 @@ fail:
 }
 
 /* Opens path read-only if it is a regular file; fd or -1. */
-static int open_regular(const char *path, struct stat *st)
+int input_file_open_regular(const char *path, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
@@ -471,380 +407,6 @@ static void read_all(struct input *in, struct emitter *e, int64_t now)
 		in->rr = (in->rr + 1) % n_current;
 }
 
-/* ---- rotation, truncation, new files ---- */
-
-static void mark_rotated(struct input *in, struct tail_file *f, int64_t now)
-{
-	char link[64], target[PATH_MAX];
-	ssize_t n;
-
-	f->rotated = true;
-	f->rotated_ms = now;
-	in->fst.n_rotations++;
-	in->rescan_needed = true;
-	/* Its new name, for the records' source (kept if deleted). */
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	if (target[0] == '/' && strstr(target, " (deleted)") == NULL) {
-		char *p = strdup(target);
-		if (p) {
-			free(f->path);
-			f->path = p;
-		}
-	}
-}
-
-static void restart(struct input *in, struct tail_file *f)
-{
-	f->offset = 0;
-	f->line_no = 0;
-	f->skipping = false;
-	f->fp_len = 0;
-	f->fp_hash = FNV_BASIS;
-	fp_update(f);
-	in->fst.n_truncations++;
-}
-
-static void check_file(struct input *in, struct tail_file *f, int64_t now)
-{
-	struct stat st, fst;
-
-	if (f->rotated)
-		return;
-	if (stat(f->path, &st) != 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			mark_rotated(in, f, now);
-		else
-			in->st.n_errors++;
-		return;
-	}
-	if (st.st_dev != f->dev || st.st_ino != f->ino) {
-		mark_rotated(in, f, now);
-		return;
-	}
-	if (fstat(f->fd, &fst) != 0) {
-		in->st.n_errors++;
-		return;
-	}
-	if ((uint64_t)fst.st_size < f->offset ||
-	    !fp_matches(f->fd, f->fp_len, f->fp_hash))
-		restart(in, f);
-	else
-		fp_update(f);
-}
-
-/* Offset after the last newline of fd and the lines before it (start_at:
- * end).  Reads the whole file once. */
-static int find_end(struct input *in, int fd, uint64_t *offset, uint64_t *lines)
-{
-	uint64_t pos = 0;
-
-	*offset = *lines = 0;
-	for (;;) {
-		ssize_t n = pread(fd, in->buf, in->buf_size, (off_t)pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		for (const char *p = in->buf, *end = in->buf + n;
-		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
-			(*lines)++;
-			*offset = pos + (uint64_t)(p - in->buf) + 1;
-		}
-		pos += (uint64_t)n;
-	}
-}
-
-/* A glob match: follow it unless it already is (by inode). */
-static void follow_path(struct input *in, const char *path, bool at_end)
-{
-	struct stat st;
-	struct tail_file *f;
-	int fd;
-
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return;
-	f = file_find(in, st.st_dev, st.st_ino);
-	if (f) {
-		if (f->rotated) { /* renamed to a matching name: current */
-			char *p = strdup(path);
-			if (p) {
-				free(f->path);
-				f->path = p;
-				f->rotated = false;
-			}
-		}
-		return;
-	}
-	if (in->n_files == INPUT_FILE_MAX_FILES) {
-		in->over_limit = true;
-		return;
-	}
-	/* A new inode at a followed path: the old one was rotated, even if
-	 * this poll's check ran before the rename.  Marking it now keeps it
-	 * read before its successor. */
-	for (size_t i = 0; i < in->n_files; i++)
-		if (!in->files[i].rotated &&
-		    strcmp(in->files[i].path, path) == 0)
-			mark_rotated(in, &in->files[i], now_ms());
-	fd = open_regular(path, &st);
-	if (fd < 0 || file_find(in, st.st_dev, st.st_ino)) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	f = file_add(in, fd, &st, path);
-	if (f == NULL)
-		in->st.n_errors++;
-	else if (at_end && find_end(in, f->fd, &f->offset, &f->line_no) < 0)
-		in->st.n_errors++;
-}
-
-static void rescan(struct input *in, bool at_end, int64_t now)
-{
-	glob_t g;
-	bool was_over = in->over_limit;
-	int r = glob(in->pattern, 0, NULL, &g);
-
-	in->rescan_needed = false;
-	in->last_rescan_ms = now;
-	in->over_limit = false;
-	if (r == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			follow_path(in, g.gl_pathv[i], at_end);
-	} else if (r != GLOB_NOMATCH) {
-		in->st.n_errors++;
-	}
-	if (r != GLOB_NOSPACE)
-		globfree(&g);
-	if (in->over_limit && !was_over)
-		in->fst.n_files_skipped++;
-}
-
-/* Reads pending inotify events; a change of names asks for a rescan. */
-static void drain_inotify(struct input *in)
-{
-	char buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	for (;;) {
-		ssize_t n = read(in->ifd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const void *)p;
-			if (ev->mask & NAME_EVENTS)
-				in->rescan_needed = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-}
-
-/* ---- positions ---- */
-
-/* One line per file: dev ino offset line_no flags fp_len fp_hash
- * path_len:path.  Numbers are decimal except fp_hash (hex). */
-static void *file_position(struct input *in, size_t *len)
-{
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&buf, &size);
-
-	*len = 0;
-	if (m == NULL)
-		return NULL;
-	fputs(POSITION_MAGIC, m);
-	for (size_t i = 0; i < in->n_files; i++) {
-		const struct tail_file *f = &in->files[i];
-		unsigned flags = (f->skipping ? POS_SKIPPING : 0) |
-				 (f->rotated ? POS_ROTATED : 0);
-		fprintf(m,
-			"%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-			" %u %zu %" PRIx64 " %zu:%s\n",
-			(uint64_t)f->dev, (uint64_t)f->ino, f->offset,
-			f->line_no, flags, f->fp_len, f->fp_hash,
-			strlen(f->path), f->path);
-	}
-	if (fclose(m) != 0) {
-		free(buf);
-		return NULL;
-	}
-	*len = size;
-	return buf;
-}
-
-/* Parses an unsigned number at *p followed by sep. */
-static bool parse_num(const char **p, int base, char sep, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!isxdigit((unsigned char)**p) ||
-	    (base == 10 && !isdigit((unsigned char)**p)))
-		return false;
-	errno = 0;
-	v = strtoull(*p, &end, base);
-	if (errno || *end != sep)
-		return false;
-	*out = v;
-	*p = end + 1;
-	return true;
-}
-
-/* Parses one entry line at *p (NUL-terminated text); pe->path malloc'd. */
-static bool parse_entry(const char **p, struct pos_entry *pe)
-{
-	uint64_t flags, fp_len, path_len;
-
-	if (!parse_num(p, 10, ' ', &pe->dev) ||
-	    !parse_num(p, 10, ' ', &pe->ino) ||
-	    !parse_num(p, 10, ' ', &pe->offset) ||
-	    !parse_num(p, 10, ' ', &pe->line_no) ||
-	    !parse_num(p, 10, ' ', &flags) || !parse_num(p, 10, ' ', &fp_len) ||
-	    !parse_num(p, 16, ' ', &pe->fp_hash) ||
-	    !parse_num(p, 10, ':', &path_len))
-		return false;
-	if (fp_len > INPUT_FILE_FINGERPRINT_BYTES || path_len == 0 ||
-	    path_len >= PATH_MAX || strnlen(*p, path_len + 1) != path_len + 1 ||
-	    (*p)[path_len] != '\n' || flags > 3)
-		return false;
-	pe->flags = (unsigned)flags;
-	pe->fp_len = (size_t)fp_len;
-	pe->path = strndup(*p, path_len);
-	*p += path_len + 1;
-	return pe->path != NULL;
-}
-
-/* The name under which the entry's inode now is: its old path, or another
- * name in the same directory (rotated while we were stopped).  malloc'd,
- * or NULL if gone. */
-static char *entry_locate(const struct pos_entry *pe)
-{
-	struct stat st;
-	char dir[PATH_MAX], cand[PATH_MAX];
-	const char *slash = strrchr(pe->path, '/');
-	struct dirent *d;
-	DIR *dp;
-	char *found = NULL;
-	size_t n = 0;
-
-	if (stat(pe->path, &st) == 0 && st.st_dev == pe->dev &&
-	    st.st_ino == pe->ino)
-		return strdup(pe->path);
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - pe->path) : 1,
-		 slash ? pe->path : ".");
-	if (slash == pe->path)
-		strcpy(dir, "/");
-	dp = opendir(dir);
-	if (dp == NULL)
-		return NULL;
-	while (!found && n++ < MAX_DIR_ENTRIES && (d = readdir(dp)) != NULL) {
-		if (d->d_ino != pe->ino)
-			continue;
-		if (snprintf(cand, sizeof(cand), "%s/%s", dir, d->d_name) >=
-		    (int)sizeof(cand))
-			continue;
-		if (stat(cand, &st) == 0 && st.st_dev == pe->dev &&
-		    st.st_ino == pe->ino)
-			found = strdup(cand);
-	}
-	closedir(dp);
-	return found;
-}
-
-/* Follows the file of a saved entry again, at its saved offset, if it is
- * still there (same inode, same first bytes).  Otherwise counts it lost:
- * the current file at that path is then read from its beginning. */
-static void resume_entry(struct input *in, const struct pos_entry *pe,
-			 int64_t now)
-{
-	struct stat st;
-	struct tail_file *f;
-	char *path = NULL;
-	int fd = -1;
-
-	/* The name may change between locating and opening (a rotation
-	 * right then): locate again. */
-	for (int tries = 0; tries < 3; tries++) {
-		free(path);
-		path = entry_locate(pe);
-		if (path == NULL)
-			break;
-		fd = open_regular(path, &st);
-		if (fd >= 0 && st.st_dev == pe->dev && st.st_ino == pe->ino)
-			break;
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	if (fd < 0 || file_find(in, st.st_dev, st.st_ino) ||
-	    !fp_matches(fd, pe->fp_len, pe->fp_hash)) {
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		in->fst.n_lost_positions++;
-		in->st.n_errors++;
-		return;
-	}
-	f = file_add(in, fd, &st, path);
-	if (f == NULL) {
-		in->st.n_errors++;
-	} else if ((uint64_t)st.st_size < pe->offset) {
-		restart(in, f);
-	} else {
-		f->offset = pe->offset;
-		f->line_no = pe->line_no;
-		f->skipping = pe->flags & POS_SKIPPING;
-	}
-	if (f && fnmatch(in->pattern, path, FNM_PATHNAME | FNM_PERIOD)) {
-		/* Rotated away (maybe just now: writers may still append). */
-		f->rotated = true;
-		f->rotated_ms = now;
-	}
-	free(path);
-}
-
-static int load_position(struct input *in, const void *blob, size_t len,
-			 int64_t now, char *err, size_t err_size)
-{
-	size_t magic_len = strlen(POSITION_MAGIC);
-	char *text;
-	const char *p;
-	int r = -1;
-
-	if (len > MAX_POSITION_BYTES || len < magic_len ||
-	    memcmp(blob, POSITION_MAGIC, magic_len) != 0 ||
-	    memchr(blob, '\0', len) != NULL) {
-		set_err(err, err_size, in->name, "not a file input position");
-		return -1;
-	}
-	text = strndup((const char *)blob + magic_len, len - magic_len);
-	if (text == NULL)
-		return -1;
-	for (p = text; *p != '\0';) {
-		struct pos_entry pe = {0};
-		if (!parse_entry(&p, &pe)) {
-			free(pe.path);
-			set_err(err, err_size, in->name,
-				"corrupt file input position");
-			goto done;
-		}
-		resume_entry(in, &pe, now);
-		free(pe.path);
-	}
-	r = 0;
-done:
-	free(text);
-	return r;
-}
-
 /* ---- the ops ---- */
 
 static void file_close(struct input *in)
@@ -867,10 +429,10 @@ static struct input *file_open(const struct config_input *cfg,
 			       char *err, size_t err_size)
 {
 	struct input *in;
-	int64_t now = now_ms();
+	int64_t now = input_file_now_ms();
 
 	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0') {
-		set_err(err, err_size, "file input", "no path");
+		input_file_set_err(err, err_size, "file input", "no path");
 		return NULL;
 	}
 	in = calloc(1, sizeof(*in));
@@ -895,12 +457,14 @@ static struct input *file_open(const struct config_input *cfg,
 		in->st.n_errors++; /* degraded: rescans on the timer only */
 	watch_dir_of(in, in->pattern, true);
 	if (position && position_len &&
-	    load_position(in, position, position_len, now, err, err_size) != 0)
+	    input_file_position_load(in, position, position_len, now, err,
+				     err_size) != 0)
 		goto fail;
-	rescan(in, position == NULL && cfg->start_at == INPUT_START_END, now);
+	input_file_rotate_rescan(
+	    in, position == NULL && cfg->start_at == INPUT_START_END, now);
 	return in;
 nomem:
-	set_err(err, err_size, "file input", "out of memory");
+	input_file_set_err(err, err_size, "file input", "out of memory");
 fail:
 	file_close(in);
 	return NULL;
@@ -918,18 +482,18 @@ static int file_poll(struct input *in, input_emit_fn emit, void *arg,
 		     size_t max_records, char *err, size_t err_size)
 {
 	struct emitter e = {.emit = emit, .arg = arg, .budget = max_records};
-	int64_t now = now_ms();
+	int64_t now = input_file_now_ms();
 
 	if (e.budget > INT_MAX)
 		e.budget = INT_MAX;
 	if (in->ifd >= 0)
-		drain_inotify(in);
+		input_file_rotate_drain_inotify(in);
 	for (size_t i = 0; i < in->n_files; i++)
-		check_file(in, &in->files[i], now);
+		input_file_rotate_check(in, &in->files[i], now);
 	if (in->rescan_needed ||
 	    now - in->last_rescan_ms >= INPUT_FILE_RESCAN_MS) {
 		watch_dir_of(in, in->pattern, true);
-		rescan(in, false, now);
+		input_file_rotate_rescan(in, false, now);
 	}
 	read_all(in, &e, now);
 	return (int)e.n;
@@ -963,7 +527,7 @@ const struct input_ops input_file_ops = {
     .open = file_open,
     .fds = file_fds,
     .poll = file_poll,
-    .position = file_position,
+    .position = input_file_position_get,
     .stats = file_stats,
     .close = file_close,
 };
