@@ -355,6 +355,12 @@ def print_table(a, rows, rss_1m, end_mem, final):
              c.get("alerts_stored", 0), c.get("groups_written", 0),
              c.get("groups_written", 0) / max(1, c.get("commits", 0)),
              file_mib(a.db), file_mib(a.db + "-wal")))
+    ev = final.get("store", {}).get("access_events", {})
+    if ev.get("enabled"):
+        print("  retained access events: %d written, %d waiting, %d dropped "
+              "(retain bound reached: not stored, detection unaffected)"
+              % (ev.get("written", 0), ev.get("waiting", 0),
+                 ev.get("dropped", 0)))
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@
 #include "store.h"
 
 /* Retained events per transaction of a checkpoint (see above). */
-#define CHECKPOINT_EVENTS_PER_CHUNK 16384
+#define CHECKPOINT_EVENTS_PER_CHUNK 4096
 
 struct checkpoint {
 	struct store *store; /* borrowed */
